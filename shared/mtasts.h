@@ -1,0 +1,281 @@
+/*
+ * libmtasts: everything mta-sts-fcgi and mta-sts-check share.
+ *
+ * The library never exits, never prints and never reads the environment.
+ * Functions return 0 on success and -1 on failure; on failure they write a
+ * message the caller can show as is into err (errlen bytes, always
+ * NUL-terminated), e.g. "example.com:3: max-age above 31557600".
+ * Messages never contain raw control characters from the input: such bytes
+ * are written as \xNN (see sts_escape).
+ * Problems that do not stop the work (a skipped file, an unusable name) are
+ * passed to a warning callback, which may be NULL.
+ */
+#ifndef MTASTS_H
+#define MTASTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STS_VERSION      "0.1.0"
+#define STS_HOST_MAX     253       /* a host name without its trailing dot */
+#define STS_LABEL_MAX    63
+#define STS_POLICY_MAX   65536     /* what a sender reads at most (§3.3) */
+#define STS_MAX_AGE_MAX  31557600UL
+#define STS_ID_MAX       32        /* sts-id = 1*32(ALPHA / DIGIT) */
+#define STS_ERR_MAX      512       /* a good size for err buffers */
+
+typedef void sts_warn_fn(void *arg, const char *msg);
+
+/* ---- strlist.c: a growable list of strings ---------------------------- */
+
+struct sts_strlist {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+
+int	 sts_strlist_add(struct sts_strlist *, const char *);	/* copies; -1 on ENOMEM */
+int	 sts_strlist_addn(struct sts_strlist *, const char *, size_t);
+int	 sts_strlist_copy(struct sts_strlist *dst, const struct sts_strlist *src);
+void	 sts_strlist_sort_uniq(struct sts_strlist *);	/* strcmp order, duplicates dropped */
+int	 sts_strlist_contains(const struct sts_strlist *, const char *);
+int	 sts_strlist_equal(const struct sts_strlist *, const struct sts_strlist *);
+void	 sts_strlist_free(struct sts_strlist *);		/* leaves it empty and reusable */
+
+/*
+ * Write src (srclen bytes) into dst for logging: printable ASCII as is,
+ * backslash and everything else as \xNN; truncated with "..." to fit.
+ * Returns dst.
+ */
+char	*sts_escape(char *dst, size_t dstlen, const char *src, size_t srclen);
+
+/* ---- host.c: host names, Host headers, mx patterns -------------------- */
+
+/*
+ * A host name as RFC 1123 allows it: LDH labels of 1..63 octets, no label
+ * beginning or ending with '-', 253 octets in all, at least two labels,
+ * no trailing dot, not all-numeric in the last label (so no IPv4 literal).
+ * Case is accepted as is. Returns 1 if valid, 0 if not.
+ */
+int	 sts_host_valid(const char *name, size_t len);
+
+/* "*." followed by a valid host name, or a valid host name. 1 or 0. */
+int	 sts_mx_pattern_valid(const char *pat, size_t len);
+
+/*
+ * From a Host header (HTTP_HOST) to the policy domain: lower-cased, a
+ * ":port" (digits only) and one trailing dot removed; the rest must be
+ * "mta-sts." followed by a valid host name. IPv6 literals, NUL, controls,
+ * non-ASCII and anything else are refused.
+ * Returns 0 and writes the domain (e.g. "example.com") into out, or -1.
+ */
+int	 sts_host_policy_domain(const char *host, size_t len, char *out, size_t outlen);
+
+/*
+ * RFC 8461 §4.1: does MX host name `host` match `pattern`? Case-insensitive,
+ * a trailing dot on either side is ignored; "*.example.com" matches
+ * exactly one extra left-most label. 1 or 0.
+ */
+int	 sts_mx_match(const char *pattern, const char *host);
+
+/*
+ * A domain or mx value as an operator writes it (U-labels allowed, a
+ * leading "*." kept when allow_wildcard) to the lower-case A-label form
+ * senders use, validated as above. 0, or -1 with err ("not a valid host
+ * name: ...").
+ */
+int	 sts_host_to_alabel(const char *in, int allow_wildcard, char *out,
+	    size_t outlen, char *err, size_t errlen);
+
+/* ---- policy.c: the policy model, rendering and the strict parser ------ */
+
+enum sts_mode {
+	STS_MODE_NONE,
+	STS_MODE_TESTING,
+	STS_MODE_ENFORCE
+};
+
+const char *sts_mode_name(enum sts_mode);
+int	 sts_mode_parse(const char *, enum sts_mode *);		/* exact, lower-case */
+
+struct sts_policy {
+	enum sts_mode		mode;
+	unsigned long		max_age;
+	struct sts_strlist	mx;	/* patterns as written (render sorts a copy) */
+};
+
+void	 sts_policy_free(struct sts_policy *);
+int	 sts_policy_equal(const struct sts_policy *, const struct sts_policy *); /* mx compared as sets, case-insensitive */
+
+/*
+ * RFC 8461 §3.2 text, CRLF line ends: "version: STSv1", "mode: ...",
+ * one "mx: ..." per pattern (lower-cased, sorted, de-duplicated),
+ * "max_age: ...". Refuses (-1, err) a policy that would not parse back:
+ * testing/enforce without mx, max_age above 31557600, invalid pattern.
+ * *out is malloc'd, NUL-terminated, *outlen excludes the NUL.
+ */
+int	 sts_policy_render(const struct sts_policy *, char **out, size_t *outlen,
+	    char *err, size_t errlen);
+
+/*
+ * Strict RFC 8461 §3.2 parser for what a sender fetched (at most
+ * STS_POLICY_MAX bytes). LF or CRLF terminators; first occurrence of a
+ * field wins (but every mx counts); unknown fields ignored if their syntax
+ * is valid. On failure, err says which line and why: "line 3: ...".
+ */
+int	 sts_policy_parse(const char *buf, size_t len, struct sts_policy *out,
+	    char *err, size_t errlen);
+
+/* ---- txt.c: _mta-sts and _smtp._tls TXT records ----------------------- */
+
+/*
+ * One _mta-sts TXT record (the strings already joined) by the ABNF of
+ * RFC 8461 §3.1. Writes the id (NUL-terminated, at most STS_ID_MAX chars)
+ * into id[STS_ID_MAX + 1].
+ */
+int	 sts_txt_parse(const char *rec, size_t len, char id[STS_ID_MAX + 1],
+	    char *err, size_t errlen);
+
+/*
+ * What a sender does with all the TXT records at _mta-sts.<domain>:
+ * records that do not begin with "v=STSv1;" are discarded (the literal
+ * prefix test, erratum 6285); exactly one must remain and parse. On
+ * success *which is its index and id is filled.
+ */
+int	 sts_txt_select(const char *const *recs, const size_t *lens, size_t n,
+	    size_t *which, char id[STS_ID_MAX + 1], char *err, size_t errlen);
+
+/* One _smtp._tls record (RFC 8460 §3); the rua URIs go into rua. */
+int	 sts_tlsrpt_parse(const char *rec, size_t len, struct sts_strlist *rua,
+	    char *err, size_t errlen);
+
+/* Same selection rule as sts_txt_select, with the prefix "v=TLSRPTv1;". */
+int	 sts_tlsrpt_select(const char *const *recs, const size_t *lens, size_t n,
+	    size_t *which, struct sts_strlist *rua, char *err, size_t errlen);
+
+/* The record we publish: "v=STSv1; id=<id>" / "v=TLSRPTv1; rua=a,b". */
+int	 sts_txt_record(const char *id, char *out, size_t outlen);
+int	 sts_tlsrpt_record(const struct sts_strlist *rua, char *out, size_t outlen);
+
+/* ---- conf.c: the global file and the domain files --------------------- */
+
+enum sts_publish {
+	STS_PUBLISH_NONE,
+	STS_PUBLISH_RFC2136,
+	STS_PUBLISH_HOOK,
+	STS_PUBLISH_ZONEFILE
+};
+
+/* What a domain file may set; what it omits comes from the global file. */
+struct sts_settings {
+	enum sts_mode		mode;
+	unsigned long		max_age;
+	struct sts_strlist	mx;	/* explicit patterns, A-labels, lower-case */
+	int			mx_set;	/* mx given: certs are not used for patterns */
+	char		       *certs;	/* directory or glob */
+	struct sts_strlist	tlsrpt;	/* rua URIs; empty: mailto:postmaster@<domain> */
+};
+
+#define STS_CONF_DEFAULT	"/etc/mta-sts/mta-sts.conf"
+
+struct sts_conf {
+	char		       *file;		/* the path it was read from */
+	char		       *domains;	/* default /etc/mta-sts/domains */
+	char		       *state;		/* default /var/lib/mta-sts */
+	struct sts_settings	dflt;		/* mode testing, max-age 7d, certs /etc/mta-sts/certs */
+	enum sts_publish	publish;
+	char		       *dns_server;	/* host[:port] or NULL */
+	char		       *tsig_key;	/* path or NULL */
+	char		       *hook;
+	char		       *zonefile;
+	char		       *reload;
+	char		       *resolver;	/* host[:port] or NULL: /etc/resolv.conf */
+	char		       *ca_file;
+	unsigned		timeout;	/* "timeout": seconds per network step, default 10 */
+};
+
+void	 sts_conf_defaults(struct sts_conf *);	/* built-in defaults, no file */
+/*
+ * Read the global file over the defaults. Relative paths in it are taken
+ * relative to the file's directory. Errors: "FILE:LINE: what is wrong".
+ */
+int	 sts_conf_load(const char *path, struct sts_conf *, char *err, size_t errlen);
+void	 sts_conf_free(struct sts_conf *);
+void	 sts_settings_free(struct sts_settings *);
+int	 sts_settings_copy(struct sts_settings *dst, const struct sts_settings *src);
+
+/*
+ * Parse "7d", "3600", "2w" ... into seconds, 0..STS_MAX_AGE_MAX. 0 or -1.
+ */
+int	 sts_duration_parse(const char *, unsigned long *);
+
+/* ---- certs.c: names from the mail server's certificates --------------- */
+
+/*
+ * The DNS names of the leaf certificate of every PEM file that `spec` (a
+ * directory, read whole, or a glob) names: SAN dNSNames, else the subject
+ * CN; lower-cased A-labels; wildcards kept as "*.x"; IP addresses, invalid
+ * names and names beginning "mta-sts.", "autoconfig.", "autodiscover."
+ * left out. Sorted, de-duplicated, appended to names. A file with no
+ * certificate or that cannot be read is passed to warn and skipped.
+ * -1 only when spec itself cannot be read (missing directory, bad glob).
+ */
+int	 sts_certs_names(const char *spec, struct sts_strlist *names,
+	    sts_warn_fn *warn, void *arg, char *err, size_t errlen);
+
+/* Names from one PEM buffer (its first certificate), for tests and fuzzing. */
+int	 sts_certs_names_pem(const char *pem, size_t len, struct sts_strlist *names,
+	    char *err, size_t errlen);
+
+/*
+ * A cheap fingerprint of what `spec` names: paths, inode, size, mtime of
+ * every file, plus the directory itself. Changes whenever a file is added,
+ * removed or rewritten.
+ */
+int	 sts_certs_signature(const char *spec, uint64_t *sig, char *err, size_t errlen);
+
+/* A cache of certs specs -> names, so 100,000 domains read one store once. */
+struct sts_certstore;
+struct sts_certstore *sts_certstore_new(sts_warn_fn *warn, void *arg);
+void	 sts_certstore_free(struct sts_certstore *);
+/* names for spec, loaded on first use; the pointer stays valid until the next refresh or free */
+int	 sts_certstore_get(struct sts_certstore *, const char *spec,
+	    const struct sts_strlist **names, char *err, size_t errlen);
+/* re-stat every spec in the cache; reload the changed ones; returns how many changed */
+int	 sts_certstore_refresh(struct sts_certstore *);
+
+/* ---- domain.c: one domain file to a rendered policy ------------------- */
+
+struct sts_domain {
+	char			*name;		/* A-label, e.g. "xn--bcher-kva.example" */
+	char			*file;		/* path of the domain file */
+	struct sts_settings	 set;		/* merged: domain file over global */
+	struct sts_policy	 policy;
+	char			*text;		/* rendered policy */
+	size_t			 textlen;
+};
+
+void	 sts_domain_free(struct sts_domain *);
+
+/*
+ * The domain files of dir: regular files or symbolic links to them whose
+ * name is a valid domain (U-labels allowed); names starting with '.' and
+ * editor droppings ("~" suffix, ".swp", ".tmp", ".dpkg-*", ".rpm*") are
+ * silently ignored, other invalid names are passed to warn. Sorted file
+ * names (not converted) appended to files.
+ */
+int	 sts_domain_list(const char *dir, struct sts_strlist *files,
+	    sts_warn_fn *warn, void *arg, char *err, size_t errlen);
+
+/*
+ * Read dir/filename over conf's defaults, take mx patterns from the
+ * certificate store when the file and the global file give none, and
+ * render the policy. Errors name the file and line:
+ * "/etc/mta-sts/domains/example.com:2: unknown key 'mdoe'", or the domain:
+ * "example.com: mode testing needs mx patterns, and /etc/mta-sts/certs gives none".
+ */
+int	 sts_domain_load(const struct sts_conf *, struct sts_certstore *,
+	    const char *dir, const char *filename, struct sts_domain *out,
+	    char *err, size_t errlen);
+
+#endif /* MTASTS_H */
