@@ -1,0 +1,166 @@
+/*
+ * mta-sts-check internals: the interfaces between main.c (orchestration,
+ * output), dns.c, https.c, smtp.c (what a sender sees), state.c (ids) and
+ * publish.c (getting the id into DNS).
+ *
+ * Every network function is bounded by `timeout` seconds per step, never
+ * prints, and reports problems as findings. All functions are safe to call
+ * from several threads at once on different domains (-j N).
+ */
+#ifndef CHECK_H
+#define CHECK_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "mtasts.h"
+
+/* ---- findings (main.c) -------------------------------------------------- */
+
+enum level { L_OK, L_INFO, L_WARN, L_ERROR };
+
+struct finding {
+	enum level	 level;
+	char		 check[16];	/* "config", "id", "https", "dns", "publish", "mx", "smtp", "tlsrpt" */
+	char		*msg;		/* one line, names the host/record, says what to do */
+};
+
+/* What one domain's run found; one per domain, so threads never share one. */
+struct report {
+	char		 domain[STS_HOST_MAX + 1];
+	struct finding	*f;
+	size_t		 nf, capf;
+	enum level	 worst;
+	char		 id[STS_ID_MAX + 1];		/* current id (ours), or the one seen */
+	char		 dns_id[STS_ID_MAX + 1];	/* id published in DNS, "" if none */
+	char		*policy;			/* policy text served (probe) or expected */
+	int		 published;			/* the current id is in DNS */
+};
+
+void	 report_add(struct report *, enum level, const char *check,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	 report_free(struct report *);
+
+/* ---- dns.c (libldns) ---------------------------------------------------- */
+
+struct dns;	/* a resolver; one per thread */
+
+/* server "host[:port]" or NULL for /etc/resolv.conf; timeout in seconds */
+struct dns *dns_open(const char *server, unsigned timeout, char *err, size_t errlen);
+void	 dns_close(struct dns *);
+
+/*
+ * TXT records at name, CNAMEs followed (at most 8), each record's strings
+ * joined with nothing between them. Returns 0 with recs filled (possibly
+ * empty: NXDOMAIN/NODATA), or -1 with err on SERVFAIL, timeout, a
+ * truncated or malformed answer ("_mta-sts.example.com: DNS server
+ * 127.0.0.1 did not answer within 5 s").
+ */
+int	 dns_txt(struct dns *, const char *name, struct sts_strlist *recs,
+	    char *err, size_t errlen);
+
+struct mx {
+	unsigned	pref;
+	char		host[STS_HOST_MAX + 1];	/* no trailing dot, lower-case; "" for a null MX (RFC 7505) */
+};
+/* MX records sorted by preference; 0 with *n = 0 when there are none */
+int	 dns_mx(struct dns *, const char *domain, struct mx **mx, size_t *n,
+	    char *err, size_t errlen);
+
+/* The zone that holds name (walking up SOA queries), and its primary (SOA MNAME) */
+int	 dns_zone(struct dns *, const char *name, char *zone, size_t zonelen,
+	    char *primary, size_t primarylen, char *err, size_t errlen);
+
+/*
+ * Ask each authoritative server of `zone` (NS records, their addresses)
+ * directly for the TXT at name; 0 when all of them show a record
+ * containing want, -1 with err naming the server that doesn't.
+ */
+int	 dns_check_auth(struct dns *, const char *zone, const char *name,
+	    const char *want, char *err, size_t errlen);
+
+/* IPv4/IPv6 addresses of host, as text, for connecting */
+int	 dns_addrs(struct dns *, const char *host, struct sts_strlist *addrs,
+	    char *err, size_t errlen);
+
+/* ---- https.c (OpenSSL) -------------------------------------------------- */
+
+struct fetch {
+	int	 status;		/* HTTP status, 0 when none */
+	char	 ctype[128];		/* Content-Type as sent */
+	char	 location[256];		/* Location on a 3xx, escaped */
+	char	*body;			/* at most STS_POLICY_MAX bytes, NUL-terminated */
+	size_t	 bodylen;
+	time_t	 cert_expires;		/* notAfter of the server's leaf */
+};
+
+/*
+ * GET https://mta-sts.<domain>/.well-known/mta-sts.txt as a sender does:
+ * address(es) from dns_addrs, port 443, SNI and certificate name
+ * mta-sts.<domain>, chain to ca_file (or the default store), TLS >= 1.2,
+ * HTTP/1.1, no redirect followed, Content-Length or chunked or close
+ * delimited, body over STS_POLICY_MAX refused. -1 with err for anything
+ * that keeps a sender from getting a policy (connect, TLS, certificate,
+ * status != 200 — status and location still filled —, body too long,
+ * timeout); content type is for the caller to judge.
+ */
+int	 https_fetch(struct dns *, const char *domain, const char *ca_file,
+	    unsigned timeout, struct fetch *, char *err, size_t errlen);
+void	 fetch_free(struct fetch *);
+
+/* ---- smtp.c (OpenSSL) --------------------------------------------------- */
+
+struct smtp_result {
+	int	 starttls;		/* STARTTLS offered and the handshake worked */
+	int	 cert_ok;		/* chains to a trusted root and names the host */
+	time_t	 cert_expires;
+	char	 tls_version[16];	/* "TLSv1.3" */
+};
+
+/*
+ * Connect to host:25 (its addresses from dns_addrs), read the banner,
+ * EHLO, STARTTLS, handshake with SNI = host, verify the chain (ca_file or
+ * default store) and that the certificate names host (SAN dNSName,
+ * wildcard as RFC 6125). -1 with err when the host cannot be reached or
+ * does not offer STARTTLS; 0 otherwise, with cert_ok and err saying why
+ * a certificate is not acceptable.
+ */
+int	 smtp_check(struct dns *, const char *host, const char *ca_file,
+	    unsigned timeout, struct smtp_result *, char *err, size_t errlen);
+
+/* ---- state.c ------------------------------------------------------------ */
+
+struct state {
+	char	 digest[65];		/* SHA-256 hex of the rendered policy */
+	char	 id[STS_ID_MAX + 1];	/* id given to that policy */
+	time_t	 since;			/* when that id was given */
+	int	 published;		/* seen in DNS */
+	char	 prev_id[STS_ID_MAX + 1];	/* the id before, for hooks and history */
+};
+
+/* exclusive lock on STATE/lock; -1 with err "another run holds LOCK" when busy */
+int	 state_lock(const char *dir, int *fd, char *err, size_t errlen);
+void	 state_unlock(int fd);
+/* 0 and the state; 1 when the domain has none yet; -1 on a damaged file (err) */
+int	 state_read(const char *dir, const char *domain, struct state *, char *err, size_t errlen);
+/* temporary file, fsync, rename, fsync of the directory */
+int	 state_write(const char *dir, const char *domain, const struct state *, char *err, size_t errlen);
+/* SHA-256 hex of text */
+void	 state_digest(const char *text, size_t len, char out[65]);
+/* a new id: the UTC time YYYYMMDDhhmmss, later than `after` (bumped by a second if needed) */
+void	 state_new_id(const char *after, time_t now, char out[STS_ID_MAX + 1]);
+
+/* ---- publish.c ---------------------------------------------------------- */
+
+/*
+ * Put "v=STSv1; id=<id>" at _mta-sts.<domain> by conf->publish. For
+ * `none`, returns 1 and fills err with the exact record to set by hand.
+ * For zonefile, all_ids gives every domain's current id (domain, id pairs
+ * interleaved) because the file holds them all. 0 on success, -1 with err.
+ */
+int	 publish_id(const struct sts_conf *, struct dns *, const struct sts_domain *,
+	    const char *id, const char *old_id, char *err, size_t errlen);
+int	 publish_zonefile(const struct sts_conf *, const struct sts_strlist *records,
+	    char *err, size_t errlen);
+
+#endif /* CHECK_H */
