@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Replays every seed and regression input in tests/fuzz/NAME/ through its
 # libFuzzer target (built with clang, ASan and UBSan); no fuzzing here,
 # `make fuzz` does that.
