@@ -209,6 +209,15 @@ int	 sts_settings_copy(struct sts_settings *dst, const struct sts_settings *src)
  */
 int	 sts_duration_parse(const char *, unsigned long *);
 
+/*
+ * Read a domain file over set (the global settings, or a copy of them):
+ * only mode, max-age, mx, certs and tlsrpt; relative paths are taken
+ * relative to the file's directory; at most 64 KiB. On failure set is
+ * unchanged and err is "FILE:LINE: what is wrong". (Used by domain.c.)
+ */
+int	 sts_settings_load(const char *path, struct sts_settings *set,
+	    char *err, size_t errlen);
+
 /* ---- certs.c: names from the mail server's certificates --------------- */
 
 /*
