@@ -136,7 +136,11 @@ struct state {
 	time_t	 since;			/* when that id was given */
 	int	 published;		/* seen in DNS */
 	char	 prev_id[STS_ID_MAX + 1];	/* the id before, for hooks and history */
+	char	 pub_id[STS_ID_MAX + 1];	/* the id last put into DNS (or seen there), "" if none */
 };
+
+/* STATE itself, mode 0700, parents as needed; 0 if it exists already */
+int	 state_mkdir(const char *dir, char *err, size_t errlen);
 
 /* exclusive lock on STATE/lock; -1 with err "another run holds LOCK" when busy */
 int	 state_lock(const char *dir, int *fd, char *err, size_t errlen);

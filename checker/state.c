@@ -1,0 +1,496 @@
+/*
+ * state.c: what mta-sts-check remembers per domain (the digest of the
+ * policy and the id given to it), the run lock, and id generation.
+ *
+ * One small text file per domain, STATE/<domain>:
+ *
+ *	mta-sts-check-state 1
+ *	domain example.com
+ *	digest <sha-256 hex of the rendered policy>
+ *	id 20261129021500
+ *	since 1795918500
+ *	published 1
+ *	prev-id 20261101000000
+ *	pub-id 20261129021500
+ *	end
+ *
+ * The file is read strictly: anything else (a truncated file, an unknown
+ * or repeated key, a bad value) is "damaged" and never silently replaced.
+ * Writes go to a temporary file in the same directory, which is synced and
+ * renamed over the old one, and then the directory is synced.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "check.h"
+
+#define STATE_MAGIC	"mta-sts-check-state 1"
+#define STATE_FILE_MAX	4096
+
+static int __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+path_join(char *out, size_t outlen, const char *dir, const char *name)
+{
+	int n;
+
+	n = snprintf(out, outlen, "%s/%s", dir, name);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int
+state_mkdir(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	size_t len;
+	char *p;
+
+	len = strlen(dir);
+	if (len == 0 || len >= sizeof(path))
+		return seterr(err, errlen, "state directory name is empty or too long");
+	if (stat(dir, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode))
+			return seterr(err, errlen, "%s: not a directory", dir);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return seterr(err, errlen, "%s: %s", dir, strerror(errno));
+	memcpy(path, dir, len + 1);
+	for (p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) == -1 && errno != EEXIST)
+			return seterr(err, errlen, "mkdir %s: %s", path, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return seterr(err, errlen, "mkdir %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int
+state_lock(const char *dir, int *fdp, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	*fdp = -1;
+	if (path_join(path, sizeof(path), dir, "lock") == -1)
+		return seterr(err, errlen, "%s: path too long", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		return seterr(err, errlen, "%s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		int saved = errno;
+
+		close(fd);
+		if (saved == EWOULDBLOCK)
+			return seterr(err, errlen,
+			    "another mta-sts-check run holds %s", path);
+		return seterr(err, errlen, "%s: lock: %s", path, strerror(saved));
+	}
+	*fdp = fd;
+	return 0;
+}
+
+void
+state_unlock(int fd)
+{
+	if (fd >= 0) {
+		(void)flock(fd, LOCK_UN);
+		close(fd);
+	}
+}
+
+void
+state_digest(const char *text, size_t len, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32) {
+		/* cannot happen with a working libcrypto; never matches a file */
+		memset(out, 'x', 64);
+		out[64] = '\0';
+		return;
+	}
+	for (i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[64] = '\0';
+}
+
+/* a safe file name: what a valid A-label domain is made of, no leading dot */
+static int
+name_ok(const char *d)
+{
+	size_t n = strlen(d);
+
+	return n > 0 && n <= STS_HOST_MAX && d[0] != '.' &&
+	    strspn(d, "abcdefghijklmnopqrstuvwxyz0123456789.-") == n;
+}
+
+static int
+id_valid(const char *s, int empty_ok)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++)
+		if (!isalnum((unsigned char)s[n]))
+			return 0;
+	return n <= STS_ID_MAX && (n > 0 || empty_ok);
+}
+
+/* "YYYYMMDDhhmmss" to a time, -1 if it is not exactly that (timegm normalises) */
+static int
+id_to_time(const char *id, time_t *t)
+{
+	struct tm tm, back;
+	int v[6], widths[6] = { 4, 2, 2, 2, 2, 2 };
+	const char *p = id;
+	int i, j;
+
+	if (strlen(id) != 14)
+		return -1;
+	for (i = 0; i < 6; i++) {
+		v[i] = 0;
+		for (j = 0; j < widths[i]; j++, p++) {
+			if (!isdigit((unsigned char)*p))
+				return -1;
+			v[i] = v[i] * 10 + (*p - '0');
+		}
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	*t = timegm(&tm);
+	if (*t == (time_t)-1 || gmtime_r(t, &back) == NULL ||
+	    back.tm_year != v[0] - 1900 || back.tm_mon != v[1] - 1 ||
+	    back.tm_mday != v[2] || back.tm_hour != v[3] ||
+	    back.tm_min != v[4] || back.tm_sec != v[5])
+		return -1;
+	return 0;
+}
+
+static void
+time_to_id(time_t t, char out[STS_ID_MAX + 1])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, STS_ID_MAX + 1, "%Y%m%d%H%M%S", &tm) != 14)
+		(void)snprintf(out, STS_ID_MAX + 1, "%lld", (long long)t);
+}
+
+void
+state_new_id(const char *after, time_t now, char out[STS_ID_MAX + 1])
+{
+	time_t t;
+	size_t i, n;
+
+	time_to_id(now, out);
+	if (after == NULL || strlen(after) != 14 ||
+	    strspn(after, "0123456789") != 14 || strcmp(out, after) > 0)
+		return;
+	/* the clock is behind the last id: one second past it */
+	if (id_to_time(after, &t) == 0 && t < (time_t)253402300799LL) {
+		time_to_id(t + 1, out);
+		return;
+	}
+	/* 14 digits that are not a date: the next number, which is larger */
+	n = strlen(after);
+	memcpy(out, after, n + 1);
+	for (i = n; i > 0; i--) {
+		if (out[i - 1] != '9') {
+			out[i - 1]++;
+			return;
+		}
+		out[i - 1] = '0';
+	}
+	/* 99999999999999: fifteen digits */
+	memmove(out + 1, out, n + 1);
+	out[0] = '1';
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+static int
+parse_time(const char *s, time_t *t)
+{
+	long long v = 0;
+
+	if (*s == '\0' || strlen(s) > 18 || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	for (; *s != '\0'; s++)
+		v = v * 10 + (*s - '0');
+	*t = (time_t)v;
+	return 0;
+}
+
+static int
+parse_state(const char *path, const char *domain, char *buf, struct state *st,
+    char *err, size_t errlen)
+{
+	enum { K_DOMAIN, K_DIGEST, K_ID, K_SINCE, K_PUB, K_PREV, K_PUBID, K_END, K_N };
+	static const char *keys[K_N] = { "domain", "digest", "id", "since",
+	    "published", "prev-id", "pub-id", "end" };
+	int seen[K_N] = { 0 };
+	char *line, *next, *val;
+	int lineno = 0, k;
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) == NULL)
+			return seterr(err, errlen, "%s:%d: damaged state file "
+			    "(line without an end)", path, lineno);
+		*next++ = '\0';
+		if (lineno == 1) {
+			if (strcmp(line, STATE_MAGIC) != 0)
+				return seterr(err, errlen, "%s:1: damaged state "
+				    "file (not a mta-sts-check state file)", path);
+			continue;
+		}
+		if (seen[K_END])
+			return seterr(err, errlen, "%s:%d: damaged state file "
+			    "(text after the end)", path, lineno);
+		val = strchr(line, ' ');
+		if (val != NULL)
+			*val++ = '\0';
+		else
+			val = line + strlen(line);
+		for (k = 0; k < K_N; k++)
+			if (strcmp(line, keys[k]) == 0)
+				break;
+		if (k == K_N)
+			return seterr(err, errlen, "%s:%d: damaged state file "
+			    "(unknown key)", path, lineno);
+		if (seen[k]++)
+			return seterr(err, errlen, "%s:%d: damaged state file "
+			    "(%s given twice)", path, lineno, keys[k]);
+		switch (k) {
+		case K_DOMAIN:
+			if (strcmp(val, domain) != 0)
+				goto bad;
+			break;
+		case K_DIGEST:
+			if (strlen(val) != 64 ||
+			    strspn(val, "0123456789abcdef") != 64)
+				goto bad;
+			memcpy(st->digest, val, 65);
+			break;
+		case K_ID:
+			if (!id_valid(val, 0))
+				goto bad;
+			memcpy(st->id, val, strlen(val) + 1);
+			break;
+		case K_SINCE:
+			if (parse_time(val, &st->since) == -1)
+				goto bad;
+			break;
+		case K_PUB:
+			if (strcmp(val, "0") != 0 && strcmp(val, "1") != 0)
+				goto bad;
+			st->published = val[0] == '1';
+			break;
+		case K_PREV:
+			if (!id_valid(val, 1))
+				goto bad;
+			memcpy(st->prev_id, val, strlen(val) + 1);
+			break;
+		case K_PUBID:
+			if (!id_valid(val, 1))
+				goto bad;
+			memcpy(st->pub_id, val, strlen(val) + 1);
+			break;
+		case K_END:
+			if (*val != '\0')
+				goto bad;
+			break;
+		}
+		continue;
+ bad:
+		return seterr(err, errlen, "%s:%d: damaged state file (bad %s)",
+		    path, lineno, keys[k]);
+	}
+	if (lineno == 0)
+		return seterr(err, errlen, "%s: damaged state file (empty)", path);
+	for (i = 0; i < K_N; i++)
+		if (!seen[i])
+			return seterr(err, errlen, "%s: damaged state file "
+			    "(no %s line%s)", path, keys[i],
+			    i == K_END ? ": truncated" : "");
+	return 0;
+}
+
+int
+state_read(const char *dir, const char *domain, struct state *st, char *err,
+    size_t errlen)
+{
+	char path[PATH_MAX], buf[STATE_FILE_MAX + 1];
+	size_t len = 0;
+	ssize_t r;
+	int fd = -1, rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	if (!name_ok(domain))
+		return seterr(err, errlen, "%s: not a domain name", domain);
+	if (path_join(path, sizeof(path), dir, domain) == -1)
+		return seterr(err, errlen, "%s: path too long", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno == ENOENT)
+			return 1;
+		return seterr(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	for (;;) {
+		r = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len == sizeof(buf) - 1) {
+			seterr(err, errlen, "%s: damaged state file (too long)", path);
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL) {
+		seterr(err, errlen, "%s: damaged state file (NUL byte)", path);
+		goto out;
+	}
+	if (parse_state(path, domain, buf, st, err, errlen) == -1) {
+		memset(st, 0, sizeof(*st));
+		goto out;
+	}
+	rc = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+state_write(const char *dir, const char *domain, const struct state *st,
+    char *err, size_t errlen)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], buf[STATE_FILE_MAX];
+	int fd = -1, dfd = -1, n, rc = -1;
+
+	tmp[0] = '\0';
+	if (!name_ok(domain))
+		return seterr(err, errlen, "%s: not a domain name", domain);
+	if (strlen(st->digest) != 64 || !id_valid(st->id, 0) ||
+	    !id_valid(st->prev_id, 1) || !id_valid(st->pub_id, 1))
+		return seterr(err, errlen, "%s: refusing to write an invalid "
+		    "state", domain);
+	if (path_join(path, sizeof(path), dir, domain) == -1)
+		return seterr(err, errlen, "%s: path too long", dir);
+	n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, domain);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		tmp[0] = '\0';
+		return seterr(err, errlen, "%s: path too long", dir);
+	}
+	n = snprintf(buf, sizeof(buf), "%s\ndomain %s\ndigest %s\nid %s\n"
+	    "since %lld\npublished %d\nprev-id %s\npub-id %s\nend\n",
+	    STATE_MAGIC, domain, st->digest, st->id, (long long)st->since,
+	    st->published ? 1 : 0, st->prev_id, st->pub_id);
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		seterr(err, errlen, "%s: state too long", domain);
+		tmp[0] = '\0';
+		goto out;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		tmp[0] = '\0';
+		goto out;
+	}
+	if (fchmod(fd, 0600) == -1 || write_all(fd, buf, (size_t)n) == -1 ||
+	    fsync(fd) == -1) {
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		seterr(err, errlen, "rename %s to %s: %s", tmp, path,
+		    strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) == -1) {
+		seterr(err, errlen, "%s: sync: %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	if (dfd != -1)
+		close(dfd);
+	if (tmp[0] != '\0')
+		(void)unlink(tmp);
+	return rc;
+}
