@@ -1,0 +1,277 @@
+/* The domain directory, and one domain file to a rendered policy. */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mtasts.h"
+
+#define ESC_MAX	160
+
+struct entry {
+	char	*alabel;
+	char	*name;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+warnf(sts_warn_fn *warn, void *arg, const char *fmt, ...)
+{
+	char	msg[STS_ERR_MAX];
+	va_list	ap;
+
+	if (warn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	warn(arg, msg);
+}
+
+static const char *
+esc(char buf[ESC_MAX], const char *s)
+{
+	return sts_escape(buf, ESC_MAX, s, strlen(s));
+}
+
+static int
+has_suffix(const char *s, size_t len, const char *suf)
+{
+	size_t	n = strlen(suf);
+
+	return len >= n && memcmp(s + len - n, suf, n) == 0;
+}
+
+/* hidden files, editor backups, package manager leftovers */
+static int
+ignored(const char *name)
+{
+	static const char *const suffixes[] = { "~", ".swp", ".swo", ".swx",
+	    ".tmp", ".bak", ".orig", ".rej", ".save", ".old" };
+	static const char *const prefixes[] = { "dpkg-", "rpm", "ucf-" };
+	const char	*last;
+	size_t		 i, len = strlen(name);
+
+	if (name[0] == '.' || (name[0] == '#' && has_suffix(name, len, "#")))
+		return 1;
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (has_suffix(name, len, suffixes[i]))
+			return 1;
+	if ((last = strrchr(name, '.')) != NULL)
+		for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+			if (strncmp(last + 1, prefixes[i],
+			    strlen(prefixes[i])) == 0)
+				return 1;
+	return 0;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct entry	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->alabel, y->alabel)) != 0)
+		return c;
+	return strcmp(x->name, y->name);
+}
+
+int
+sts_domain_list(const char *dir, struct sts_strlist *files,
+    sts_warn_fn *warn, void *arg, char *err, size_t errlen)
+{
+	struct sts_strlist	 names = { NULL, 0, 0 };
+	struct entry		*v = NULL, *nv;
+	struct dirent		*de;
+	struct stat		 st;
+	DIR			*d = NULL;
+	char			 a[STS_HOST_MAX + 1], e[STS_ERR_MAX];
+	char			 b1[ESC_MAX], b2[ESC_MAX], b3[ESC_MAX];
+	size_t			 n = 0, cap = 0, i;
+	int			 ret = -1;
+
+	if ((d = opendir(dir)) == NULL) {
+		seterr(err, errlen, "%s: %s", esc(b1, dir), strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0) {
+				seterr(err, errlen, "%s: %s", esc(b1, dir),
+				    strerror(errno));
+				goto out;
+			}
+			break;
+		}
+		if (ignored(de->d_name))
+			continue;
+		if (sts_host_to_alabel(de->d_name, 0, a, sizeof(a), e,
+		    sizeof(e)) == -1) {
+			warnf(warn, arg, "%s/%s: not a valid domain name, "
+			    "skipped", esc(b1, dir), esc(b2, de->d_name));
+			continue;
+		}
+		if (fstatat(dirfd(d), de->d_name, &st, 0) == -1) {
+			warnf(warn, arg, "%s/%s: %s, skipped", esc(b1, dir),
+			    esc(b2, de->d_name), strerror(errno));
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			warnf(warn, arg, "%s/%s: not a regular file, skipped",
+			    esc(b1, dir), esc(b2, de->d_name));
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				seterr(err, errlen, "out of memory");
+				goto out;
+			}
+			v = nv;
+		}
+		v[n].alabel = strdup(a);
+		v[n].name = strdup(de->d_name);
+		n++;
+		if (v[n - 1].alabel == NULL || v[n - 1].name == NULL) {
+			seterr(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	/* bücher.example and xn--bcher-kva.example are the same domain */
+	if (n > 0)
+		qsort(v, n, sizeof(*v), entry_cmp);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(v[i].alabel, v[i - 1].alabel) == 0) {
+			warnf(warn, arg, "%s/%s: same domain as %s (%s), "
+			    "skipped", esc(b1, dir), esc(b2, v[i].name),
+			    esc(b3, v[i - 1].name), v[i].alabel);
+			continue;
+		}
+		if (sts_strlist_add(&names, v[i].name) == -1) {
+			seterr(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	sts_strlist_sort_uniq(&names);
+	if (sts_strlist_copy(files, &names) == -1) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n; i++) {
+		free(v[i].alabel);
+		free(v[i].name);
+	}
+	free(v);
+	sts_strlist_free(&names);
+	if (d != NULL)
+		closedir(d);
+	return ret;
+}
+
+void
+sts_domain_free(struct sts_domain *dom)
+{
+	if (dom == NULL)
+		return;
+	free(dom->name);
+	free(dom->file);
+	sts_settings_free(&dom->set);
+	sts_policy_free(&dom->policy);
+	free(dom->text);
+	memset(dom, 0, sizeof(*dom));
+}
+
+int
+sts_domain_load(const struct sts_conf *conf, struct sts_certstore *store,
+    const char *dir, const char *filename, struct sts_domain *out,
+    char *err, size_t errlen)
+{
+	struct sts_domain		 dom;
+	const struct sts_strlist	*names = NULL;
+	char				 name[STS_HOST_MAX + 1], path[PATH_MAX];
+	char				 e[STS_ERR_MAX], b1[ESC_MAX], b2[ESC_MAX];
+	int				 n, ret = -1;
+
+	memset(&dom, 0, sizeof(dom));
+	memset(out, 0, sizeof(*out));
+	n = snprintf(path, sizeof(path), "%s/%s", dir, filename);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		seterr(err, errlen, "%s/%s: path too long", esc(b1, dir),
+		    esc(b2, filename));
+		goto out;
+	}
+	if (strchr(filename, '/') != NULL || sts_host_to_alabel(filename, 0,
+	    name, sizeof(name), e, sizeof(e)) == -1) {
+		seterr(err, errlen, "%s: not a valid domain name",
+		    esc(b1, path));
+		goto out;
+	}
+	if ((dom.name = strdup(name)) == NULL ||
+	    (dom.file = strdup(path)) == NULL ||
+	    sts_settings_copy(&dom.set, &conf->dflt) == -1) {
+		seterr(err, errlen, "%s: out of memory", name);
+		goto out;
+	}
+	if (sts_settings_load(path, &dom.set, err, errlen) == -1)
+		goto out;
+
+	dom.policy.mode = dom.set.mode;
+	dom.policy.max_age = dom.set.max_age;
+	if (dom.set.mx_set)
+		names = &dom.set.mx;
+	else if (dom.set.mode != STS_MODE_NONE) {
+		if (store == NULL || dom.set.certs == NULL) {
+			seterr(err, errlen, "%s: mode %s needs mx patterns; no "
+			    "mx set and no certificates to take them from",
+			    name, sts_mode_name(dom.set.mode));
+			goto out;
+		}
+		if (sts_certstore_get(store, dom.set.certs, &names, e,
+		    sizeof(e)) == -1) {
+			seterr(err, errlen, "%s: %s", name, e);
+			goto out;
+		}
+		if (names->n == 0) {
+			seterr(err, errlen, "%s: mode %s needs mx patterns; no "
+			    "mx set and no usable names in %s", name,
+			    sts_mode_name(dom.set.mode), esc(b1, dom.set.certs));
+			goto out;
+		}
+	}
+	if (names != NULL && sts_strlist_copy(&dom.policy.mx, names) == -1) {
+		seterr(err, errlen, "%s: out of memory", name);
+		goto out;
+	}
+	if (sts_policy_render(&dom.policy, &dom.text, &dom.textlen, e,
+	    sizeof(e)) == -1) {
+		seterr(err, errlen, "%s: %s", name, e);
+		goto out;
+	}
+	*out = dom;
+	memset(&dom, 0, sizeof(dom));
+	ret = 0;
+out:
+	sts_domain_free(&dom);
+	return ret;
+}
