@@ -1,0 +1,541 @@
+/*
+ * _mta-sts (RFC 8461 §3.1) and _smtp._tls (RFC 8460 §3) TXT records.
+ *
+ * Both have the same shape:
+ *
+ *   record = version 1*(delim field) [delim]
+ *   delim  = *WSP ";" *WSP
+ *   field  = name "=" value
+ *   name   = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
+ *
+ * so whitespace is allowed only around ';', never at the end of a record
+ * without one, nor around '='. A field named "id" (or "rua") is read as that
+ * field and must match its rule; every other field is an extension whose
+ * value is 1*(%x21-3A / %x3C / %x3E-7E) and is ignored. Exactly one id is
+ * required (the ABNF's comment); we hold rua to the same rule.
+ *
+ * The selection functions apply the literal prefix test senders use
+ * ("v=STSv1;", erratum 6285) before parsing.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mtasts.h"
+
+#define EXT_NAME_MAX	32
+#define SHOW_MAX	80
+
+#define STS_VERS	"v=STSv1"
+#define RPT_VERS	"v=TLSRPTv1"
+
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+show(char *buf, const char *s, size_t len)
+{
+	return sts_escape(buf, SHOW_MAX, s, len);
+}
+
+static int
+is_wsp(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int
+is_alpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+is_alnum(unsigned char c)
+{
+	return is_alpha(c) || is_digit(c);
+}
+
+static int
+is_name_char(unsigned char c)
+{
+	return is_alnum(c) || c == '_' || c == '-' || c == '.';
+}
+
+/* %x21-3A / %x3C / %x3E-7E: no space, ';', '=' or controls */
+static int
+is_ext_char(unsigned char c)
+{
+	return c >= 0x21 && c <= 0x7e && c != ';' && c != '=';
+}
+
+static int
+is_hex(unsigned char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/*
+ * Called for each field; returns 0 when it took the field, 1 when the
+ * field is an extension (the caller checks its syntax), -1 with err set.
+ */
+typedef int field_fn(void *arg, const char *name, size_t nlen,
+    const char *val, size_t vlen, char *err, size_t errlen);
+
+static int
+record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
+    void *arg, char *err, size_t errlen)
+{
+	char		 sh[SHOW_MAX], sh2[SHOW_MAX];
+	const char	*name, *val, *semi;
+	size_t		 vl = strlen(vers), i, q, nlen, vlen, fend, nfields = 0;
+	int		 r;
+
+	if (len == 0) {
+		seterr(err, errlen, "empty record");
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)rec[i] >= 0x80) {
+			seterr(err, errlen, "non-ASCII byte \\x%02x at offset "
+			    "%zu; the record must be US-ASCII",
+			    (unsigned char)rec[i], i);
+			return -1;
+		}
+		if (((unsigned char)rec[i] < 0x20 && rec[i] != '\t') ||
+		    rec[i] == 0x7f) {
+			seterr(err, errlen, "control character \\x%02x at "
+			    "offset %zu", (unsigned char)rec[i], i);
+			return -1;
+		}
+	}
+	if (len < vl || memcmp(rec, vers, vl) != 0 ||
+	    (len > vl && !is_wsp((unsigned char)rec[vl]) && rec[vl] != ';')) {
+		seterr(err, errlen, "record must begin with '%s' "
+		    "(case-sensitive): '%s'", vers, show(sh, rec, len));
+		return -1;
+	}
+	i = vl;
+	for (;;) {
+		/* delim = *WSP ";" *WSP, or the end */
+		for (q = i; q < len && is_wsp((unsigned char)rec[q]); q++)
+			;
+		if (q == len) {
+			if (q > i) {
+				seterr(err, errlen, "whitespace at the end "
+				    "(allowed only around ';')");
+				return -1;
+			}
+			break;
+		}
+		if (rec[q] != ';') {
+			seterr(err, errlen, "expected ';' before '%s'",
+			    show(sh, rec + q, len - q));
+			return -1;
+		}
+		for (q++; q < len && is_wsp((unsigned char)rec[q]); q++)
+			;
+		if (q == len)
+			break;		/* one trailing delimiter */
+
+		/* field = name "=" value */
+		name = rec + q;
+		if (!is_alnum((unsigned char)rec[q])) {
+			if (rec[q] == ';')
+				seterr(err, errlen, "empty field (';;')");
+			else
+				seterr(err, errlen, "a field name must begin "
+				    "with a letter or digit: '%s'",
+				    show(sh, rec + q, len - q));
+			return -1;
+		}
+		for (i = q + 1; i < len && is_name_char((unsigned char)rec[i]);
+		    i++)
+			;
+		nlen = (size_t)(rec + i - name);
+		if (nlen > EXT_NAME_MAX) {
+			seterr(err, errlen, "field name longer than %d "
+			    "characters: '%s'", EXT_NAME_MAX,
+			    show(sh, name, nlen));
+			return -1;
+		}
+		if (i == len || rec[i] != '=') {
+			if (i < len && is_wsp((unsigned char)rec[i]))
+				seterr(err, errlen, "whitespace after field "
+				    "name '%s' (none allowed around '=')",
+				    show(sh, name, nlen));
+			else if (i == len || rec[i] == ';')
+				seterr(err, errlen, "field '%s' has no "
+				    "'=value'", show(sh, name, nlen));
+			else
+				seterr(err, errlen, "invalid character '%s' "
+				    "in field name '%s'", show(sh, rec + i, 1),
+				    show(sh2, name, nlen));
+			return -1;
+		}
+		/* the value runs to the next ';'; WSP before it is delim */
+		val = rec + i + 1;
+		semi = memchr(val, ';', len - (size_t)(val - rec));
+		fend = semi != NULL ? (size_t)(semi - rec) : len;
+		vlen = (size_t)(rec + fend - val);
+		while (vlen > 0 && is_wsp((unsigned char)val[vlen - 1]))
+			vlen--;
+		i = (size_t)(val - rec) + vlen;
+		if (vlen == 0) {
+			seterr(err, errlen, "empty value for '%s'",
+			    show(sh, name, nlen));
+			return -1;
+		}
+		if ((r = fn(arg, name, nlen, val, vlen, err, errlen)) == -1)
+			return -1;
+		if (r == 1) {
+			for (q = 0; q < vlen; q++)
+				if (!is_ext_char((unsigned char)val[q]))
+					break;
+			if (q < vlen) {
+				seterr(err, errlen, "invalid character '%s' "
+				    "in the value of '%s' (no space, '=' or "
+				    "';')", show(sh, val + q, 1),
+				    show(sh2, name, nlen));
+				return -1;
+			}
+		}
+		nfields++;
+	}
+	if (nfields == 0) {
+		seterr(err, errlen, "no fields after '%s'", vers);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+id_valid(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len < 1 || len > STS_ID_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!is_alnum((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+struct sts_args {
+	char	*id;		/* [STS_ID_MAX + 1] */
+	int	 nid;
+};
+
+static int
+sts_field(void *arg, const char *name, size_t nlen, const char *val,
+    size_t vlen, char *err, size_t errlen)
+{
+	struct sts_args	*a = arg;
+	char		 sh[SHOW_MAX];
+
+	if (nlen != 2 || memcmp(name, "id", 2) != 0)
+		return 1;
+	if (a->nid++ > 0) {
+		seterr(err, errlen, "more than one id field");
+		return -1;
+	}
+	if (vlen > STS_ID_MAX) {
+		seterr(err, errlen, "id is %zu characters long, at most %d "
+		    "allowed", vlen, STS_ID_MAX);
+		return -1;
+	}
+	if (!id_valid(val, vlen)) {
+		seterr(err, errlen, "id must be 1 to %d letters or digits, "
+		    "not '%s'", STS_ID_MAX, show(sh, val, vlen));
+		return -1;
+	}
+	memcpy(a->id, val, vlen);
+	a->id[vlen] = '\0';
+	return 0;
+}
+
+int
+sts_txt_parse(const char *rec, size_t len, char id[STS_ID_MAX + 1],
+    char *err, size_t errlen)
+{
+	struct sts_args	a;
+	char		tmp[STS_ID_MAX + 1];
+
+	a.id = tmp;
+	a.nid = 0;
+	if (record_parse(rec, len, STS_VERS, sts_field, &a, err, errlen) == -1)
+		return -1;
+	if (a.nid == 0) {
+		seterr(err, errlen, "no id field (id=...)");
+		return -1;
+	}
+	memcpy(id, tmp, sizeof(tmp));
+	return 0;
+}
+
+/*
+ * A rua URI (RFC 3986 characters, with ',' and '!' percent-encoded as
+ * RFC 8460 requires): mailto:local@domain or https://authority...
+ */
+static int
+uri_check(const char *u, size_t len, char *err, size_t errlen)
+{
+	char		 sh[SHOW_MAX], sh2[SHOW_MAX];
+	const char	*rest, *at, *end;
+	size_t		 i, sl, rl;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)u[i];
+
+		if (c == '%') {
+			if (i + 2 >= len || !is_hex((unsigned char)u[i + 1]) ||
+			    !is_hex((unsigned char)u[i + 2]))
+				goto badpct;
+			i += 2;
+			continue;
+		}
+		if (is_alnum(c) ||
+		    (c != '\0' && strchr("-._~$&'()*+=:@/?#[]", c) != NULL))
+			continue;
+		seterr(err, errlen, "rua URI '%s': character '%s' must be "
+		    "percent-encoded", show(sh, u, len),
+		    show(sh2, u + i, 1));
+		return -1;
+	}
+	for (sl = 0; sl < len && u[sl] != ':'; sl++)
+		;
+	if (sl == len || sl == 0) {
+		seterr(err, errlen, "rua '%s' is not a URI (no scheme)",
+		    show(sh, u, len));
+		return -1;
+	}
+	rest = u + sl + 1;
+	rl = len - sl - 1;
+	if (sl == 6 && strncasecmp(u, "mailto", 6) == 0) {
+		end = memchr(rest, '?', rl);
+		if (end == NULL)
+			end = rest + rl;
+		at = memchr(rest, '@', (size_t)(end - rest));
+		if (at == NULL || at == rest || at + 1 == end) {
+			seterr(err, errlen, "rua URI '%s': mailto: needs an "
+			    "address local@domain", show(sh, u, len));
+			return -1;
+		}
+		return 0;
+	}
+	if (sl == 5 && strncasecmp(u, "https", 5) == 0) {
+		if (rl < 3 || memcmp(rest, "//", 2) != 0 || rest[2] == '/' ||
+		    rest[2] == '?' || rest[2] == '#') {
+			seterr(err, errlen, "rua URI '%s': https: needs a host "
+			    "(https://host/path)", show(sh, u, len));
+			return -1;
+		}
+		return 0;
+	}
+	seterr(err, errlen, "rua URI '%s': scheme must be mailto: or https:",
+	    show(sh, u, len));
+	return -1;
+badpct:
+	seterr(err, errlen, "rua URI '%s': '%%' not followed by two hex "
+	    "digits", show(sh, u, len));
+	return -1;
+}
+
+struct rpt_args {
+	struct sts_strlist	*rua;
+	int			 nrua;
+};
+
+/* tlsrpt-rua = "rua=" uri *(*WSP "," *WSP uri) */
+static int
+rpt_field(void *arg, const char *name, size_t nlen, const char *val,
+    size_t vlen, char *err, size_t errlen)
+{
+	struct rpt_args	*a = arg;
+	size_t		 i = 0, s;
+
+	if (nlen != 3 || memcmp(name, "rua", 3) != 0)
+		return 1;
+	if (a->nrua++ > 0) {
+		seterr(err, errlen, "more than one rua field (list the URIs "
+		    "in one, separated by ',')");
+		return -1;
+	}
+	for (;;) {
+		for (s = i; i < vlen && val[i] != ',' &&
+		    !is_wsp((unsigned char)val[i]); i++)
+			;
+		if (i == s) {
+			seterr(err, errlen, "empty URI in rua list");
+			return -1;
+		}
+		if (uri_check(val + s, i - s, err, errlen) == -1)
+			return -1;
+		if (sts_strlist_addn(a->rua, val + s, i - s) == -1) {
+			seterr(err, errlen, "out of memory");
+			return -1;
+		}
+		while (i < vlen && is_wsp((unsigned char)val[i]))
+			i++;
+		if (i == vlen)
+			return 0;
+		if (val[i] != ',') {
+			seterr(err, errlen, "rua URIs must be separated by ','");
+			return -1;
+		}
+		for (i++; i < vlen && is_wsp((unsigned char)val[i]); i++)
+			;
+	}
+}
+
+int
+sts_tlsrpt_parse(const char *rec, size_t len, struct sts_strlist *rua,
+    char *err, size_t errlen)
+{
+	struct sts_strlist	tmp = { NULL, 0, 0 };
+	struct rpt_args		a;
+	int			rc = -1;
+
+	a.rua = &tmp;
+	a.nrua = 0;
+	if (record_parse(rec, len, RPT_VERS, rpt_field, &a, err, errlen) == -1)
+		goto out;
+	if (a.nrua == 0) {
+		seterr(err, errlen, "no rua field (rua=mailto:...)");
+		goto out;
+	}
+	if (sts_strlist_copy(rua, &tmp) == -1) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	sts_strlist_free(&tmp);
+	return rc;
+}
+
+/*
+ * The selection rule: keep the records that begin with prefix; exactly
+ * one must remain. Returns its index, or -1 with err set. A discarded
+ * record that was probably meant to count is named in the message.
+ */
+static int
+select_one(const char *const *recs, const size_t *lens, size_t n,
+    const char *prefix, size_t *which, char *err, size_t errlen)
+{
+	char	 sh[SHOW_MAX];
+	size_t	 pl = strlen(prefix), vl = pl - 1, i, count = 0, near = n;
+
+	for (i = 0; i < n; i++) {
+		if (lens[i] >= pl && memcmp(recs[i], prefix, pl) == 0) {
+			if (count++ == 0)
+				*which = i;
+		} else if (near == n && lens[i] >= vl &&
+		    strncasecmp(recs[i], prefix, vl) == 0)
+			near = i;
+	}
+	if (count == 1)
+		return 0;
+	if (count > 1) {
+		seterr(err, errlen, "%zu records begin with '%s'; exactly one "
+		    "is allowed", count, prefix);
+		return -1;
+	}
+	if (near < n && memcmp(recs[near], prefix, vl) == 0 &&
+	    lens[near] > vl && is_wsp((unsigned char)recs[near][vl]))
+		seterr(err, errlen, "no %.*s record: '%s' is discarded because "
+		    "it does not begin with exactly '%s' (RFC 8461 erratum "
+		    "6285: no space before ';')", (int)vl, prefix,
+		    show(sh, recs[near], lens[near]), prefix);
+	else if (near < n)
+		seterr(err, errlen, "no %.*s record: '%s' is discarded because "
+		    "it does not begin with exactly '%s' (case-sensitive)",
+		    (int)vl, prefix, show(sh, recs[near], lens[near]), prefix);
+	else
+		seterr(err, errlen, "no %.*s record (%zu TXT record%s)",
+		    (int)vl, prefix, n, n == 1 ? "" : "s");
+	return -1;
+}
+
+int
+sts_txt_select(const char *const *recs, const size_t *lens, size_t n,
+    size_t *which, char id[STS_ID_MAX + 1], char *err, size_t errlen)
+{
+	size_t	w = 0;
+
+	if (select_one(recs, lens, n, STS_VERS ";", &w, err, errlen) == -1)
+		return -1;
+	if (sts_txt_parse(recs[w], lens[w], id, err, errlen) == -1)
+		return -1;
+	*which = w;
+	return 0;
+}
+
+int
+sts_tlsrpt_select(const char *const *recs, const size_t *lens, size_t n,
+    size_t *which, struct sts_strlist *rua, char *err, size_t errlen)
+{
+	size_t	w = 0;
+
+	if (select_one(recs, lens, n, RPT_VERS ";", &w, err, errlen) == -1)
+		return -1;
+	if (sts_tlsrpt_parse(recs[w], lens[w], rua, err, errlen) == -1)
+		return -1;
+	*which = w;
+	return 0;
+}
+
+int
+sts_txt_record(const char *id, char *out, size_t outlen)
+{
+	int	n;
+
+	if (id == NULL || !id_valid(id, strlen(id)))
+		return -1;
+	n = snprintf(out, outlen, STS_VERS "; id=%s", id);
+	if (n < 0 || (size_t)n >= outlen)
+		return -1;
+	return 0;
+}
+
+int
+sts_tlsrpt_record(const struct sts_strlist *rua, char *out, size_t outlen)
+{
+	size_t	i, off;
+	int	n;
+
+	if (rua->n == 0)
+		return -1;
+	n = snprintf(out, outlen, RPT_VERS "; rua=");
+	if (n < 0 || (size_t)n >= outlen)
+		return -1;
+	off = (size_t)n;
+	for (i = 0; i < rua->n; i++) {
+		if (uri_check(rua->v[i], strlen(rua->v[i]), NULL, 0) == -1)
+			return -1;
+		n = snprintf(out + off, outlen - off, "%s%s", i ? "," : "",
+		    rua->v[i]);
+		if (n < 0 || (size_t)n >= outlen - off)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
