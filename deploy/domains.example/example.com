@@ -1,0 +1,4 @@
+# A domain file: any of mode, max-age, mx, certs, tlsrpt.
+# Empty is fine: everything then comes from mta-sts.conf.
+mode = enforce
+mx = mx1.example.com, mx2.example.com
