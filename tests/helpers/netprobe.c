@@ -1,0 +1,137 @@
+/*
+ * netprobe: a test driver for the checker's network primitives
+ * (checker/dns.c, https.c, smtp.c), one call per run, results as
+ * "key=value" lines on stdout. Built with them by a GNUmakefile rule.
+ *
+ *	netprobe [-s server] [-t timeout] [-C ca-file] txt NAME
+ *	netprobe ... mx DOMAIN | zone NAME | addrs HOST
+ *	netprobe ... auth ZONE NAME WANT
+ *	netprobe ... https DOMAIN | smtp HOST
+ *
+ * Exit 0 when the call returned 0, 1 when it returned -1 (with an
+ * "error=" line), 2 on usage errors.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: netprobe [-s server] [-t timeout] [-C ca-file] "
+	    "txt|mx|zone|addrs|auth|https|smtp ARGS...\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sts_strlist	 l = { 0 };
+	struct dns		*d = NULL;
+	struct mx		*mx = NULL;
+	struct fetch		 f;
+	struct smtp_result	 sr;
+	const char		*server = NULL, *ca = NULL, *cmd;
+	char			 err[STS_ERR_MAX], esc[1024], zone[300], prim[300];
+	unsigned		 timeout = 5;
+	size_t			 i, n = 0;
+	int			 ch, rc = -1;
+	long			 t;
+	char			*ep;
+
+	signal(SIGPIPE, SIG_IGN);
+	while ((ch = getopt(argc, argv, "s:t:C:")) != -1) {
+		switch (ch) {
+		case 's':
+			server = optarg;
+			break;
+		case 't':
+			t = strtol(optarg, &ep, 10);
+			if (*optarg == '\0' || *ep != '\0' || t < 1 || t > 600)
+				usage();
+			timeout = (unsigned)t;
+			break;
+		case 'C':
+			ca = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2)
+		usage();
+	cmd = argv[0];
+	err[0] = '\0';
+	if ((d = dns_open(server, timeout, err, sizeof(err))) == NULL) {
+		printf("error=%s\n", err);
+		return 1;
+	}
+	if (strcmp(cmd, "txt") == 0 && argc == 2) {
+		if ((rc = dns_txt(d, argv[1], &l, err, sizeof(err))) == 0) {
+			printf("count=%zu\n", l.n);
+			for (i = 0; i < l.n; i++)
+				printf("txt=%s\n", sts_escape(esc, sizeof(esc),
+				    l.v[i], strlen(l.v[i])));
+		}
+	} else if (strcmp(cmd, "mx") == 0 && argc == 2) {
+		if ((rc = dns_mx(d, argv[1], &mx, &n, err, sizeof(err))) == 0) {
+			printf("count=%zu\n", n);
+			for (i = 0; i < n; i++)
+				printf("mx=%u %s\n", mx[i].pref,
+				    mx[i].host[0] ? mx[i].host : ".");
+		}
+	} else if (strcmp(cmd, "zone") == 0 && argc == 2) {
+		if ((rc = dns_zone(d, argv[1], zone, sizeof(zone), prim,
+		    sizeof(prim), err, sizeof(err))) == 0)
+			printf("zone=%s\nprimary=%s\n", zone, prim);
+	} else if (strcmp(cmd, "addrs") == 0 && argc == 2) {
+		if ((rc = dns_addrs(d, argv[1], &l, err, sizeof(err))) == 0) {
+			printf("count=%zu\n", l.n);
+			for (i = 0; i < l.n; i++)
+				printf("addr=%s\n", l.v[i]);
+		}
+	} else if (strcmp(cmd, "auth") == 0 && argc == 4) {
+		if ((rc = dns_check_auth(d, argv[1], argv[2], argv[3], err,
+		    sizeof(err))) == 0)
+			printf("auth=ok\n");
+	} else if (strcmp(cmd, "https") == 0 && argc == 2) {
+		rc = https_fetch(d, argv[1], ca, timeout, &f, err, sizeof(err));
+		printf("status=%d\n", f.status);
+		if (f.ctype[0])
+			printf("ctype=%s\n", f.ctype);
+		if (f.location[0])
+			printf("location=%s\n", f.location);
+		if (f.cert_expires)
+			printf("expires=%lld\n", (long long)f.cert_expires);
+		if (rc == 0) {
+			printf("bodylen=%zu\n", f.bodylen);
+			printf("body=%s\n", sts_escape(esc, sizeof(esc), f.body,
+			    f.bodylen));
+		}
+		fetch_free(&f);
+	} else if (strcmp(cmd, "smtp") == 0 && argc == 2) {
+		rc = smtp_check(d, argv[1], ca, timeout, &sr, err, sizeof(err));
+		printf("starttls=%d\ncert_ok=%d\n", sr.starttls, sr.cert_ok);
+		if (sr.tls_version[0])
+			printf("version=%s\n", sr.tls_version);
+		if (sr.cert_expires)
+			printf("expires=%lld\n", (long long)sr.cert_expires);
+		if (rc == 0 && !sr.cert_ok)
+			printf("certerror=%s\n", err);
+	} else {
+		dns_close(d);
+		usage();
+	}
+	if (rc == -1)
+		printf("error=%s\n", err);
+	free(mx);
+	sts_strlist_free(&l);
+	dns_close(d);
+	return rc == 0 ? 0 : 1;
+}
