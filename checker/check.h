@@ -108,6 +108,37 @@ int	 https_fetch(struct dns *, const char *domain, const char *ca_file,
 	    unsigned timeout, struct fetch *, char *err, size_t errlen);
 void	 fetch_free(struct fetch *);
 
+/*
+ * The transport https.c and smtp.c share (in https.c): a TCP connection
+ * to the first address of host that answers (non-blocking, poll()ed), with
+ * one deadline per step, that can be switched to TLS. Every message names
+ * the host; a timeout says what was being waited for.
+ */
+struct conn;
+
+struct tlsinfo {
+	int	 verified;		/* chains to a trusted root and names the host */
+	char	 why[128];		/* when not: "certificate has expired", "hostname mismatch" */
+	time_t	 expires;		/* leaf notAfter, 0 if unknown */
+	char	 version[16];		/* "TLSv1.3" */
+};
+
+int	 conn_open(struct dns *, const char *host, unsigned port, unsigned timeout,
+	    struct conn **, char *err, size_t errlen);
+/* a new deadline (now + timeout) for the step named what ("the banner") */
+void	 conn_step(struct conn *, const char *what);
+/* TLS >= 1.2, SNI and name = host; -1 with err if the handshake fails */
+int	 conn_tls(struct conn *, const char *ca_file, struct tlsinfo *,
+	    char *err, size_t errlen);
+int	 conn_write(struct conn *, const char *, size_t, char *err, size_t errlen);
+/* a line without CR LF into line[max]; 0, 1 at a clean end of stream, -1 with err */
+int	 conn_getline(struct conn *, char *line, size_t max, size_t *len,
+	    char *err, size_t errlen);
+/* up to n bytes; *got == 0 at the end of stream */
+int	 conn_read(struct conn *, char *, size_t n, size_t *got, char *err, size_t errlen);
+size_t	 conn_pending(const struct conn *);	/* bytes received, not yet taken */
+void	 conn_close(struct conn *);		/* TLS close_notify if any; NULL ok */
+
 /* ---- smtp.c (OpenSSL) --------------------------------------------------- */
 
 struct smtp_result {
@@ -121,9 +152,11 @@ struct smtp_result {
  * Connect to host:25 (its addresses from dns_addrs), read the banner,
  * EHLO, STARTTLS, handshake with SNI = host, verify the chain (ca_file or
  * default store) and that the certificate names host (SAN dNSName,
- * wildcard as RFC 6125). -1 with err when the host cannot be reached or
- * does not offer STARTTLS; 0 otherwise, with cert_ok and err saying why
- * a certificate is not acceptable.
+ * wildcard as RFC 6125). -1 with err when the host cannot be reached,
+ * does not offer STARTTLS or the TLS handshake fails (starttls 0); 0
+ * otherwise, with cert_ok and err saying why a certificate is not
+ * acceptable ("mx1.example.com: certificate verify failed: hostname
+ * mismatch"). A sender that enforces would not deliver in either case.
  */
 int	 smtp_check(struct dns *, const char *host, const char *ca_file,
 	    unsigned timeout, struct smtp_result *, char *err, size_t errlen);
