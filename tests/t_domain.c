@@ -1,0 +1,327 @@
+/*
+ * domain.c: listing a domain directory and turning domain files into
+ * policies. Builds its tree under tests/tmp/t_domain at run time and
+ * removes it at the end.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mtasts.h"
+#include "tap.h"
+
+#define TOP	"tests/tmp/t_domain"
+
+static char	top[1024];	/* absolute TOP */
+static char	ddir[1100];	/* absolute TOP/domains */
+
+static void
+put(const char *rel, const char *text)
+{
+	char	 path[PATH_MAX];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if ((f = fopen(path, "w")) == NULL) {
+		diag("%s: %s", path, strerror(errno));
+		abort();
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+link_(const char *target, const char *rel)
+{
+	char	path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if (symlink(target, path) == -1) {
+		diag("symlink %s: %s", path, strerror(errno));
+		abort();
+	}
+}
+
+static void
+dir_(const char *rel)
+{
+	char	path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if (mkdir(path, 0755) == -1 && errno != EEXIST) {
+		diag("mkdir %s: %s", path, strerror(errno));
+		abort();
+	}
+}
+
+static int
+rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+collect(void *arg, const char *msg)
+{
+	sts_strlist_add(arg, msg);
+}
+
+static void
+build(void)
+{
+	char	*big, line[128];
+	size_t	 i;
+
+	nftw(TOP, rm, 16, FTW_DEPTH | FTW_PHYS);
+	if (mkdir("tests/tmp", 0755) == -1 && errno != EEXIST)
+		abort();
+	if (mkdir(TOP, 0755) == -1 && errno != EEXIST)
+		abort();
+	dir_("domains");
+	dir_("emptycerts");
+	put("emptycerts/privkey.pem", "-----BEGIN PRIVATE KEY-----\n"
+	    "bm90IGEga2V5\n-----END PRIVATE KEY-----\n");
+	put("mta-sts.conf", "domains = domains\nmode = testing\n"
+	    "max-age = 1d\nmx = mx.global.example\n");
+
+	/* good */
+	put("domains/example.com", "# the main domain\nmode = enforce\n"
+	    "mx = mx2.example.com, mx1.example.com, MX1.example.com\n"
+	    "tlsrpt = mailto:tlsrpt@example.com\n");
+	link_("example.com", "domains/example.org");
+	put("domains/empty.example", "");
+	put("domains/b\xc3\xbc" "cher.example", "mx = [\"mx.b\xc3\xbc" "cher.example\"]\n");
+	put("domains/UPPER.Example", "max-age = 2w\n");
+	put("domains/none.example", "mode = none\nmx = []\n");
+	put("domains/certs-none.example", "mode = enforce\nmx = []\n"
+	    "certs = ../emptycerts\n");
+	/* bad files, with valid names */
+	put("domains/global-key.example", "mode = testing\npublish = hook\n");
+	put("domains/unknown.example", "mdoe = enforce\n");
+	put("domains/overage.example", "mode = enforce\n\nmax-age = 400d\n");
+	put("domains/bad-mx.example", "mx = mx.example.com, *.com\n");
+	if ((big = malloc(70 * 1024 + 1)) == NULL)
+		abort();
+	big[0] = '\0';
+	memset(line, '#', 99);
+	line[99] = '\n';
+	line[100] = '\0';
+	for (i = 0; i < 700; i++)
+		memcpy(big + i * 100, line, 101);
+	put("domains/big.example", big);
+	free(big);
+	/* ignored silently */
+	put("domains/.hidden.example", "mode = enforce\n");
+	put("domains/example.com~", "");
+	put("domains/.example.com.swp", "");
+	put("domains/example.com.swp", "");
+	put("domains/#example.com#", "");
+	put("domains/example.com.dpkg-old", "");
+	put("domains/example.com.rpmnew", "");
+	put("domains/example.com.bak", "");
+	put("domains/example.com.tmp", "");
+	/* skipped with a warning */
+	put("domains/not_a_domain", "");
+	put("domains/localhost", "");
+	put("domains/192.0.2.1", "");
+	put("domains/xn--bcher-kva.example", "mode = none\n");
+	dir_("domains/subdir.example");
+	link_("nowhere.example", "domains/dangling.example");
+}
+
+static void
+test_list(void)
+{
+	static const char *const want[] = {
+		"UPPER.Example", "bad-mx.example", "big.example",
+		"b\xc3\xbc" "cher.example", "certs-none.example", "empty.example",
+		"example.com", "example.org", "global-key.example",
+		"none.example", "overage.example", "unknown.example",
+	};
+	struct sts_strlist	 files = { NULL, 0, 0 }, warns = { NULL, 0, 0 };
+	struct sts_strlist	 wantw = { NULL, 0, 0 };
+	char			 err[STS_ERR_MAX], buf[2048];
+	size_t			 i;
+
+	sts_strlist_add(&files, "already.there");
+	is_int(sts_domain_list(ddir, &files, collect, &warns, err, sizeof(err)),
+	    0, "list the domain directory");
+	is_int(files.n, 1 + sizeof(want) / sizeof(want[0]),
+	    "  %zu files listed", sizeof(want) / sizeof(want[0]));
+	is_str(files.v[0], "already.there", "  appended after what was there");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]) && i + 1 < files.n; i++)
+		is_str(files.v[i + 1], want[i], "  file %zu is %s", i, want[i]);
+
+#define W(s) do { snprintf(buf, sizeof(buf), "%s/%s", ddir, s); \
+	sts_strlist_add(&wantw, buf); } while (0)
+	W("not_a_domain: not a valid domain name, skipped");
+	W("localhost: not a valid domain name, skipped");
+	W("192.0.2.1: not a valid domain name, skipped");
+	W("subdir.example: not a regular file, skipped");
+	W("dangling.example: No such file or directory, skipped");
+	W("xn--bcher-kva.example: same domain as b\\xc3\\xbccher.example "
+	    "(xn--bcher-kva.example), skipped");
+#undef W
+	sts_strlist_sort_uniq(&wantw);
+	sts_strlist_sort_uniq(&warns);
+	ok(sts_strlist_equal(&warns, &wantw), "  exactly the expected warnings");
+	for (i = 0; i < warns.n; i++)
+		diag("  warning: %s", warns.v[i]);
+
+	sts_strlist_free(&files);
+	is_int(sts_domain_list(ddir, &files, NULL, NULL, err, sizeof(err)), 0,
+	    "  a NULL warning callback is fine");
+	sts_strlist_free(&files);
+
+	snprintf(buf, sizeof(buf), "%s/none", top);
+	is_int(sts_domain_list(buf, &files, NULL, NULL, err, sizeof(err)), -1,
+	    "a missing directory is an error");
+	ok(strstr(err, "/none: No such file or directory") != NULL, "  %s", err);
+	is_int(files.n, 0, "  nothing listed");
+	sts_strlist_free(&warns);
+	sts_strlist_free(&wantw);
+	sts_strlist_free(&files);
+}
+
+static void
+test_load(const struct sts_conf *conf, struct sts_certstore *store)
+{
+	static const struct {
+		const char	*file;
+		const char	*name;	/* NULL: error */
+		const char	*text;	/* the policy, or the error substring */
+	} t[] = {
+		{ "example.com", "example.com",
+		    "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\n"
+		    "mx: mx2.example.com\r\nmax_age: 86400\r\n" },
+		{ "example.org", "example.org",		/* an alias */
+		    "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\n"
+		    "mx: mx2.example.com\r\nmax_age: 86400\r\n" },
+		{ "empty.example", "empty.example",	/* all from the global file */
+		    "version: STSv1\r\nmode: testing\r\nmx: mx.global.example\r\n"
+		    "max_age: 86400\r\n" },
+		{ "b\xc3\xbc" "cher.example", "xn--bcher-kva.example",
+		    "version: STSv1\r\nmode: testing\r\n"
+		    "mx: mx.xn--bcher-kva.example\r\nmax_age: 86400\r\n" },
+		{ "UPPER.Example", "upper.example",
+		    "version: STSv1\r\nmode: testing\r\nmx: mx.global.example\r\n"
+		    "max_age: 1209600\r\n" },
+		{ "none.example", "none.example",
+		    "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n" },
+		{ "certs-none.example", NULL, "certs-none.example: mode enforce "
+		    "needs mx patterns; no mx set and no usable names in " },
+		{ "global-key.example", NULL, "/global-key.example:2: publish is "
+		    "only valid in the global file (a domain file may set: mode, "
+		    "max-age, mx, certs, tlsrpt)" },
+		{ "unknown.example", NULL, "/unknown.example:1: unknown key "
+		    "'mdoe' (did you mean 'mode'? expected one of: certs, mode, "
+		    "max-age, mx, tlsrpt)" },
+		{ "overage.example", NULL, "/overage.example:3: max-age '400d' "
+		    "is above 31557600 seconds" },
+		{ "bad-mx.example", NULL, "/bad-mx.example:1: mx: not a valid "
+		    "host name: *.com" },
+		{ "big.example", NULL, "/big.example: larger than 64 KiB" },
+		{ "missing.example", NULL, "/missing.example: No such file or "
+		    "directory" },
+		{ "not_a_domain", NULL, "/not_a_domain: not a valid domain name" },
+		{ "../mta-sts.conf", NULL, "/../mta-sts.conf: not a valid domain "
+		    "name" },
+		{ "subdir.example", NULL, "/subdir.example: not a regular file" },
+	};
+	struct sts_domain	 d;
+	char			 err[STS_ERR_MAX], path[PATH_MAX];
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err[0] = '\0';
+		rc = sts_domain_load(conf, store, ddir, t[i].file, &d, err,
+		    sizeof(err));
+		if (t[i].name != NULL) {
+			if (!ok(rc == 0, "load %s", t[i].name))
+				diag("  %s", err);
+			is_str(d.name, t[i].name, "  name %s", t[i].name);
+			snprintf(path, sizeof(path), "%s/%s", ddir, t[i].file);
+			is_str(d.file, path, "  file is dir/file");
+			is_str(d.text, t[i].text, "  policy text");
+			is_int(d.textlen, d.text ? strlen(d.text) : 0,
+			    "  textlen");
+		} else {
+			is_int(rc, -1, "%s refused", t[i].file);
+			if (!ok(strstr(err, t[i].text) != NULL, "  error has '%s'",
+			    t[i].text))
+				diag("  got '%s'", err);
+			ok(d.name == NULL && d.text == NULL && d.set.certs == NULL,
+			    "  nothing left in the output");
+		}
+		sts_domain_free(&d);
+	}
+
+	/* the merged settings, and relative paths in a domain file */
+	is_int(sts_domain_load(conf, store, ddir, "example.com", &d, err,
+	    sizeof(err)), 0, "example.com again");
+	ok(d.set.mode == STS_MODE_ENFORCE && d.set.max_age == 86400 &&
+	    d.set.mx_set && d.set.mx.n == 2 && d.set.tlsrpt.n == 1 &&
+	    strcmp(d.set.tlsrpt.v[0], "mailto:tlsrpt@example.com") == 0,
+	    "  settings: file over global");
+	ok(d.policy.mode == STS_MODE_ENFORCE && d.policy.max_age == 86400 &&
+	    d.policy.mx.n == 2, "  policy model filled");
+	sts_domain_free(&d);
+	sts_domain_free(&d);
+	is_int(sts_domain_load(conf, store, ddir, "none.example", &d, err,
+	    sizeof(err)), 0, "none.example");
+	ok(!d.set.mx_set && d.set.mx.n == 0, "  mx = [] clears the global mx");
+	sts_domain_free(&d);
+	ok(conf->dflt.mx.n == 1 && conf->dflt.mx_set,
+	    "  the global settings are untouched");
+
+	/* no store at all, no mx: an error that says so */
+	is_int(sts_domain_load(conf, NULL, ddir, "certs-none.example", &d, err,
+	    sizeof(err)), -1, "no store and no mx refused");
+	ok(strstr(err, "certs-none.example: mode enforce needs mx patterns; "
+	    "no mx set and no certificates") != NULL, "  %s", err);
+}
+
+int
+main(void)
+{
+	struct sts_conf		 conf;
+	struct sts_certstore	*store = NULL;
+	char			 cwd[512], err[STS_ERR_MAX], path[PATH_MAX];
+	struct stat		 st;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return 1;
+	snprintf(top, sizeof(top), "%s/%s", cwd, TOP);
+	snprintf(ddir, sizeof(ddir), "%s/domains", top);
+	build();
+
+	sts_conf_defaults(&conf);
+	snprintf(path, sizeof(path), "%s/mta-sts.conf", top);
+	if (!ok(sts_conf_load(path, &conf, err, sizeof(err)) == 0,
+	    "global file loads"))
+		diag("  %s", err);
+	is_str(conf.domains, ddir, "  domains = domains is relative to it");
+
+	test_list();
+
+	if ((store = sts_certstore_new(NULL, NULL)) == NULL)
+		abort();
+	test_load(&conf, store);
+	sts_certstore_free(store);
+	sts_conf_free(&conf);
+
+	nftw(TOP, rm, 16, FTW_DEPTH | FTW_PHYS);
+	rmdir("tests/tmp");
+	ok(stat(TOP, &st) == -1 && errno == ENOENT, "temporary tree removed");
+	return done_testing();
+}
