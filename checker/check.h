@@ -11,6 +11,7 @@
 #define CHECK_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "mtasts.h"
@@ -40,6 +41,17 @@ struct report {
 void	 report_add(struct report *, enum level, const char *check,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	 report_free(struct report *);
+
+/* ---- output (report.c) -------------------------------------------------- */
+
+const char *level_name(enum level);		/* "error", "warning", "info", "ok" */
+/* 0 all good, 1 warnings, 2 errors, over n reports (and run-wide warnings) */
+int	 report_status(const struct report *, size_t n, int global_warnings);
+/* "DOMAIN: LEVEL: message" for findings at min or above; okline: "DOMAIN: ok: ..." */
+void	 report_print_text(FILE *, const struct report *, enum level min, int okline);
+/* {"status":N,"domains":[{"domain","id","dns_id","published","findings":[...]}]} */
+void	 report_print_json(FILE *, const struct report *, size_t n, int status,
+	    const struct sts_strlist *warnings, const char *error);
 
 /* ---- dns.c (libldns) ---------------------------------------------------- */
 
@@ -189,15 +201,40 @@ void	 state_new_id(const char *after, time_t now, char out[STS_ID_MAX + 1]);
 
 /* ---- publish.c ---------------------------------------------------------- */
 
+#define TXT_TTL	3600	/* of the records we publish or print */
+
 /*
- * Put "v=STSv1; id=<id>" at _mta-sts.<domain> by conf->publish. For
- * `none`, returns 1 and fills err with the exact record to set by hand.
- * For zonefile, all_ids gives every domain's current id (domain, id pairs
- * interleaved) because the file holds them all. 0 on success, -1 with err.
+ * Put "v=STSv1; id=<id>" at _mta-sts.<domain> by conf->publish.
+ * 0 on success (err then holds a note for -v: what was updated, or what
+ * the hook printed, maybe ""), -1 with err. For `none`, returns 1 and
+ * fills err with the exact record to set by hand, in zone-file syntax.
+ * For `zonefile`, returns 2: the caller writes the whole file once for
+ * every domain (publish_zonefile).
  */
 int	 publish_id(const struct sts_conf *, struct dns *, const struct sts_domain *,
 	    const char *id, const char *old_id, char *err, size_t errlen);
-int	 publish_zonefile(const struct sts_conf *, const struct sts_strlist *records,
+/*
+ * Write lines (zone_records of every domain) to conf->zonefile: temporary
+ * file, fsync, rename, fsync of the directory; then run conf->reload with
+ * sh -c, bounded in time. 1 when the file already held exactly this (no
+ * write, no reload), 0 written and reloaded, -1 with err.
+ */
+int	 publish_zonefile(const struct sts_conf *, const struct sts_strlist *lines,
 	    char *err, size_t errlen);
+const char *publish_name(enum sts_publish);
+/* text as a zone-file TXT rdata: quoted, escaped, split every 255 octets */
+int	 zone_txt(const char *text, char *out, size_t outlen);
+/* "v=TLSRPTv1; rua=..." from rua, or mailto:postmaster@<domain> if it is empty */
+int	 tlsrpt_default(const char *domain, const struct sts_strlist *rua,
+	    char *out, size_t outlen);
+/*
+ * The zone-file lines for one domain, absolute names, TTL TXT_TTL:
+ * "_mta-sts.<domain>. 3600 IN TXT "v=STSv1; id=<id>"" (left out when id
+ * is NULL or "") and "_smtp._tls.<domain>. 3600 IN TXT "v=TLSRPTv1; rua=..."".
+ */
+int	 zone_records(const char *domain, const char *id,
+	    const struct sts_strlist *rua, struct sts_strlist *lines);
+/* the lines for domain in the zone file at path as it is now (none if missing) */
+int	 zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines);
 
 #endif /* CHECK_H */

@@ -1,0 +1,1005 @@
+/*
+ * publish.c: getting "v=STSv1; id=..." into _mta-sts.<domain>, by the
+ * configured method:
+ *
+ *   rfc2136   one TSIG-signed UPDATE (libldns) that replaces the TXT RRset,
+ *             sent to dns-server or the zone's primary (SOA MNAME)
+ *   hook      the program named by `hook`, run directly (no shell) with the
+ *             record in its environment, bounded in time
+ *   zonefile  the whole include file of every domain's records, written
+ *             atomically, then the `reload` command (sh -c)
+ *   none      nothing: the caller tells the operator what to set
+ *
+ * The TSIG secret is never printed; only the key's name is.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ldns/ldns.h>
+#include <openssl/evp.h>
+
+#include "check.h"
+
+extern char **environ;
+
+#define TSIG_FILE_MAX	8192
+#define OUTPUT_MAX	2048
+
+static int __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static unsigned
+program_timeout(const struct sts_conf *conf)
+{
+	unsigned t = conf->timeout ? conf->timeout : 10;
+
+	return t > 600 ? 3600 : t * 6;
+}
+
+/* ---- zone-file text ---------------------------------------------------- */
+
+int
+zone_txt(const char *text, char *out, size_t outlen)
+{
+	size_t i, o = 0, chunk = 0;
+	const unsigned char *p = (const unsigned char *)text;
+	int n;
+
+#define PUT(c) do { if (o + 1 >= outlen) return -1; out[o++] = (c); } while (0)
+	if (outlen == 0)
+		return -1;
+	PUT('"');
+	for (i = 0; p[i] != '\0'; i++) {
+		if (chunk == 255) {	/* a character-string holds 255 octets */
+			PUT('"');
+			PUT(' ');
+			PUT('"');
+			chunk = 0;
+		}
+		if (p[i] == '"' || p[i] == '\\') {
+			PUT('\\');
+			PUT((char)p[i]);
+		} else if (p[i] < 0x20 || p[i] >= 0x7f) {
+			if (o + 5 >= outlen)
+				return -1;
+			n = snprintf(out + o, outlen - o, "\\%03u", p[i]);
+			if (n != 4)
+				return -1;
+			o += 4;
+		} else
+			PUT((char)p[i]);
+		chunk++;
+	}
+	PUT('"');
+#undef PUT
+	out[o] = '\0';
+	return 0;
+}
+
+static int
+add_line(struct sts_strlist *lines, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+add_line(struct sts_strlist *lines, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	return sts_strlist_add(lines, buf);
+}
+
+int
+tlsrpt_default(const char *domain, const struct sts_strlist *rua,
+    char *out, size_t outlen)
+{
+	struct sts_strlist def = { 0 };
+	char uri[STS_HOST_MAX + 32];
+	int rc = -1, n;
+
+	if (rua != NULL && rua->n > 0)
+		return sts_tlsrpt_record(rua, out, outlen);
+	n = snprintf(uri, sizeof(uri), "mailto:postmaster@%s", domain);
+	if (n < 0 || (size_t)n >= sizeof(uri) || sts_strlist_add(&def, uri) == -1)
+		goto out;
+	rc = sts_tlsrpt_record(&def, out, outlen);
+ out:
+	sts_strlist_free(&def);
+	return rc;
+}
+
+int
+zone_records(const char *domain, const char *id, const struct sts_strlist *rua,
+    struct sts_strlist *lines)
+{
+	char rec[1024], q[2048];
+
+	if (id != NULL && id[0] != '\0') {
+		if (sts_txt_record(id, rec, sizeof(rec)) == -1 ||
+		    zone_txt(rec, q, sizeof(q)) == -1 ||
+		    add_line(lines, "_mta-sts.%s. %d IN TXT %s", domain,
+		    TXT_TTL, q) == -1)
+			return -1;
+	}
+	if (tlsrpt_default(domain, rua, rec, sizeof(rec)) == -1 ||
+	    zone_txt(rec, q, sizeof(q)) == -1 ||
+	    add_line(lines, "_smtp._tls.%s. %d IN TXT %s", domain, TXT_TTL,
+	    q) == -1)
+		return -1;
+	return 0;
+}
+
+int
+zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines)
+{
+	char owner1[STS_HOST_MAX + 16], owner2[STS_HOST_MAX + 16];
+	char *line = NULL;
+	size_t cap = 0, l1, l2;
+	ssize_t len;
+	FILE *fp;
+	int rc = 0;
+
+	if (path == NULL || (fp = fopen(path, "re")) == NULL)
+		return 0;
+	l1 = (size_t)snprintf(owner1, sizeof(owner1), "_mta-sts.%s.", domain);
+	l2 = (size_t)snprintf(owner2, sizeof(owner2), "_smtp._tls.%s.", domain);
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if ((strncasecmp(line, owner1, l1) == 0 &&
+		    (line[l1] == ' ' || line[l1] == '\t')) ||
+		    (strncasecmp(line, owner2, l2) == 0 &&
+		    (line[l2] == ' ' || line[l2] == '\t'))) {
+			if (sts_strlist_add(lines, line) == -1) {
+				rc = -1;
+				break;
+			}
+		}
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+/* ---- running programs -------------------------------------------------- */
+
+static void
+msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Run argv (argv[0] a path, executed directly) with envp, stdin from
+ * /dev/null, stdout and stderr captured into out (escaped, truncated).
+ * Killed by its pid after timeout seconds. Returns 0 when it exited 0;
+ * -1 with err otherwise.
+ */
+static int
+run_program(char *const argv[], char *const envp[], unsigned timeout,
+    char *out, size_t outlen, char *err, size_t errlen)
+{
+	char raw[OUTPUT_MAX], buf[512];
+	size_t rawlen = 0;
+	double deadline;
+	int p[2] = { -1, -1 }, status = 0, exited = 0, eof = 0, killed = 0;
+	struct pollfd pfd;
+	pid_t pid, w;
+	ssize_t r;
+
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return seterr(err, errlen, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return seterr(err, errlen, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		static const char m[] = "cannot execute the program\n";
+
+		if (nul == -1 || dup2(nul, 0) == -1 || dup2(p[1], 1) == -1 ||
+		    dup2(p[1], 2) == -1)
+			_exit(126);
+		execve(argv[0], argv, envp);
+		if (write(2, m, sizeof(m) - 1) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(p[1]);
+	deadline = now_s() + timeout;
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	while (!(eof && exited)) {
+		if (!exited) {
+			w = waitpid(pid, &status, WNOHANG);
+			if (w == pid)
+				exited = 1;
+		}
+		if (now_s() >= deadline) {
+			(void)kill(pid, SIGKILL);
+			if (!exited)
+				(void)waitpid(pid, &status, 0);
+			exited = killed = 1;
+			break;
+		}
+		if (eof) {
+			msleep(20);
+			continue;
+		}
+		if (poll(&pfd, 1, exited ? 0 : 50) <= 0) {
+			if (exited)	/* gone, and nothing more to read now */
+				eof = 1;
+			continue;
+		}
+		r = read(p[0], buf, sizeof(buf));
+		if (r <= 0) {
+			if (r == -1 && errno == EINTR)
+				continue;
+			eof = 1;
+			continue;
+		}
+		if (rawlen < sizeof(raw)) {
+			size_t take = (size_t)r < sizeof(raw) - rawlen ?
+			    (size_t)r : sizeof(raw) - rawlen;
+
+			memcpy(raw + rawlen, buf, take);
+			rawlen += take;
+		}
+	}
+	close(p[0]);
+	while (rawlen > 0 && (raw[rawlen - 1] == '\n' || raw[rawlen - 1] == ' '))
+		rawlen--;
+	/* one line: newlines become "; ", the rest is escaped */
+	{
+		size_t i, o = 0;
+
+		for (i = 0; i < rawlen && o + 5 < outlen; i++) {
+			unsigned char c = (unsigned char)raw[i];
+
+			if (c == '\n') {
+				out[o++] = ';';
+				out[o++] = ' ';
+			} else if (c >= 0x20 && c < 0x7f && c != '\\')
+				out[o++] = (char)c;
+			else
+				o += (size_t)snprintf(out + o, outlen - o,
+				    "\\x%02x", c);
+		}
+		out[o] = '\0';
+	}
+	if (killed)
+		return seterr(err, errlen, "%s did not finish within %u s and "
+		    "was killed%s%s", argv[0], timeout, out[0] ? ": " : "", out);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		return seterr(err, errlen, "%s exited with status %d%s%s",
+		    argv[0], WEXITSTATUS(status), out[0] ? ": " : "", out);
+	return seterr(err, errlen, "%s was killed by signal %d%s%s", argv[0],
+	    WIFSIGNALED(status) ? WTERMSIG(status) : 0, out[0] ? ": " : "", out);
+}
+
+/* ---- hook -------------------------------------------------------------- */
+
+static int
+publish_hook(const struct sts_conf *conf, const struct sts_domain *d,
+    const char *id, const char *old_id, char *err, size_t errlen)
+{
+	char e_dom[STS_HOST_MAX + 32], e_id[STS_ID_MAX + 16];
+	char e_old[STS_ID_MAX + 32], e_rec[STS_ID_MAX + 64];
+	char e_name[STS_HOST_MAX + 32], rec[STS_ID_MAX + 32];
+	char out[OUTPUT_MAX], why[STS_ERR_MAX];
+	char *argv[2] = { NULL, NULL };
+	char **envp = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (conf->hook == NULL || conf->hook[0] == '\0')
+		return seterr(err, errlen, "publish = hook, but no hook is set "
+		    "in %s", conf->file ? conf->file : "the configuration");
+	if (conf->hook[0] != '/')
+		return seterr(err, errlen, "hook %s: not an absolute path",
+		    conf->hook);
+	if (access(conf->hook, X_OK) == -1)
+		return seterr(err, errlen, "hook %s: %s", conf->hook,
+		    strerror(errno));
+	if (sts_txt_record(id, rec, sizeof(rec)) == -1 ||
+	    snprintf(e_dom, sizeof(e_dom), "MTA_STS_DOMAIN=%s", d->name) >=
+	    (int)sizeof(e_dom) ||
+	    snprintf(e_id, sizeof(e_id), "MTA_STS_ID=%s", id) >=
+	    (int)sizeof(e_id) ||
+	    snprintf(e_old, sizeof(e_old), "MTA_STS_OLD_ID=%s",
+	    old_id ? old_id : "") >= (int)sizeof(e_old) ||
+	    snprintf(e_rec, sizeof(e_rec), "MTA_STS_RECORD=%s", rec) >=
+	    (int)sizeof(e_rec) ||
+	    snprintf(e_name, sizeof(e_name), "MTA_STS_NAME=_mta-sts.%s",
+	    d->name) >= (int)sizeof(e_name))
+		return seterr(err, errlen, "%s: record too long", d->name);
+
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		;
+	if ((envp = calloc(i + 6, sizeof(*envp))) == NULL)
+		return seterr(err, errlen, "out of memory");
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		if (strncmp(environ[i], "MTA_STS_", 8) != 0)
+			envp[n++] = environ[i];
+	envp[n++] = e_dom;
+	envp[n++] = e_id;
+	envp[n++] = e_rec;
+	envp[n++] = e_old;
+	envp[n++] = e_name;
+	envp[n] = NULL;
+	argv[0] = conf->hook;
+	if (run_program(argv, envp, program_timeout(conf), out, sizeof(out),
+	    why, sizeof(why)) == -1) {
+		seterr(err, errlen, "hook %s", why);
+		goto out;
+	}
+	/* success: pass what it said on, for -v */
+	(void)snprintf(err, errlen, "%s", out);
+	rc = 0;
+ out:
+	free(envp);
+	return rc;
+}
+
+/* ---- RFC 2136 ---------------------------------------------------------- */
+
+struct tsig {
+	char	name[STS_HOST_MAX + 2];
+	char	alg[32];		/* ldns's name for it */
+	char	secret[1024];		/* base64 */
+};
+
+/* tokens of a BIND key file: words, "strings", { } ; — comments skipped */
+struct tok {
+	const char	*p, *end;
+	int		 line;
+};
+
+static int
+tok_next(struct tok *t, char *out, size_t outlen, int *quoted)
+{
+	size_t n = 0;
+
+	*quoted = 0;
+	for (;;) {
+		while (t->p < t->end && isspace((unsigned char)*t->p)) {
+			if (*t->p == '\n')
+				t->line++;
+			t->p++;
+		}
+		if (t->p >= t->end)
+			return 0;
+		if (*t->p == '#' || (*t->p == '/' && t->p + 1 < t->end &&
+		    t->p[1] == '/')) {
+			while (t->p < t->end && *t->p != '\n')
+				t->p++;
+			continue;
+		}
+		if (*t->p == '/' && t->p + 1 < t->end && t->p[1] == '*') {
+			for (t->p += 2; t->p + 1 < t->end &&
+			    !(t->p[0] == '*' && t->p[1] == '/'); t->p++)
+				if (*t->p == '\n')
+					t->line++;
+			if (t->p + 1 >= t->end)
+				return -1;
+			t->p += 2;
+			continue;
+		}
+		break;
+	}
+	if (*t->p == '{' || *t->p == '}' || *t->p == ';') {
+		out[0] = *t->p++;
+		out[1] = '\0';
+		return 1;
+	}
+	if (*t->p == '"') {
+		*quoted = 1;
+		for (t->p++; t->p < t->end && *t->p != '"'; t->p++) {
+			if (*t->p == '\n' || *t->p == '\\' || n + 1 >= outlen)
+				return -1;
+			out[n++] = *t->p;
+		}
+		if (t->p >= t->end)
+			return -1;
+		t->p++;
+		out[n] = '\0';
+		return 1;
+	}
+	while (t->p < t->end && !isspace((unsigned char)*t->p) &&
+	    strchr("{};\"#", *t->p) == NULL) {
+		if (n + 1 >= outlen)
+			return -1;
+		out[n++] = *t->p++;
+	}
+	out[n] = '\0';
+	return 1;
+}
+
+static int
+tsig_parse(const char *path, const char *buf, size_t len, struct tsig *k,
+    char *err, size_t errlen)
+{
+	static const struct { const char *bind, *ldns; } algs[] = {
+		{ "hmac-sha256", "hmac-sha256." },
+		{ "hmac-sha512", "hmac-sha512." },
+		{ "hmac-sha1", "hmac-sha1." },
+		{ "hmac-md5", "hmac-md5.sig-alg.reg.int." },
+		{ "hmac-md5.sig-alg.reg.int", "hmac-md5.sig-alg.reg.int." },
+	};
+	struct tok t = { buf, buf + len, 1 };
+	char w[1100];
+	unsigned char bin[1024];
+	int q, r, have_alg = 0, have_secret = 0, i;
+	size_t n;
+
+	memset(k, 0, sizeof(*k));
+#define NEXT() do {							\
+	if ((r = tok_next(&t, w, sizeof(w), &q)) == -1)			\
+		return seterr(err, errlen, "%s:%d: unreadable token "	\
+		    "(unterminated string or comment?)", path, t.line);	\
+	if (r == 0)							\
+		return seterr(err, errlen, "%s:%d: unexpected end of "	\
+		    "file", path, t.line);				\
+} while (0)
+#define EXPECT(s) do {							\
+	NEXT();								\
+	if (q || strcmp(w, (s)) != 0)					\
+		return seterr(err, errlen, "%s:%d: expected '%s'",	\
+		    path, t.line, (s));					\
+} while (0)
+	EXPECT("key");
+	NEXT();
+	if (strcmp(w, "{") == 0 || strcmp(w, ";") == 0 || w[0] == '\0')
+		return seterr(err, errlen, "%s:%d: expected the key name",
+		    path, t.line);
+	n = strlen(w);
+	if (n > 0 && w[n - 1] == '.')
+		w[--n] = '\0';
+	if (n == 0 || n > STS_HOST_MAX ||
+	    strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-._") != n)
+		return seterr(err, errlen, "%s:%d: key name is not a domain "
+		    "name", path, t.line);
+	(void)snprintf(k->name, sizeof(k->name), "%s.", w);
+	EXPECT("{");
+	for (;;) {
+		NEXT();
+		if (!q && strcmp(w, "}") == 0)
+			break;
+		if (!q && strcmp(w, "algorithm") == 0) {
+			if (have_alg++)
+				return seterr(err, errlen, "%s:%d: algorithm "
+				    "given twice", path, t.line);
+			NEXT();
+			for (i = 0; i < (int)(sizeof(algs) / sizeof(algs[0])); i++)
+				if (strcasecmp(w, algs[i].bind) == 0)
+					break;
+			if (i == (int)(sizeof(algs) / sizeof(algs[0])))
+				return seterr(err, errlen, "%s:%d: algorithm "
+				    "'%.40s' is not supported (use hmac-sha256, "
+				    "hmac-sha512, hmac-sha1 or hmac-md5)", path,
+				    t.line, w);
+			(void)snprintf(k->alg, sizeof(k->alg), "%s", algs[i].ldns);
+		} else if (!q && strcmp(w, "secret") == 0) {
+			if (have_secret++)
+				return seterr(err, errlen, "%s:%d: secret given "
+				    "twice", path, t.line);
+			NEXT();
+			n = strlen(w);
+			if (!q || n == 0 || n >= sizeof(k->secret) || n % 4 != 0 ||
+			    strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
+			    "nopqrstuvwxyz0123456789+/=") != n ||
+			    EVP_DecodeBlock(bin, (const unsigned char *)w,
+			    (int)n) <= 0) {
+				explicit_bzero(w, sizeof(w));
+				return seterr(err, errlen, "%s:%d: secret is not "
+				    "a quoted base64 string", path, t.line);
+			}
+			memcpy(k->secret, w, n + 1);
+			explicit_bzero(w, sizeof(w));
+			explicit_bzero(bin, sizeof(bin));
+		} else
+			return seterr(err, errlen, "%s:%d: expected algorithm, "
+			    "secret or '}'", path, t.line);
+		EXPECT(";");
+	}
+	EXPECT(";");
+	if ((r = tok_next(&t, w, sizeof(w), &q)) != 0)
+		return seterr(err, errlen, "%s:%d: only one key is allowed "
+		    "in the file", path, t.line);
+	if (!have_alg)
+		return seterr(err, errlen, "%s: key has no algorithm", path);
+	if (!have_secret)
+		return seterr(err, errlen, "%s: key has no secret", path);
+#undef NEXT
+#undef EXPECT
+	return 0;
+}
+
+static int
+tsig_load(const char *path, struct tsig *k, char *err, size_t errlen)
+{
+	char buf[TSIG_FILE_MAX + 1];
+	struct stat sb;
+	size_t len = 0;
+	ssize_t r;
+	int fd, rc = -1;
+
+	if (path == NULL)
+		return seterr(err, errlen, "publish = rfc2136 needs tsig-key");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return seterr(err, errlen, "TSIG key %s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &sb) == -1) {
+		seterr(err, errlen, "TSIG key %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		seterr(err, errlen, "TSIG key %s: not a regular file", path);
+		goto out;
+	}
+	if ((sb.st_mode & 077) != 0) {
+		seterr(err, errlen, "TSIG key %s is accessible by group or "
+		    "others (mode %03o); refusing to use it: chmod 600 %s",
+		    path, (unsigned)(sb.st_mode & 0777), path);
+		goto out;
+	}
+	while ((r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
+		len += (size_t)r;
+		if (len == sizeof(buf) - 1) {
+			seterr(err, errlen, "TSIG key %s: file too long", path);
+			goto out;
+		}
+	}
+	if (r == -1) {
+		seterr(err, errlen, "TSIG key %s: %s", path, strerror(errno));
+		goto out;
+	}
+	buf[len] = '\0';
+	rc = tsig_parse(path, buf, len, k, err, errlen);
+ out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return rc;
+}
+
+/* "host", "host:port", "[v6]:port", "v6" */
+static int
+split_server(const char *spec, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *colon, *end;
+	unsigned long v;
+	char *ep;
+	size_t n;
+
+	*port = 53;
+	if (spec[0] == '[') {
+		if ((end = strchr(spec, ']')) == NULL)
+			return -1;
+		n = (size_t)(end - spec - 1);
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] != '\0' && colon == NULL)
+			return -1;
+		spec++;
+	} else {
+		colon = strchr(spec, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL)
+			colon = NULL;	/* a bare IPv6 address */
+		n = colon ? (size_t)(colon - spec) : strlen(spec);
+	}
+	if (n == 0 || n >= hostlen)
+		return -1;
+	memcpy(host, spec, n);
+	host[n] = '\0';
+	if (colon != NULL) {
+		errno = 0;
+		if (!isdigit((unsigned char)colon[1]))
+			return -1;
+		v = strtoul(colon + 1, &ep, 10);
+		if (errno != 0 || *ep != '\0' || v == 0 || v > 65535)
+			return -1;
+		*port = (uint16_t)v;
+	}
+	return 0;
+}
+
+static int
+push_addr(ldns_resolver *res, const char *addr)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	ldns_rdf *rdf = NULL;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		rdf = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, addr);
+	else if (inet_pton(AF_INET6, addr, &a6) == 1)
+		rdf = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_AAAA, addr);
+	if (rdf == NULL)
+		return -1;
+	if (ldns_resolver_push_nameserver(res, rdf) != LDNS_STATUS_OK) {
+		ldns_rdf_deep_free(rdf);
+		return -1;
+	}
+	ldns_rdf_deep_free(rdf);
+	return 0;
+}
+
+static int
+publish_rfc2136(const struct sts_conf *conf, struct dns *dns,
+    const struct sts_domain *d, const char *id, char *err, size_t errlen)
+{
+	char name[STS_HOST_MAX + 16], zone[STS_HOST_MAX + 2];
+	char primary[STS_HOST_MAX + 2], host[STS_HOST_MAX + 2];
+	char server[STS_HOST_MAX + 16], rec[STS_ID_MAX + 32], q[256];
+	char rrtext[STS_HOST_MAX + 320], why[STS_ERR_MAX];
+	struct sts_strlist addrs = { 0 };
+	struct tsig key;
+	ldns_resolver *res = NULL;
+	ldns_rr_list *up = NULL;
+	ldns_rr *del = NULL, *add = NULL;
+	ldns_rdf *zone_rdf = NULL, *owner = NULL;
+	ldns_pkt *pkt = NULL, *answer = NULL;
+	ldns_status st;
+	struct timeval tv;
+	uint16_t port;
+	size_t i;
+	int rc = -1, n;
+
+	memset(&key, 0, sizeof(key));
+	if (tsig_load(conf->tsig_key, &key, err, errlen) == -1)
+		goto out;
+	n = snprintf(name, sizeof(name), "_mta-sts.%s", d->name);
+	if (n < 0 || (size_t)n >= sizeof(name) ||
+	    sts_txt_record(id, rec, sizeof(rec)) == -1 ||
+	    zone_txt(rec, q, sizeof(q)) == -1) {
+		seterr(err, errlen, "%s: name or record too long", d->name);
+		goto out;
+	}
+	if (dns_zone(dns, name, zone, sizeof(zone), primary, sizeof(primary),
+	    why, sizeof(why)) == -1) {
+		seterr(err, errlen, "cannot find the zone of %s: %s", name, why);
+		goto out;
+	}
+	if (conf->dns_server != NULL && conf->dns_server[0] != '\0') {
+		if (split_server(conf->dns_server, host, sizeof(host), &port) == -1) {
+			seterr(err, errlen, "dns-server '%s' is not host[:port]",
+			    conf->dns_server);
+			goto out;
+		}
+		(void)snprintf(server, sizeof(server), "%s", conf->dns_server);
+	} else {
+		if (primary[0] == '\0') {
+			seterr(err, errlen, "zone %s names no primary in its SOA; "
+			    "set dns-server", zone);
+			goto out;
+		}
+		(void)snprintf(host, sizeof(host), "%s", primary);
+		(void)snprintf(server, sizeof(server), "%s (SOA primary)", primary);
+		port = 53;
+	}
+
+	if ((res = ldns_resolver_new()) == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	if (push_addr(res, host) == -1) {
+		if (dns_addrs(dns, host, &addrs, why, sizeof(why)) == -1) {
+			seterr(err, errlen, "cannot resolve DNS server %s: %s",
+			    server, why);
+			goto out;
+		}
+		for (i = 0; i < addrs.n; i++)
+			(void)push_addr(res, addrs.v[i]);
+		if (ldns_resolver_nameserver_count(res) == 0) {
+			seterr(err, errlen, "DNS server %s has no address", server);
+			goto out;
+		}
+	}
+	ldns_resolver_set_port(res, port);
+	tv.tv_sec = conf->timeout ? conf->timeout : 10;
+	tv.tv_usec = 0;
+	ldns_resolver_set_timeout(res, tv);
+	ldns_resolver_set_retry(res, 1);
+	ldns_resolver_set_retrans(res, 1);
+	ldns_resolver_set_random(res, false);
+	ldns_resolver_set_recursive(res, false);
+	ldns_resolver_set_tsig_keyname(res, key.name);
+	ldns_resolver_set_tsig_algorithm(res, key.alg);
+	ldns_resolver_set_tsig_keydata(res, key.secret);
+
+	/* delete the TXT RRset (class ANY, TTL 0, no rdata), then add ours */
+	if ((up = ldns_rr_list_new()) == NULL || (del = ldns_rr_new()) == NULL ||
+	    (owner = ldns_dname_new_frm_str(name)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	ldns_rr_set_owner(del, owner);
+	owner = NULL;
+	ldns_rr_set_type(del, LDNS_RR_TYPE_TXT);
+	ldns_rr_set_class(del, LDNS_RR_CLASS_ANY);
+	ldns_rr_set_ttl(del, 0);
+	ldns_rr_set_question(del, false);
+	n = snprintf(rrtext, sizeof(rrtext), "%s. %d IN TXT %s", name, TXT_TTL, q);
+	if (n < 0 || (size_t)n >= sizeof(rrtext) ||
+	    ldns_rr_new_frm_str(&add, rrtext, 0, NULL, NULL) != LDNS_STATUS_OK) {
+		seterr(err, errlen, "cannot build the record %s", rrtext);
+		goto out;
+	}
+	if (!ldns_rr_list_push_rr(up, del)) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	del = NULL;
+	if (!ldns_rr_list_push_rr(up, add)) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	add = NULL;
+	if ((zone_rdf = ldns_dname_new_frm_str(zone)) == NULL) {
+		seterr(err, errlen, "zone %s: not a domain name", zone);
+		goto out;
+	}
+	pkt = ldns_update_pkt_new(zone_rdf, LDNS_RR_CLASS_IN, NULL, up, NULL);
+	zone_rdf = NULL;	/* the packet owns it now */
+	if (pkt == NULL) {
+		seterr(err, errlen, "cannot build the UPDATE message");
+		goto out;
+	}
+	ldns_pkt_set_rd(pkt, false);
+	if ((st = ldns_update_pkt_tsig_add(pkt, res)) != LDNS_STATUS_OK) {
+		seterr(err, errlen, "cannot sign the UPDATE with key %s: %s",
+		    key.name, ldns_get_errorstr_by_id(st));
+		goto out;
+	}
+	st = ldns_resolver_send_pkt(&answer, res, pkt);
+	if (answer == NULL) {
+		seterr(err, errlen, "no answer from DNS server %s for the "
+		    "update of zone %s within %u s: %s", server, zone,
+		    (unsigned)tv.tv_sec, ldns_get_errorstr_by_id(st));
+		goto out;
+	}
+	if (ldns_pkt_get_rcode(answer) != LDNS_RCODE_NOERROR) {
+		ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes,
+		    (int)ldns_pkt_get_rcode(answer));
+		const char *rcode = lt != NULL ? lt->name : "unknown rcode";
+
+		seterr(err, errlen, "DNS server %s refused the update of %s in "
+		    "zone %s: %s%s", server, name, zone, rcode,
+		    ldns_pkt_get_rcode(answer) == LDNS_RCODE_NOTAUTH ||
+		    ldns_pkt_get_rcode(answer) == LDNS_RCODE_REFUSED ?
+		    " (check the TSIG key, its name and the server's update "
+		    "policy for this zone)" : "");
+		goto out;
+	}
+	if (st != LDNS_STATUS_OK) {
+		seterr(err, errlen, "answer from DNS server %s for zone %s: %s",
+		    server, zone, ldns_get_errorstr_by_id(st));
+		goto out;
+	}
+	(void)snprintf(err, errlen, "updated zone %s at %s", zone, server);
+	rc = 0;
+ out:
+	if (res != NULL) {
+		/* do not leave the secret in freed memory */
+		char *kd = (char *)(uintptr_t)ldns_resolver_tsig_keydata(res);
+
+		if (kd != NULL)
+			explicit_bzero(kd, strlen(kd));
+		ldns_resolver_deep_free(res);
+	}
+	explicit_bzero(&key, sizeof(key));
+	ldns_rdf_deep_free(owner);
+	ldns_rdf_deep_free(zone_rdf);
+	ldns_rr_free(del);
+	ldns_rr_free(add);
+	ldns_rr_list_deep_free(up);
+	ldns_pkt_free(pkt);
+	ldns_pkt_free(answer);
+	sts_strlist_free(&addrs);
+	return rc;
+}
+
+/* ---- zonefile ---------------------------------------------------------- */
+
+int
+publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
+    char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX], out[OUTPUT_MAX], why[STS_ERR_MAX];
+	char *text = NULL, *old = NULL, *slash;
+	char *argv[4] = { "/bin/sh", "-c", NULL, NULL };
+	size_t len = 0, oldlen = 0, i;
+	struct stat sb;
+	FILE *mem = NULL, *fp = NULL;
+	int fd = -1, dfd = -1, rc = -1, n, have_old;
+
+	tmp[0] = '\0';
+	if (conf->zonefile == NULL || conf->zonefile[0] == '\0')
+		return seterr(err, errlen, "publish = zonefile, but no zonefile "
+		    "is set");
+	if ((mem = open_memstream(&text, &len)) == NULL)
+		return seterr(err, errlen, "out of memory");
+	fprintf(mem, "; MTA-STS and TLS-RPT records, written by mta-sts-check.\n"
+	    "; Do not edit: the next run rewrites this file. $INCLUDE it in "
+	    "the zone(s).\n");
+	for (i = 0; i < lines->n; i++)
+		fprintf(mem, "%s\n", lines->v[i]);
+	if (fclose(mem) != 0) {
+		mem = NULL;
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	mem = NULL;
+
+	/* unchanged: nothing to write or reload */
+	have_old = stat(conf->zonefile, &sb) == 0;
+	if (have_old && (fp = fopen(conf->zonefile, "re")) != NULL) {
+		if ((size_t)sb.st_size == len && (old = malloc(len + 1)) != NULL)
+			oldlen = fread(old, 1, len + 1, fp);
+		fclose(fp);
+		fp = NULL;
+		if (old != NULL && oldlen == len && memcmp(old, text, len) == 0) {
+			rc = 1;
+			goto out;
+		}
+	}
+
+	n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", conf->zonefile);
+	if (n < 0 || (size_t)n >= sizeof(tmp) ||
+	    snprintf(dir, sizeof(dir), "%s", conf->zonefile) >= (int)sizeof(dir)) {
+		tmp[0] = '\0';
+		seterr(err, errlen, "%s: path too long", conf->zonefile);
+		goto out;
+	}
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		tmp[0] = '\0';
+		goto out;
+	}
+	if (fchmod(fd, have_old ? (sb.st_mode & 0777) : 0644) == -1 ||
+	    (have_old && fchown(fd, sb.st_uid, sb.st_gid) == -1 && errno != EPERM)) {
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < len; ) {
+		ssize_t w = write(fd, text + i, len - i);
+
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+			goto out;
+		}
+		i += (size_t)w;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		fd = -1;
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, conf->zonefile) == -1) {
+		seterr(err, errlen, "rename %s to %s: %s", tmp, conf->zonefile,
+		    strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1)
+		(void)fsync(dfd);
+
+	if (conf->reload != NULL && conf->reload[0] != '\0') {
+		argv[2] = conf->reload;
+		if (run_program(argv, environ, program_timeout(conf), out,
+		    sizeof(out), why, sizeof(why)) == -1) {
+			seterr(err, errlen, "wrote %s, but the reload command "
+			    "failed: %s", conf->zonefile, why);
+			goto out;
+		}
+	}
+	rc = 0;
+ out:
+	if (mem != NULL)
+		fclose(mem);
+	if (fd != -1)
+		close(fd);
+	if (dfd != -1)
+		close(dfd);
+	if (tmp[0] != '\0')
+		(void)unlink(tmp);
+	free(text);
+	free(old);
+	return rc;
+}
+
+/* ---- by method --------------------------------------------------------- */
+
+const char *
+publish_name(enum sts_publish p)
+{
+	switch (p) {
+	case STS_PUBLISH_RFC2136:
+		return "rfc2136";
+	case STS_PUBLISH_HOOK:
+		return "hook";
+	case STS_PUBLISH_ZONEFILE:
+		return "zonefile";
+	default:
+		return "none";
+	}
+}
+
+int
+publish_id(const struct sts_conf *conf, struct dns *dns,
+    const struct sts_domain *d, const char *id, const char *old_id,
+    char *err, size_t errlen)
+{
+	char rec[STS_ID_MAX + 32], q[256];
+
+	switch (conf->publish) {
+	case STS_PUBLISH_RFC2136:
+		return publish_rfc2136(conf, dns, d, id, err, errlen);
+	case STS_PUBLISH_HOOK:
+		return publish_hook(conf, d, id, old_id, err, errlen);
+	case STS_PUBLISH_ZONEFILE:
+		err[0] = '\0';
+		return 2;
+	default:
+		if (sts_txt_record(id, rec, sizeof(rec)) == -1 ||
+		    zone_txt(rec, q, sizeof(q)) == -1)
+			return seterr(err, errlen, "%s: record too long", d->name);
+		(void)snprintf(err, errlen, "_mta-sts.%s. %d IN TXT %s",
+		    d->name, TXT_TTL, q);
+		return 1;
+	}
+}

@@ -1,0 +1,221 @@
+/*
+ * report.c: findings per domain and how they are shown: one line
+ * "DOMAIN: LEVEL: message" each, or one JSON document for the whole run.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+static void
+oom(void)
+{
+	fputs("mta-sts-check: out of memory\n", stderr);
+	exit(3);
+}
+
+/* printable ASCII as is; anything else (newlines, controls, 8-bit) as \xNN */
+static char *
+clean(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	const unsigned char *p;
+	char *out, *q;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		n += (*p >= 0x20 && *p < 0x7f) ? 1 : 4;
+	if ((out = malloc(n + 1)) == NULL)
+		oom();
+	for (p = (const unsigned char *)s, q = out; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			*q++ = (char)*p;
+			continue;
+		}
+		*q++ = '\\';
+		*q++ = 'x';
+		*q++ = hex[*p >> 4];
+		*q++ = hex[*p & 0xf];
+	}
+	*q = '\0';
+	return out;
+}
+
+void
+report_add(struct report *r, enum level level, const char *check,
+    const char *fmt, ...)
+{
+	struct finding *f;
+	va_list ap;
+	char *raw = NULL;
+	int n;
+
+	if (r->nf == r->capf) {
+		size_t cap = r->capf ? r->capf * 2 : 8;
+
+		if ((f = reallocarray(r->f, cap, sizeof(*f))) == NULL)
+			oom();
+		r->f = f;
+		r->capf = cap;
+	}
+	va_start(ap, fmt);
+	n = vasprintf(&raw, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	f = &r->f[r->nf++];
+	memset(f, 0, sizeof(*f));
+	f->level = level;
+	(void)snprintf(f->check, sizeof(f->check), "%s", check);
+	f->msg = clean(raw);
+	free(raw);
+	if (level > r->worst)
+		r->worst = level;
+}
+
+void
+report_free(struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nf; i++)
+		free(r->f[i].msg);
+	free(r->f);
+	free(r->policy);
+	r->f = NULL;
+	r->policy = NULL;
+	r->nf = r->capf = 0;
+}
+
+const char *
+level_name(enum level l)
+{
+	switch (l) {
+	case L_ERROR:
+		return "error";
+	case L_WARN:
+		return "warning";
+	case L_INFO:
+		return "info";
+	default:
+		return "ok";
+	}
+}
+
+int
+report_status(const struct report *r, size_t n, int global_warnings)
+{
+	enum level worst = global_warnings ? L_WARN : L_OK;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].worst > worst)
+			worst = r[i].worst;
+	return worst == L_ERROR ? 2 : worst == L_WARN ? 1 : 0;
+}
+
+void
+report_print_text(FILE *fp, const struct report *r, enum level min, int okline)
+{
+	size_t i;
+
+	for (i = 0; i < r->nf; i++)
+		if (r->f[i].level >= min)
+			fprintf(fp, "%s: %s: %s\n", r->domain,
+			    level_name(r->f[i].level), r->f[i].msg);
+	if (okline && r->worst < L_WARN)
+		fprintf(fp, "%s: ok: %s%s%s\n", r->domain,
+		    r->id[0] ? "id " : "no id", r->id,
+		    r->published ? " published" : "");
+}
+
+static void
+json_str(FILE *fp, const char *s)
+{
+	const unsigned char *p;
+
+	if (s == NULL) {
+		fputs("null", fp);
+		return;
+	}
+	fputc('"', fp);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", fp);
+			break;
+		case '\\':
+			fputs("\\\\", fp);
+			break;
+		case '\n':
+			fputs("\\n", fp);
+			break;
+		case '\r':
+			fputs("\\r", fp);
+			break;
+		case '\t':
+			fputs("\\t", fp);
+			break;
+		default:
+			if (*p < 0x20 || *p >= 0x7f)
+				fprintf(fp, "\\u%04x", *p);
+			else
+				fputc(*p, fp);
+		}
+	}
+	fputc('"', fp);
+}
+
+void
+report_print_json(FILE *fp, const struct report *r, size_t n, int status,
+    const struct sts_strlist *warnings, const char *error)
+{
+	size_t i, j;
+
+	fprintf(fp, "{\"status\":%d", status);
+	if (error != NULL) {
+		fputs(",\"error\":", fp);
+		json_str(fp, error);
+	}
+	if (warnings != NULL && warnings->n > 0) {
+		fputs(",\"warnings\":[", fp);
+		for (i = 0; i < warnings->n; i++) {
+			if (i > 0)
+				fputc(',', fp);
+			json_str(fp, warnings->v[i]);
+		}
+		fputc(']', fp);
+	}
+	fputs(",\"domains\":[", fp);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			fputc(',', fp);
+		fputs("{\"domain\":", fp);
+		json_str(fp, r[i].domain);
+		fputs(",\"id\":", fp);
+		json_str(fp, r[i].id[0] ? r[i].id : NULL);
+		fputs(",\"dns_id\":", fp);
+		json_str(fp, r[i].dns_id[0] ? r[i].dns_id : NULL);
+		fprintf(fp, ",\"published\":%s", r[i].published ? "true" : "false");
+		if (r[i].policy != NULL) {
+			fputs(",\"policy\":", fp);
+			json_str(fp, r[i].policy);
+		}
+		fputs(",\"findings\":[", fp);
+		for (j = 0; j < r[i].nf; j++) {
+			if (j > 0)
+				fputc(',', fp);
+			fputs("{\"level\":", fp);
+			json_str(fp, level_name(r[i].f[j].level));
+			fputs(",\"check\":", fp);
+			json_str(fp, r[i].f[j].check);
+			fputs(",\"message\":", fp);
+			json_str(fp, r[i].f[j].msg);
+			fputc('}', fp);
+		}
+		fputs("]}", fp);
+	}
+	fputs("]}\n", fp);
+}
