@@ -1,0 +1,192 @@
+#!/bin/bash
+# mta-sts-check's publish methods other than rfc2136, end to end in a
+# network namespace (tests/lib/netns.sh): `hook` (the environment the hook
+# gets, a failing hook, and the run lock held by a slow hook), `zonefile`
+# (the file Knot $INCLUDEs, and the reload command) and `none` (the exact
+# record to set by hand, non-zero until DNS has it).
+. "$(dirname "$0")/lib/testlib.sh"
+. "$(dirname "$0")/lib/netns.sh"
+
+ns_init checker-publish
+ns_domain hook.test
+ns_domain manual.test
+mkdir -p "$T/zf" && : >"$T/zf/records.zone"
+ns_domain zf.test "zonefile-load: difference-no-serial
+journal-content: all" "\$INCLUDE $T/zf/records.zone"
+t_ok "environment: Knot, lighttpd + responder, smtpd in $NS" ns_start
+
+ID_RE='[0-9]{14}'
+
+# method_conf NAME DOMAIN LINES: $T/NAME/mta-sts.conf checking only DOMAIN,
+# with its own state directory.
+method_conf() {
+	mkdir -p "$T/$1/domains" "$T/$1/state"
+	: >"$T/$1/domains/$2"
+	cat >"$T/$1/mta-sts.conf" <<EOF
+domains = $T/$1/domains
+certs = $NS_CHECK/certs
+state = $T/$1/state
+mode = testing
+max-age = 1d
+resolver = 127.0.0.1
+ca-file = $NS_PKI/ca.pem
+timeout = 3
+$3
+EOF
+}
+
+# serve NAME DOMAIN CONTENT: the domain file on the checker's and the
+# responder's side; wait until it is served
+serve() {
+	printf '%s\n' "$3" >"$T/$1/domains/$2"
+	printf '%s\n' "$3" >"$NS_SERVE/domains/$2"
+	chmod 644 "$NS_SERVE/domains/$2"
+	ns_wait_served "$2" "$T/$1/mta-sts.conf"
+}
+
+# envval FILE NAME: the value of NAME in an `env` dump
+envval() {
+	sed -n "s/^$2=//p" "$1"
+}
+
+# ---- hook ---------------------------------------------------------------------------
+
+H=$T/hook
+method_conf hook hook.test "publish = hook
+hook = $H/hook.sh"
+cat >"$H/hook.sh" <<EOF
+#!/bin/sh
+# test hook: record the environment, then publish with knsupdate
+n=\$((\$(cat "$H/count" 2>/dev/null || echo 0) + 1))
+echo "\$n" >"$H/count"
+env | grep '^MTA_STS_' | sort >"$H/env.\$n"
+touch "$H/started"
+[ -e "$H/slow" ] && sleep 4
+[ -e "$H/fail" ] && { echo "test hook told to fail" >&2; exit 1; }
+knsupdate -y "hmac-sha256:upd:$NS_TSIG_SECRET" <<UPD >"$H/knsupdate.\$n.log" 2>&1
+server 127.0.0.1 53
+zone \$MTA_STS_DOMAIN
+update delete _mta-sts.\$MTA_STS_DOMAIN TXT
+update add _mta-sts.\$MTA_STS_DOMAIN 60 TXT "\$MTA_STS_RECORD"
+send
+UPD
+EOF
+chmod 755 "$H/hook.sh"
+CHK_CONF=$H/mta-sts.conf
+
+ns_check
+t_is "$CHK_RC" 0 "hook: first run exits 0" || t_diag "$CHK_OUT"
+t_is "$(cat "$H/count" 2>/dev/null)" 1 "hook: run once"
+id1=$(envval "$H/env.1" MTA_STS_ID 2>/dev/null)
+t_is "$(envval "$H/env.1" MTA_STS_DOMAIN 2>/dev/null)" hook.test "hook: MTA_STS_DOMAIN"
+t_like "$id1" "^$ID_RE\$" "hook: MTA_STS_ID is a 14-digit id ($id1)"
+t_is "$(envval "$H/env.1" MTA_STS_RECORD 2>/dev/null)" "v=STSv1; id=$id1" "hook: MTA_STS_RECORD"
+t_is "$(envval "$H/env.1" MTA_STS_OLD_ID 2>/dev/null)" "" "hook: MTA_STS_OLD_ID empty the first time"
+t_is "$(ns_sts_id hook.test)" "$id1" "hook: what it published is in DNS"
+
+ns_check
+t_is "$CHK_RC:$CHK_OUT" "0:" "hook: second run silent, exit 0"
+t_is "$(cat "$H/count" 2>/dev/null)" 1 "hook: not run again when DNS is right"
+
+t_ok "hook: mode enforce served" serve hook hook.test "mode = enforce"
+ns_check
+t_is "$CHK_RC" 0 "hook: policy change, exit 0" || t_diag "$CHK_OUT"
+id2=$(envval "$H/env.2" MTA_STS_ID 2>/dev/null)
+t_ok "hook: a later id $id2 > $id1" test "${id2:-0}" -gt "${id1:-0}"
+t_is "$(envval "$H/env.2" MTA_STS_OLD_ID 2>/dev/null)" "$id1" "hook: MTA_STS_OLD_ID is the previous id"
+t_is "$(ns_sts_id hook.test)" "$id2" "hook: the later id is in DNS"
+
+# the lock: a run held up in a slow hook, a second run at the same time
+touch "$H/slow"
+rm -f "$H/started"
+t_ok "hook: explicit mx served" serve hook hook.test "mode = enforce
+mx = mx1.example.test, mx2.example.test"
+(ns_check; echo "$CHK_RC" >"$H/bg.rc"; printf '%s\n' "$CHK_OUT" >"$H/bg.out") &
+bg=$!
+t_bg "$bg"
+i=0
+while [ ! -e "$H/started" ] && [ "$i" -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+t_ok "lock: the first run is in its (slow) hook" test -e "$H/started"
+ns_check
+t_is "$CHK_RC" 3 "lock: a second run at the same time exits 3"
+t_like "$CHK_OUT" '[Ll]ock|another run|already running' "lock: and says a run holds the lock" ||
+    t_diag "$CHK_OUT"
+wait "$bg"
+t_is "$(cat "$H/bg.rc" 2>/dev/null)" 0 "lock: the first run finishes with exit 0" ||
+    t_diag "$(cat "$H/bg.out" 2>/dev/null)"
+id3=$(ns_sts_id hook.test)
+t_ok "lock: the first run published a later id $id3" test "${id3:-0}" -gt "${id2:-0}"
+rm -f "$H/slow"
+
+# a failing hook
+touch "$H/fail"
+t_ok "hook: mode testing served" serve hook hook.test "mode = testing"
+ns_check
+t_is "$CHK_RC" 2 "failing hook: exit 2" || t_diag "$CHK_OUT"
+t_like "$CHK_OUT" '[Hh]ook' "failing hook: the output names the hook"
+t_is "$(ns_sts_id hook.test)" "$id3" "failing hook: DNS unchanged"
+rm -f "$H/fail"
+ns_check
+t_is "$CHK_RC" 0 "hook works again: exit 0" || t_diag "$CHK_OUT"
+id4=$(ns_sts_id hook.test)
+t_ok "hook works again: later id $id4 published" test "${id4:-0}" -gt "${id3:-0}"
+unset CHK_CONF
+
+# ---- zonefile -------------------------------------------------------------------------
+
+Z=$T/zf
+method_conf zf zf.test "publish = zonefile
+zonefile = $Z/records.zone
+reload = $Z/reload.sh"
+cat >"$Z/reload.sh" <<EOF
+#!/bin/sh
+echo ran >>"$Z/reload.ran"
+exec knotc -c "$T/knot/knot.conf" -b zone-reload zf.test
+EOF
+chmod 755 "$Z/reload.sh"
+CHK_CONF=$Z/mta-sts.conf
+
+ns_check
+t_is "$CHK_RC" 0 "zonefile: first run exits 0" || t_diag "$CHK_OUT"
+zid1=$(sed -n 's/.*_mta-sts\.zf\.test.*TXT.*"v=STSv1; id=\([0-9]*\)".*/\1/p' "$Z/records.zone")
+t_like "$zid1" "^$ID_RE\$" "zonefile: the file has the _mta-sts.zf.test record" ||
+    t_diag "$(cat "$Z/records.zone")"
+t_is "$(wc -l <"$Z/reload.ran" 2>/dev/null)" 1 "zonefile: the reload command ran"
+t_is "$(ns_sts_id zf.test)" "$zid1" "zonefile: Knot serves the id after the reload"
+ns_check
+t_is "$CHK_RC:$CHK_OUT" "0:" "zonefile: second run silent, exit 0"
+t_is "$(wc -l <"$Z/reload.ran" 2>/dev/null)" 1 "zonefile: no reload when nothing changed"
+t_ok "zonefile: mode enforce served" serve zf zf.test "mode = enforce"
+ns_check
+t_is "$CHK_RC" 0 "zonefile: policy change, exit 0" || t_diag "$CHK_OUT"
+zid2=$(sed -n 's/.*_mta-sts\.zf\.test.*TXT.*"v=STSv1; id=\([0-9]*\)".*/\1/p' "$Z/records.zone")
+t_ok "zonefile: later id $zid2 > $zid1 in the file" test "${zid2:-0}" -gt "${zid1:-0}"
+t_is "$(ns_sts_id zf.test)" "$zid2" "zonefile: and in DNS"
+unset CHK_CONF
+
+# ---- none ----------------------------------------------------------------------------------
+
+method_conf manual manual.test "publish = none"
+CHK_CONF=$T/manual/mta-sts.conf
+ns_check
+t_like "$CHK_RC" '^[12]$' "none: non-zero while DNS lacks the record ($CHK_RC)" ||
+    t_diag "$CHK_OUT"
+t_like "$CHK_OUT" "_mta-sts\\.manual\\.test" "none: names _mta-sts.manual.test"
+mid=$(printf '%s\n' "$CHK_OUT" | sed -n 's/.*v=STSv1; id=\([0-9]\{14\}\).*/\1/p' | head -n 1)
+t_like "$mid" "^$ID_RE\$" "none: prints the record v=STSv1; id=$mid" || t_diag "$CHK_OUT"
+t_is "$(ns_txt _mta-sts.manual.test)" "" "none: publishes nothing"
+ns_check
+t_like "$CHK_RC" '^[12]$' "none: still non-zero on the next run"
+t_like "$CHK_OUT" "v=STSv1; id=$mid" "none: the same record, not a new id"
+ns_nsupdate <<EOF >"$T/manual/nsupdate.log" 2>&1
+zone manual.test
+update add _mta-sts.manual.test 60 TXT "v=STSv1; id=$mid"
+EOF
+ns_check
+t_is "$CHK_RC:$CHK_OUT" "0:" "none: once set by hand, silent exit 0"
+unset CHK_CONF
+
+t_done
