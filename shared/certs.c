@@ -13,7 +13,6 @@
  */
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +36,8 @@
 
 #define CERT_FILE_MAX	(1024 * 1024)	/* bigger files are skipped */
 #define ESC_MAX		512		/* an escaped path in a message */
+
+static const char nomem[] = "out of memory";
 
 static const char *const web_prefixes[] = {
 	"mta-sts.", "autoconfig.", "autodiscover."
@@ -96,7 +97,8 @@ add_name(struct sts_strlist *names, const unsigned char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		if (s[i] >= 0x80)
 			ascii = 0;
-		raw[i] = s[i] < 0x80 ? (char)tolower(s[i]) : (char)s[i];
+		/* ASCII only: tolower(3) would follow the caller's locale */
+		raw[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
 	}
 	raw[len] = '\0';
 	if (ascii) {
@@ -162,11 +164,28 @@ cert_names(X509 *x, struct sts_strlist *names, char *err, size_t errlen)
 	rc = 0;
 	goto out;
 nomem:
-	seterr(err, errlen, "out of memory");
+	seterr(err, errlen, nomem);
 out:
 	OPENSSL_free(utf8);
 	GENERAL_NAMES_free(gens);
 	return rc;
+}
+
+/* Append src to dst; on ENOMEM dst is left as it was. */
+static int
+append_all(struct sts_strlist *dst, const struct sts_strlist *src, char *err,
+    size_t errlen)
+{
+	size_t	i;
+
+	for (i = 0; i < src->n; i++)
+		if (sts_strlist_add(dst, src->v[i]) == -1) {
+			while (i-- > 0)
+				free(dst->v[--dst->n]);
+			seterr(err, errlen, nomem);
+			return -1;
+		}
+	return 0;
 }
 
 /* Certificates are never encrypted: never ask for a passphrase. */
@@ -188,7 +207,6 @@ sts_certs_names_pem(const char *pem, size_t len, struct sts_strlist *names,
 	BIO			*bio = NULL;
 	X509			*x = NULL;
 	const unsigned char	*p;
-	size_t			 i;
 	int			 rc = -1;
 
 	ERR_set_mark();
@@ -197,7 +215,7 @@ sts_certs_names_pem(const char *pem, size_t len, struct sts_strlist *names,
 		goto out;
 	}
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		seterr(err, errlen, nomem);
 		goto out;
 	}
 	x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
@@ -212,13 +230,8 @@ sts_certs_names_pem(const char *pem, size_t len, struct sts_strlist *names,
 	if (cert_names(x, &tmp, err, errlen) == -1)
 		goto out;
 	sts_strlist_sort_uniq(&tmp);
-	for (i = 0; i < tmp.n; i++)
-		if (sts_strlist_add(names, tmp.v[i]) == -1) {
-			while (i-- > 0)		/* leave names as it was */
-				free(names->v[--names->n]);
-			seterr(err, errlen, "out of memory");
-			goto out;
-		}
+	if (append_all(names, &tmp, err, errlen) == -1)
+		goto out;
 	rc = 0;
 out:
 	sts_strlist_free(&tmp);
@@ -275,7 +288,7 @@ list_dir(const char *dir, struct sts_strlist *files, char *err, size_t errlen)
 			goto out;
 		}
 		if (sts_strlist_add(files, path) == -1) {
-			seterr(err, errlen, "out of memory");
+			seterr(err, errlen, nomem);
 			goto out;
 		}
 	}
@@ -303,12 +316,12 @@ list_glob(const char *pat, struct specfiles *sf, char *err, size_t errlen)
 	}
 	if (r != 0) {
 		seterr(err, errlen, "%s: %s", esc(e1, pat),
-		    r == GLOB_NOSPACE ? "out of memory" : "cannot read");
+		    r == GLOB_NOSPACE ? nomem : "cannot read");
 		goto out;
 	}
 	for (i = 0; i < g.gl_pathc; i++)
 		if (sts_strlist_add(&sf->files, g.gl_pathv[i]) == -1) {
-			seterr(err, errlen, "out of memory");
+			seterr(err, errlen, nomem);
 			goto out;
 		}
 	rc = 0;
@@ -343,15 +356,14 @@ spec_files(const char *spec, struct specfiles *sf, char *err, size_t errlen)
 		r = list_dir(spec, &sf->files, err, errlen);
 	} else if (has_magic(spec))
 		r = list_glob(spec, sf, err, errlen);
-	else if (r == 0)
-		r = sts_strlist_add(&sf->files, spec);	/* one file */
-	else {
+	else if (r == 0) {
+		if ((r = sts_strlist_add(&sf->files, spec)) == -1)	/* one file */
+			seterr(err, errlen, nomem);
+	} else {
 		seterr(err, errlen, "%s: %s", esc(e1, spec), strerror(saved));
 		return -1;
 	}
 	if (r == -1) {
-		if (errno == ENOMEM)
-			seterr(err, errlen, "out of memory");
 		specfiles_free(sf);
 		return -1;
 	}
@@ -396,7 +408,7 @@ read_file(const char *path, char **bufp, size_t *lenp, char *why, size_t whylen)
 	if (st.st_size > CERT_FILE_MAX)
 		goto toobig;
 	if ((buf = malloc(CERT_FILE_MAX + 1)) == NULL) {
-		seterr(why, whylen, "out of memory");
+		seterr(why, whylen, nomem);
 		goto out;
 	}
 	while (len <= CERT_FILE_MAX) {	/* the file may grow as we read */
@@ -453,7 +465,7 @@ sts_certs_names(const char *spec, struct sts_strlist *names,
 			free(buf);
 			buf = NULL;
 		}
-		if (r == -1 && strcmp(why, "out of memory") == 0) {
+		if (r == -1 && strcmp(why, nomem) == 0) {
 			seterr(err, errlen, "%s", why);
 			goto out;
 		}
@@ -462,13 +474,8 @@ sts_certs_names(const char *spec, struct sts_strlist *names,
 			    esc(e1, sf.files.v[i]), why);
 	}
 	sts_strlist_sort_uniq(&tmp);
-	for (i = 0; i < tmp.n; i++)
-		if (sts_strlist_add(names, tmp.v[i]) == -1) {
-			while (i-- > 0)
-				free(names->v[--names->n]);
-			seterr(err, errlen, "out of memory");
-			goto out;
-		}
+	if (append_all(names, &tmp, err, errlen) == -1)
+		goto out;
 	rc = 0;
 out:
 	sts_strlist_free(&tmp);
@@ -613,7 +620,7 @@ static int
 certent_load(struct sts_certstore *cs, struct certent *e, int first)
 {
 	struct sts_strlist	 tmp = { NULL, 0, 0 };
-	char			 err[STS_ERR_MAX], e1[ESC_MAX];
+	char			 err[STS_ERR_MAX];
 	uint64_t		 sig = 0;
 	int			 sig_ok;
 
@@ -623,7 +630,7 @@ certent_load(struct sts_certstore *cs, struct certent *e, int first)
 	if (sig_ok && sts_certs_names(e->spec, &tmp, cs->warn, cs->arg, err,
 	    sizeof(err)) == -1)
 		sig_ok = 0;
-	if (!sig_ok && strcmp(err, "out of memory") == 0)
+	if (!sig_ok && strcmp(err, nomem) == 0)
 		return -1;
 	e->sig = sig;
 	e->sig_ok = sig_ok;
@@ -639,7 +646,7 @@ certent_load(struct sts_certstore *cs, struct certent *e, int first)
 	}
 	if (e->ok) {
 		warnf(cs->warn, cs->arg, "%s; keeping the %zu names read"
-		    " before from %s", err, e->names.n, esc(e1, e->spec));
+		    " from it before", err, e->names.n);
 		return 0;
 	}
 	memcpy(e->err, err, sizeof(e->err));	/* failed before, fails still */
@@ -680,20 +687,21 @@ found:
 	*names = &e->names;
 	return 0;
 nomem:
-	seterr(err, errlen, "out of memory");
+	seterr(err, errlen, nomem);
 	return -1;
 }
 
 int
 sts_certstore_refresh(struct sts_certstore *cs)
 {
+	char	e1[ESC_MAX];
 	size_t	i;
 	int	r, changed = 0;
 
 	for (i = 0; i < cs->n; i++) {
 		if ((r = certent_load(cs, cs->v[i], 0)) == -1)
 			warnf(cs->warn, cs->arg, "%s: out of memory, not"
-			    " reloaded", cs->v[i]->spec);
+			    " reloaded", esc(e1, cs->v[i]->spec));
 		else
 			changed += r;
 	}
