@@ -1,0 +1,60 @@
+/*
+ * mta-sts-fcgi internals shared by main.c (modes, workers, requests) and
+ * table.c (the domain table: loading, reloading, lookup).
+ */
+#ifndef RESPONDER_H
+#define RESPONDER_H
+
+#include <stddef.h>
+
+#define PROGNAME	"mta-sts-fcgi"
+
+/* main.c: one line to stderr, "mta-sts-fcgi: " prefixed, written at once. */
+void	 logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * A pre-rendered response: CGI headers ("Status: 200 OK", Content-Type,
+ * Content-Length, Cache-Control) and the policy. HEAD writes headlen bytes.
+ */
+struct resp_copy {
+	char	*buf;
+	size_t	 cap;
+	size_t	 len;
+	size_t	 headlen;
+};
+
+/* table.c */
+
+/*
+ * Load the configuration and every domain (main thread, before the
+ * workers start). -1 with err when the configuration or the domain
+ * directory cannot be read; a bad domain file is only logged.
+ */
+int	 table_init(const char *conffile, char *err, size_t errlen);
+
+/*
+ * One reload poll (main thread only): stat the configuration, the domain
+ * directory and its files, and the certificate store; re-read what
+ * changed and swap the table in. force re-reads everything (SIGHUP).
+ */
+void	 table_poll(int force);
+
+/* How many domains are being served. */
+size_t	 table_count(void);
+
+/*
+ * Copy the response for domain (lower-case A-label) into *out.
+ * 1 found, 0 not found, -1 out of memory. Any thread.
+ */
+int	 table_lookup(const char *domain, struct resp_copy *out);
+
+void	 table_free(void);
+
+/*
+ * CGI mode: load only the named domain. 1 and *out filled, 0 no such
+ * domain (or its file is invalid: logged), -1 configuration error (logged).
+ */
+int	 table_load_one(const char *conffile, const char *domain,
+	    struct resp_copy *out);
+
+#endif /* RESPONDER_H */

@@ -1,0 +1,961 @@
+/*
+ * The domain table of mta-sts-fcgi.
+ *
+ * Every policy is rendered when its file is read, as a complete CGI
+ * response (headers and body); identical responses are stored once, so a
+ * hundred thousand domains that share a certificate store share one
+ * buffer. Requests look the domain up in an immutable open-addressing
+ * table (FNV-1a, at most half full) under a read lock and copy the bytes
+ * out; the reload poll, run by the main thread only, builds a new table
+ * and swaps it in under the write lock, then frees what the old one used.
+ *
+ * A poll stats the configuration file, the domain directory and every
+ * domain file (inode, size, mtime, ctime) and asks the certificate store
+ * whether anything changed; only what changed is read again. A file that
+ * becomes invalid keeps its last good policy; its error is logged once.
+ * A directory that cannot be read leaves the table as it is.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mtasts.h"
+#include "responder.h"
+
+#define RECENT_SECS	2	/* a file changed this recently is read again */
+
+struct stamp {
+	int		 valid;
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtim;
+	struct timespec	 ctim;
+};
+
+struct resp {
+	struct resp	*next;		/* intern chain */
+	uint64_t	 hash;		/* of the body */
+	size_t		 refs;		/* domain files using it */
+	size_t		 len;
+	size_t		 headlen;
+	char		 buf[];
+};
+
+/* A certs spec some domain takes its mx from, and the names it last gave. */
+struct spec {
+	struct spec		*next;
+	char			*spec;
+	struct sts_strlist	 names;
+	int			 changed;
+};
+
+struct dfile {
+	char		*fname;
+	char		*name;		/* A-label; may be fname itself; NULL: never loaded */
+	struct resp	*resp;		/* last good response, or NULL */
+	struct spec	*spec;		/* where its mx came from; NULL: explicit mx */
+	char		*lasterr;	/* last error logged for it */
+	struct stamp	 st;		/* of the last read */
+	int		 failed;	/* the last read failed */
+};
+
+struct slot {
+	uint64_t		 hash;
+	const char		*name;
+	const struct resp	*r;
+};
+
+struct table {
+	size_t		 mask;
+	size_t		 n;
+	struct slot	 slot[];
+};
+
+struct ptrvec {
+	void	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+
+static pthread_rwlock_t	 tlock = PTHREAD_RWLOCK_INITIALIZER;
+static struct table	*cur;			/* under tlock */
+
+/* Everything below belongs to the main thread. */
+static char			*confpath;
+static struct sts_conf		 conf;
+static struct stamp		 confst;
+static uint64_t			 confhash;	/* of the text last read */
+static struct stamp		 dirst;
+static char			*conferr;	/* last logged */
+static char			*direrr;
+static struct sts_certstore	*store;
+static struct dfile		**files;
+static size_t			 nfiles;
+static struct spec		*specs;
+static struct resp		**itab;		/* interned responses */
+static size_t			 imask;
+static size_t			 icount;
+static struct sts_strlist	 warned;	/* last poll's warnings */
+
+static uint64_t
+fnv1a(const char *s, size_t len)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	size_t		 i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static int
+ptrvec_add(struct ptrvec *pv, void *p)
+{
+	void	**nv;
+	size_t	  ncap;
+
+	if (pv->n == pv->cap) {
+		ncap = pv->cap ? pv->cap * 2 : 64;
+		if ((nv = reallocarray(pv->v, ncap, sizeof(*nv))) == NULL)
+			return -1;
+		pv->v = nv;
+		pv->cap = ncap;
+	}
+	pv->v[pv->n++] = p;
+	return 0;
+}
+
+static void
+log_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	logmsg("%s", msg);
+}
+
+/* Collects warnings of a poll; logged only if the last poll did not have them. */
+static void
+collect_warning(void *arg, const char *msg)
+{
+	if (sts_strlist_add(arg, msg) == -1)
+		logmsg("%s", msg);
+}
+
+static int
+strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Log each warning the last poll did not have; remember this poll's. */
+static void
+warnings_flush(struct sts_strlist *now)
+{
+	size_t	 i;
+
+	sts_strlist_sort_uniq(now);
+	for (i = 0; i < now->n; i++)
+		if (warned.n == 0 || bsearch(&now->v[i], warned.v, warned.n,
+		    sizeof(*warned.v), strp_cmp) == NULL)
+			logmsg("%s", now->v[i]);
+	sts_strlist_free(&warned);
+	warned = *now;
+	memset(now, 0, sizeof(*now));
+}
+
+/* Log msg unless it is what *last already says. */
+static void
+log_once(char **last, const char *msg)
+{
+	if (*last != NULL && strcmp(*last, msg) == 0)
+		return;
+	logmsg("%s", msg);
+	free(*last);
+	*last = strdup(msg);
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+#define HEAD_FMT	"Status: 200 OK\r\n" \
+			"Content-Type: text/plain; charset=utf-8\r\n" \
+			"Content-Length: %zu\r\n" \
+			"Cache-Control: no-store\r\n" \
+			"\r\n"
+
+static int
+resp_head(char *head, size_t headsz, size_t textlen)
+{
+	int	 n;
+
+	n = snprintf(head, headsz, HEAD_FMT, textlen);
+	if (n < 0 || (size_t)n >= headsz)
+		return -1;
+	return n;
+}
+
+static int
+iresize(void)
+{
+	struct resp	**nt = NULL, *r, *next;
+	size_t		  ncap, i, b;
+
+	ncap = itab ? (imask + 1) * 2 : 64;
+	if ((nt = calloc(ncap, sizeof(*nt))) == NULL)
+		return -1;
+	for (i = 0; itab && i <= imask; i++)
+		for (r = itab[i]; r; r = next) {
+			next = r->next;
+			b = r->hash & (ncap - 1);
+			r->next = nt[b];
+			nt[b] = r;
+		}
+	free(itab);
+	itab = nt;
+	imask = ncap - 1;
+	return 0;
+}
+
+/* The shared response for a policy text, one more reference to it. */
+static struct resp *
+resp_intern(const char *text, size_t textlen)
+{
+	struct resp	*r = NULL;
+	char		 head[256];
+	uint64_t	 h;
+	int		 hl;
+	size_t		 b;
+
+	h = fnv1a(text, textlen);
+	if (itab != NULL)
+		for (r = itab[h & imask]; r; r = r->next)
+			if (r->hash == h && r->len - r->headlen == textlen &&
+			    memcmp(r->buf + r->headlen, text, textlen) == 0) {
+				r->refs++;
+				return r;
+			}
+	if ((itab == NULL || icount >= imask + 1) && iresize() == -1)
+		return NULL;
+	if ((hl = resp_head(head, sizeof(head), textlen)) == -1)
+		return NULL;
+	if ((r = malloc(sizeof(*r) + hl + textlen)) == NULL)
+		return NULL;
+	r->hash = h;
+	r->refs = 1;
+	r->headlen = hl;
+	r->len = hl + textlen;
+	memcpy(r->buf, head, hl);
+	memcpy(r->buf + hl, text, textlen);
+	b = h & imask;
+	r->next = itab[b];
+	itab[b] = r;
+	icount++;
+	return r;
+}
+
+/* Drop a reference; the last one takes it out, to be freed after the swap. */
+static void
+resp_unref(struct resp *r, struct ptrvec *garbage)
+{
+	struct resp	**pp;
+
+	if (r == NULL || --r->refs > 0)
+		return;
+	for (pp = &itab[r->hash & imask]; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	icount--;
+	if (ptrvec_add(garbage, r) == -1)
+		logmsg("out of memory: leaking %zu bytes", r->len);
+}
+
+static int
+copy_out(struct resp_copy *out, const char *buf, size_t len, size_t headlen)
+{
+	char	*nb;
+
+	if (out->cap < len) {
+		if ((nb = realloc(out->buf, len)) == NULL)
+			return -1;
+		out->buf = nb;
+		out->cap = len;
+	}
+	memcpy(out->buf, buf, len);
+	out->len = len;
+	out->headlen = headlen;
+	return 0;
+}
+
+/* ---- the lookup table ------------------------------------------------- */
+
+static struct table *
+table_build(struct dfile **fv, size_t n, struct sts_strlist *warnings)
+{
+	struct table	*t = NULL;
+	size_t		 cap = 16, i, j, used = 0;
+	uint64_t	 h;
+	char		 msg[STS_ERR_MAX];
+
+	while (cap < 2 * n)
+		cap *= 2;
+	if ((t = calloc(1, sizeof(*t) + cap * sizeof(t->slot[0]))) == NULL)
+		return NULL;
+	t->mask = cap - 1;
+	for (i = 0; i < n; i++) {
+		if (fv[i]->resp == NULL)
+			continue;
+		h = fnv1a(fv[i]->name, strlen(fv[i]->name));
+		for (j = h & t->mask; t->slot[j].name != NULL;
+		    j = (j + 1) & t->mask)
+			if (t->slot[j].hash == h &&
+			    strcmp(t->slot[j].name, fv[i]->name) == 0)
+				break;
+		if (t->slot[j].name != NULL) {
+			snprintf(msg, sizeof(msg), "%s/%s: domain %s is "
+			    "already served from another file; ignored",
+			    conf.domains, fv[i]->fname, fv[i]->name);
+			collect_warning(warnings, msg);
+			continue;
+		}
+		t->slot[j].hash = h;
+		t->slot[j].name = fv[i]->name;
+		t->slot[j].r = fv[i]->resp;
+		used++;
+	}
+	t->n = used;
+	return t;
+}
+
+int
+table_lookup(const char *domain, struct resp_copy *out)
+{
+	const struct table	*t;
+	const struct resp	*r = NULL;
+	uint64_t		 h;
+	size_t			 j;
+	int			 ret = 0;
+
+	h = fnv1a(domain, strlen(domain));
+	pthread_rwlock_rdlock(&tlock);
+	if ((t = cur) != NULL)
+		for (j = h & t->mask; t->slot[j].name != NULL;
+		    j = (j + 1) & t->mask)
+			if (t->slot[j].hash == h &&
+			    strcmp(t->slot[j].name, domain) == 0) {
+				r = t->slot[j].r;
+				break;
+			}
+	if (r != NULL)
+		ret = copy_out(out, r->buf, r->len, r->headlen) == -1 ? -1 : 1;
+	pthread_rwlock_unlock(&tlock);
+	return ret;
+}
+
+size_t
+table_count(void)
+{
+	size_t	 n = 0;
+
+	pthread_rwlock_rdlock(&tlock);
+	if (cur != NULL)
+		n = cur->n;
+	pthread_rwlock_unlock(&tlock);
+	return n;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static void
+stamp_set(struct stamp *st, const struct stat *sb)
+{
+	st->valid = 1;
+	st->dev = sb->st_dev;
+	st->ino = sb->st_ino;
+	st->size = sb->st_size;
+	st->mtim = sb->st_mtim;
+	st->ctim = sb->st_ctim;
+}
+
+static int
+stamp_same(const struct stamp *st, const struct stat *sb)
+{
+	return st->valid && st->dev == sb->st_dev && st->ino == sb->st_ino &&
+	    st->size == sb->st_size &&
+	    st->mtim.tv_sec == sb->st_mtim.tv_sec &&
+	    st->mtim.tv_nsec == sb->st_mtim.tv_nsec &&
+	    st->ctim.tv_sec == sb->st_ctim.tv_sec &&
+	    st->ctim.tv_nsec == sb->st_ctim.tv_nsec;
+}
+
+/*
+ * A change within the same timestamp tick as our read would go unseen;
+ * what changed this recently is not trusted and is looked at again.
+ */
+static int
+stamp_recent(const struct stat *sb, time_t now)
+{
+	time_t	 m = sb->st_mtim.tv_sec > sb->st_ctim.tv_sec ?
+		    sb->st_mtim.tv_sec : sb->st_ctim.tv_sec;
+
+	return m > now - RECENT_SECS && m < now + RECENT_SECS;
+}
+
+static struct spec *
+spec_get(const char *s)
+{
+	const struct sts_strlist	*names = NULL;
+	struct spec			*sp;
+	char				 err[STS_ERR_MAX];
+
+	for (sp = specs; sp; sp = sp->next)
+		if (strcmp(sp->spec, s) == 0)
+			return sp;
+	if ((sp = calloc(1, sizeof(*sp))) == NULL ||
+	    (sp->spec = strdup(s)) == NULL) {
+		free(sp);
+		return NULL;
+	}
+	if (sts_certstore_get(store, s, &names, err, sizeof(err)) == 0)
+		(void)sts_strlist_copy(&sp->names, names);
+	sp->next = specs;
+	specs = sp;
+	return sp;
+}
+
+/* After the store changed: which specs give other names now. */
+static int
+specs_check(void)
+{
+	const struct sts_strlist	*names = NULL;
+	struct sts_strlist		 none = { NULL, 0, 0 };
+	struct spec			*sp;
+	char				 err[STS_ERR_MAX];
+	int				 n = 0;
+
+	for (sp = specs; sp; sp = sp->next) {
+		if (sts_certstore_get(store, sp->spec, &names, err,
+		    sizeof(err)) == -1)
+			names = &none;
+		if (sts_strlist_equal(names, &sp->names))
+			continue;
+		sp->changed = 1;
+		n++;
+		sts_strlist_free(&sp->names);
+		(void)sts_strlist_copy(&sp->names, names);
+	}
+	return n;
+}
+
+static void
+specs_free(void)
+{
+	struct spec	*sp, *next;
+
+	for (sp = specs; sp; sp = next) {
+		next = sp->next;
+		free(sp->spec);
+		sts_strlist_free(&sp->names);
+		free(sp);
+	}
+	specs = NULL;
+}
+
+static void
+dfile_free(struct dfile *d)
+{
+	if (d == NULL)
+		return;
+	if (d->name != d->fname)
+		free(d->name);
+	free(d->fname);
+	free(d->lasterr);
+	free(d);
+}
+
+/* Read one domain file; returns 1 when the response it serves changed. */
+static int
+dfile_load(struct dfile *d, int force, struct ptrvec *garbage)
+{
+	struct sts_domain	 dom;
+	struct resp		*r = NULL;
+	char			 err[STS_ERR_MAX], msg[STS_ERR_MAX + 64];
+	int			 changed = 0;
+
+	memset(&dom, 0, sizeof(dom));
+	if (sts_domain_load(&conf, store, conf.domains, d->fname, &dom, err,
+	    sizeof(err)) == -1) {
+		d->failed = 1;
+		snprintf(msg, sizeof(msg), "%s%s", err, d->resp ?
+		    " (still serving the last good policy)" : "");
+		if (force) {
+			free(d->lasterr);
+			d->lasterr = NULL;
+		}
+		log_once(&d->lasterr, msg);
+		goto out;
+	}
+	if (d->name == NULL) {
+		if (strcmp(dom.name, d->fname) == 0)
+			d->name = d->fname;
+		else if ((d->name = strdup(dom.name)) == NULL)
+			goto oom;
+	}
+	if ((r = resp_intern(dom.text, dom.textlen)) == NULL)
+		goto oom;
+	if (r != d->resp) {
+		resp_unref(d->resp, garbage);
+		d->resp = r;
+		changed = 1;
+	} else
+		resp_unref(r, garbage);
+	d->spec = dom.set.mx_set || dom.set.certs == NULL ? NULL :
+	    spec_get(dom.set.certs);
+	if (d->failed && d->lasterr != NULL)
+		logmsg("%s/%s: valid again", conf.domains, d->fname);
+	d->failed = 0;
+	free(d->lasterr);
+	d->lasterr = NULL;
+	goto out;
+oom:
+	d->failed = 1;
+	logmsg("%s/%s: out of memory", conf.domains, d->fname);
+out:
+	sts_domain_free(&dom);
+	return changed;
+}
+
+
+struct garbage {
+	struct ptrvec	 resps;		/* unreferenced responses */
+	struct ptrvec	 files;		/* removed domain files */
+};
+
+/* A domain file that is gone: out of the table, freed after the swap. */
+static void
+dfile_drop(struct dfile *d, struct garbage *g, int *dirty)
+{
+	*dirty |= d->resp != NULL;
+	resp_unref(d->resp, &g->resps);
+	d->resp = NULL;
+	if (ptrvec_add(&g->files, d) == -1) {
+		/* Its name may still be in the table: keep it. */
+		logmsg("out of memory: leaking an entry for %s", d->fname);
+	}
+}
+
+static void
+garbage_free(struct garbage *g, int reachable)
+{
+	size_t	 i;
+
+	if (reachable && (g->resps.n > 0 || g->files.n > 0))
+		logmsg("out of memory: keeping %zu stale entries",
+		    g->resps.n + g->files.n);
+	for (i = 0; !reachable && i < g->resps.n; i++)
+		free(g->resps.v[i]);
+	for (i = 0; !reachable && i < g->files.n; i++)
+		dfile_free(g->files.v[i]);
+	free(g->resps.v);
+	free(g->files.v);
+}
+
+/* FNV-1a of a file's text; 0 when it cannot be read. */
+static uint64_t
+file_hash(const char *path)
+{
+	FILE		*f = NULL;
+	char		 buf[8192];
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	size_t		 n, i;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		for (i = 0; i < n; i++) {
+			h ^= (unsigned char)buf[i];
+			h *= 0x100000001b3ULL;
+		}
+	if (ferror(f))
+		h = 0;
+	fclose(f);
+	return h;
+}
+
+/* The configuration file: read again when it changed. */
+static int
+poll_conf(int force, int strict, time_t now, char *err, size_t errlen)
+{
+	struct sts_conf	 nc;
+	struct stat	 sb;
+	uint64_t	 h;
+	char		 e[STS_ERR_MAX], msg[STS_ERR_MAX + 64];
+
+	memset(&nc, 0, sizeof(nc));
+	if (stat(confpath, &sb) == -1) {
+		snprintf(e, sizeof(e), "%s: %s", confpath, strerror(errno));
+		goto fail;
+	}
+	if (!force && stamp_same(&confst, &sb))
+		return 0;
+	/* Touched, or looked at again for being recent, but the same text. */
+	h = file_hash(confpath);
+	if (!force && conf.domains != NULL && h != 0 && h == confhash) {
+		if (!stamp_recent(&sb, now))
+			stamp_set(&confst, &sb);
+		return 0;
+	}
+	if (sts_conf_load(confpath, &nc, e, sizeof(e)) == -1) {
+		/* Not read again until it changes. */
+		stamp_set(&confst, &sb);
+		goto fail;
+	}
+	if (conf.domains != NULL)
+		logmsg("%s: read again", confpath);
+	sts_conf_free(&conf);
+	conf = nc;
+	confhash = h;
+	free(conferr);
+	conferr = NULL;
+	if (stamp_recent(&sb, now))
+		confst.valid = 0;
+	else
+		stamp_set(&confst, &sb);
+	return 1;
+fail:
+	if (strict) {
+		snprintf(err, errlen, "%s", e);
+		return -1;
+	}
+	if (force) {
+		free(conferr);
+		conferr = NULL;
+	}
+	if (conf.domains != NULL) {
+		snprintf(msg, sizeof(msg), "%s (keeping the configuration "
+		    "read before)", e);
+		log_once(&conferr, msg);
+	} else
+		log_once(&conferr, e);
+	return 0;
+}
+
+/*
+ * One poll. strict: at start-up, where an unreadable configuration or
+ * directory is an error (-1, err) rather than something to log and wait out.
+ */
+static int
+poll_once(int force, int strict, char *err, size_t errlen)
+{
+	struct sts_strlist	 list = { NULL, 0, 0 }, warnings = { NULL, 0, 0 };
+	struct garbage		 g;
+	struct dfile		**nf = NULL, *d;
+	const char		**names = NULL;
+	struct table		*nt = NULL, *old;
+	struct spec		*sp;
+	struct stat		 sb;
+	char			 e[STS_ERR_MAX], path[4096];
+	size_t			 n, i, j, k = 0;
+	time_t			 now = time(NULL);
+	int			 confchanged, certschanged = 0, dirty = 0;
+	int			 ret = -1, reachable = 0;
+
+	memset(&g, 0, sizeof(g));
+	if ((confchanged = poll_conf(force, strict, now, err, errlen)) == -1)
+		goto out;
+	if (conf.domains == NULL) {
+		snprintf(err, errlen, "%s: no configuration", confpath);
+		goto out;
+	}
+
+	/* The certificate store. */
+	if (store == NULL) {
+		if ((store = sts_certstore_new(log_warning, NULL)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	} else if (sts_certstore_refresh(store) > 0)
+		certschanged = specs_check() > 0;
+
+	/* The domain directory: listed again only when it changed. */
+	e[0] = '\0';
+	if (stat(conf.domains, &sb) == -1) {
+		snprintf(e, sizeof(e), "%s: %s", conf.domains, strerror(errno));
+		goto dirfail;
+	}
+	if (force || confchanged || !stamp_same(&dirst, &sb)) {
+		if (sts_domain_list(conf.domains, &list, collect_warning,
+		    &warnings, e, sizeof(e)) == -1)
+			goto dirfail;
+		free(direrr);
+		direrr = NULL;
+		if (stamp_recent(&sb, now))
+			dirst.valid = 0;
+		else
+			stamp_set(&dirst, &sb);
+		sts_strlist_sort_uniq(&list);
+		n = list.n;
+		names = (const char **)list.v;
+	} else {
+		n = nfiles;
+		if ((names = calloc(n ? n : 1, sizeof(*names))) == NULL) {
+			logmsg("out of memory");
+			ret = 0;
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			names[i] = files[i]->fname;
+	}
+
+	/* Merge the sorted listing with the sorted files we know. */
+	if ((nf = calloc(n ? n : 1, sizeof(*nf))) == NULL) {
+		logmsg("out of memory");
+		ret = 0;
+		goto out;
+	}
+	for (i = 0, j = 0; j < n; j++) {
+		while (i < nfiles && strcmp(files[i]->fname, names[j]) < 0)
+			dfile_drop(files[i++], &g, &dirty);
+		if (i < nfiles && strcmp(files[i]->fname, names[j]) == 0)
+			d = files[i++];
+		else if ((d = calloc(1, sizeof(*d))) == NULL ||
+		    (d->fname = strdup(names[j])) == NULL) {
+			free(d);
+			logmsg("out of memory");
+			continue;
+		}
+		if (snprintf(path, sizeof(path), "%s/%s", conf.domains,
+		    d->fname) >= (int)sizeof(path) || stat(path, &sb) == -1) {
+			/* Gone since the listing, or a dangling link. */
+			dfile_drop(d, &g, &dirty);
+			continue;
+		}
+		if (force || confchanged || !stamp_same(&d->st, &sb) ||
+		    (d->spec != NULL && d->spec->changed) ||
+		    (d->failed && certschanged)) {
+			dirty |= dfile_load(d, force, &g.resps);
+			if (stamp_recent(&sb, now))
+				d->st.valid = 0;
+			else
+				stamp_set(&d->st, &sb);
+		}
+		nf[k++] = d;
+	}
+	while (i < nfiles)
+		dfile_drop(files[i++], &g, &dirty);
+	for (sp = specs; sp; sp = sp->next)
+		sp->changed = 0;
+	free(files);
+	files = nf;
+	nfiles = k;
+	nf = NULL;
+
+	if (dirty || cur == NULL) {
+		if ((nt = table_build(files, nfiles, &warnings)) == NULL) {
+			/* Keep serving the old table; read everything again. */
+			logmsg("out of memory building the domain table");
+			for (i = 0; i < nfiles; i++)
+				files[i]->st.valid = 0;
+			reachable = 1;
+		} else {
+			pthread_rwlock_wrlock(&tlock);
+			old = cur;
+			cur = nt;
+			pthread_rwlock_unlock(&tlock);
+			free(old);
+		}
+	}
+	ret = 0;
+	goto out;
+dirfail:
+	if (strict) {
+		snprintf(err, errlen, "%s", e);
+		goto out;
+	}
+	/* The table stays as it is. */
+	dirst.valid = 0;
+	if (force) {
+		free(direrr);
+		direrr = NULL;
+	}
+	log_once(&direrr, e);
+	ret = 0;
+out:
+	garbage_free(&g, reachable);
+	warnings_flush(&warnings);
+	if (names != (const char **)list.v)
+		free(names);
+	sts_strlist_free(&list);
+	free(nf);
+	return ret;
+}
+
+int
+table_init(const char *conffile, char *err, size_t errlen)
+{
+	if ((confpath = strdup(conffile)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return poll_once(1, 1, err, errlen);
+}
+
+void
+table_poll(int force)
+{
+	char	 err[STS_ERR_MAX];
+
+	if (poll_once(force, 0, err, sizeof(err)) == -1)
+		logmsg("%s", err);
+}
+
+void
+table_free(void)
+{
+	struct resp	*r, *next;
+	size_t		 i;
+
+	free(cur);
+	cur = NULL;
+	for (i = 0; i < nfiles; i++)
+		dfile_free(files[i]);
+	free(files);
+	files = NULL;
+	nfiles = 0;
+	for (i = 0; itab != NULL && i <= imask; i++)
+		for (r = itab[i]; r; r = next) {
+			next = r->next;
+			free(r);
+		}
+	free(itab);
+	itab = NULL;
+	icount = 0;
+	specs_free();
+	sts_certstore_free(store);
+	store = NULL;
+	sts_conf_free(&conf);
+	sts_strlist_free(&warned);
+	free(conferr);
+	free(direrr);
+	free(confpath);
+	conferr = direrr = confpath = NULL;
+}
+
+/* ---- CGI: one domain ------------------------------------------------- */
+
+/*
+ * What sts_domain_list passes over in silence (shared/domain.c, kept in
+ * step by hand): hidden files, editor backups, package manager leftovers.
+ * Only the forms a valid host name can take matter here.
+ */
+static int
+ignored_name(const char *name)
+{
+	static const char *const sfx[] = { ".swp", ".swo", ".swx", ".tmp",
+	    ".bak", ".orig", ".rej", ".save", ".old" };
+	static const char *const pfx[] = { "dpkg-", "rpm", "ucf-" };
+	const char	*last;
+	size_t		 len = strlen(name), i, sl;
+
+	if (name[0] == '.')
+		return 1;
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		sl = strlen(sfx[i]);
+		if (len >= sl && strcmp(name + len - sl, sfx[i]) == 0)
+			return 1;
+	}
+	if ((last = strrchr(name, '.')) != NULL)
+		for (i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
+			if (strncmp(last + 1, pfx[i], strlen(pfx[i])) == 0)
+				return 1;
+	return 0;
+}
+
+int
+table_load_one(const char *conffile, const char *domain, struct resp_copy *out)
+{
+	struct sts_conf		 c;
+	struct sts_certstore	*cs = NULL;
+	struct sts_domain	 dom;
+	struct sts_strlist	 list = { NULL, 0, 0 };
+	struct stat		 sb;
+	const char		*fname = NULL;
+	char			 err[STS_ERR_MAX], path[4096];
+	char			 al[STS_HOST_MAX + 1], head[256];
+	size_t			 i;
+	int			 ret = -1, hl;
+
+	memset(&c, 0, sizeof(c));
+	memset(&dom, 0, sizeof(dom));
+	if (sts_conf_load(conffile, &c, err, sizeof(err)) == -1) {
+		logmsg("%s", err);
+		goto out;
+	}
+	ret = 0;
+	/* domain is a validated LDH host name: no '/', no leading '.' */
+	if (strchr(domain, '/') != NULL || domain[0] == '.' ||
+	    ignored_name(domain))
+		goto out;
+	if (snprintf(path, sizeof(path), "%s/%s", c.domains, domain) >=
+	    (int)sizeof(path))
+		goto out;
+	if (stat(path, &sb) == 0)
+		fname = domain;
+	else if (errno == ENOENT) {
+		/* A file named with U-labels or capitals, say. */
+		if (sts_domain_list(c.domains, &list, NULL, NULL, err,
+		    sizeof(err)) == -1) {
+			logmsg("%s", err);
+			ret = -1;
+			goto out;
+		}
+		for (i = 0; i < list.n && fname == NULL; i++)
+			if (strcmp(list.v[i], domain) != 0 &&
+			    sts_host_to_alabel(list.v[i], 0, al, sizeof(al),
+			    err, sizeof(err)) == 0 && strcmp(al, domain) == 0)
+				fname = list.v[i];
+		if (fname == NULL)
+			goto out;
+	} else {
+		logmsg("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((cs = sts_certstore_new(log_warning, NULL)) == NULL) {
+		logmsg("out of memory");
+		ret = -1;
+		goto out;
+	}
+	if (sts_domain_load(&c, cs, c.domains, fname, &dom, err,
+	    sizeof(err)) == -1) {
+		logmsg("%s", err);
+		goto out;
+	}
+	if (strcmp(dom.name, domain) != 0)
+		goto out;
+	if ((hl = resp_head(head, sizeof(head), dom.textlen)) == -1 ||
+	    (out->buf = malloc(hl + dom.textlen)) == NULL) {
+		logmsg("out of memory");
+		ret = -1;
+		goto out;
+	}
+	out->cap = out->len = hl + dom.textlen;
+	out->headlen = hl;
+	memcpy(out->buf, head, hl);
+	memcpy(out->buf + hl, dom.text, dom.textlen);
+	ret = 1;
+out:
+	sts_domain_free(&dom);
+	sts_certstore_free(cs);
+	sts_strlist_free(&list);
+	sts_conf_free(&c);
+	return ret;
+}
