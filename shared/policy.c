@@ -317,12 +317,12 @@ struct pstate {
 	size_t			 version_line;	/* line of the first of each, or 0 */
 	size_t			 mode_line;
 	size_t			 max_age_line;
-	/* extensions that look like a misspelt version, mode or max_age */
-	size_t			 hint_line[3];
-	char			 hint[3][EXT_NAME_MAX + 1];
+	/* extensions that look like a misspelt version, mode, max_age, mx */
+	size_t			 hint_line[4];
+	char			 hint[4][EXT_NAME_MAX + 1];
 };
 
-enum { F_VERSION, F_MODE, F_MAX_AGE };
+enum { F_VERSION, F_MODE, F_MAX_AGE, F_MX };
 
 /* Remember "Mode", "max-age" ...: not fields, but likely meant as one. */
 static void
@@ -334,7 +334,7 @@ note_lookalike(struct pstate *st, size_t lineno, const char *name, size_t len)
 	} look[] = {
 		{ "version", F_VERSION }, { "mode", F_MODE },
 		{ "max_age", F_MAX_AGE }, { "max-age", F_MAX_AGE },
-		{ "maxage", F_MAX_AGE },
+		{ "maxage", F_MAX_AGE }, { "mx", F_MX },
 	};
 	size_t	i;
 	int	f;
@@ -573,8 +573,14 @@ sts_policy_parse(const char *buf, size_t len, struct sts_policy *out,
 		goto out;
 	}
 	if (st.pol.mode != STS_MODE_NONE && st.pol.mx.n == 0) {
-		seterr(err, errlen, "mode %s needs at least one mx field",
-		    sts_mode_name(st.pol.mode));
+		if (st.hint_line[F_MX] != 0)
+			seterr(err, errlen, "mode %s needs at least one mx "
+			    "field (line %zu has '%s'; field names are "
+			    "case-sensitive)", sts_mode_name(st.pol.mode),
+			    st.hint_line[F_MX], st.hint[F_MX]);
+		else
+			seterr(err, errlen, "mode %s needs at least one mx "
+			    "field", sts_mode_name(st.pol.mode));
 		goto out;
 	}
 	*out = st.pol;
