@@ -1,0 +1,52 @@
+#!/bin/bash
+# The shipped systemd units parse and verify (systemd-analyze verify; no
+# running systemd needed) with their ExecStart= pointing at the built
+# programs, and say what the deployment promises: socket activation, an
+# unprivileged user, the sandbox, a timer every 15 minutes.
+. "$(dirname "$0")/lib/testlib.sh"
+
+t_init systemd
+command -v systemd-analyze >/dev/null 2>&1 || t_skip_all "systemd-analyze is not installed"
+t_plan 9
+u=$T_TOP/deploy/systemd
+mkdir -p "$T/units"
+for f in "$u"/*; do
+	sed -e "s|/usr/local/sbin/mta-sts-fcgi|$T_TOP/fcgi/mta-sts-fcgi|" \
+	    -e "s|/usr/local/sbin/mta-sts-check|$T_TOP/checker/mta-sts-check|" \
+	    "$f" >"$T/units/${f##*/}"
+done
+
+verify() {
+	local out st=0
+	out=$(cd "$T/units" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$@" 2>&1) || st=$?
+	if [ "$st" -ne 0 ] || [ -n "$out" ]; then
+		t_diag "$out"
+		return 1
+	fi
+}
+
+for p in fcgi/mta-sts-fcgi checker/mta-sts-check; do
+	if [ -x "$T_TOP/$p" ]; then
+		case $p in
+		fcgi/*)	t_ok "verify mta-sts-fcgi.socket + .service" verify mta-sts-fcgi.socket mta-sts-fcgi.service;;
+		*)	t_ok "verify mta-sts-check.service + .timer" verify mta-sts-check.service mta-sts-check.timer;;
+		esac
+	else
+		t_skip 1 "$p is not built"
+	fi
+done
+
+svc=$(cat "$u/mta-sts-fcgi.service")
+t_like "$(cat "$u/mta-sts-fcgi.socket")" $'\nListenStream=/run/mta-sts/fcgi.sock\n' "socket at /run/mta-sts/fcgi.sock"
+t_like "$svc" $'\nDynamicUser=yes\n' "responder: unprivileged dynamic user"
+for k in ProtectSystem=strict ProtectHome=yes PrivateTmp=yes PrivateDevices=yes NoNewPrivileges=yes \
+    RestrictAddressFamilies=AF_UNIX SystemCallFilter=@system-service CapabilityBoundingSet= ReadOnlyPaths=/etc/mta-sts; do
+	[[ $svc == *$'\n'"$k"$'\n'* ]] || missing="$missing $k"
+done
+t_is "${missing:-}" "" "responder sandbox settings all present"
+t_unlike "$svc" $'\nExecStart=[^\n]* -u ' "responder needs no -u under systemd"
+t_like "$(cat "$u/mta-sts-check.timer")" $'\nOnCalendar=\\*:0/15\n' "checker every 15 minutes"
+t_like "$(cat "$u/mta-sts-check.service")" $'\nStateDirectory=mta-sts\n' "checker state in /var/lib/mta-sts"
+t_like "$(cat "$T_TOP/deploy/cron/mta-sts-check")" $'\n\\*/15 \\* \\* \\* \\*\tmta-sts\tmta-sts-check -c /etc/mta-sts/mta-sts.conf'$'(\n|$)' \
+    "cron file: every 15 minutes as user mta-sts"
+t_done
