@@ -18,13 +18,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&p, 0, sizeof(p));
 	memset(&q, 0, sizeof(q));
 	if (sts_policy_parse((const char *)data, size, &p, err, sizeof(err)) == 0) {
-		/* Whatever parses must render, and render to what parses the same. */
-		if (sts_policy_render(&p, &text, &len, err, sizeof(err)) != 0)
-			abort();
-		if (sts_policy_parse(text, len, &q, err, sizeof(err)) != 0)
-			abort();
-		if (!sts_policy_equal(&p, &q))
-			abort();
+		/*
+		 * Whatever parses must render, and render to what parses the
+		 * same; the one exception is a policy whose CRLF rendering
+		 * outgrows what a sender reads (many short LF-ended mx lines).
+		 */
+		if (sts_policy_render(&p, &text, &len, err, sizeof(err)) != 0) {
+			if (size < STS_POLICY_MAX / 2 || strstr(err, "65536") == NULL)
+				abort();
+		} else {
+			if (sts_policy_parse(text, len, &q, err, sizeof(err)) != 0)
+				abort();
+			if (!sts_policy_equal(&p, &q))
+				abort();
+		}
 	} else if (memchr(err, '\0', sizeof(err)) == NULL)
 		abort();
 	free(text);
