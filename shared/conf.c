@@ -560,7 +560,7 @@ value(struct parser *p, const struct key *key, struct sts_strlist *items)
 				p->pos++;
 			else if (cur(p) != ']' && cur(p) != -1)
 				return fail(p, p->line, "expected ',' or ']' "
-				    "after a %s item", key->name);
+				    "after an item of the %s list", key->name);
 		}
 		p->pos++;
 	} else if (list) {
