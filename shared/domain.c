@@ -61,8 +61,8 @@ has_suffix(const char *s, size_t len, const char *suf)
 }
 
 /* hidden files, editor backups, package manager leftovers */
-static int
-ignored(const char *name)
+int
+sts_domain_ignored(const char *name)
 {
 	static const char *const suffixes[] = { "~", ".swp", ".swo", ".swx",
 	    ".tmp", ".bak", ".orig", ".rej", ".save", ".old" };
@@ -122,7 +122,7 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 			}
 			break;
 		}
-		if (ignored(de->d_name))
+		if (sts_domain_ignored(de->d_name))
 			continue;
 		if (sts_host_to_alabel(de->d_name, 0, a, sizeof(a), e,
 		    sizeof(e)) == -1) {

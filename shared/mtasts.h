@@ -276,6 +276,9 @@ void	 sts_domain_free(struct sts_domain *);
 int	 sts_domain_list(const char *dir, struct sts_strlist *files,
 	    sts_warn_fn *warn, void *arg, char *err, size_t errlen);
 
+/* 1 if sts_domain_list passes over a file of this name in silence. */
+int	 sts_domain_ignored(const char *name);
+
 /*
  * Read dir/filename over conf's defaults, take mx patterns from the
  * certificate store when the file and the global file give none, and

@@ -193,6 +193,40 @@ test_list(void)
 }
 
 static void
+test_ignored(void)
+{
+	static const struct {
+		const char	*name;
+		int		 want;
+	} t[] = {
+		{ "example.com", 0 },
+		{ "b\xc3\xbc" "cher.example", 0 },
+		{ "example.com~", 1 },
+		{ ".example.com", 1 },
+		{ ".example.com.swp", 1 },
+		{ "example.com.swp", 1 },
+		{ "example.com.swo", 1 },
+		{ "example.com.tmp", 1 },
+		{ "example.com.bak", 1 },
+		{ "example.com.orig", 1 },
+		{ "example.com.dpkg-old", 1 },
+		{ "example.com.dpkg-dist", 1 },
+		{ "example.com.rpmnew", 1 },
+		{ "example.com.rpmsave", 1 },
+		{ "example.com.ucf-dist", 1 },
+		{ "#example.com#", 1 },
+		{ "#example.com", 0 },		/* not ignored: warned about */
+		{ "example.community", 0 },
+		{ "swp.example", 0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		is_int(sts_domain_ignored(t[i].name), t[i].want,
+		    "sts_domain_ignored(\"%s\") = %d", t[i].name, t[i].want);
+}
+
+static void
 test_load(const struct sts_conf *conf, struct sts_certstore *store)
 {
 	static const struct {
@@ -312,6 +346,7 @@ main(void)
 		diag("  %s", err);
 	is_str(conf.domains, ddir, "  domains = domains is relative to it");
 
+	test_ignored();
 	test_list();
 
 	if ((store = sts_certstore_new(NULL, NULL)) == NULL)
