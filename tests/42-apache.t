@@ -12,8 +12,8 @@ d_need apache2 curl openssl
 for m in fcgid proxy proxy_fcgi ssl rewrite cgid; do
 	[ -f "$D_MODS/mod_$m.so" ] || t_skip_all "no $D_MODS/mod_$m.so"
 done
-t_plan 20
 d_setup
+t_plan 20
 d_run_dir
 user=$(d_user)
 

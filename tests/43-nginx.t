@@ -10,8 +10,8 @@
 t_init nginx
 d_need nginx spawn-fcgi curl openssl wrk ss
 [ -r /etc/nginx/fastcgi_params ] || t_skip_all "no /etc/nginx/fastcgi_params"
-t_plan 17
 d_setup
+t_plan 17
 d_run_dir
 user=$(d_user)
 

@@ -12,8 +12,8 @@ d_need apache2 curl openssl
 for m in cgid rewrite mime ssl; do
 	[ -f "$D_MODS/mod_$m.so" ] || t_skip_all "no $D_MODS/mod_$m.so"
 done
-t_plan 13
 d_setup
+t_plan 13
 
 # The web root, as the README says: the binary as mta-sts.cgi, the kit's
 # .htaccess and mta-sts.conf, one file per domain in domains/.

@@ -9,8 +9,8 @@
 
 t_init lighttpd
 d_need lighttpd curl openssl
-t_plan 22
 d_setup
+t_plan 22
 d_run_dir
 user=$(d_user)
 

@@ -7,6 +7,10 @@
 #	. "$(dirname "$0")/lib/deploy.sh"
 #	t_init name; d_need apache2 curl; d_setup
 
+# The servers live in sbin, which a user's PATH may lack.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin;; esac
+export PATH
+
 D_FCGI=$T_TOP/fcgi/mta-sts-fcgi
 D_CHECK=$T_TOP/checker/mta-sts-check
 D_MODS=/usr/lib/apache2/modules
@@ -19,8 +23,7 @@ D_POLICY_NET=$'version: STSv1\r\nmode: testing\r\nmx: *.mx.example.net\r\nmax_ag
 d_need() {
 	local p
 	for p in "$@"; do
-		command -v "$p" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$p" >/dev/null 2>&1 ||
-		    t_skip_all "$p is not installed"
+		command -v "$p" >/dev/null 2>&1 || t_skip_all "$p is not installed"
 	done
 	[ -x "$D_FCGI" ] || t_skip_all "fcgi/mta-sts-fcgi is not built (make)"
 }
@@ -45,14 +48,20 @@ d_domains() {
 
 # d_setup: $T/etc/mta-sts.conf with $T/etc/domains; a test CA in $T/tls
 # and a web certificate for the test names (web.fullchain.pem, web.key).
+# Call it before t_plan: it skips the test when the web user cannot read $T.
 d_setup() {
+	umask 022
 	mkdir -p "$T/etc/certs" &&
 	d_domains "$T/etc/domains" &&
 	printf 'domains = domains\ncerts = certs\nstate = %s/state\nmode = testing\n' "$T" >"$T/etc/mta-sts.conf" &&
 	t_ca "$T/tls" &&
 	t_cert "$T/tls" web mta-sts.example.com mta-sts.example.net mta-sts.unknown.test &&
 	chmod 0644 "$T/tls/web.key" || { echo "Bail out! cannot set up $T"; exit 255; }
-	chmod 0755 "$T"
+	chmod 0755 "$T" "$T_TOP/tests/tmp"
+	if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null 2>&1 &&
+	    ! runuser -u "$(d_user)" -- test -r "$T/etc/domains/example.com"; then
+		t_skip_all "$(d_user) cannot read $T: make its parent directories searchable (chmod a+x)"
+	fi
 }
 
 # d_fill FILE PORT: a shipped snippet with the test's paths and ports in
