@@ -47,8 +47,8 @@ d_policies "$p1" "mod_fcgid"
 d_policies "$p2" "mod_proxy_fcgi"
 
 # mod_fcgid started the responder itself, as the web server's user.
-n=$(ps -o user=,args= -C mta-sts-fcgi 2>/dev/null | grep -c "^$user .*$D_FCGI\$")
-t_unlike "$n" '^0$' "mod_fcgid runs the responder as $user"
+t_like "$(d_children "$D_APACHE_PID")" "(^|"$'\n'")$user +mta-sts-fcgi" \
+    "mod_fcgid runs the responder as $user"
 
 # enablereuse=on: after the requests, Apache still holds a connection to
 # the responder's socket.

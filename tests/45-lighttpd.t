@@ -45,8 +45,8 @@ elif ! t_ok "and listens for HTTPS" t_wait_port 127.0.0.1 "$port"; then
 	t_skip 9 "lighttpd (bin-path) does not listen for HTTPS"
 else
 	d_policies "$port" "bin-path"
-	n=$(ps -o user=,args= -C mta-sts-fcgi | grep -c "^$user .*$D_FCGI")
-	t_unlike "$n" '^0$' "lighttpd started the responder as $user"
+	t_like "$(d_children "$T_LIGHTTPD_PID")" "(^|"$'\n'")$user +mta-sts-fcgi" \
+	    "lighttpd started the responder as $user"
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: mta-sts.example.com' \
 	    "http://127.0.0.1:$plain/.well-known/mta-sts.txt")
 	t_is "$code" 404 "no policy on plain HTTP"

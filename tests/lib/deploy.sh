@@ -12,7 +12,6 @@ case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin;; esac
 export PATH
 
 D_FCGI=$T_TOP/fcgi/mta-sts-fcgi
-D_CHECK=$T_TOP/checker/mta-sts-check
 D_MODS=/usr/lib/apache2/modules
 
 # What the responder must serve, byte for byte.
@@ -79,6 +78,15 @@ d_fill() {
 	    -e "s|\$SERVER\[\"socket\"\] == \":443\"|\$SERVER[\"socket\"] == \"127.0.0.1:$2\"|" \
 	    -e "/^\$SERVER\[\"socket\"\] == \"\[::\]:443\"/,/^}/d" \
 	    "$1"
+}
+
+# d_children PID: "user command" of every descendant of PID, one a line.
+d_children() {
+	local p
+	for p in $(ps -o pid= --ppid "$1"); do
+		ps -o user=,comm= -p "$p"
+		d_children "$p"
+	done
 }
 
 # d_run_dir: $T/run, where servers and sockets may write as the web user.
