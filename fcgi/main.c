@@ -525,6 +525,11 @@ fastcgi_run(int fd, const char *conffile, int threads, int interval)
 	}
 	pool.listen_fd = fd;
 	pool.max = threads;
+	/* Loaded, privileges dropped, no thread yet: from here on, serve only. */
+	if (sandbox_enter(err, sizeof(err)) == -1) {
+		logmsg("%s", err);
+		return 1;
+	}
 
 	/* Workers never see signals; the main thread takes them in ppoll. */
 	sigfillset(&all);

@@ -57,4 +57,7 @@ void	 table_free(void);
 int	 table_load_one(const char *conffile, const char *domain,
 	    struct resp_copy *out);
 
+/* sandbox.c: confine the process to serving and reloading (seccomp). 0, or -1 with err. */
+int	 sandbox_enter(char *err, size_t errlen);
+
 #endif /* RESPONDER_H */
