@@ -221,6 +221,8 @@ int	 publish_id(const struct sts_conf *, struct dns *, const struct sts_domain *
  */
 int	 publish_zonefile(const struct sts_conf *, const struct sts_strlist *lines,
 	    char *err, size_t errlen);
+/* run conf->reload (sh -c), bounded in time; 0 when it is unset or exits 0 */
+int	 publish_reload(const struct sts_conf *, char *err, size_t errlen);
 const char *publish_name(enum sts_publish);
 /* text as a zone-file TXT rdata: quoted, escaped, split every 255 octets */
 int	 zone_txt(const char *text, char *out, size_t outlen);

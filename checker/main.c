@@ -563,6 +563,7 @@ verify_published(struct ctx *c, struct dns *dns, struct job *j)
 	}
 	j->st.published = 1;
 	j->r.published = 1;
+	(void)snprintf(j->r.dns_id, sizeof(j->r.dns_id), "%s", j->st.id);
 	(void)save_state(c, j);
 }
 
@@ -939,13 +940,24 @@ zonefile_run(struct ctx *c)
 			gwarn_cb(NULL, err);
 		goto out;
 	}
+	/* the file already says so, but DNS does not: reload anyway */
+	if (rc == 1 && nwant > 0 &&
+	    publish_reload(c->conf, err, sizeof(err)) == -1) {
+		for (i = 0; i < c->njobs; i++)
+			if (c->jobs[i].want_publish)
+				report_add(&c->jobs[i].r, L_ERROR, "publish",
+				    "_mta-sts.%s: publishing id %s by zonefile "
+				    "failed: %s", c->jobs[i].d.name,
+				    c->jobs[i].st.id, err);
+		goto out;
+	}
 	for (i = 0; i < c->njobs; i++) {
 		j = &c->jobs[i];
 		if (!j->want_publish)
 			continue;
 		report_add(&j->r, L_INFO, "publish", "_mta-sts.%s: published "
 		    "id %s by zonefile (%s%s)", j->d.name, j->st.id,
-		    c->conf->zonefile, rc == 1 ? ", unchanged" : "");
+		    c->conf->zonefile, rc == 1 ? ", already there" : "");
 		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
 		if (save_state(c, j) == -1)
 			j->want_publish = 0;

@@ -798,11 +798,23 @@ publish_rfc2136(const struct sts_conf *conf, struct dns *dns,
 		    key.name, ldns_get_errorstr_by_id(st));
 		goto out;
 	}
-	st = ldns_resolver_send_pkt(&answer, res, pkt);
+	/*
+	 * ldns_send, not ldns_resolver_send_pkt: the latter drops the answer
+	 * when its TSIG does not verify, and an unsigned NOTAUTH (BADKEY,
+	 * BADSIG) is exactly the answer that says what is wrong.
+	 */
+	st = ldns_send(&answer, res, pkt);
 	if (answer == NULL) {
-		seterr(err, errlen, "no answer from DNS server %s for the "
-		    "update of zone %s within %u s: %s", server, zone,
-		    (unsigned)tv.tv_sec, ldns_get_errorstr_by_id(st));
+		if (st == LDNS_STATUS_OK || st == LDNS_STATUS_ERR ||
+		    st == LDNS_STATUS_NETWORK_ERR ||
+		    st == LDNS_STATUS_ADDRESS_ERR ||
+		    st == LDNS_STATUS_SOCKET_ERROR)
+			seterr(err, errlen, "no answer from DNS server %s for "
+			    "the update of zone %s within %u s", server, zone,
+			    (unsigned)tv.tv_sec);
+		else
+			seterr(err, errlen, "update of zone %s at DNS server "
+			    "%s: %s", zone, server, ldns_get_errorstr_by_id(st));
 		goto out;
 	}
 	if (ldns_pkt_get_rcode(answer) != LDNS_RCODE_NOERROR) {
@@ -819,8 +831,9 @@ publish_rfc2136(const struct sts_conf *conf, struct dns *dns,
 		goto out;
 	}
 	if (st != LDNS_STATUS_OK) {
-		seterr(err, errlen, "answer from DNS server %s for zone %s: %s",
-		    server, zone, ldns_get_errorstr_by_id(st));
+		seterr(err, errlen, "the answer of DNS server %s for the update "
+		    "of zone %s does not verify with TSIG key %s: %s", server,
+		    zone, key.name, ldns_get_errorstr_by_id(st));
 		goto out;
 	}
 	(void)snprintf(err, errlen, "updated zone %s at %s", zone, server);
@@ -852,9 +865,8 @@ int
 publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
     char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], out[OUTPUT_MAX], why[STS_ERR_MAX];
+	char tmp[PATH_MAX], dir[PATH_MAX], why[STS_ERR_MAX];
 	char *text = NULL, *old = NULL, *slash;
-	char *argv[4] = { "/bin/sh", "-c", NULL, NULL };
 	size_t len = 0, oldlen = 0, i;
 	struct stat sb;
 	FILE *mem = NULL, *fp = NULL;
@@ -938,14 +950,9 @@ publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1)
 		(void)fsync(dfd);
 
-	if (conf->reload != NULL && conf->reload[0] != '\0') {
-		argv[2] = conf->reload;
-		if (run_program(argv, environ, program_timeout(conf), out,
-		    sizeof(out), why, sizeof(why)) == -1) {
-			seterr(err, errlen, "wrote %s, but the reload command "
-			    "failed: %s", conf->zonefile, why);
-			goto out;
-		}
+	if (publish_reload(conf, why, sizeof(why)) == -1) {
+		seterr(err, errlen, "wrote %s, but %s", conf->zonefile, why);
+		goto out;
 	}
 	rc = 0;
  out:
@@ -960,6 +967,21 @@ publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
 	free(text);
 	free(old);
 	return rc;
+}
+
+int
+publish_reload(const struct sts_conf *conf, char *err, size_t errlen)
+{
+	char out[OUTPUT_MAX], why[STS_ERR_MAX];
+	char *argv[4] = { "/bin/sh", "-c", NULL, NULL };
+
+	if (conf->reload == NULL || conf->reload[0] == '\0')
+		return 0;
+	argv[2] = conf->reload;
+	if (run_program(argv, environ, program_timeout(conf), out, sizeof(out),
+	    why, sizeof(why)) == -1)
+		return seterr(err, errlen, "the reload command failed: %s", why);
+	return 0;
 }
 
 /* ---- by method --------------------------------------------------------- */
