@@ -352,6 +352,11 @@ worker(void *arg)
 			pthread_mutex_unlock(&pool.mtx);
 			if (pool.stopping)
 				break;
+			if (r == -EBADF || r == -ENOTSOCK || r == -EINVAL) {
+				logmsg("accept: %s: no socket to serve on",
+				    strerror(-r));
+				_exit(1);
+			}
 			/* EMFILE and the like: say so, back off a little. */
 			if (errs++ < 10)
 				logmsg("accept: %s", strerror(-r));
@@ -515,6 +520,10 @@ fastcgi_run(int fd, const char *conffile, int threads, int interval)
 	char		 err[STS_ERR_MAX];
 	int		 i;
 
+	if (!fd_listening(fd)) {
+		logmsg("fd %d is not a listening socket", fd);
+		return 1;
+	}
 	if (table_init(conffile, err, sizeof(err)) == -1) {
 		logmsg("%s", err);
 		return 1;

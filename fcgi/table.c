@@ -619,7 +619,7 @@ poll_conf(int force, int strict, time_t now, char *err, size_t errlen)
 		stamp_set(&confst, &sb);
 		goto fail;
 	}
-	if (conf.domains != NULL)
+	if (conf.domains != NULL && h != confhash)
 		logmsg("%s: read again", confpath);
 	sts_conf_free(&conf);
 	conf = nc;

@@ -20,8 +20,15 @@ UARG=
 [ "$(id -u)" = 0 ] && UARG=" -u nobody"
 WRAP=
 if [ -n "$T_WRAP" ]; then
-	WRAP="$T_WRAP "
-	case $T_WRAP in valgrind*) WRAP="$T_WRAP --log-file=$T/valgrind.%p ";; esac
+	# lighttpd wants the program by its full path.
+	set -- $T_WRAP
+	w1=$(command -v "$1") || t_skip_all "T_WRAP: no $1"
+	shift
+	WRAP="$w1 $* "
+	# Idle workers are still blocked in accept() when the responder
+	# exits (by design: the socket may be shared with other processes),
+	# so their thread stacks count as "possibly lost".
+	case $w1 in */valgrind) WRAP="$WRAP--vgdb=no --show-possibly-lost=no --log-file=$T/valgrind.%p ";; esac
 fi
 
 mkdir -p "$T/domains" "$T/certs" "$T/ca" "$T/www"

@@ -1,0 +1,226 @@
+#!/bin/bash
+# mta-sts-fcgi on its own socket: -s tcp: and -s unix: (with -M), fd 0
+# from spawn-fcgi, systemd socket activation; kept FastCGI connections
+# (nginx fastcgi_keep_conn) never stall other requests; SIGHUP, SIGTERM.
+# A small FastCGI client (python3) stands in for the web server.
+. "$(dirname "$0")/lib/testlib.sh"
+
+BIN=$T_TOP/fcgi/mta-sts-fcgi
+[ -x "$BIN" ] || t_skip_all "fcgi/mta-sts-fcgi not built"
+command -v python3 >/dev/null || t_skip_all "no python3"
+t_init 22-fcgi-socket
+
+UARG=()
+[ "$(id -u)" = 0 ] && UARG=(-u nobody)
+
+mkdir -p "$T/domains" "$T/certs"
+cat >"$T/mta-sts.conf" <<EOF
+domains = $T/domains
+certs = $T/certs
+EOF
+printf 'mode = enforce\nmx = mx.example.com\nmax-age = 1d\n' >"$T/domains/example.com"
+chmod -R a+rX "$T"
+POLICY_COM=$'version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 86400\r\n'
+
+cat >"$T/fcgi.py" <<'EOF'
+# fcgi.py ADDR get HOST              one request; prints the CGI response
+# fcgi.py ADDR keep N HOST           N kept connections, then a new one
+import socket, struct, sys
+
+def connect(addr):
+    if addr.startswith("unix:"):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(5)
+        s.connect(addr[5:])
+    else:
+        host, port = addr.rsplit(":", 1)
+        s = socket.create_connection((host, int(port)), timeout=5)
+    return s
+
+def record(t, rid, content):
+    pad = (8 - len(content) % 8) % 8
+    return struct.pack("!BBHHBx", 1, t, rid, len(content), pad) + content + b"\0" * pad
+
+def nvlen(n):
+    return bytes([n]) if n < 128 else struct.pack("!I", n | 0x80000000)
+
+def recvn(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError("connection closed")
+        b += c
+    return b
+
+def request(s, rid, host, keep):
+    params = {"REQUEST_METHOD": "GET", "HTTP_HOST": host,
+              "REQUEST_URI": "/.well-known/mta-sts.txt",
+              "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1"}
+    p = b"".join(nvlen(len(k)) + nvlen(len(v)) + k.encode() + v.encode()
+                 for k, v in params.items())
+    s.sendall(record(1, rid, struct.pack("!HB5x", 1, 1 if keep else 0)) +
+              record(4, rid, p) + record(4, rid, b"") + record(5, rid, b""))
+    out = b""
+    while True:
+        _, t, _, clen, plen = struct.unpack("!BBHHBx", recvn(s, 8))
+        content = recvn(s, clen)
+        recvn(s, plen)
+        if t == 6:
+            out += content
+        elif t == 3:
+            return out
+
+def status(resp):
+    return resp.split(b"\r\n", 1)[0].decode(errors="replace")
+
+addr, cmd = sys.argv[1], sys.argv[2]
+if cmd == "get":
+    s = connect(addr)
+    sys.stdout.buffer.write(request(s, 1, sys.argv[3], False))
+elif cmd == "keep":
+    n, host = int(sys.argv[3]), sys.argv[4]
+    kept = []
+    for i in range(n):
+        s = connect(addr)
+        r = request(s, 1, host, True)
+        kept.append(s)
+        print("kept %d: %s" % (i, status(r)))
+    try:
+        s = connect(addr)
+        print("fresh: " + status(request(s, 1, host, False)))
+        s.close()
+    except Exception as e:
+        print("fresh: failed: %s" % e)
+    ok = 0
+    for s in kept:
+        try:
+            if status(request(s, 2, host, True)) == "Status: 200 OK":
+                ok += 1
+        except Exception as e:
+            print("second request: %s" % e)
+    print("again: %d of %d" % (ok, n))
+EOF
+
+fcgi() { python3 "$T/fcgi.py" "$@"; }
+body_of() { perl -0777 -ne 'print((split /\r\n\r\n/, $_, 2)[1]); print "."'; }
+
+# start NAME ARGS...: the responder in the background, stderr in $T/NAME.err.
+start() {
+	local name=$1
+	shift
+	"$BIN" "$@" 2>"$T/$name.err" &
+	PID=$!
+	t_bg "$PID"
+}
+
+# ---- -s tcp: --------------------------------------------------------------
+
+PORT=$(t_free_port)
+start tcp -c "$T/mta-sts.conf" -s "tcp:127.0.0.1:$PORT" -t 8 -r 0 "${UARG[@]}"
+TCP_PID=$PID
+t_ok "-s tcp:127.0.0.1:PORT listens" t_wait_port 127.0.0.1 "$PORT" 10
+t_is "$(fcgi "127.0.0.1:$PORT" get mta-sts.example.com | body_of)" "$POLICY_COM." "-s tcp: serves the policy"
+t_like "$(fcgi "127.0.0.1:$PORT" get mta-sts.nope.example)" '^Status: 404' "-s tcp: 404 for an unknown domain"
+
+out=$(fcgi "127.0.0.1:$PORT" keep 7 mta-sts.example.com)
+t_is "$(grep -c 'Status: 200' <<<"$out")" 8 "7 kept connections and a new one, -t 8: all answered"
+t_like "$out" 'fresh: Status: 200 OK' "a new connection is served while 7 are kept open"
+t_like "$out" 'again: 7 of 7' "each kept connection serves its next request"
+[ -n "$(sed -n '/fresh: /{/Status: 200/!p}' <<<"$out")" ] && t_diag "$out"
+
+# SIGHUP with -r 0: re-read at once.
+printf 'mode = enforce\nmx = mx-hup.example.com\nmax-age = 1d\n' >"$T/domains/example.com"
+kill -HUP "$TCP_PID"
+i=0
+while [ "$i" -lt 30 ]; do
+	b=$(fcgi "127.0.0.1:$PORT" get mta-sts.example.com | body_of)
+	case $b in *mx-hup*) break;; esac
+	sleep 0.1
+	i=$((i + 1))
+done
+t_like "$b" 'mx: mx-hup\.example\.com' "SIGHUP: the edit is served"
+printf 'mode = enforce\nmx = mx.example.com\nmax-age = 1d\n' >"$T/domains/example.com"
+
+kill -TERM "$TCP_PID"
+st=0
+wait "$TCP_PID" || st=$?
+t_is "$st" 0 "SIGTERM: exits with status 0"
+t_is "$(cat "$T/tcp.err")" "" "nothing logged"
+
+# ---- -s unix: -M ------------------------------------------------------------
+
+SOCK=$T/run/fcgi.sock
+mkdir -p "$T/run"
+chmod 755 "$T/run"
+: >"$SOCK"	# a plain file in the way is not removed
+start unix-file -c "$T/mta-sts.conf" -s "unix:$SOCK" -M 0660 -r 0 "${UARG[@]}"
+st=0
+wait "$PID" || st=$?
+t_isnt "$st" 0 "-s unix: on a path that is not a socket: refuses"
+rm -f "$SOCK"
+start unix -c "$T/mta-sts.conf" -s "unix:$SOCK" -M 0660 -r 0 "${UARG[@]}"
+i=0
+while [ ! -S "$SOCK" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+t_is "$(stat -c %a "$SOCK" 2>/dev/null)" 660 "-M 0660: the socket's mode"
+if [ "$(id -u)" = 0 ]; then
+	t_is "$(stat -c %U "$SOCK")" nobody "-u nobody: the socket belongs to nobody"
+else
+	t_skip 1 "not root"
+fi
+t_is "$(fcgi "unix:$SOCK" get mta-sts.example.com | body_of)" "$POLICY_COM." "-s unix: serves the policy"
+t_stop "$PID"
+
+# ---- fd 0 from spawn-fcgi -----------------------------------------------------
+
+if command -v spawn-fcgi >/dev/null; then
+	PORT=$(t_free_port)
+	MTA_STS_CONF=$T/mta-sts.conf spawn-fcgi -n -a 127.0.0.1 -p "$PORT" -- \
+	    "$BIN" -r 0 "${UARG[@]}" 2>"$T/spawn.err" &
+	t_bg $!
+	t_wait_port 127.0.0.1 "$PORT" 10
+	t_is "$(fcgi "127.0.0.1:$PORT" get mta-sts.example.com | body_of)" "$POLICY_COM." \
+	    "fd 0 a listening socket (spawn-fcgi), MTA_STS_CONF: serves"
+else
+	t_skip 1 "spawn-fcgi not installed"
+fi
+
+# ---- systemd socket activation -------------------------------------------
+
+PORT=$(t_free_port)
+python3 - "$PORT" "$BIN" -c "$T/mta-sts.conf" -r 0 "${UARG[@]}" 2>"$T/sd.err" <<'EOF' &
+import os, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.environ["LISTEN_FDS"] = "1"
+os.execv(sys.argv[2], sys.argv[2:])
+EOF
+t_bg $!
+t_wait_port 127.0.0.1 "$PORT" 10
+t_is "$(fcgi "127.0.0.1:$PORT" get mta-sts.example.com | body_of)" "$POLICY_COM." \
+    "systemd socket activation (LISTEN_FDS, fd 3): serves"
+
+# ---- refusals ---------------------------------------------------------------
+
+if [ "$(id -u)" = 0 ]; then
+	PORT=$(t_free_port)
+	st=0
+	"$BIN" -c "$T/mta-sts.conf" -s "tcp:127.0.0.1:$PORT" >/dev/null 2>"$T/root.err" || st=$?
+	t_is "$st" 1 "as root without -u: exit status 1"
+	t_like "$(cat "$T/root.err")" 'refusing to run as root' "and says so"
+else
+	t_skip 2 "not root"
+fi
+PORT=$(t_free_port)
+st=0
+"$BIN" -c "$T/nonexistent.conf" -s "tcp:127.0.0.1:$PORT" "${UARG[@]}" >/dev/null 2>"$T/noconf.err" || st=$?
+t_is "$st" 1 "missing configuration: exit status 1"
+t_like "$(cat "$T/noconf.err")" "^mta-sts-fcgi: $T/nonexistent\\.conf: " "and names the file"
+
+t_done
