@@ -13,7 +13,7 @@ for m in fcgid proxy proxy_fcgi ssl rewrite cgid; do
 	[ -f "$D_MODS/mod_$m.so" ] || t_skip_all "no $D_MODS/mod_$m.so"
 done
 d_setup
-t_plan 20
+t_plan 24
 d_run_dir
 user=$(d_user)
 
@@ -39,7 +39,7 @@ t_is "$(stat -c %a "$T/run/fcgi.sock")" 660 "socket mode 0660 (-M)"
 t_is "$(stat -c %U "$T/run/fcgi.sock")" "$user" "socket belongs to the -u user"
 
 if ! t_ok "Apache starts with both snippets" d_apache "$T/apache" "$p1" "$p2"; then
-	t_skip 16 "Apache did not start"
+	t_skip 20 "Apache did not start"
 	t_done
 fi
 

@@ -11,7 +11,7 @@ t_init nginx
 d_need nginx spawn-fcgi curl openssl wrk ss
 [ -r /etc/nginx/fastcgi_params ] || t_skip_all "no /etc/nginx/fastcgi_params"
 d_setup
-t_plan 17
+t_plan 19
 d_run_dir
 user=$(d_user)
 
@@ -33,7 +33,7 @@ t_is "$(ps -o user=,comm= -p "$fcgi" | tr -s ' ')" "$user mta-sts-fcgi" \
     "the responder runs as $user, in spawn-fcgi's place"
 
 if ! t_ok "nginx starts with the snippet" d_nginx "$T/nginx" "$port"; then
-	t_skip 14 "nginx did not start"
+	t_skip 16 "nginx did not start"
 	t_done
 fi
 

@@ -13,7 +13,7 @@ for m in cgid rewrite mime ssl; do
 	[ -f "$D_MODS/mod_$m.so" ] || t_skip_all "no $D_MODS/mod_$m.so"
 done
 d_setup
-t_plan 13
+t_plan 15
 
 # The web root, as the README says: the binary as mta-sts.cgi, the kit's
 # .htaccess and mta-sts.conf, one file per domain in domains/.
@@ -43,7 +43,7 @@ EOS
 d_apache_conf "$T/apache" "$port"
 
 if ! t_ok "Apache starts" d_apache "$T/apache" "$port"; then
-	t_skip 12 "Apache did not start"
+	t_skip 14 "Apache did not start"
 	t_done
 fi
 

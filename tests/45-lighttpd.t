@@ -10,7 +10,7 @@
 t_init lighttpd
 d_need lighttpd curl openssl
 d_setup
-t_plan 22
+t_plan 26
 d_run_dir
 user=$(d_user)
 
@@ -39,10 +39,10 @@ mkdir -p "$T/l1"
 d_fill "$T_TOP/deploy/lighttpd/mta-sts-binpath.conf" "$port" >"$T/l1/site.conf"
 lighttpd_conf "$T/l1" "$plain"
 if ! t_ok "lighttpd starts with mta-sts-binpath.conf" t_lighttpd "$T/l1/lighttpd.conf" "$plain"; then
-	t_skip 10 "lighttpd (bin-path) did not start"
+	t_skip 12 "lighttpd (bin-path) did not start"
 elif ! t_ok "and listens for HTTPS" t_wait_port 127.0.0.1 "$port"; then
 	t_diag "$(cat "$T/l1/error.log" "$T/l1/lighttpd.conf.stderr" 2>/dev/null)"
-	t_skip 9 "lighttpd (bin-path) does not listen for HTTPS"
+	t_skip 11 "lighttpd (bin-path) does not listen for HTTPS"
 else
 	d_policies "$port" "bin-path"
 	t_like "$(d_children "$T_LIGHTTPD_PID")" "(^|"$'\n'")$user +mta-sts-fcgi" \
@@ -81,10 +81,10 @@ mkdir -p "$T/l2"
 d_fill "$T_TOP/deploy/lighttpd/mta-sts-socket.conf" "$port" >"$T/l2/site.conf"
 lighttpd_conf "$T/l2" "$plain"
 if ! t_ok "lighttpd starts with mta-sts-socket.conf" t_lighttpd "$T/l2/lighttpd.conf" "$plain"; then
-	t_skip 8 "lighttpd (socket) did not start"
+	t_skip 10 "lighttpd (socket) did not start"
 elif ! t_ok "and listens for HTTPS" t_wait_port 127.0.0.1 "$port"; then
 	t_diag "$(cat "$T/l2/error.log" "$T/l2/lighttpd.conf.stderr" 2>/dev/null)"
-	t_skip 7 "lighttpd (socket) does not listen for HTTPS"
+	t_skip 9 "lighttpd (socket) does not listen for HTTPS"
 else
 	d_policies "$port" "socket"
 fi

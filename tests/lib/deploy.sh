@@ -117,8 +117,14 @@ d_ctype() {
 	sed -n 's/^[Cc]ontent-[Tt]ype: *\(.*\)\r$/\1/p' "$T/headers"
 }
 
-# d_policies PORT WHAT: the common checks of a deployment, 7 tests: both
-# domains byte-exact with 200 and text/plain, an unknown domain 404.
+# d_clen: the Content-Length of the last d_get
+d_clen() {
+	sed -n 's/^[Cc]ontent-[Ll]ength: *\([0-9]*\).*/\1/p' "$T/headers"
+}
+
+# d_policies PORT WHAT: the common checks of a deployment, 9 tests: both
+# domains byte-exact with 200 and text/plain, an unknown domain 404, HEAD
+# and POST (the method reaches the responder).
 d_policies() {
 	local port=$1 what=$2 body
 	body=$(d_get "$port" mta-sts.example.com; echo x)
@@ -132,6 +138,12 @@ d_policies() {
 	t_is "$(d_status)" 404 "$what: unknown domain 404"
 	d_get "$port" mta-sts.example.com /index.html >/dev/null
 	t_is "$(d_status)" 404 "$what: other path 404"
+	# HEAD: Content-Length that of the policy where the server
+	# passes it on (Apache drops it for CGI and mod_proxy_fcgi: allowed).
+	d_get "$port" mta-sts.example.com /.well-known/mta-sts.txt -I >/dev/null
+	t_like "$(d_status) $(d_clen)" "^200 (${#D_POLICY_COM})?\$" "$what: HEAD 200, no other length"
+	d_get "$port" mta-sts.example.com /.well-known/mta-sts.txt -X POST -d x >/dev/null
+	t_is "$(d_status)" 405 "$what: POST 405"
 }
 
 # ---- Apache -------------------------------------------------------------------
