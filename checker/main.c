@@ -80,6 +80,7 @@ struct ctx {
 };
 
 static struct sts_strlist gwarn;	/* run-wide warnings (main thread only) */
+static int json_out;			/* --json: die() writes a JSON document too */
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -96,14 +97,16 @@ usage(int status)
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fflush(stdout);
-	fputs("mta-sts-check: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (json_out)
+		report_print_json(stdout, NULL, 0, 3, &gwarn, msg);
+	fflush(stdout);
+	fprintf(stderr, "mta-sts-check: %s\n", msg);
 	exit(3);
 }
 
@@ -143,6 +146,17 @@ day(time_t t, char *buf, size_t len)
 	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%d", &tm) == 0)
 		(void)snprintf(buf, len, "?");
 	return buf;
+}
+
+/* err without a leading "name: " (the network functions name what they asked) */
+static const char *
+bare(const char *err, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(err, name, n) == 0 && err[n] == ':' && err[n + 1] == ' ')
+		return err + n + 2;
+	return err;
 }
 
 static enum level
@@ -255,7 +269,7 @@ check_https(struct ctx *c, struct dns *dns, const char *domain,
     const struct sts_policy *want, struct sts_policy *got, struct report *r,
     char *why, size_t whylen)
 {
-	char err[STS_ERR_MAX], url[STS_HOST_MAX + 64], diff[512], ct[160], d[16];
+	char err[STS_ERR_MAX], url[STS_HOST_MAX + 64], diff[512], ct[STS_HOST_MAX + 16], d[16];
 	struct sts_policy pol;
 	struct fetch f;
 	int rc = 0;
@@ -266,7 +280,8 @@ check_https(struct ctx *c, struct dns *dns, const char *domain,
 	    "https://mta-sts.%s/.well-known/mta-sts.txt", domain);
 	if (https_fetch(dns, domain, c->conf->ca_file, c->conf->timeout, &f,
 	    err, sizeof(err)) == -1) {
-		report_add(r, L_ERROR, "https", "%s: %s", url, err);
+		(void)snprintf(ct, sizeof(ct), "mta-sts.%s", domain);
+		report_add(r, L_ERROR, "https", "%s: %s", url, bare(err, ct));
 		(void)snprintf(why, whylen, "%s cannot be fetched", url);
 		goto out;
 	}
@@ -369,7 +384,7 @@ check_mx(struct ctx *c, struct dns *dns, const char *domain,
 
 	if (dns_mx(dns, domain, &mx, &n, err, sizeof(err)) == -1) {
 		report_add(r, L_ERROR, "mx", "cannot look up the MX records of "
-		    "%s: %s", domain, err);
+		    "%s: %s", domain, bare(err, domain));
 		goto out;
 	}
 	if (n >= 1 && mx[0].host[0] == '\0') {
@@ -435,12 +450,13 @@ check_mx(struct ctx *c, struct dns *dns, const char *domain,
 		checked++;
 		e = smtp_cached(c, dns, host);
 		if (e->rc == -1) {
-			report_add(r, tls_bad, "smtp", "MX %s: %s", host, e->err);
+			report_add(r, tls_bad, "smtp", "MX %s: %s", host,
+			    bare(e->err, host));
 			continue;
 		}
 		if (!e->res.cert_ok) {
 			report_add(r, tls_bad, "smtp", "MX %s: certificate not "
-			    "acceptable: %s", host, e->err);
+			    "acceptable: %s", host, bare(e->err, host));
 			continue;
 		}
 		if (e->res.cert_expires != 0 &&
@@ -470,7 +486,8 @@ check_tlsrpt(struct dns *dns, const char *domain, const struct sts_strlist *rua,
 		(void)snprintf(q, sizeof(q), "\"v=TLSRPTv1; rua=mailto:postmaster@%s\"",
 		    domain);
 	if (dns_txt(dns, name, &recs, err, sizeof(err)) == -1) {
-		report_add(r, L_WARN, "tlsrpt", "cannot look up %s: %s", name, err);
+		report_add(r, L_WARN, "tlsrpt", "cannot look up %s: %s", name,
+		    bare(err, name));
 		goto out;
 	}
 	lens = xcalloc(recs.n, sizeof(*lens));
@@ -642,7 +659,7 @@ check_domain(struct ctx *c, struct dns *dns, struct job *j)
 
 	/* what DNS shows */
 	if (dns_txt(dns, name, &recs, err, sizeof(err)) == -1) {
-		report_add(r, L_ERROR, "dns", "%s: %s", name, err);
+		report_add(r, L_ERROR, "dns", "%s: %s", name, bare(err, name));
 	} else {
 		dns_ok = 1;
 		lens = xcalloc(recs.n, sizeof(*lens));
@@ -663,9 +680,8 @@ check_domain(struct ctx *c, struct dns *dns, struct job *j)
 		/* unchanged */
 	} else if (!have_state) {
 		if (!dns_ok) {
-			report_add(r, L_WARN, "id", "%s: no state yet and DNS "
-			    "cannot be read; the id is decided on the next run",
-			    d->name);
+			report_add(r, L_WARN, "id", "no state yet and DNS "
+			    "cannot be read; the id is decided on the next run");
 			goto checks;
 		}
 		memset(&j->st, 0, sizeof(j->st));
@@ -675,15 +691,14 @@ check_domain(struct ctx *c, struct dns *dns, struct job *j)
 			(void)snprintf(j->st.id, sizeof(j->st.id), "%s", dns_id);
 			(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", dns_id);
 			j->st.published = 1;
-			report_add(r, L_INFO, "id", "%s: kept id %s from DNS: the "
-			    "policy served matches the configuration", d->name,
-			    dns_id);
+			report_add(r, L_INFO, "id", "kept id %s from DNS: the "
+			    "policy served matches the configuration", dns_id);
 		} else {
 			state_new_id(latest(dns_id, NULL), c->now, newid);
 			(void)snprintf(j->st.id, sizeof(j->st.id), "%s", newid);
 			(void)snprintf(j->st.prev_id, sizeof(j->st.prev_id), "%s", dns_id);
 			(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", dns_id);
-			report_add(r, L_INFO, "id", "%s: %s id %s%s%s", d->name,
+			report_add(r, L_INFO, "id", "%s id %s%s%s",
 			    c->o->dry ? "would give" : "new", newid,
 			    dns_id[0] ? "; DNS has " : "", dns_id);
 		}
@@ -694,8 +709,8 @@ check_domain(struct ctx *c, struct dns *dns, struct job *j)
 		    latest(j->st.pub_id, dns_id));
 
 		state_new_id(after, c->now, newid);
-		report_add(r, L_INFO, "id", "%s: the policy changed: %s id %s "
-		    "(was %s)", d->name, c->o->dry ? "would give" : "new",
+		report_add(r, L_INFO, "id", "the policy changed: %s id %s "
+		    "(was %s)", c->o->dry ? "would give" : "new",
 		    newid, j->st.id);
 		(void)snprintf(j->st.prev_id, sizeof(j->st.prev_id), "%s", j->st.id);
 		(void)snprintf(j->st.id, sizeof(j->st.id), "%s", newid);
@@ -769,7 +784,7 @@ probe_domain(struct ctx *c, struct dns *dns, struct job *j)
 	memset(&pol, 0, sizeof(pol));
 	(void)snprintf(name, sizeof(name), "_mta-sts.%s", r->domain);
 	if (dns_txt(dns, name, &recs, err, sizeof(err)) == -1) {
-		report_add(r, L_ERROR, "dns", "%s: %s", name, err);
+		report_add(r, L_ERROR, "dns", "%s: %s", name, bare(err, name));
 	} else {
 		lens = xcalloc(recs.n, sizeof(*lens));
 		for (i = 0; i < recs.n; i++)
@@ -980,8 +995,16 @@ load_conf(const struct opts *o, struct sts_conf *conf, int optional)
 	const char *path = o->conffile ? o->conffile : STS_CONF_DEFAULT;
 
 	sts_conf_defaults(conf);
-	if (o->conffile == NULL && optional && access(path, R_OK) == -1)
+	if (optional && access(path, R_OK) == -1) {
+		/* probe needs no configuration: built-in defaults */
+		if (o->conffile != NULL)
+			fprintf(stderr, "mta-sts-check: cannot read %s (%s); "
+			    "probing with the built-in defaults\n", path,
+			    strerror(errno));
+		if (conf->timeout == 0)
+			conf->timeout = 10;
 		return;
+	}
 	if (sts_conf_load(path, conf, err, sizeof(err)) == -1)
 		die("%s", err);
 	if (conf->timeout == 0)
@@ -1356,7 +1379,7 @@ main(int argc, char *argv[])
 				o.verbose = 1;
 				break;
 			case 'J':
-				o.json = 1;
+				o.json = json_out = 1;
 				break;
 			case 'j':
 				errno = 0;
