@@ -26,18 +26,16 @@ ns_domain uncovered-enforce.test
 ns_domain nostarttls.test "" "@ MX 5 mx-plain.example.test."
 ns_domain wrongmx.test "" "@ MX 5 mx-wrong.example.test."
 ns_domain notlsrpt.test
+ns_domain silentmx.test "" "@ MX 5 mx-silent.example.test."
 sed -i '/^_smtp\._tls/d' "$T/knot/zones/notlsrpt.test.zone"
 ns_domain_file uncovered.test "mx = mx1.example.test"
 ns_domain_file uncovered-enforce.test "mode = enforce
 mx = mx1.example.test"
 ns_domain_file nostarttls.test "mx = mx1.example.test, mx2.example.test, mx-plain.example.test"
 ns_domain_file wrongmx.test "mx = mx1.example.test, mx2.example.test, mx-wrong.example.test"
+ns_domain_file silentmx.test "mx = mx1.example.test, mx2.example.test, mx-silent.example.test"
 # probe: a TXT record that does not parse
-ns_zone broken.test <<'EOF'
-@		MX	10 mx1.example.test.
-mta-sts		A	127.0.0.10
-_mta-sts	TXT	"v=STSv1; id=not-valid!"
-EOF
+ns_domain broken.test "" '_mta-sts	TXT	"v=STSv1; id=not-valid!"'
 
 # what every checked domain's file renders (mx from the certificate store)
 good=$'version: STSv1\r\nmode: testing\r\nmx: mx1.example.test\r\nmx: mx2.example.test\r\nmax_age: 86400\r\n'
@@ -117,6 +115,14 @@ t_like "$CHK_RC" '^[12]$' "MX certificate for another name: warning or error ($C
 t_like "$CHK_OUT" 'mx-wrong\.example\.test.*[Cc]ertificate|[Cc]ertificate.*mx-wrong\.example\.test' \
     "the MX with the wrong certificate is named"
 
+start=$(date +%s)
+ns_check silentmx.test
+took=$(($(date +%s) - start))
+t_like "$CHK_RC" '^[12]$' "MX that never answers: warning or error ($CHK_RC)" || t_diag "$CHK_OUT"
+t_like "$CHK_OUT" 'mx-silent\.example\.test.*(did not answer|[Tt]ime(d)? ?out|[Tt]imeout|banner)' \
+    "the silent MX is named"
+t_ok "MX that never answers: the run ends in bounded time (${took}s)" test "$took" -le 20
+
 ns_check notlsrpt.test
 t_is "$CHK_RC" 1 "no TLS-RPT record: exit 1 (a warning)" || t_diag "$CHK_OUT"
 t_like "$CHK_OUT" '_smtp\._tls\.notlsrpt\.test|TLS-?RPT' "the missing TLS-RPT record is named"
@@ -158,6 +164,7 @@ ns_check probe example.test
 t_is "$CHK_RC" 0 "probe of a healthy domain: exit 0" || t_diag "$CHK_OUT"
 ns_check probe broken.test
 t_is "$CHK_RC" 2 "probe of a domain with a broken TXT record: exit 2" || t_diag "$CHK_OUT"
-t_like "$CHK_OUT" '_mta-sts\.broken\.test|not-valid' "probe names the broken record"
+t_like "$CHK_OUT" '_mta-sts\.broken\.test.*not-valid' "probe names the broken record"
+t_unlike "$CHK_OUT" 'https://mta-sts\.broken\.test[^ ]*: ' "probe: the policy itself is fine"
 
 t_done

@@ -21,6 +21,7 @@
 #	127.0.0.4:25	smtpd without STARTTLS (mx-plain.example.test)
 #	127.0.0.5:25	smtpd, certificate for mail.other.test (mx-wrong.example.test)
 #	127.0.0.6:25	smtpd, certificate mx3.example.test
+#	127.0.0.7:25	smtpd that never says a word (mx-silent.example.test)
 #
 # The responder and the checker have separate configurations, domain
 # directories and certificate stores ($NS_SERVE and $NS_CHECK), so a test
@@ -146,6 +147,20 @@ ns_zone() {
 	NS_ZONES="$NS_ZONES $d"
 }
 
+# the names of the servers, in example.test (a zone of its own when the
+# test does not make it a domain)
+_ns_infra_records() {
+	cat <<EOF
+ns1		A	127.0.0.1
+mx1		A	127.0.0.2
+mx2		A	127.0.0.3
+mx-plain	A	127.0.0.4
+mx-wrong	A	127.0.0.5
+mx3		A	127.0.0.6
+mx-silent	A	127.0.0.7
+EOF
+}
+
 # ns_domain DOMAIN [KNOT-OPTIONS] [MORE-RECORDS]: a healthy hosted domain:
 # its zone (ns_std_records, the infrastructure names when it is
 # example.test, and MORE-RECORDS),
@@ -156,16 +171,7 @@ ns_domain() {
 	ns_zone "$d" "${2:-}" < <(
 		ns_std_records "$d"
 		[ -n "$more" ] && printf '%s\n' "$more"
-		if [ "$d" = example.test ]; then
-			cat <<EOF
-ns1		A	127.0.0.1
-mx1		A	127.0.0.2
-mx2		A	127.0.0.3
-mx-plain	A	127.0.0.4
-mx-wrong	A	127.0.0.5
-mx3		A	127.0.0.6
-EOF
-		fi
+		[ "$d" = example.test ] && _ns_infra_records
 	)
 	NS_WEB_NAMES="$NS_WEB_NAMES mta-sts.$d"
 	NS_DOMAINS="$NS_DOMAINS $d"
@@ -385,7 +391,7 @@ ns_web_start() {
 _ns_bg_children() {
 	local f pid ppid rest
 	for f in /proc/[0-9]*/stat; do
-		read -r pid _ rest <"$f" 2>/dev/null || continue
+		read -r pid _ rest 2>/dev/null <"$f" || continue
 		rest=${rest#*) }
 		ppid=$(set -- $rest; echo "$2")
 		[ "$ppid" = "$1" ] && t_bg "$pid"
@@ -491,6 +497,10 @@ ns_start() {
 	ns_pki || return 1
 	[ -f "$NS_CHECK/mta-sts.conf" ] || ns_checker_conf
 	_ns_serve_conf
+	case " $NS_ZONES " in
+	*" example.test "*) ;;
+	*) ns_zone example.test < <(_ns_infra_records);;
+	esac
 	_ns_knot_conf >"$T/knot/knot.conf"
 	if ! knotc -c "$T/knot/knot.conf" conf-check >"$T/knot/check.log" 2>&1; then
 		t_diag "knot.conf:" "$(cat "$T/knot/check.log")"
@@ -513,7 +523,8 @@ ns_start() {
 		ns_smtpd 127.0.0.3 mx2 &&
 		ns_smtpd 127.0.0.4 mx-plain --no-starttls &&
 		ns_smtpd 127.0.0.5 mx-wrong &&
-		ns_smtpd 127.0.0.6 mx3 || st=1
+		ns_smtpd 127.0.0.6 mx3 &&
+		ns_smtpd 127.0.0.7 mx1 --silent || st=1
 	else
 		t_diag "no $NS_SMTPD yet: no SMTP listeners"
 		st=1
