@@ -269,7 +269,8 @@ check_https(struct ctx *c, struct dns *dns, const char *domain,
     const struct sts_policy *want, struct sts_policy *got, struct report *r,
     char *why, size_t whylen)
 {
-	char err[STS_ERR_MAX], url[STS_HOST_MAX + 64], diff[512], ct[STS_HOST_MAX + 16], d[16];
+	char err[STS_ERR_MAX], url[STS_HOST_MAX + 64], diff[512], d[16];
+	char ct[STS_HOST_MAX + 16];
 	struct sts_policy pol;
 	struct fetch f;
 	int rc = 0;
@@ -763,7 +764,9 @@ check_domain(struct ctx *c, struct dns *dns, struct job *j)
  checks:
 	/* steps 5 and 6 */
 	check_mx(c, dns, d->name, &d->policy, r);
-	check_tlsrpt(dns, d->name, &d->set.tlsrpt, r);
+	/* with zonefile, the record is in the file: checked once it is written */
+	if (c->conf->publish != STS_PUBLISH_ZONEFILE)
+		check_tlsrpt(dns, d->name, &d->set.tlsrpt, r);
 	free(lens);
 	sts_strlist_free(&recs);
 }
@@ -892,6 +895,14 @@ static void
 verify_job(struct ctx *c, struct dns *dns, struct job *j)
 {
 	verify_published(c, dns, j);
+}
+
+static void
+tlsrpt_job(struct ctx *c, struct dns *dns, struct job *j)
+{
+	(void)c;
+	if (j->loaded)
+		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
 }
 
 static void
@@ -1172,6 +1183,7 @@ cmd_check(struct opts *o, char **names, int nnames)
 		for (i = 0; i < c.njobs; i++)
 			c.jobs[i].selected = sel[i];
 		free(sel);
+		run_all(&c, tlsrpt_job);
 	}
 	status = output(&c, 1);
 	state_unlock(lockfd);
