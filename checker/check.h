@@ -239,4 +239,16 @@ int	 zone_records(const char *domain, const char *id,
 /* the lines for domain in the zone file at path as it is now (none if missing) */
 int	 zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines);
 
+/* a TSIG key from a BIND key file: key "name" { algorithm ...; secret "..."; }; */
+struct tsig {
+	char	name[STS_HOST_MAX + 2];	/* with the trailing dot */
+	char	alg[32];		/* ldns's name: "hmac-sha256." */
+	char	secret[1024];		/* base64, never printed */
+};
+/* the file text (len bytes); errors "PATH:LINE: what", never the secret */
+int	 tsig_parse(const char *path, const char *buf, size_t len, struct tsig *,
+	    char *err, size_t errlen);
+/* read path strictly; refused when group or others have any access to it */
+int	 tsig_load(const char *path, struct tsig *, char *err, size_t errlen);
+
 #endif /* CHECK_H */

@@ -1,0 +1,385 @@
+/*
+ * records.c: the text side of publishing, with no network in it: TXT
+ * records in zone-file syntax (what `records` prints and what the
+ * zonefile method writes), the lines of one domain in an existing zone
+ * file, and TSIG key files in BIND's format, read strictly.
+ *
+ * The TSIG secret is never put into a message; only the key's name is.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "check.h"
+
+#define TSIG_FILE_MAX	8192
+
+static int __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- zone-file text ---------------------------------------------------- */
+
+int
+zone_txt(const char *text, char *out, size_t outlen)
+{
+	size_t i, o = 0, chunk = 0;
+	const unsigned char *p = (const unsigned char *)text;
+	int n;
+
+#define PUT(c) do { if (o + 1 >= outlen) return -1; out[o++] = (c); } while (0)
+	if (outlen == 0)
+		return -1;
+	PUT('"');
+	for (i = 0; p[i] != '\0'; i++) {
+		if (chunk == 255) {	/* a character-string holds 255 octets */
+			PUT('"');
+			PUT(' ');
+			PUT('"');
+			chunk = 0;
+		}
+		if (p[i] == '"' || p[i] == '\\') {
+			PUT('\\');
+			PUT((char)p[i]);
+		} else if (p[i] < 0x20 || p[i] >= 0x7f) {
+			if (o + 5 >= outlen)
+				return -1;
+			n = snprintf(out + o, outlen - o, "\\%03u", p[i]);
+			if (n != 4)
+				return -1;
+			o += 4;
+		} else
+			PUT((char)p[i]);
+		chunk++;
+	}
+	PUT('"');
+#undef PUT
+	out[o] = '\0';
+	return 0;
+}
+
+static int
+add_line(struct sts_strlist *lines, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+add_line(struct sts_strlist *lines, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	return sts_strlist_add(lines, buf);
+}
+
+int
+tlsrpt_default(const char *domain, const struct sts_strlist *rua,
+    char *out, size_t outlen)
+{
+	struct sts_strlist def = { 0 };
+	char uri[STS_HOST_MAX + 32];
+	int rc = -1, n;
+
+	if (rua != NULL && rua->n > 0)
+		return sts_tlsrpt_record(rua, out, outlen);
+	n = snprintf(uri, sizeof(uri), "mailto:postmaster@%s", domain);
+	if (n < 0 || (size_t)n >= sizeof(uri) || sts_strlist_add(&def, uri) == -1)
+		goto out;
+	rc = sts_tlsrpt_record(&def, out, outlen);
+ out:
+	sts_strlist_free(&def);
+	return rc;
+}
+
+int
+zone_records(const char *domain, const char *id, const struct sts_strlist *rua,
+    struct sts_strlist *lines)
+{
+	char rec[1024], q[2048];
+
+	if (id != NULL && id[0] != '\0') {
+		if (sts_txt_record(id, rec, sizeof(rec)) == -1 ||
+		    zone_txt(rec, q, sizeof(q)) == -1 ||
+		    add_line(lines, "_mta-sts.%s. %d IN TXT %s", domain,
+		    TXT_TTL, q) == -1)
+			return -1;
+	}
+	if (tlsrpt_default(domain, rua, rec, sizeof(rec)) == -1 ||
+	    zone_txt(rec, q, sizeof(q)) == -1 ||
+	    add_line(lines, "_smtp._tls.%s. %d IN TXT %s", domain, TXT_TTL,
+	    q) == -1)
+		return -1;
+	return 0;
+}
+
+int
+zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines)
+{
+	char owner1[STS_HOST_MAX + 16], owner2[STS_HOST_MAX + 16];
+	char *line = NULL;
+	size_t cap = 0, l1, l2;
+	ssize_t len;
+	FILE *fp;
+	int rc = 0;
+
+	if (path == NULL || (fp = fopen(path, "re")) == NULL)
+		return 0;
+	l1 = (size_t)snprintf(owner1, sizeof(owner1), "_mta-sts.%s.", domain);
+	l2 = (size_t)snprintf(owner2, sizeof(owner2), "_smtp._tls.%s.", domain);
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if ((strncasecmp(line, owner1, l1) == 0 &&
+		    (line[l1] == ' ' || line[l1] == '\t')) ||
+		    (strncasecmp(line, owner2, l2) == 0 &&
+		    (line[l2] == ' ' || line[l2] == '\t'))) {
+			if (sts_strlist_add(lines, line) == -1) {
+				rc = -1;
+				break;
+			}
+		}
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+/* ---- TSIG key files ----------------------------------------------------- */
+
+/* tokens of a BIND key file: words, "strings", { } ; — comments skipped */
+struct tok {
+	const char	*p, *end;
+	int		 line;
+};
+
+static int
+tok_next(struct tok *t, char *out, size_t outlen, int *quoted)
+{
+	size_t n = 0;
+
+	*quoted = 0;
+	for (;;) {
+		while (t->p < t->end && isspace((unsigned char)*t->p)) {
+			if (*t->p == '\n')
+				t->line++;
+			t->p++;
+		}
+		if (t->p >= t->end)
+			return 0;
+		if (*t->p == '#' || (*t->p == '/' && t->p + 1 < t->end &&
+		    t->p[1] == '/')) {
+			while (t->p < t->end && *t->p != '\n')
+				t->p++;
+			continue;
+		}
+		if (*t->p == '/' && t->p + 1 < t->end && t->p[1] == '*') {
+			for (t->p += 2; t->p + 1 < t->end &&
+			    !(t->p[0] == '*' && t->p[1] == '/'); t->p++)
+				if (*t->p == '\n')
+					t->line++;
+			if (t->p + 1 >= t->end)
+				return -1;
+			t->p += 2;
+			continue;
+		}
+		break;
+	}
+	if (*t->p == '{' || *t->p == '}' || *t->p == ';') {
+		out[0] = *t->p++;
+		out[1] = '\0';
+		return 1;
+	}
+	if (*t->p == '"') {
+		*quoted = 1;
+		for (t->p++; t->p < t->end && *t->p != '"'; t->p++) {
+			if (*t->p == '\n' || *t->p == '\\' || n + 1 >= outlen)
+				return -1;
+			out[n++] = *t->p;
+		}
+		if (t->p >= t->end)
+			return -1;
+		t->p++;
+		out[n] = '\0';
+		return 1;
+	}
+	while (t->p < t->end && !isspace((unsigned char)*t->p) &&
+	    strchr("{};\"#", *t->p) == NULL) {
+		if (n + 1 >= outlen)
+			return -1;
+		out[n++] = *t->p++;
+	}
+	out[n] = '\0';
+	return 1;
+}
+
+int
+tsig_parse(const char *path, const char *buf, size_t len, struct tsig *k,
+    char *err, size_t errlen)
+{
+	static const struct { const char *bind, *ldns; } algs[] = {
+		{ "hmac-sha256", "hmac-sha256." },
+		{ "hmac-sha512", "hmac-sha512." },
+		{ "hmac-sha1", "hmac-sha1." },
+		{ "hmac-md5", "hmac-md5.sig-alg.reg.int." },
+		{ "hmac-md5.sig-alg.reg.int", "hmac-md5.sig-alg.reg.int." },
+	};
+	struct tok t = { buf, buf + len, 1 };
+	char w[1100];
+	unsigned char bin[1024];
+	int q, r, have_alg = 0, have_secret = 0, i;
+	size_t n;
+
+	memset(k, 0, sizeof(*k));
+#define NEXT() do {							\
+	if ((r = tok_next(&t, w, sizeof(w), &q)) == -1)			\
+		return seterr(err, errlen, "%s:%d: unreadable token "	\
+		    "(unterminated string or comment?)", path, t.line);	\
+	if (r == 0)							\
+		return seterr(err, errlen, "%s:%d: unexpected end of "	\
+		    "file", path, t.line);				\
+} while (0)
+#define EXPECT(s) do {							\
+	NEXT();								\
+	if (q || strcmp(w, (s)) != 0)					\
+		return seterr(err, errlen, "%s:%d: expected '%s'",	\
+		    path, t.line, (s));					\
+} while (0)
+	EXPECT("key");
+	NEXT();
+	if (strcmp(w, "{") == 0 || strcmp(w, ";") == 0 || w[0] == '\0')
+		return seterr(err, errlen, "%s:%d: expected the key name",
+		    path, t.line);
+	n = strlen(w);
+	if (n > 0 && w[n - 1] == '.')
+		w[--n] = '\0';
+	if (n == 0 || n > STS_HOST_MAX ||
+	    strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-._") != n)
+		return seterr(err, errlen, "%s:%d: key name is not a domain "
+		    "name", path, t.line);
+	(void)snprintf(k->name, sizeof(k->name), "%s.", w);
+	EXPECT("{");
+	for (;;) {
+		NEXT();
+		if (!q && strcmp(w, "}") == 0)
+			break;
+		if (!q && strcmp(w, "algorithm") == 0) {
+			if (have_alg++)
+				return seterr(err, errlen, "%s:%d: algorithm "
+				    "given twice", path, t.line);
+			NEXT();
+			for (i = 0; i < (int)(sizeof(algs) / sizeof(algs[0])); i++)
+				if (strcasecmp(w, algs[i].bind) == 0)
+					break;
+			if (i == (int)(sizeof(algs) / sizeof(algs[0])))
+				return seterr(err, errlen, "%s:%d: algorithm "
+				    "'%.40s' is not supported (use hmac-sha256, "
+				    "hmac-sha512, hmac-sha1 or hmac-md5)", path,
+				    t.line, w);
+			(void)snprintf(k->alg, sizeof(k->alg), "%s", algs[i].ldns);
+		} else if (!q && strcmp(w, "secret") == 0) {
+			if (have_secret++)
+				return seterr(err, errlen, "%s:%d: secret given "
+				    "twice", path, t.line);
+			NEXT();
+			n = strlen(w);
+			if (!q || n == 0 || n >= sizeof(k->secret) || n % 4 != 0 ||
+			    strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
+			    "nopqrstuvwxyz0123456789+/=") != n ||
+			    EVP_DecodeBlock(bin, (const unsigned char *)w,
+			    (int)n) <= 0) {
+				explicit_bzero(w, sizeof(w));
+				return seterr(err, errlen, "%s:%d: secret is not "
+				    "a quoted base64 string", path, t.line);
+			}
+			memcpy(k->secret, w, n + 1);
+			explicit_bzero(w, sizeof(w));
+			explicit_bzero(bin, sizeof(bin));
+		} else
+			return seterr(err, errlen, "%s:%d: expected algorithm, "
+			    "secret or '}'", path, t.line);
+		EXPECT(";");
+	}
+	EXPECT(";");
+	if ((r = tok_next(&t, w, sizeof(w), &q)) != 0)
+		return seterr(err, errlen, "%s:%d: only one key is allowed "
+		    "in the file", path, t.line);
+	if (!have_alg)
+		return seterr(err, errlen, "%s: key has no algorithm", path);
+	if (!have_secret)
+		return seterr(err, errlen, "%s: key has no secret", path);
+#undef NEXT
+#undef EXPECT
+	return 0;
+}
+
+int
+tsig_load(const char *path, struct tsig *k, char *err, size_t errlen)
+{
+	char buf[TSIG_FILE_MAX + 1];
+	struct stat sb;
+	size_t len = 0;
+	ssize_t r;
+	int fd, rc = -1;
+
+	if (path == NULL)
+		return seterr(err, errlen, "publish = rfc2136 needs tsig-key");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return seterr(err, errlen, "TSIG key %s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &sb) == -1) {
+		seterr(err, errlen, "TSIG key %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		seterr(err, errlen, "TSIG key %s: not a regular file", path);
+		goto out;
+	}
+	if ((sb.st_mode & 077) != 0) {
+		seterr(err, errlen, "TSIG key %s is accessible by group or "
+		    "others (mode %03o); refusing to use it: chmod 600 %s",
+		    path, (unsigned)(sb.st_mode & 0777), path);
+		goto out;
+	}
+	while ((r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
+		len += (size_t)r;
+		if (len == sizeof(buf) - 1) {
+			seterr(err, errlen, "TSIG key %s: file too long", path);
+			goto out;
+		}
+	}
+	if (r == -1) {
+		seterr(err, errlen, "TSIG key %s: %s", path, strerror(errno));
+		goto out;
+	}
+	buf[len] = '\0';
+	rc = tsig_parse(path, buf, len, k, err, errlen);
+ out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return rc;
+}
