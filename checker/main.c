@@ -601,8 +601,9 @@ publish(struct ctx *c, struct dns *dns, struct job *j, const char *dns_id,
 		    dns_id[0] ? "id " : "", dns_id[0] ? dns_id : dns_why);
 		return;
 	}
-	rc = publish_id(c->conf, dns, &j->d, j->st.id, j->st.prev_id, err,
-	    sizeof(err));
+	/* the hook's MTA_STS_OLD_ID: the id being replaced */
+	rc = publish_id(c->conf, dns, &j->d, j->st.id,
+	    dns_id[0] ? dns_id : j->st.pub_id, err, sizeof(err));
 	switch (rc) {
 	case 1:		/* none: tell the operator */
 		if (dns_id[0])
