@@ -198,7 +198,7 @@ dns_open(const char *server, unsigned timeout, char *err, size_t errlen)
 	ldns_resolver	*res = NULL;
 	struct dns	*d = NULL;
 	ldns_status	 st;
-	char		 label[128];
+	char		 label[128], *first = NULL;
 
 	if (server == NULL) {
 		if ((st = ldns_resolver_new_frm_file(&res, NULL)) != LDNS_STATUS_OK) {
@@ -210,7 +210,12 @@ dns_open(const char *server, unsigned timeout, char *err, size_t errlen)
 			seterr(err, errlen, "/etc/resolv.conf: no nameserver");
 			goto fail;
 		}
-		snprintf(label, sizeof(label), "%s", "from /etc/resolv.conf");
+		/* messages name the server asked first */
+		first = ldns_rdf2str(ldns_resolver_nameservers(res)[0]);
+		if (first == NULL || snprintf(label, sizeof(label), "%s",
+		    first) >= (int)sizeof(label))
+			snprintf(label, sizeof(label), "%s", "from /etc/resolv.conf");
+		free(first);
 	} else {
 		if ((res = ldns_resolver_new()) == NULL) {
 			seterr(err, errlen, "out of memory");
@@ -724,6 +729,24 @@ dns_addrs(struct dns *d, const char *host, struct sts_strlist *addrs,
 	return 0;
 }
 
+/* rec contains want, ending where a field ends ("id=1" is not in "id=12") */
+static int
+shows(const char *rec, const char *want)
+{
+	const char	*p = rec;
+	size_t		 len = strlen(want);
+
+	if (len == 0)
+		return 1;
+	while ((p = strstr(p, want)) != NULL) {
+		if (p[len] == '\0' || p[len] == ';' || p[len] == ' ' ||
+		    p[len] == '\t')
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
 /* Ask one server (an address literal) directly, no recursion. */
 static int
 ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
@@ -746,8 +769,7 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
 	one.res = res;
 	one.timeout = d->timeout;
 	tune(res, d->timeout, 0);
-	ldns_resolver_set_port(res, ldns_resolver_port(d->res) == 0 ? 53 :
-	    ldns_resolver_port(d->res));
+	ldns_resolver_set_port(res, 53);	/* whatever port our resolver has */
 	if (lookup(&one, who, name, LDNS_RR_TYPE_TXT, 0, &list, &aa, err,
 	    errlen) == -1)
 		goto out;
@@ -759,7 +781,7 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
 	if (txt_join(list, name, &recs, err, errlen) == -1)
 		goto out;
 	for (i = 0; i < recs.n; i++)
-		if (strstr(recs.v[i], want) != NULL)
+		if (shows(recs.v[i], want))
 			break;
 	if (i == recs.n) {
 		seterr(err, errlen, "%s: authoritative server %s %s", name, who,

@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,8 @@ struct conn {
 	char		 buf[CONN_BUF];
 	size_t		 off, len;
 	int		 eof;
+	int		 pipe_blocked;	/* we blocked SIGPIPE in this thread */
+	sigset_t	 oldmask;
 };
 
 static void
@@ -171,6 +175,39 @@ fail:
 	return -1;
 }
 
+/*
+ * OpenSSL writes to the socket with write(2): a peer that has gone away
+ * would raise SIGPIPE and end the whole checker. Block it in this thread
+ * while the connection lives; drop one that came meanwhile.
+ */
+static void
+block_sigpipe(struct conn *c)
+{
+	sigset_t	set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &set, &c->oldmask) == 0 &&
+	    !sigismember(&c->oldmask, SIGPIPE))
+		c->pipe_blocked = 1;
+}
+
+static void
+unblock_sigpipe(struct conn *c)
+{
+	sigset_t		set, pending;
+	struct timespec		zero = { 0, 0 };
+
+	if (!c->pipe_blocked)
+		return;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+		(void)sigtimedwait(&set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &c->oldmask, NULL);
+	c->pipe_blocked = 0;
+}
+
 int
 conn_open(struct dns *dns, const char *host, unsigned port, unsigned timeout,
     struct conn **cp, char *err, size_t errlen)
@@ -187,6 +224,7 @@ conn_open(struct dns *dns, const char *host, unsigned port, unsigned timeout,
 	}
 	c->fd = -1;
 	c->timeout = timeout ? timeout : 1;
+	block_sigpipe(c);
 	c->what = "connect";
 	if (snprintf(c->host, sizeof(c->host), "%s", host) >= (int)sizeof(c->host)) {
 		seterr(err, errlen, "host name too long");
@@ -239,6 +277,7 @@ conn_close(struct conn *c)
 	ERR_clear_error();
 	if (c->fd != -1)
 		close(c->fd);
+	unblock_sigpipe(c);
 	free(c);
 }
 
