@@ -19,12 +19,14 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mtasts.h"
 #include "responder.h"
@@ -482,20 +484,92 @@ dfile_free(struct dfile *d)
 	free(d);
 }
 
-/* Read one domain file; returns 1 when the response it serves changed. */
-static int
-dfile_load(struct dfile *d, int force, struct ptrvec *garbage)
-{
-	struct sts_domain	 dom;
-	struct resp		*r = NULL;
-	char			 err[STS_ERR_MAX], msg[STS_ERR_MAX + 64];
-	int			 changed = 0;
+/*
+ * Reading domain files. A poll that has many to read (start-up, SIGHUP, a
+ * new global file) reads them in batches with a few helper threads, each
+ * with a certificate store of its own: sts_domain_load is thread-safe
+ * apart from the store. Everything else (the response table, the specs,
+ * logging once) is done by the main thread, batch by batch.
+ */
+#define BATCH		1024
+#define HELPERS_MAX	7
+#define PARALLEL_MIN	256	/* fewer files than this: no helpers */
 
-	memset(&dom, 0, sizeof(dom));
-	if (sts_domain_load(&conf, store, conf.domains, d->fname, &dom, err,
-	    sizeof(err)) == -1) {
+struct job {
+	struct dfile		*d;
+	int			 stat;	/* new: stamp it here, in parallel */
+	struct sts_certstore	*cs;	/* the store it was rendered from */
+	struct sts_domain	 dom;
+	int			 ok;
+	char			 err[STS_ERR_MAX];
+};
+
+struct loader {
+	struct job		*jobs;
+	size_t			 n;
+	size_t			 next;		/* atomically taken */
+	int			 dfd;		/* the domain directory */
+	time_t			 now;
+};
+
+struct helper {
+	struct loader		*q;
+	struct sts_certstore	*cs;
+};
+
+static void
+job_run(struct loader *l, struct job *j, struct sts_certstore *cs)
+{
+	struct stat	 sb;
+
+	if (j->stat) {
+		if (l->dfd != -1 && fstatat(l->dfd, j->d->fname, &sb, 0) == 0) {
+			stamp_set(&j->d->st, &sb);
+			if (stamp_recent(&sb, l->now))
+				j->d->st.valid = 0;
+		} else
+			j->d->st.valid = 0;
+	}
+	memset(&j->dom, 0, sizeof(j->dom));
+	j->cs = cs;
+	j->ok = sts_domain_load(&conf, cs, conf.domains, j->d->fname, &j->dom,
+	    j->err, sizeof(j->err)) == 0;
+}
+
+static void
+loader_work(struct loader *l, struct sts_certstore *cs)
+{
+	size_t	 i;
+
+	while ((i = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED)) < l->n)
+		job_run(l, &l->jobs[i], cs);
+}
+
+static void *
+loader_thread(void *arg)
+{
+	struct helper	*h = arg;
+
+	loader_work(h->q, h->cs);
+	return NULL;
+}
+
+/*
+ * What a read produced, into d (main thread). Returns 1 when the response
+ * d serves changed.
+ */
+static int
+job_finish(struct job *j, int force, struct ptrvec *garbage)
+{
+	const struct sts_strlist	*tn = NULL;
+	struct dfile			*d = j->d;
+	struct resp			*r = NULL;
+	char				 msg[STS_ERR_MAX + 64], e[STS_ERR_MAX];
+	int				 changed = 0, trust = 1;
+
+	if (!j->ok) {
 		d->failed = 1;
-		snprintf(msg, sizeof(msg), "%s%s", err, d->resp ?
+		snprintf(msg, sizeof(msg), "%s%s", j->err, d->resp ?
 		    " (still serving the last good policy)" : "");
 		if (force) {
 			free(d->lasterr);
@@ -505,12 +579,12 @@ dfile_load(struct dfile *d, int force, struct ptrvec *garbage)
 		goto out;
 	}
 	if (d->name == NULL) {
-		if (strcmp(dom.name, d->fname) == 0)
+		if (strcmp(j->dom.name, d->fname) == 0)
 			d->name = d->fname;
-		else if ((d->name = strdup(dom.name)) == NULL)
+		else if ((d->name = strdup(j->dom.name)) == NULL)
 			goto oom;
 	}
-	if ((r = resp_intern(dom.text, dom.textlen)) == NULL)
+	if ((r = resp_intern(j->dom.text, j->dom.textlen)) == NULL)
 		goto oom;
 	if (r != d->resp) {
 		resp_unref(d->resp, garbage);
@@ -518,8 +592,16 @@ dfile_load(struct dfile *d, int force, struct ptrvec *garbage)
 		changed = 1;
 	} else
 		resp_unref(r, garbage);
-	d->spec = dom.set.mx_set || dom.set.certs == NULL ? NULL :
-	    spec_get(dom.set.certs);
+	d->spec = j->dom.set.mx_set || j->dom.set.certs == NULL ? NULL :
+	    spec_get(j->dom.set.certs);
+	/*
+	 * Rendered from a helper's store: if the main store, whose changes
+	 * the next polls watch, read other names, read the file again then.
+	 */
+	if (d->spec != NULL && j->cs != store &&
+	    (sts_certstore_get(j->cs, d->spec->spec, &tn, e, sizeof(e)) == -1 ||
+	    !sts_strlist_equal(tn, &d->spec->names)))
+		trust = 0;
 	if (d->failed && d->lasterr != NULL)
 		logmsg("%s/%s: valid again", conf.domains, d->fname);
 	d->failed = 0;
@@ -530,8 +612,66 @@ oom:
 	d->failed = 1;
 	logmsg("%s/%s: out of memory", conf.domains, d->fname);
 out:
-	sts_domain_free(&dom);
+	if (!trust)
+		d->st.valid = 0;
+	sts_domain_free(&j->dom);
 	return changed;
+}
+
+/* Read the files todo[0..n); returns 1 when any response changed. */
+static int
+files_read(struct dfile **todo, size_t n, int dfd, time_t now, int force,
+    struct ptrvec *garbage)
+{
+	struct helper	 h[HELPERS_MAX];
+	pthread_t	 tid[HELPERS_MAX];
+	struct loader	 q;
+	struct job	*jobs = NULL;
+	long		 ncpu;
+	size_t		 off, i, nh = 0, started;
+	int		 dirty = 0;
+
+	if (n == 0)
+		return 0;
+	if ((jobs = calloc(n > BATCH ? BATCH : n, sizeof(*jobs))) == NULL) {
+		logmsg("out of memory");
+		for (i = 0; i < n; i++)
+			todo[i]->st.valid = 0;
+		return 0;
+	}
+	if (n >= PARALLEL_MIN && (ncpu = sysconf(_SC_NPROCESSORS_ONLN)) > 1)
+		nh = ncpu - 1 > HELPERS_MAX ? HELPERS_MAX : (size_t)ncpu - 1;
+	for (i = 0; i < nh; i++) {
+		h[i].q = &q;
+		if ((h[i].cs = sts_certstore_new(log_warning, NULL)) == NULL)
+			break;
+	}
+	nh = i;
+	for (off = 0; off < n; off += BATCH) {
+		q.jobs = jobs;
+		q.n = n - off > BATCH ? BATCH : n - off;
+		q.next = 0;
+		q.dfd = dfd;
+		q.now = now;
+		for (i = 0; i < q.n; i++) {
+			/* New files have no stamp yet: taken by the reader. */
+			jobs[i].d = todo[off + i];
+			jobs[i].stat = !jobs[i].d->st.valid && jobs[i].d->st.ino == 0;
+		}
+		for (started = 0; started < nh; started++)
+			if (pthread_create(&tid[started], NULL, loader_thread,
+			    &h[started]) != 0)
+				break;
+		loader_work(&q, store);
+		for (i = 0; i < started; i++)
+			pthread_join(tid[i], NULL);
+		for (i = 0; i < q.n; i++)
+			dirty |= job_finish(&jobs[i], force, garbage);
+	}
+	for (i = 0; i < nh; i++)
+		sts_certstore_free(h[i].cs);
+	free(jobs);
+	return dirty;
 }
 
 
@@ -667,7 +807,9 @@ poll_once(int force, int strict, char *err, size_t errlen)
 	size_t			 n, i, j, k = 0;
 	time_t			 now = time(NULL);
 	int			 confchanged, certschanged = 0, dirty = 0;
-	int			 ret = -1, reachable = 0;
+	struct dfile		**todo = NULL;
+	size_t			 ntodo = 0;
+	int			 ret = -1, reachable = 0, dfd = -1;
 
 	memset(&g, 0, sizeof(g));
 	if ((confchanged = poll_conf(force, strict, now, err, errlen)) == -1)
@@ -717,7 +859,9 @@ poll_once(int force, int strict, char *err, size_t errlen)
 	}
 
 	/* Merge the sorted listing with the sorted files we know. */
-	if ((nf = calloc(n ? n : 1, sizeof(*nf))) == NULL) {
+	dfd = open(conf.domains, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if ((nf = calloc(n ? n : 1, sizeof(*nf))) == NULL ||
+	    (todo = calloc(n ? n : 1, sizeof(*todo))) == NULL) {
 		logmsg("out of memory");
 		ret = 0;
 		goto out;
@@ -732,9 +876,17 @@ poll_once(int force, int strict, char *err, size_t errlen)
 			free(d);
 			logmsg("out of memory");
 			continue;
+		} else if (dfd != -1) {
+			/* New: stamped and read by files_read. */
+			todo[ntodo++] = d;
+			nf[k++] = d;
+			continue;
 		}
-		if (snprintf(path, sizeof(path), "%s/%s", conf.domains,
-		    d->fname) >= (int)sizeof(path) || stat(path, &sb) == -1) {
+		/* Relative to the directory: no path walk for each file. */
+		if ((dfd == -1 && snprintf(path, sizeof(path), "%s/%s",
+		    conf.domains, d->fname) >= (int)sizeof(path)) ||
+		    fstatat(dfd == -1 ? AT_FDCWD : dfd, dfd == -1 ? path :
+		    d->fname, &sb, 0) == -1) {
 			/* Gone since the listing, or a dangling link. */
 			dfile_drop(d, &g, &dirty);
 			continue;
@@ -742,11 +894,11 @@ poll_once(int force, int strict, char *err, size_t errlen)
 		if (force || confchanged || !stamp_same(&d->st, &sb) ||
 		    (d->spec != NULL && d->spec->changed) ||
 		    (d->failed && certschanged)) {
-			dirty |= dfile_load(d, force, &g.resps);
+			/* Its stamp now: a change while we read is seen next time. */
+			stamp_set(&d->st, &sb);
 			if (stamp_recent(&sb, now))
 				d->st.valid = 0;
-			else
-				stamp_set(&d->st, &sb);
+			todo[ntodo++] = d;
 		}
 		nf[k++] = d;
 	}
@@ -754,6 +906,10 @@ poll_once(int force, int strict, char *err, size_t errlen)
 		dfile_drop(files[i++], &g, &dirty);
 	for (sp = specs; sp; sp = sp->next)
 		sp->changed = 0;
+	/* The global certs first: helpers' stores are then never older. */
+	if (ntodo > 0 && conf.dflt.certs != NULL)
+		(void)spec_get(conf.dflt.certs);
+	dirty |= files_read(todo, ntodo, dfd, now, force, &g.resps);
 	free(files);
 	files = nf;
 	nfiles = k;
@@ -790,6 +946,9 @@ dirfail:
 	log_once(&direrr, e);
 	ret = 0;
 out:
+	free(todo);
+	if (dfd != -1)
+		close(dfd);
 	garbage_free(&g, reachable);
 	warnings_flush(&warnings);
 	if (names != (const char **)list.v)

@@ -206,6 +206,54 @@ t_wait_port 127.0.0.1 "$PORT" 10
 t_is "$(fcgi "127.0.0.1:$PORT" get mta-sts.example.com | body_of)" "$POLICY_COM." \
     "systemd socket activation (LISTEN_FDS, fd 3): serves"
 
+# ---- many domains: read by several threads --------------------------------
+
+mkdir -p "$T/many/domains" "$T/many/certs"
+cat >"$T/many/mta-sts.conf" <<EOF
+domains = $T/many/domains
+certs = $T/many/certs
+EOF
+if command -v openssl >/dev/null && t_ca "$T/many/ca" && t_cert "$T/many/ca" mx mx.example.net; then
+	cp "$T/many/ca/mx.pem" "$T/many/certs/"
+	for i in $(seq 1000 1999); do
+		if [ $((i % 2)) = 0 ]; then
+			: >"$T/many/domains/d$i.example"
+		else
+			printf 'mx = mx%d.example.com\n' "$i" >"$T/many/domains/d$i.example"
+		fi
+	done
+	chmod -R a+rX "$T/many"
+	PORT=$(t_free_port)
+	start many -c "$T/many/mta-sts.conf" -s "tcp:127.0.0.1:$PORT" -r 0 "${UARG[@]}"
+	MANY_PID=$PID
+	t_wait_port 127.0.0.1 "$PORT" 10
+	bad=0
+	for i in 1000 1001 1234 1567 1998 1999; do
+		want=mx.example.net
+		[ $((i % 2)) = 1 ] && want=mx$i.example.com
+		b=$(fcgi "127.0.0.1:$PORT" get "mta-sts.d$i.example" | body_of)
+		[ "$b" = $'version: STSv1\r\nmode: testing\r\nmx: '"$want"$'\r\nmax_age: 604800\r\n.' ] ||
+			{ bad=$((bad + 1)); t_diag "d$i.example: '$b'"; }
+	done
+	t_is "$bad" 0 "1000 domains (read in parallel): each serves its own policy"
+	printf 'mx = mx-hup.example.com\n' >"$T/many/domains/d1000.example"
+	kill -HUP "$MANY_PID"
+	i=0
+	while [ "$i" -lt 50 ]; do
+		b=$(fcgi "127.0.0.1:$PORT" get mta-sts.d1000.example | body_of)
+		case $b in *mx-hup*) break;; esac
+		sleep 0.1
+		i=$((i + 1))
+	done
+	t_like "$b" 'mx: mx-hup\.example\.com' "SIGHUP re-reads all 1000 (in parallel) and sees the edit"
+	b=$(fcgi "127.0.0.1:$PORT" get mta-sts.d1998.example | body_of)
+	t_like "$b" 'mx: mx\.example\.net' "and the others still serve theirs"
+	t_is "$(cat "$T/many.err")" "" "nothing logged"
+	t_stop "$MANY_PID"
+else
+	t_skip 4 "cannot make test certificates"
+fi
+
 # ---- refusals ---------------------------------------------------------------
 
 if [ "$(id -u)" = 0 ]; then
