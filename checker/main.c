@@ -314,7 +314,7 @@ check_https(struct ctx *c, struct dns *dns, const char *domain,
 		    "than the configuration gives: %s; is the responder "
 		    "running with the same configuration?", url, diff);
 		(void)snprintf(why, whylen, "%s still serves a different "
-		    "policy (%s)", url, diff);
+		    "policy", url);
 		goto out;
 	}
 	if (got != NULL) {

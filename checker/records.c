@@ -281,7 +281,9 @@ tsig_parse(const char *path, const char *buf, size_t len, struct tsig *k,
 	    "0123456789-._") != n)
 		return seterr(err, errlen, "%s:%d: key name is not a domain "
 		    "name", path, t.line);
-	(void)snprintf(k->name, sizeof(k->name), "%s.", w);
+	memcpy(k->name, w, n);		/* n <= STS_HOST_MAX, checked above */
+	k->name[n] = '.';
+	k->name[n + 1] = '\0';
 	EXPECT("{");
 	for (;;) {
 		NEXT();
