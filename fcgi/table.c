@@ -643,7 +643,7 @@ files_read(struct dfile **todo, size_t n, int dfd, time_t now, int force,
 		nh = ncpu - 1 > HELPERS_MAX ? HELPERS_MAX : (size_t)ncpu - 1;
 	for (i = 0; i < nh; i++) {
 		h[i].q = &q;
-		if ((h[i].cs = sts_certstore_new(log_warning, NULL)) == NULL)
+		if ((h[i].cs = sts_certstore_new(NULL, NULL)) == NULL)
 			break;
 	}
 	nh = i;
