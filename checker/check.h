@@ -143,7 +143,10 @@ void	 conn_step(struct conn *, const char *what);
 int	 conn_tls(struct conn *, const char *ca_file, struct tlsinfo *,
 	    char *err, size_t errlen);
 int	 conn_write(struct conn *, const char *, size_t, char *err, size_t errlen);
-/* a line without CR LF into line[max]; 0, 1 at a clean end of stream, -1 with err */
+/*
+ * A line without CR LF into line[max]: 0, 1 at a clean end of stream, -1
+ * with err, -2 with err when the line does not fit.
+ */
 int	 conn_getline(struct conn *, char *line, size_t max, size_t *len,
 	    char *err, size_t errlen);
 /* up to n bytes; *got == 0 at the end of stream */

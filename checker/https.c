@@ -517,7 +517,7 @@ conn_getline(struct conn *c, char *line, size_t max, size_t *lenp, char *err,
 		if (len + 1 >= max) {
 			seterr(err, errlen, "%s: line longer than %zu bytes (%s)",
 			    c->host, max - 1, c->what);
-			return -1;
+			return -2;
 		}
 		line[len++] = ch;
 	}
@@ -586,7 +586,13 @@ read_head(struct conn *c, struct resp *rp, char *err, size_t errlen)
 			    "bytes", c->host, HTTP_HDR_MAX);
 			return -1;
 		}
-		if ((r = conn_getline(c, line, lim, &len, err, errlen)) == -1)
+		if ((r = conn_getline(c, line, lim, &len, err, errlen)) == -2 &&
+		    lim < sizeof(line)) {
+			seterr(err, errlen, "%s: HTTP header block longer than %d "
+			    "bytes", c->host, HTTP_HDR_MAX);
+			return -1;
+		}
+		if (r < 0)
 			return -1;
 		if (r == 1) {
 			seterr(err, errlen, "%s: connection closed %s", c->host,

@@ -55,7 +55,7 @@ reply(struct conn *c, const char *host, const char *what, int *code,
 			return -1;
 		}
 		if ((r = conn_getline(c, line, sizeof(line), &len, err,
-		    errlen)) == -1)
+		    errlen)) < 0)
 			return -1;
 		if (r == 1) {
 			seterr(err, errlen, "%s: connection closed (%s)", host,

@@ -70,7 +70,8 @@ t_ca "$P" &&
 t_cert "$P" web mta-sts.good.test mta-sts.redirect.test mta-sts.notfound.test &&
 t_cert_expired "$P" old mta-sts.expired.test &&
 t_cert "$P" raw mta-sts.chunked.test mta-sts.closed.test mta-sts.long.test \
-    mta-sts.endless.test mta-sts.endlesschunk.test mta-sts.stall.test &&
+    mta-sts.endless.test mta-sts.endlesschunk.test mta-sts.stall.test \
+    mta-sts.bighdr.test mta-sts.badstatus.test &&
 t_cert "$P" mx mx1.good.test '*.mx.good.test' || { echo "Bail out! cannot make certificates"; exit 255; }
 
 # ---- DNS --------------------------------------------------------------------------
@@ -94,6 +95,8 @@ mta-sts.long		A	127.0.0.4
 mta-sts.endless		A	127.0.0.4
 mta-sts.endlesschunk	A	127.0.0.4
 mta-sts.stall		A	127.0.0.4
+mta-sts.bighdr		A	127.0.0.4
+mta-sts.badstatus	A	127.0.0.4
 mta-sts.hang		A	127.0.0.8
 mta-sts.refused		A	127.0.0.9
 EOF
@@ -110,6 +113,13 @@ _mta-sts	TXT	"v=STSv1; " "id=2026" "1129030000"
 _smtp._tls	TXT	"v=TLSRPTv1; rua=mailto:tls@good.test"
 two		TXT	"v=STSv1; id=1"
 two		TXT	"v=spf1 -all"
+nul		TXT	"v=STSv1; id=1\000junk"
+EOF
+# an RRset too big for one UDP answer: truncated, then asked over TCP
+for i in $(seq 1 12); do
+	printf 'big\t\tTXT\t"v=STSv1; id=%02d%0200d"\n' "$i" 0
+done >>"$K/good.test.zone"
+cat >>"$K/good.test.zone" <<EOF
 chain		CNAME	chain2
 chain2		CNAME	_mta-sts
 loop1		CNAME	loop2
@@ -242,6 +252,12 @@ def serve(c):
             c.sendall(hdr + b"Transfer-Encoding: chunked\r\n\r\n")
             while True:
                 c.sendall(b"400\r\n" + b"y" * 1024 + b"\r\n")
+        elif kind == "bighdr":
+            c.sendall(hdr + b"".join(b"X-F%d: %s\r\n" % (i, b"z" * 100)
+                                     for i in range(200)) +
+                      b"Content-Length: 2\r\n\r\nok")
+        elif kind == "badstatus":
+            c.sendall(b"HTTP/2 200\r\nContent-Length: 2\r\n\r\nok")
         elif kind == "stall":
             c.sendall(b"HTTP/1.1 200 OK\r\n")
             time.sleep(30)
@@ -315,6 +331,10 @@ OUT=$(nx $WRAP "$NP" -t "$TMO" txt _mta-sts.example.org 2>&1; echo "exit=$?")
 t_like "$OUT" 'error=_mta-sts.example.org: DNS server 127.0.0.1 answered REFUSED' "TXT: ... whose errors name it"
 probe txt two.good.test
 t_like "$OUT" 'count=2' "TXT: two records at one name, both returned"
+probe txt nul.good.test
+t_like "$OUT" $'count=1\ntxt=v=STSv1; id=1\\\\x7fjunk\nexit=0' "TXT: a NUL byte cannot cut a record short (it becomes DEL)"
+probe txt big.good.test
+t_like "$OUT" $'^count=12\n(txt=v=STSv1; id=[0-9]{202}\n){12}exit=0$' "TXT: truncated UDP answer retried over TCP"
 probe txt chain.good.test
 t_like "$OUT" $'count=1\ntxt=v=STSv1; id=20261129030000\nexit=0' "TXT: CNAME chain inside the zone followed"
 probe txt x.other.test
@@ -384,6 +404,10 @@ probe https endless.test
 t_like "$OUT" 'error=mta-sts.endless.test: body longer than 65536 bytes.*exit=1' "HTTPS: endless close-delimited body ends at the cap"
 probe https endlesschunk.test
 t_like "$OUT" 'error=mta-sts.endlesschunk.test: body longer than 65536 bytes.*exit=1' "HTTPS: endless chunked body ends at the cap"
+probe https bighdr.test
+t_like "$OUT" 'error=mta-sts.bighdr.test: HTTP header block longer than 16384 bytes.*exit=1' "HTTPS: header block over 16 KiB refused"
+probe https badstatus.test
+t_like "$OUT" "error=mta-sts.badstatus.test: not an HTTP/1.x status line: 'HTTP/2 200'.*exit=1" "HTTPS: malformed status line"
 probe https stall.test
 t_like "$OUT" "error=mta-sts.stall.test: no answer within $TMO s \(reading the response headers\).*exit=1" "HTTPS: server stalls in the headers"
 within $((TMO + 1)) "HTTPS: ... and the deadline holds"
