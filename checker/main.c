@@ -1023,6 +1023,21 @@ load_conf(const struct opts *o, struct sts_conf *conf, int optional)
 		conf->timeout = 10;
 }
 
+/* a domain named on the command line, to an A-label; one trailing dot allowed */
+static void
+arg_domain(const char *arg, char *out, size_t outlen)
+{
+	char err[STS_ERR_MAX], *tmp;
+	size_t n = strlen(arg);
+
+	tmp = xstrdup(arg);
+	if (n > 1 && tmp[n - 1] == '.')
+		tmp[n - 1] = '\0';
+	if (sts_host_to_alabel(tmp, 0, out, outlen, err, sizeof(err)) == -1)
+		die("%s", err);
+	free(tmp);
+}
+
 /* the domain files, and which ones the command line names */
 static void
 list_domains(const struct sts_conf *conf, char **names, int nnames,
@@ -1047,9 +1062,7 @@ list_domains(const struct sts_conf *conf, char **names, int nnames,
 		jobs[i].selected = nnames == 0;
 	}
 	for (k = 0; k < nnames; k++) {
-		if (sts_host_to_alabel(names[k], 0, a, sizeof(a), err,
-		    sizeof(err)) == -1)
-			die("%s", err);
+		arg_domain(names[k], a, sizeof(a));
 		for (i = 0; i < files.n; i++)
 			if (strcmp(jobs[i].r.domain, a) == 0)
 				break;
@@ -1216,9 +1229,8 @@ cmd_probe(struct opts *o, char **names, int nnames)
 	c.jobs = xcalloc((size_t)nnames, sizeof(*c.jobs));
 	c.njobs = (size_t)nnames;
 	for (k = 0; k < nnames; k++) {
-		if (sts_host_to_alabel(names[k], 0, c.jobs[k].r.domain,
-		    sizeof(c.jobs[k].r.domain), err, sizeof(err)) == -1)
-			die("%s", err);
+		arg_domain(names[k], c.jobs[k].r.domain,
+		    sizeof(c.jobs[k].r.domain));
 		c.jobs[k].selected = 1;
 	}
 	c.conf = &conf;
