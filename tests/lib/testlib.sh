@@ -14,6 +14,8 @@
 # unless KEEP=1. Names beginning with _t are private.
 
 T_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Servers (lighttpd, knotd, ...) live in sbin, which a user's PATH may lack.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin;; esac
 T=
 _t_n=0
 _t_fail=0
