@@ -175,8 +175,10 @@ if command -v mta-sts-query >/dev/null 2>&1; then
 	    t_diag "$out"
 	t_like "$out" "'mx': \['mx1\.example\.test', 'mx2\.example\.test'\]" \
 	    "mta-sts-query sees both mx patterns"
+	out=$(ns_exec env SSL_CERT_FILE=/dev/null mta-sts-query $D 2>&1)
+	t_like "$out" 'FETCH_ERROR' "mta-sts-query really checks the certificate (no test CA: fetch error)"
 else
-	t_skip 2 "mta-sts-query not installed (postfix-mta-sts-resolver)"
+	t_skip 3 "mta-sts-query not installed (postfix-mta-sts-resolver)"
 fi
 
 t_done

@@ -56,6 +56,7 @@ _ns_stopped=
 
 _ns_cleanup() {
 	local pid
+	trap - HUP PIPE
 	for pid in $_ns_stopped; do
 		kill -CONT "$pid" 2>/dev/null
 	done
@@ -80,6 +81,8 @@ ns_init() {
 	trap '_ns_cleanup' EXIT
 	trap '_ns_cleanup; exit 130' INT
 	trap '_ns_cleanup; exit 143' TERM
+	trap '_ns_cleanup; exit 129' HUP
+	trap '_ns_cleanup; exit 141' PIPE
 	NS=mtasts-$name-$$
 	if ! ip netns add "$NS" 2>"$T/netns.err"; then
 		NS=
