@@ -326,7 +326,7 @@ worker(void *arg)
 {
 	FCGX_Request		 req;
 	struct resp_copy	 rc = { NULL, 0, 0, 0 };
-	int			 fresh, r, spawn, errs = 0;
+	int			 fresh, r, spawn, stop, errs = 0;
 
 	(void)arg;
 	if (FCGX_InitRequest(&req, pool.listen_fd, 0) != 0) {
@@ -348,9 +348,10 @@ worker(void *arg)
 		pthread_mutex_lock(&pool.mtx);
 		if (fresh)
 			pool.idle--;
-		if (r < 0 || pool.stopping) {
+		stop = pool.stopping;
+		if (r < 0) {
 			pthread_mutex_unlock(&pool.mtx);
-			if (pool.stopping)
+			if (stop)
 				break;
 			if (r == -EBADF || r == -ENOTSOCK || r == -EINVAL) {
 				logmsg("accept: %s: no socket to serve on",
@@ -363,9 +364,10 @@ worker(void *arg)
 			usleep(100 * 1000);
 			continue;
 		}
+		/* A request accepted while stopping is still answered. */
 		errs = 0;
 		pool.busy++;
-		spawn = pool.idle == 0 && pool.threads < pool.max;
+		spawn = !stop && pool.idle == 0 && pool.threads < pool.max;
 		if (spawn)
 			pool.threads++;
 		pthread_mutex_unlock(&pool.mtx);
@@ -378,8 +380,11 @@ worker(void *arg)
 		FCGX_Finish_r(&req);
 		pthread_mutex_lock(&pool.mtx);
 		pool.busy--;
+		stop = pool.stopping;
 		pthread_cond_signal(&pool.cv);
 		pthread_mutex_unlock(&pool.mtx);
+		if (stop)
+			break;
 	}
 	FCGX_Free(&req, 1);
 out:
@@ -418,7 +423,7 @@ listen_unix(const char *path, mode_t mode, int setmode, uid_t uid, gid_t gid)
 		logmsg("%s: chmod: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (uid != (uid_t)-1 && chown(path, uid, gid) == -1) {
+	if (uid != (uid_t)-1 && geteuid() == 0 && chown(path, uid, gid) == -1) {
 		logmsg("%s: chown: %s", path, strerror(errno));
 		goto fail;
 	}
