@@ -166,6 +166,22 @@ mode_level(enum sts_mode m)
 	    L_WARN : L_INFO;
 }
 
+/* "a, b, c" (or "(none)") from the policy's mx patterns */
+static void
+policy_summary(const struct sts_policy *p, char *buf, size_t len)
+{
+	size_t i, o = 0;
+	int k;
+
+	(void)snprintf(buf, len, "(none)");
+	for (i = 0; i < p->mx.n && o < len; i++) {
+		k = snprintf(buf + o, len - o, "%s%s", i ? ", " : "", p->mx.v[i]);
+		if (k < 0)
+			break;
+		o += (size_t)k;
+	}
+}
+
 /* ---- HTTPS (step 3) ---------------------------------------------------- */
 
 /* text/plain, with no charset or utf-8 / us-ascii; 0 good, -1 bad */
@@ -323,6 +339,9 @@ check_https(struct ctx *c, struct dns *dns, const char *domain,
 		if (r->policy == NULL && f.body != NULL)
 			r->policy = xstrdup(f.body);
 	}
+	report_add(r, L_INFO, "https", "policy served%s at %s, certificate "
+	    "valid until %s", want ? " as configured" : "", url,
+	    f.cert_expires ? day(f.cert_expires, d, sizeof(d)) : "?");
 	rc = 1;
  out:
 	sts_policy_free(&pol);
@@ -466,6 +485,12 @@ check_mx(struct ctx *c, struct dns *dns, const char *domain,
 			    "expires on %s (in %lld days); renew it", host,
 			    day(e->res.cert_expires, d, sizeof(d)),
 			    (long long)((e->res.cert_expires - c->now) / 86400));
+		else
+			report_add(r, L_INFO, "smtp", "MX %s: STARTTLS%s%s, "
+			    "certificate valid until %s", host,
+			    e->res.tls_version[0] ? " with " : "",
+			    e->res.tls_version, e->res.cert_expires ?
+			    day(e->res.cert_expires, d, sizeof(d)) : "?");
 	}
  out:
 	free(mx);
@@ -500,6 +525,7 @@ check_tlsrpt(struct dns *dns, const char *domain, const struct sts_strlist *rua,
 		    name, err, name, TXT_TTL, q);
 		goto out;
 	}
+	report_add(r, L_INFO, "tlsrpt", "%s: %s", name, recs.v[which]);
 	if (rua != NULL && rua->n > 0) {
 		if (sts_strlist_copy(&want, rua) == -1)
 			die("out of memory");
@@ -636,7 +662,7 @@ check_domain(struct ctx *c, struct dns *dns, struct job *j)
 {
 	char digest[65], err[STS_ERR_MAX], why[STS_ERR_MAX], name[STS_HOST_MAX + 16];
 	char dns_id[STS_ID_MAX + 1] = "", dns_why[STS_ERR_MAX] = "";
-	char newid[STS_ID_MAX + 1];
+	char newid[STS_ID_MAX + 1], pats[1024];
 	struct sts_strlist recs = { 0 };
 	struct report *r = &j->r;
 	struct sts_domain *d = &j->d;
@@ -647,6 +673,10 @@ check_domain(struct ctx *c, struct dns *dns, struct job *j)
 		return;
 	state_digest(d->text, d->textlen, digest);
 	(void)snprintf(name, sizeof(name), "_mta-sts.%s", d->name);
+	r->policy = xstrdup(d->text);
+	policy_summary(&d->policy, pats, sizeof(pats));
+	report_add(r, L_INFO, "policy", "mode %s, max_age %lu, mx %s",
+	    sts_mode_name(d->policy.mode), d->policy.max_age, pats);
 	src = state_read(c->conf->state, d->name, &j->st, err, sizeof(err));
 	if (src == -1)
 		report_add(r, L_ERROR, "state", "%s; ids of %s are left alone: "
@@ -729,6 +759,7 @@ check_domain(struct ctx *c, struct dns *dns, struct job *j)
 
 	/* step 4: DNS */
 	if (strcmp(dns_id, j->st.id) == 0) {
+		report_add(r, L_INFO, "dns", "%s: id %s", name, dns_id);
 		r->published = 1;
 		if (!j->st.published || strcmp(j->st.pub_id, j->st.id) != 0) {
 			j->st.published = 1;
@@ -782,7 +813,7 @@ probe_domain(struct ctx *c, struct dns *dns, struct job *j)
 	struct sts_strlist recs = { 0 };
 	struct sts_policy pol;
 	struct report *r = &j->r;
-	size_t *lens = NULL, i, which, o = 0;
+	size_t *lens = NULL, i, which;
 	int have;
 
 	memset(&pol, 0, sizeof(pol));
@@ -805,18 +836,10 @@ probe_domain(struct ctx *c, struct dns *dns, struct job *j)
 	r->published = id[0] != '\0';
 	have = check_https(c, dns, r->domain, NULL, &pol, r, why, sizeof(why));
 	if (have) {
-		pats[0] = '\0';
-		for (i = 0; i < pol.mx.n && o < sizeof(pats); i++) {
-			int k = snprintf(pats + o, sizeof(pats) - o, "%s%s",
-			    i ? ", " : "", pol.mx.v[i]);
-
-			if (k < 0)
-				break;
-			o += (size_t)k;
-		}
+		policy_summary(&pol, pats, sizeof(pats));
 		report_add(r, L_INFO, "policy", "id %s, mode %s, max_age %lu, "
 		    "mx %s", id[0] ? id : "(none)", sts_mode_name(pol.mode),
-		    pol.max_age, pol.mx.n ? pats : "(none)");
+		    pol.max_age, pats);
 		if (pol.max_age < 86400)
 			report_add(r, L_WARN, "policy", "max_age %lu is under a "
 			    "day; senders cache the policy only that long",
