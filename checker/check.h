@@ -153,6 +153,8 @@ int	 conn_getline(struct conn *, char *line, size_t max, size_t *len,
 int	 conn_read(struct conn *, char *, size_t n, size_t *got, char *err, size_t errlen);
 size_t	 conn_pending(const struct conn *);	/* bytes received, not yet taken */
 void	 conn_close(struct conn *);		/* TLS close_notify if any; NULL ok */
+/* the TLS client context is shared per trust store; free it at the end of a run */
+void	 conn_tls_cleanup(void);
 
 /* ---- smtp.c (OpenSSL) --------------------------------------------------- */
 
@@ -224,6 +226,16 @@ int	 publish_id(const struct sts_conf *, struct dns *, const struct sts_domain *
  */
 int	 publish_zonefile(const struct sts_conf *, const struct sts_strlist *lines,
 	    char *err, size_t errlen);
+/*
+ * run.c: run argv (argv[0] a path, executed directly, no shell) with envp,
+ * stdin from /dev/null, stdout and stderr captured into out as one line
+ * (newlines as "; ", the rest escaped, truncated). Killed (SIGKILL, by its
+ * pid) after timeout seconds. 0 when it exited 0; -1 with err naming
+ * argv[0] and saying how it ended, with what it printed.
+ */
+int	 run_program(char *const argv[], char *const envp[], unsigned timeout,
+	    char *out, size_t outlen, char *err, size_t errlen);
+
 /* run conf->reload (sh -c), bounded in time; 0 when it is unset or exits 0 */
 int	 publish_reload(const struct sts_conf *, char *err, size_t errlen);
 const char *publish_name(enum sts_publish);

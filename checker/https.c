@@ -324,6 +324,79 @@ ssl_wait(struct conn *c, int ret, const char *op, char *err, size_t errlen)
 	}
 }
 
+/*
+ * Loading a trust store costs about 20 ms (the system bundle), more than
+ * the handshake: one client context per trust store is shared by every
+ * connection and thread (SSL_CTX is safe to share once set up).
+ */
+static pthread_mutex_t	 ctx_mu = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX		*ctx_cached;
+static char		*ctx_ca;	/* its ca_file, "" for the default store */
+
+static SSL_CTX *
+client_ctx(const char *ca_file, char *err, size_t errlen)
+{
+	SSL_CTX		*ctx = NULL;
+	const char	*key = ca_file ? ca_file : "";
+	char		*copy = NULL;
+
+	pthread_mutex_lock(&ctx_mu);
+	if (ctx_cached != NULL && strcmp(ctx_ca, key) == 0) {
+		SSL_CTX_up_ref(ctx_cached);
+		ctx = ctx_cached;
+		goto out;
+	}
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+		seterr(err, errlen, "cannot set up TLS");
+		goto fail;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    SSL_OP_NO_RENEGOTIATION);
+	if (ca_file != NULL) {
+		if (!SSL_CTX_load_verify_locations(ctx, ca_file, NULL)) {
+			seterr(err, errlen, "%s: cannot load trust anchors",
+			    ca_file);
+			goto fail;
+		}
+	} else if (!SSL_CTX_set_default_verify_paths(ctx)) {
+		seterr(err, errlen, "cannot load OpenSSL's default trust store");
+		goto fail;
+	}
+	/*
+	 * The handshake completes whatever the certificate; its verdict is
+	 * read afterwards, so that the caller learns both why it is not
+	 * acceptable and when it expires.
+	 */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if ((copy = strdup(key)) != NULL && SSL_CTX_up_ref(ctx)) {
+		SSL_CTX_free(ctx_cached);
+		free(ctx_ca);
+		ctx_cached = ctx;
+		ctx_ca = copy;
+		copy = NULL;
+	}
+	free(copy);
+	goto out;
+fail:
+	SSL_CTX_free(ctx);
+	ctx = NULL;
+out:
+	pthread_mutex_unlock(&ctx_mu);
+	return ctx;
+}
+
+void
+conn_tls_cleanup(void)
+{
+	pthread_mutex_lock(&ctx_mu);
+	SSL_CTX_free(ctx_cached);
+	free(ctx_ca);
+	ctx_cached = NULL;
+	ctx_ca = NULL;
+	pthread_mutex_unlock(&ctx_mu);
+}
+
 int
 conn_tls(struct conn *c, const char *ca_file, struct tlsinfo *ti, char *err,
     size_t errlen)
@@ -335,29 +408,8 @@ conn_tls(struct conn *c, const char *ca_file, struct tlsinfo *ti, char *err,
 
 	memset(ti, 0, sizeof(*ti));
 	ERR_clear_error();
-	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
-	    !SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION)) {
-		seterr(err, errlen, "%s: cannot set up TLS", c->host);
+	if ((c->ctx = client_ctx(ca_file, err, errlen)) == NULL)
 		return -1;
-	}
-	SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
-	    SSL_OP_NO_RENEGOTIATION);
-	if (ca_file != NULL) {
-		if (!SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL)) {
-			seterr(err, errlen, "%s: cannot load trust anchors",
-			    ca_file);
-			return -1;
-		}
-	} else if (!SSL_CTX_set_default_verify_paths(c->ctx)) {
-		seterr(err, errlen, "cannot load OpenSSL's default trust store");
-		return -1;
-	}
-	/*
-	 * The handshake completes whatever the certificate; its verdict is
-	 * read afterwards, so that the caller learns both why it is not
-	 * acceptable and when it expires.
-	 */
-	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
 	if ((c->ssl = SSL_new(c->ctx)) == NULL ||
 	    !SSL_set_fd(c->ssl, c->fd) ||
 	    !SSL_set_tlsext_host_name(c->ssl, c->host) ||

@@ -133,5 +133,6 @@ main(int argc, char *argv[])
 	free(mx);
 	sts_strlist_free(&l);
 	dns_close(d);
+	conn_tls_cleanup();
 	return rc == 0 ? 0 : 1;
 }
