@@ -203,20 +203,19 @@ error_resp(struct resp_copy *out, const char *status, const char *extra,
 static int
 is_policy_path(const struct request *rq)
 {
-	size_t	 len, sl;
+	static const char	 wk[] = WELL_KNOWN;
+	size_t			 len, sl;
 
 	if (rq->uri != NULL) {
 		len = strcspn(rq->uri, "?");
-		return len == strlen(WELL_KNOWN) &&
-		    memcmp(rq->uri, WELL_KNOWN, len) == 0;
+		return len == sizeof(wk) - 1 && memcmp(rq->uri, wk, len) == 0;
 	}
 	if (rq->script == NULL)
 		return 0;
 	sl = strlen(rq->script);
-	if (sl > strlen(WELL_KNOWN) ||
-	    memcmp(rq->script, WELL_KNOWN, sl) != 0)
+	if (sl > sizeof(wk) - 1 || memcmp(rq->script, wk, sl) != 0)
 		return 0;
-	return strcmp(WELL_KNOWN + sl, rq->pathinfo ? rq->pathinfo : "") == 0;
+	return strcmp(&wk[sl], rq->pathinfo ? rq->pathinfo : "") == 0;
 }
 
 /*
