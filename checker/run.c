@@ -1,0 +1,161 @@
+/*
+ * run.c: run a program (the publish hook, the zonefile reload command)
+ * the way cron jobs should: no shell unless asked for, stdin from
+ * /dev/null, what it prints captured into one escaped line, and killed by
+ * its pid when it overruns its time. Safe to call from several threads:
+ * the pipe is close-on-exec, and the child does only async-signal-safe
+ * things before execve.
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define OUTPUT_MAX	2048
+
+static int __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void
+msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int
+run_program(char *const argv[], char *const envp[], unsigned timeout,
+    char *out, size_t outlen, char *err, size_t errlen)
+{
+	char raw[OUTPUT_MAX], buf[512];
+	size_t rawlen = 0;
+	double deadline;
+	int p[2] = { -1, -1 }, status = 0, exited = 0, eof = 0, killed = 0;
+	struct pollfd pfd;
+	pid_t pid, w;
+	ssize_t r;
+
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return seterr(err, errlen, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return seterr(err, errlen, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		static const char m[] = "cannot execute the program\n";
+
+		if (nul == -1 || dup2(nul, 0) == -1 || dup2(p[1], 1) == -1 ||
+		    dup2(p[1], 2) == -1)
+			_exit(126);
+		execve(argv[0], argv, envp);
+		if (write(2, m, sizeof(m) - 1) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(p[1]);
+	deadline = now_s() + timeout;
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	while (!(eof && exited)) {
+		if (!exited) {
+			w = waitpid(pid, &status, WNOHANG);
+			if (w == pid)
+				exited = 1;
+		}
+		if (now_s() >= deadline) {
+			(void)kill(pid, SIGKILL);
+			if (!exited)
+				(void)waitpid(pid, &status, 0);
+			exited = killed = 1;
+			break;
+		}
+		if (eof) {
+			msleep(20);
+			continue;
+		}
+		if (poll(&pfd, 1, exited ? 0 : 50) <= 0) {
+			if (exited)	/* gone, and nothing more to read now */
+				eof = 1;
+			continue;
+		}
+		r = read(p[0], buf, sizeof(buf));
+		if (r <= 0) {
+			if (r == -1 && errno == EINTR)
+				continue;
+			eof = 1;
+			continue;
+		}
+		if (rawlen < sizeof(raw)) {
+			size_t take = (size_t)r < sizeof(raw) - rawlen ?
+			    (size_t)r : sizeof(raw) - rawlen;
+
+			memcpy(raw + rawlen, buf, take);
+			rawlen += take;
+		}
+	}
+	close(p[0]);
+	while (rawlen > 0 && (raw[rawlen - 1] == '\n' || raw[rawlen - 1] == ' '))
+		rawlen--;
+	/* one line: newlines become "; ", the rest is escaped */
+	{
+		size_t i, o = 0;
+
+		for (i = 0; i < rawlen && o + 5 < outlen; i++) {
+			unsigned char c = (unsigned char)raw[i];
+
+			if (c == '\n') {
+				out[o++] = ';';
+				out[o++] = ' ';
+			} else if (c >= 0x20 && c < 0x7f && c != '\\')
+				out[o++] = (char)c;
+			else
+				o += (size_t)snprintf(out + o, outlen - o,
+				    "\\x%02x", c);
+		}
+		out[o] = '\0';
+	}
+	if (killed)
+		return seterr(err, errlen, "%s did not finish within %u s and "
+		    "was killed%s%s", argv[0], timeout, out[0] ? ": " : "", out);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		return seterr(err, errlen, "%s exited with status %d%s%s",
+		    argv[0], WEXITSTATUS(status), out[0] ? ": " : "", out);
+	return seterr(err, errlen, "%s was killed by signal %d%s%s", argv[0],
+	    WIFSIGNALED(status) ? WTERMSIG(status) : 0, out[0] ? ": " : "", out);
+}
