@@ -423,8 +423,13 @@ conn_tls(struct conn *c, const char *ca_file, struct tlsinfo *ti, char *err,
 		ERR_clear_error();
 		if ((r = SSL_connect(c->ssl)) == 1)
 			break;
-		if (ssl_wait(c, r, "TLS handshake failed", err, errlen) == -1)
+		if (ssl_wait(c, r, "TLS handshake failed", err, errlen) == -1) {
+			if (err != NULL && (strstr(err, "protocol version") ||
+			    strstr(err, "unsupported protocol")) &&
+			    strlen(err) + 40 < errlen)
+				strcat(err, " (senders need TLS 1.2 or later)");
 			return -1;
+		}
 	}
 	snprintf(ti->version, sizeof(ti->version), "%s", SSL_get_version(c->ssl));
 	if ((leaf = SSL_get0_peer_certificate(c->ssl)) == NULL) {

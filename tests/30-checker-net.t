@@ -11,9 +11,11 @@
 #	127.0.0.3:443	lighttpd: an expired certificate
 #	127.0.0.4:443	scripted HTTPS: chunked, close-delimited, too long, stall
 #	127.0.0.8:443	accepts TCP, never speaks TLS
+#	127.0.0.10:443	TLS 1.0 and 1.1 only
 #	127.0.0.5:25	smtpd, certificate mx1.good.test, *.mx.good.test
 #	127.0.0.6:25	smtpd without STARTTLS
 #	127.0.0.7:25	smtpd that never answers
+#	127.0.0.11:25	smtpd with 150 lines of EHLO reply
 #	127.0.0.54:53	UDP socket that never answers (DNS timeout)
 . "$(dirname "$0")/lib/testlib.sh"
 
@@ -71,7 +73,7 @@ t_cert "$P" web mta-sts.good.test mta-sts.redirect.test mta-sts.notfound.test &&
 t_cert_expired "$P" old mta-sts.expired.test &&
 t_cert "$P" raw mta-sts.chunked.test mta-sts.closed.test mta-sts.long.test \
     mta-sts.endless.test mta-sts.endlesschunk.test mta-sts.stall.test \
-    mta-sts.bighdr.test mta-sts.badstatus.test &&
+    mta-sts.bighdr.test mta-sts.badstatus.test mta-sts.oldtls.test &&
 t_cert "$P" mx mx1.good.test '*.mx.good.test' || { echo "Bail out! cannot make certificates"; exit 255; }
 
 # ---- DNS --------------------------------------------------------------------------
@@ -98,6 +100,7 @@ mta-sts.stall		A	127.0.0.4
 mta-sts.bighdr		A	127.0.0.4
 mta-sts.badstatus	A	127.0.0.4
 mta-sts.hang		A	127.0.0.8
+mta-sts.oldtls		A	127.0.0.10
 mta-sts.refused		A	127.0.0.9
 EOF
 cat >"$K/good.test.zone" <<EOF
@@ -133,6 +136,7 @@ mx-wrong	A	127.0.0.5
 mx-plain	A	127.0.0.6
 mx-silent	A	127.0.0.7
 mx-none		A	127.0.0.9
+mx-chatty	A	127.0.0.11
 EOF
 cat >"$K/other.test.zone" <<EOF
 \$ORIGIN other.test.
@@ -275,7 +279,28 @@ def listen(addr, tls):
             threading.Thread(target=serve, args=(c,), daemon=True).start()
         else:
             threading.Thread(target=lambda c=c: time.sleep(30), daemon=True).start()
+# TLS 1.1 at most, for the TLS >= 1.2 floor
+old = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+old.load_cert_chain(sys.argv[1], sys.argv[2])
+old.set_ciphers("DEFAULT:@SECLEVEL=0")
+old.minimum_version = ssl.TLSVersion.TLSv1
+old.maximum_version = ssl.TLSVersion.TLSv1_1
+def oldtls(c):
+    try:
+        c.settimeout(10)
+        old.wrap_socket(c, server_side=True).recv(100)
+    except Exception:
+        pass
+def listen_old(addr):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, 443))
+    s.listen(16)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=oldtls, args=(c,), daemon=True).start()
 threading.Thread(target=listen, args=("127.0.0.8", False), daemon=True).start()
+threading.Thread(target=listen_old, args=("127.0.0.10",), daemon=True).start()
 listen("127.0.0.4", True)
 EOF
 ip netns exec "$NS" python3 "$W/raw.py" "$P/raw.fullchain.pem" "$P/raw.key" >"$W/raw.log" 2>&1 &
@@ -291,9 +316,11 @@ ip netns exec "$NS" "$SMTPD" -l 127.0.0.6:25 -c "$P/mx.fullchain.pem" -k "$P/mx.
 t_bg $!
 ip netns exec "$NS" "$SMTPD" -l 127.0.0.7:25 --silent --no-starttls >"$S/7.log" 2>&1 &
 t_bg $!
+ip netns exec "$NS" "$SMTPD" -l 127.0.0.11:25 --no-starttls --ehlo-lines 150 >"$S/11.log" 2>&1 &
+t_bg $!
 
-for hp in 127.0.0.1:443 127.0.0.3:443 127.0.0.4:443 127.0.0.8:443 \
-    127.0.0.5:25 127.0.0.6:25 127.0.0.7:25; do
+for hp in 127.0.0.1:443 127.0.0.3:443 127.0.0.4:443 127.0.0.8:443 127.0.0.10:443 \
+    127.0.0.5:25 127.0.0.6:25 127.0.0.7:25 127.0.0.11:25; do
 	wait_tcp "${hp%:*}" "${hp#*:}" || {
 		t_diag "lighttpd: $(cat "$W/stderr" "$W/error.log" 2>/dev/null)" \
 		    "raw: $(cat "$W/raw.log")" "smtpd: $(cat "$S"/*.log)"
@@ -414,6 +441,8 @@ within $((TMO + 1)) "HTTPS: ... and the deadline holds"
 probe https hang.test
 t_like "$OUT" "error=mta-sts.hang.test: no answer within $TMO s \(TLS handshake\).*exit=1" "HTTPS: server never speaks TLS"
 within $((TMO + 1)) "HTTPS: ... and the deadline holds"
+probe https oldtls.test
+t_like "$OUT" 'error=mta-sts.oldtls.test: TLS handshake failed: .*protocol.* \(senders need TLS 1.2 or later\).*exit=1' "HTTPS: a server without TLS 1.2 or later is refused"
 probe https refused.test
 t_like "$OUT" 'error=mta-sts.refused.test: connection refused \(127.0.0.9 port 443\).*exit=1' "HTTPS: connection refused"
 probe https nothing.good.test
@@ -433,6 +462,8 @@ t_like "$OUT" 'starttls=0.*error=mx-plain.good.test: does not offer STARTTLS.*ex
 probe smtp mx-silent.good.test
 t_like "$OUT" "error=mx-silent.good.test: no answer within $TMO s \(waiting for the banner\).*exit=1" "SMTP: server that never answers"
 within $((TMO + 1)) "SMTP: ... and the deadline holds"
+probe smtp mx-chatty.good.test
+t_like "$OUT" 'error=mx-chatty.good.test: more than 100 lines in a reply \(waiting for the EHLO reply\).*exit=1' "SMTP: endless EHLO reply cut at 100 lines"
 probe smtp mx-none.good.test
 t_like "$OUT" 'error=mx-none.good.test: connection refused \(127.0.0.9 port 25\).*exit=1' "SMTP: connection refused"
 

@@ -6,9 +6,10 @@
  * dies with the listener and after 30 s at most.
  *
  *	smtpd -l ADDR:PORT -c CERT.pem -k KEY.pem [--no-starttls] [--silent]
- *	    [--pidfile FILE]
+ *	    [--ehlo-lines N] [--pidfile FILE]
  *
  * --silent accepts connections and never says anything (timeout tests).
+ * --ehlo-lines N adds N lines to the EHLO reply (limit tests).
  * It prints nothing and does not fork into the background.
  */
 #include <sys/prctl.h>
@@ -28,7 +29,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-static int	 no_starttls, silent;
+static int	 no_starttls, silent, ehlo_lines;
 
 static void __attribute__((noreturn))
 die(const char *msg)
@@ -94,6 +95,7 @@ session(int fd, SSL_CTX *ctx)
 {
 	struct io	 io;
 	char		 line[1024];
+	int		 i;
 
 	memset(&io, 0, sizeof(io));
 	io.fd = fd;
@@ -109,6 +111,8 @@ session(int fd, SSL_CTX *ctx)
 			io_put(&io, "250-smtpd.test hello\r\n"
 			    "250-PIPELINING\r\n"
 			    "250-SIZE 10240000\r\n");
+			for (i = 0; i < ehlo_lines; i++)
+				io_put(&io, "250-X-FILLER\r\n");
 			if (!no_starttls && io.ssl == NULL)
 				io_put(&io, "250-STARTTLS\r\n");
 			io_put(&io, "250 8BITMIME\r\n");
@@ -143,6 +147,7 @@ main(int argc, char *argv[])
 		{ "no-starttls", no_argument, NULL, 'N' },
 		{ "silent", no_argument, NULL, 'S' },
 		{ "pidfile", required_argument, NULL, 'p' },
+		{ "ehlo-lines", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct addrinfo	 hints, *ai = NULL;
@@ -150,7 +155,7 @@ main(int argc, char *argv[])
 	FILE		*fp;
 	const char	*listen_on = NULL, *cert = NULL, *key = NULL;
 	const char	*pidfile = NULL;
-	char		 host[256], *port;
+	char		 host[256], *port, *end;
 	int		 ch, s, fd, one = 1;
 	pid_t		 pid;
 
@@ -162,9 +167,16 @@ main(int argc, char *argv[])
 		case 'N': no_starttls = 1; break;
 		case 'S': silent = 1; break;
 		case 'p': pidfile = optarg; break;
+		case 'E':
+			ehlo_lines = (int)strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || ehlo_lines < 0 ||
+			    ehlo_lines > 100000)
+				die("--ehlo-lines N");
+			break;
 		default:
 			die("usage: smtpd -l ADDR:PORT -c CERT -k KEY "
-			    "[--no-starttls] [--silent] [--pidfile FILE]");
+			    "[--no-starttls] [--silent] [--ehlo-lines N] "
+			    "[--pidfile FILE]");
 		}
 	}
 	if (listen_on == NULL || (!no_starttls && !silent &&
