@@ -10,27 +10,23 @@
  *             atomically, then the `reload` command (sh -c)
  *   none      nothing: the caller tells the operator what to set
  *
- * The TSIG secret is never printed; only the key's name is.
+ * The TSIG secret is never printed; only the key's name is. The text
+ * side (records, key files) is in records.c, running programs in run.c.
  */
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <ldns/ldns.h>
-#include <openssl/evp.h>
 
 #include "check.h"
 
