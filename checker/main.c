@@ -1075,6 +1075,11 @@ list_domains(const struct sts_conf *conf, char **names, int nnames,
 	if (sts_domain_list(conf->domains, &files, gwarn_cb, NULL, err,
 	    sizeof(err)) == -1)
 		die("%s", err);
+	if (files.n == 0 && nnames == 0) {
+		(void)snprintf(err, sizeof(err), "%s: no domain files: nothing "
+		    "to check", conf->domains);
+		gwarn_cb(NULL, err);
+	}
 	jobs = xcalloc(files.n, sizeof(*jobs));
 	for (i = 0; i < files.n; i++) {
 		jobs[i].file = xstrdup(files.v[i]);
