@@ -156,8 +156,10 @@ t_like "$CHK_OUT" '_smtp\._tls[^[:space:]]*[[:space:]].*TXT[[:space:]]+"v=TLSRPT
 	printf '%s\n' "$CHK_OUT"
 } >"$T/records.zone"
 if command -v kzonecheck >/dev/null 2>&1; then
-	t_ok "records output loads into kzonecheck" \
-	    kzonecheck -v -o $D "$T/records.zone" >"$T/kzonecheck.log" 2>&1 ||
+	zonecheck() {
+		kzonecheck -v -o $D "$T/records.zone" >"$T/kzonecheck.log" 2>&1
+	}
+	t_ok "records output loads into kzonecheck" zonecheck ||
 	    t_diag "$(cat "$T/kzonecheck.log" "$T/records.zone")"
 else
 	t_skip 1 "kzonecheck not installed (knot-dnssecutils)"
@@ -180,5 +182,23 @@ if command -v mta-sts-query >/dev/null 2>&1; then
 else
 	t_skip 3 "mta-sts-query not installed (postfix-mta-sts-resolver)"
 fi
+
+# ---- a TSIG key file others can read is refused ------------------------------------------------------
+
+chmod 644 "$T/tsig.key"
+ns_domain_file $D "mode = testing
+mx = mx1.example.test, mx2.example.test"
+ns_sync
+ns_check
+t_like "$CHK_RC" '^[23]$' "TSIG key readable by others: an error ($CHK_RC)" || t_diag "$CHK_OUT"
+t_like "$CHK_OUT" "tsig\.key.*(readable|chmod|permission|mode)" \
+    "TSIG key readable by others: the message names the file and what is wrong" || t_diag "$CHK_OUT"
+t_nok "the secret is not printed" grep -qF -e "$NS_TSIG_SECRET" <<<"$CHK_OUT"
+t_is "$(ns_sts_id $D)" "$id4" "TSIG key readable by others: nothing published"
+chmod 600 "$T/tsig.key"
+ns_check
+t_is "$CHK_RC" 0 "TSIG key private again: exit 0" || t_diag "$CHK_OUT"
+id5=$(ns_sts_id $D)
+t_ok "and the later id $id5 is published" test "${id5:-0}" -gt "${id4:-0}"
 
 t_done
