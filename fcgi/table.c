@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -1068,6 +1069,8 @@ table_load_one(const char *conffile, const char *domain, struct resp_copy *out)
 	struct sts_domain	 dom;
 	struct sts_strlist	 list = { NULL, 0, 0 };
 	struct stat		 sb;
+	struct dirent		*de;
+	DIR			*dir = NULL;
 	const char		*fname = NULL;
 	char			 err[STS_ERR_MAX], path[4096];
 	char			 al[STS_HOST_MAX + 1], head[256];
@@ -1091,18 +1094,34 @@ table_load_one(const char *conffile, const char *domain, struct resp_copy *out)
 	if (stat(path, &sb) == 0)
 		fname = domain;
 	else if (errno == ENOENT) {
-		/* A file named with U-labels or capitals, say. */
-		if (sts_domain_list(c.domains, &list, NULL, NULL, err,
-		    sizeof(err)) == -1) {
-			logmsg("%s", err);
-			ret = -1;
+		/*
+		 * An IDN's file may be named with U-labels: look for it by
+		 * its A-label among the names that are not ASCII. Only for
+		 * a domain with an "xn--" label, so that a request for an
+		 * unknown domain costs no directory read.
+		 */
+		if (strncmp(domain, "xn--", 4) != 0 &&
+		    strstr(domain, ".xn--") == NULL)
+			goto out;
+		if ((dir = opendir(c.domains)) == NULL) {
+			logmsg("%s: %s", c.domains, strerror(errno));
 			goto out;
 		}
-		for (i = 0; i < list.n && fname == NULL; i++)
-			if (strcmp(list.v[i], domain) != 0 &&
-			    sts_host_to_alabel(list.v[i], 0, al, sizeof(al),
-			    err, sizeof(err)) == 0 && strcmp(al, domain) == 0)
-				fname = list.v[i];
+		while (fname == NULL && (de = readdir(dir)) != NULL) {
+			for (i = 0; de->d_name[i] != '\0' &&
+			    (unsigned char)de->d_name[i] < 0x80; i++)
+				;
+			if (de->d_name[i] == '\0' || de->d_name[0] == '.' ||
+			    sts_host_to_alabel(de->d_name, 0, al, sizeof(al),
+			    err, sizeof(err)) == -1 || strcmp(al, domain) != 0)
+				continue;
+			if (sts_strlist_add(&list, de->d_name) == -1) {
+				logmsg("out of memory");
+				ret = -1;
+				goto out;
+			}
+			fname = list.v[0];
+		}
 		if (fname == NULL)
 			goto out;
 	} else {
@@ -1133,6 +1152,8 @@ table_load_one(const char *conffile, const char *domain, struct resp_copy *out)
 	memcpy(out->buf + hl, dom.text, dom.textlen);
 	ret = 1;
 out:
+	if (dir != NULL)
+		closedir(dir);
 	sts_domain_free(&dom);
 	sts_certstore_free(cs);
 	sts_strlist_free(&list);

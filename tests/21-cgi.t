@@ -134,6 +134,21 @@ else
 	t_skip 1 "cannot make a file unreadable"
 fi
 
+# A request for an unknown domain opens one path and lists no directory.
+if [ ${#AS[@]} -gt 0 ] || [ "$(id -u)" != 0 ]; then
+	chmod 311 "$T/domains"
+	cgi rl GET mta-sts.unknown.example $WK
+	t_is "$(status rl)/$(cat "$T/rl.err")" "404/" "unknown domain, unlistable directory: 404, nothing read"
+	cgi rl2 GET mta-sts.example.com $WK
+	t_is "$(status rl2)" 200 "a known domain needs no listing either"
+	cgi rl3 GET mta-sts.xn--bcher-kva.example $WK
+	t_is "$(status rl3)" 404 "a U-label file name needs the listing"
+	t_like "$(cat "$T/rl3.err")" "domains: Permission denied" "and says why it cannot find it"
+	chmod 755 "$T/domains"
+else
+	t_skip 4 "cannot make a directory unreadable"
+fi
+
 # mta-sts.conf beside the program when MTA_STS_CONF is not set.
 mkdir -p "$T/cgi-bin"
 cp "$BIN" "$T/cgi-bin/mta-sts.cgi"
