@@ -515,6 +515,11 @@ ns_start() {
 	cp -a "$NS_CHECK/domains" "$NS_SERVE/domains" &&
 	cp -a "$NS_CHECK/certs" "$NS_SERVE/certs" || return 1
 	chmod -R a+rX "$NS_SERVE"
+	if ! runuser -u nobody -- test -r "$NS_SERVE/mta-sts.conf" 2>/dev/null; then
+		t_diag "user nobody cannot read $NS_SERVE/mta-sts.conf: the" \
+		    "responder runs as nobody; every directory above $T must be searchable"
+		st=1
+	fi
 	if [ -x "$NS_FCGI" ]; then
 		ns_web_start || st=1
 	else
