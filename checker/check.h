@@ -254,6 +254,9 @@ int	 zone_records(const char *domain, const char *id,
 /* the lines for domain in the zone file at path as it is now (none if missing) */
 int	 zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines);
 
+/* dns-server: "host", "host:port", "[v6]:port" or a bare IPv6 address; port 53 by default */
+int	 server_split(const char *spec, char *host, size_t hostlen, uint16_t *port);
+
 /* a TSIG key from a BIND key file: key "name" { algorithm ...; secret "..."; }; */
 struct tsig {
 	char	name[STS_HOST_MAX + 2];	/* with the trailing dot */

@@ -121,46 +121,6 @@ publish_hook(const struct sts_conf *conf, const struct sts_domain *d,
 
 /* ---- RFC 2136 ---------------------------------------------------------- */
 
-/* "host", "host:port", "[v6]:port", "v6" */
-static int
-split_server(const char *spec, char *host, size_t hostlen, uint16_t *port)
-{
-	const char *colon, *end;
-	unsigned long v;
-	char *ep;
-	size_t n;
-
-	*port = 53;
-	if (spec[0] == '[') {
-		if ((end = strchr(spec, ']')) == NULL)
-			return -1;
-		n = (size_t)(end - spec - 1);
-		colon = end[1] == ':' ? end + 1 : NULL;
-		if (end[1] != '\0' && colon == NULL)
-			return -1;
-		spec++;
-	} else {
-		colon = strchr(spec, ':');
-		if (colon != NULL && strchr(colon + 1, ':') != NULL)
-			colon = NULL;	/* a bare IPv6 address */
-		n = colon ? (size_t)(colon - spec) : strlen(spec);
-	}
-	if (n == 0 || n >= hostlen)
-		return -1;
-	memcpy(host, spec, n);
-	host[n] = '\0';
-	if (colon != NULL) {
-		errno = 0;
-		if (!isdigit((unsigned char)colon[1]))
-			return -1;
-		v = strtoul(colon + 1, &ep, 10);
-		if (errno != 0 || *ep != '\0' || v == 0 || v > 65535)
-			return -1;
-		*port = (uint16_t)v;
-	}
-	return 0;
-}
-
 static int
 push_addr(ldns_resolver *res, const char *addr)
 {
@@ -219,7 +179,7 @@ publish_rfc2136(const struct sts_conf *conf, struct dns *dns,
 		goto out;
 	}
 	if (conf->dns_server != NULL && conf->dns_server[0] != '\0') {
-		if (split_server(conf->dns_server, host, sizeof(host), &port) == -1) {
+		if (server_split(conf->dns_server, host, sizeof(host), &port) == -1) {
 			seterr(err, errlen, "dns-server '%s' is not host[:port]",
 			    conf->dns_server);
 			goto out;

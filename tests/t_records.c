@@ -224,6 +224,50 @@ test_zone_records(void)
 	is_int((long long)lines.n, 0, "old lines: no file, no lines");
 }
 
+static void
+test_server_split(void)
+{
+	static const struct {
+		const char	*spec, *host;	/* host NULL: refused */
+		unsigned	 port;
+	} cases[] = {
+		{ "ns1.example.com", "ns1.example.com", 53 },
+		{ "ns1.example.com:5353", "ns1.example.com", 5353 },
+		{ "192.0.2.1:53", "192.0.2.1", 53 },
+		{ "2001:db8::1", "2001:db8::1", 53 },
+		{ "[2001:db8::1]", "2001:db8::1", 53 },
+		{ "[2001:db8::1]:8053", "2001:db8::1", 8053 },
+		{ "host:65535", "host", 65535 },
+		{ "", NULL, 0 },
+		{ ":53", NULL, 0 },
+		{ "host:", NULL, 0 },
+		{ "host:0", NULL, 0 },
+		{ "host:65536", NULL, 0 },
+		{ "host:53x", NULL, 0 },
+		{ "host:-1", NULL, 0 },
+		{ "host:+53", NULL, 0 },
+		{ "[2001:db8::1", NULL, 0 },
+		{ "[2001:db8::1]x", NULL, 0 },
+		{ "[]:53", NULL, 0 },
+	};
+	char host[STS_HOST_MAX + 2];
+	uint16_t port;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		port = 0;
+		rc = server_split(cases[i].spec, host, sizeof(host), &port);
+		if (cases[i].host == NULL) {
+			is_int(rc, -1, "dns-server '%s' refused", cases[i].spec);
+			continue;
+		}
+		is_int(rc, 0, "dns-server '%s' accepted", cases[i].spec);
+		is_str(host, cases[i].host, "dns-server '%s': host", cases[i].spec);
+		is_int(port, cases[i].port, "dns-server '%s': port", cases[i].spec);
+	}
+}
+
 int
 main(void)
 {
@@ -239,6 +283,7 @@ main(void)
 	test_tsig_load();
 	test_zone_txt();
 	test_zone_records();
+	test_server_split();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);
