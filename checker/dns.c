@@ -747,6 +747,38 @@ shows(const char *rec, const char *want)
 	return 0;
 }
 
+/*
+ * Can this host reach addr at all? A UDP connect() sends nothing but
+ * fails at once without a route (an IPv6 address seen from an IPv4-only
+ * checker): such an address is no fault of the server's.
+ */
+static int
+routable(const char *addr)
+{
+	struct sockaddr_in6	 s6;
+	struct sockaddr_in	 s4;
+	int			 fd, ok;
+
+	memset(&s4, 0, sizeof(s4));
+	memset(&s6, 0, sizeof(s6));
+	if (inet_pton(AF_INET, addr, &s4.sin_addr) == 1) {
+		s4.sin_family = AF_INET;
+		s4.sin_port = htons(53);
+		if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+			return 1;
+		ok = connect(fd, (struct sockaddr *)&s4, sizeof(s4)) == 0;
+	} else if (inet_pton(AF_INET6, addr, &s6.sin6_addr) == 1) {
+		s6.sin6_family = AF_INET6;
+		s6.sin6_port = htons(53);
+		if ((fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+			return 0;	/* no IPv6 here at all */
+		ok = connect(fd, (struct sockaddr *)&s6, sizeof(s6)) == 0;
+	} else
+		return 0;
+	close(fd);
+	return ok;
+}
+
 /* Ask one server (an address literal) directly, no recursion. */
 static int
 ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
@@ -804,7 +836,7 @@ dns_check_auth(struct dns *d, const char *zone, const char *name,
 	ldns_rr_list		*ns = NULL;
 	struct sts_strlist	 addrs = { 0 };
 	char			 nsname[STS_HOST_MAX + 1];
-	size_t			 i, j, cnt;
+	size_t			 i, j, cnt, asked;
 	int			 rc = -1;
 
 	if (lookup(d, d->server, zone, LDNS_RR_TYPE_NS, 1, &ns, NULL, err,
@@ -832,10 +864,19 @@ dns_check_auth(struct dns *d, const char *zone, const char *name,
 			    zone, nsname);
 			goto out;
 		}
-		for (j = 0; j < addrs.n; j++)
+		for (j = 0, asked = 0; j < addrs.n; j++) {
+			if (!routable(addrs.v[j]))
+				continue;
+			asked++;
 			if (ask_auth(d, nsname, addrs.v[j], name, want, err,
 			    errlen) == -1)
 				goto out;
+		}
+		if (asked == 0) {
+			seterr(err, errlen, "%s: no address of name server %s "
+			    "can be reached from here", zone, nsname);
+			goto out;
+		}
 	}
 	rc = 0;
 out:
