@@ -7,17 +7,117 @@
  *	netprobe ... mx DOMAIN | zone NAME | addrs HOST
  *	netprobe ... auth ZONE NAME WANT
  *	netprobe ... https DOMAIN | smtp HOST
+ *	netprobe ... stress THREADS ROUNDS DOMAIN MXHOST
+ *
+ * stress: THREADS threads at once, each with its own resolver, each doing
+ * ROUNDS times a TXT lookup, a policy fetch and an SMTP check, as
+ * mta-sts-check -j does; prints how many calls worked and failed.
  *
  * Exit 0 when the call returned 0, 1 when it returned -1 (with an
  * "error=" line), 2 on usage errors.
  */
-#include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check.h"
+
+struct stress {
+	pthread_t	 tid;
+	const char	*server, *ca, *domain, *mx;
+	unsigned	 timeout;
+	long		 rounds;
+	int		 ok, fail;
+	char		 err[STS_ERR_MAX];
+};
+
+static void *
+stress_run(void *arg)
+{
+	struct stress		*st = arg;
+	struct sts_strlist	 l = { 0 };
+	struct fetch		 f;
+	struct smtp_result	 sr;
+	struct dns		*d;
+	char			 name[300], err[STS_ERR_MAX];
+	long			 i;
+
+	if ((d = dns_open(st->server, st->timeout, st->err,
+	    sizeof(st->err))) == NULL) {
+		st->fail++;
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "_mta-sts.%s", st->domain);
+	for (i = 0; i < st->rounds; i++) {
+		if (dns_txt(d, name, &l, err, sizeof(err)) == 0 && l.n == 1)
+			st->ok++;
+		else {
+			st->fail++;
+			snprintf(st->err, sizeof(st->err), "%s", err);
+		}
+		sts_strlist_free(&l);
+		if (https_fetch(d, st->domain, st->ca, st->timeout, &f, err,
+		    sizeof(err)) == 0)
+			st->ok++;
+		else {
+			st->fail++;
+			snprintf(st->err, sizeof(st->err), "%s", err);
+		}
+		fetch_free(&f);
+		if (smtp_check(d, st->mx, st->ca, st->timeout, &sr, err,
+		    sizeof(err)) == 0 && sr.cert_ok)
+			st->ok++;
+		else {
+			st->fail++;
+			snprintf(st->err, sizeof(st->err), "%s", err);
+		}
+	}
+	dns_close(d);
+	return NULL;
+}
+
+static int
+stress(const char *server, const char *ca, unsigned timeout, char *argv[])
+{
+	struct stress	*st;
+	long		 n, rounds, i;
+	int		 ok = 0, fail = 0;
+	char		*ep;
+
+	n = strtol(argv[1], &ep, 10);
+	if (*argv[1] == '\0' || *ep != '\0' || n < 1 || n > 256)
+		return 2;
+	rounds = strtol(argv[2], &ep, 10);
+	if (*argv[2] == '\0' || *ep != '\0' || rounds < 1 || rounds > 10000)
+		return 2;
+	if ((st = calloc(n, sizeof(*st))) == NULL)
+		return 1;
+	for (i = 0; i < n; i++) {
+		st[i].server = server;
+		st[i].ca = ca;
+		st[i].timeout = timeout;
+		st[i].rounds = rounds;
+		st[i].domain = argv[3];
+		st[i].mx = argv[4];
+		if (pthread_create(&st[i].tid, NULL, stress_run, &st[i]) != 0) {
+			n = i;
+			fail++;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(st[i].tid, NULL);
+		ok += st[i].ok;
+		fail += st[i].fail;
+		if (st[i].fail)
+			printf("error=%s\n", st[i].err);
+	}
+	printf("ok=%d\nfail=%d\n", ok, fail);
+	free(st);
+	return fail ? 1 : 0;
+}
 
 static void
 usage(void)
@@ -43,7 +143,7 @@ main(int argc, char *argv[])
 	long			 t;
 	char			*ep;
 
-	signal(SIGPIPE, SIG_IGN);
+	/* no SIGPIPE handling here: the transport must cope by itself */
 	while ((ch = getopt(argc, argv, "s:t:C:")) != -1) {
 		switch (ch) {
 		case 's':
@@ -68,6 +168,12 @@ main(int argc, char *argv[])
 		usage();
 	cmd = argv[0];
 	err[0] = '\0';
+	if (strcmp(cmd, "stress") == 0) {
+		if (argc != 5 || (rc = stress(server, ca, timeout, argv)) == 2)
+			usage();
+		conn_tls_cleanup();
+		return rc;
+	}
 	if ((d = dns_open(server, timeout, err, sizeof(err))) == NULL) {
 		printf("error=%s\n", err);
 		return 1;
