@@ -30,6 +30,11 @@
 # ns_sync copies the checker's side to the responder and waits until the
 # new policies are served.
 #
+# Knobs: NS_VERBOSE=1 shows every checker run's output as TAP comments;
+# NS_CHECK_WRAP="valgrind --leak-check=full --error-exitcode=99 -q" runs
+# the checker under valgrind; NS_CHECKER, NS_FCGI, NS_SMTPD point at other
+# builds (a SANITIZE=1 tree); KEEP=1 keeps $T.
+#
 # Names beginning with _ns are private. Servers are stopped by PID and the
 # namespace deleted on every exit path.
 
@@ -396,6 +401,7 @@ _ns_bg_children() {
 	for f in /proc/[0-9]*/stat; do
 		read -r pid _ rest 2>/dev/null <"$f" || continue
 		rest=${rest#*) }
+		# shellcheck disable=SC2086 # split the fields of stat
 		ppid=$(set -- $rest; echo "$2")
 		[ "$ppid" = "$1" ] && t_bg "$pid"
 	done
@@ -465,6 +471,7 @@ ns_smtpd() {
 
 # ns_checker_conf [EXTRA-LINES]: $NS_CHECK/mta-sts.conf (and the responder's
 # $NS_SERVE/mta-sts.conf), publish by rfc2136 unless EXTRA says otherwise.
+# shellcheck disable=SC2120
 ns_checker_conf() {
 	cat >"$NS_CHECK/mta-sts.conf" <<EOF
 # written by tests/lib/netns.sh
@@ -545,6 +552,7 @@ ns_start() {
 # Never fails, so it can be called bare.
 ns_check() {
 	CHK_RC=0
+	# shellcheck disable=SC2086 # NS_CHECK_WRAP is a command line (valgrind ...)
 	CHK_OUT=$(ns_exec ${NS_CHECK_WRAP:-} "$NS_CHECKER" -c "${CHK_CONF:-$NS_CHECK/mta-sts.conf}" "$@" 2>&1) ||
 	    CHK_RC=$?
 	if [ -n "${NS_VERBOSE:-}" ]; then
