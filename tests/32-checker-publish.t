@@ -179,8 +179,12 @@ ns_check
 t_like "$CHK_RC" '^[12]$' "none: non-zero while DNS lacks the record ($CHK_RC)" ||
     t_diag "$CHK_OUT"
 t_like "$CHK_OUT" "_mta-sts\\.manual\\.test" "none: names _mta-sts.manual.test"
-mid=$(printf '%s\n' "$CHK_OUT" | sed -n 's/.*v=STSv1; id=\([0-9]\{14\}\).*/\1/p' | head -n 1)
-t_like "$mid" "^$ID_RE\$" "none: prints the record v=STSv1; id=$mid" || t_diag "$CHK_OUT"
+# the record in zone-file syntax: name, optional TTL and class, TXT, the data
+mid=$(printf '%s\n' "$CHK_OUT" | sed -E -n \
+    's/.*_mta-sts\.manual\.test\.?[[:space:]]+([0-9]+[[:space:]]+)?(IN[[:space:]]+)?TXT[[:space:]]+"v=STSv1; id=([0-9]{14})"$/\3/p' |
+    head -n 1)
+t_like "$mid" "^$ID_RE\$" "none: prints the record to set, in zone-file syntax (id $mid)" ||
+    t_diag "$CHK_OUT"
 t_is "$(ns_txt _mta-sts.manual.test)" "" "none: publishes nothing"
 ns_check
 t_like "$CHK_RC" '^[12]$' "none: still non-zero on the next run"
