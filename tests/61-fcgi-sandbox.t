@@ -1,0 +1,410 @@
+#!/bin/bash
+# The responder's seccomp sandbox (fcgi/sandbox.c).
+#
+# 1. Under lighttpd (bin-path, -u nobody as root): the filter is installed
+#    on every thread (/proc/PID/task/*/status "Seccomp: 2"), and the
+#    sandboxed responder serves, reloads by polling (in-place edit, rename,
+#    new and removed domain files, an invalid edit, a certificate added to
+#    and removed from the store, the global file) and on SIGHUP, and never
+#    logs a refused call ("Operation not permitted").
+# 2. Inside the sandbox: a probe preloaded into a responder started with
+#    -s tcp:... (LD_PRELOAD, a thread started before main()) waits for the
+#    filter and tries what the responder must not do: write, create,
+#    unlink, mkdir, socket, fork, kill (refused with EPERM) and what it
+#    must (read-only open, new thread). exec kills the process (SIGSYS).
+# 3. SANDBOX=0: no filter, and the same probe is allowed everything.
+. "$(dirname "$0")/lib/testlib.sh"
+
+BIN=$T_TOP/fcgi/mta-sts-fcgi
+[ "$(uname -s)" = Linux ] || t_skip_all "seccomp is Linux only"
+[ -x "$BIN" ] || t_skip_all "fcgi/mta-sts-fcgi not built"
+grep -q '^Seccomp:' /proc/self/status || t_skip_all "kernel without seccomp"
+# AddressSanitizer builds (make SANITIZE=1) run without the sandbox.
+ldd "$BIN" 2>/dev/null | grep -q libasan && t_skip_all "ASan build: the sandbox is off by design"
+command -v lighttpd >/dev/null || t_skip_all "lighttpd not installed"
+command -v curl >/dev/null || t_skip_all "curl not installed"
+command -v cc >/dev/null || t_skip_all "no C compiler for the probe"
+t_init 61-fcgi-sandbox
+
+UARG=
+[ "$(id -u)" = 0 ] && UARG=" -u nobody"
+
+mkdir -p "$T/domains" "$T/certs" "$T/ca" "$T/www"
+{ t_ca "$T/ca" &&
+  t_cert "$T/ca" mx mx1.example.net mx2.example.net &&
+  t_cert "$T/ca" mx3 mx3.example.net; } ||
+	{ echo "Bail out! cannot make test certificates"; exit 255; }
+cp "$T/ca/mx.pem" "$T/certs/"
+cat >"$T/mta-sts.conf" <<EOF
+domains = $T/domains
+certs = $T/certs
+EOF
+printf 'mode = enforce\nmx = mx.example.com\nmax-age = 1d\n' >"$T/domains/example.com"
+: >"$T/domains/example.net"
+chmod -R a+rX "$T"
+
+WK=/.well-known/mta-sts.txt
+pol() {	# pol MODE AGE MX...: a rendered policy, and "." (as fetch leaves it)
+	local mode=$1 age=$2 m
+	shift 2
+	printf 'version: STSv1\r\nmode: %s\r\n' "$mode"
+	for m in "$@"; do printf 'mx: %s\r\n' "$m"; done
+	printf 'max_age: %s\r\n.' "$age"
+}
+POLICY_COM=$(pol enforce 86400 mx.example.com)
+POLICY_NET=$(pol testing 604800 mx1.example.net mx2.example.net)
+
+# lighttpd_conf FILE PORT RESPONDER-ARGS
+lighttpd_conf() {
+	cat >"$1" <<EOF
+server.modules = ( "mod_fastcgi" )
+server.document-root = "$T/www"
+server.bind = "127.0.0.1"
+server.port = $2
+server.errorlog = "$1.error.log"
+fastcgi.server = ( "/" => ((
+	"bin-path" => "$BIN$3$UARG",
+	"socket" => "$1.sock",
+	"max-procs" => 1,
+	"bin-environment" => ( "MTA_STS_CONF" => "$T/mta-sts.conf" ),
+	"check-local" => "disable"
+)) )
+EOF
+}
+
+# fetch HOST: the body in $T/body (with a trailing "."), the status in $code.
+fetch() {
+	code=$(curl -sS --max-time 10 -o "$T/body" -w '%{http_code}' \
+	    -H "Host: $1" "http://127.0.0.1:$PORT$WK" 2>"$T/curl.err")
+	echo . >>"$T/body"
+}
+# wait_body HOST WANT SECONDS
+wait_body() {
+	local i=0
+	while [ "$i" -lt $(($3 * 5)) ]; do
+		fetch "$1"
+		[ "$(cat "$T/body")" = "$2" ] && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	t_diag "$1: got $code '$(cat "$T/body")'"
+	return 1
+}
+wait_code() {
+	local i=0
+	while [ "$i" -lt $(($3 * 5)) ]; do
+		fetch "$1"
+		[ "$code" = "$2" ] && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+# seccomp PID: the Seccomp: mode of every thread, unique, space-separated.
+seccomp() {
+	cat /proc/"$1"/task/*/status 2>/dev/null | sed -n 's/^Seccomp:[[:space:]]*//p' |
+	    sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+# responder LIGHTTPD-PID: its FastCGI child
+responder() { pgrep -P "$1" -x mta-sts-fcgi | head -n 1; }
+
+# ---- 1. under lighttpd, polling every second --------------------------------
+
+PORT=$(t_free_port)
+lighttpd_conf "$T/a.conf" "$PORT" " -r 1"
+LOG=$T/a.conf.stderr
+if ! t_ok "lighttpd with the responder starts" t_lighttpd "$T/a.conf" "$PORT"; then
+	t_diag "$(cat "$T"/a.conf.* 2>/dev/null)"
+	t_done
+fi
+LPID=$T_LIGHTTPD_PID
+fetch mta-sts.example.com
+t_is "$code/$(cat "$T/body")" "200/$POLICY_COM" "sandboxed: serves a policy"
+RPID=$(responder "$LPID")
+t_like "$RPID" '^[0-9]+$' "found the responder"
+t_is "$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' /proc/"$RPID"/status)" 1 "no_new_privs is set"
+
+# 40 requests at once make the pool grow: threads started after the filter.
+pids=
+for i in $(seq 40); do
+	curl -sS --max-time 10 -o /dev/null -w '%{http_code}\n' \
+	    -H "Host: mta-sts.example.net" "http://127.0.0.1:$PORT$WK" >>"$T/par.codes" 2>&1 &
+	pids="$pids $!"
+done
+for p in $pids; do wait "$p"; done
+t_is "$(sort "$T/par.codes" | uniq -c | tr -s ' ')" " 40 200" "40 concurrent requests: all 200"
+nt=$(ls /proc/"$RPID"/task | wc -l)
+t_is "$(seccomp "$RPID")" 2 "Seccomp: 2 (filter) on every one of its $nt threads"
+
+# Reloads inside the sandbox.
+printf 'mode = enforce\nmx = mx-new.example.com\nmax-age = 1d\n' >"$T/domains/example.com.tmp"
+chmod a+r "$T/domains/example.com.tmp"
+mv "$T/domains/example.com.tmp" "$T/domains/example.com"
+t_ok "reload: a renamed-in domain file is served" \
+    wait_body mta-sts.example.com "$(pol enforce 86400 mx-new.example.com)" 10
+printf 'mode = enforce\nmx = mx-inplace.example.com\nmax-age = 2d\n' >"$T/domains/example.com"
+t_ok "reload: an in-place edit is served" \
+    wait_body mta-sts.example.com "$(pol enforce 172800 mx-inplace.example.com)" 10
+printf 'mode = bogus\n' >"$T/domains/example.com"
+sleep 2.5
+fetch mta-sts.example.com
+t_is "$code/$(cat "$T/body")" "200/$(pol enforce 172800 mx-inplace.example.com)" \
+    "reload: an invalid edit keeps the last good policy"
+t_like "$(cat "$LOG")" 'example\.com:1:.*bogus' "and the error is logged"
+printf 'mx = mx.example.org\n' >"$T/domains/example.org"
+chmod a+r "$T/domains/example.org"
+t_ok "reload: a new domain file is served" \
+    wait_body mta-sts.example.org "$(pol testing 604800 mx.example.org)" 10
+rm -f "$T/domains/example.org"
+t_ok "reload: a removed domain file is gone" wait_code mta-sts.example.org 404 10
+cp "$T/ca/mx3.fullchain.pem" "$T/certs/mx3.pem"
+chmod a+r "$T/certs/mx3.pem"
+t_ok "reload: a certificate added to the store is in the policy" \
+    wait_body mta-sts.example.net "$(pol testing 604800 mx1.example.net mx2.example.net mx3.example.net)" 10
+rm -f "$T/certs/mx3.pem"
+t_ok "reload: a certificate removed from the store is out again" \
+    wait_body mta-sts.example.net "$POLICY_NET" 10
+cat >"$T/mta-sts.conf.tmp" <<EOF
+domains = $T/domains
+certs = $T/certs
+mode = enforce
+EOF
+chmod a+r "$T/mta-sts.conf.tmp"
+mv "$T/mta-sts.conf.tmp" "$T/mta-sts.conf"
+t_ok "reload: a changed global file is picked up" \
+    wait_body mta-sts.example.net "$(pol enforce 604800 mx1.example.net mx2.example.net)" 10
+
+kill -HUP "$RPID"
+sleep 0.5
+fetch mta-sts.example.net
+t_is "$code" 200 "SIGHUP (polling responder): still serving"
+t_is "$(responder "$LPID")" "$RPID" "the same process, not restarted"
+t_is "$(seccomp "$RPID")" 2 "still Seccomp: 2 after reloads and SIGHUP"
+t_unlike "$(cat "$LOG")" 'Operation not permitted|Function not implemented|cannot enter' \
+    "the responder never logged a refused call"
+
+# ---- SIGHUP on a responder that does not poll -----------------------------
+
+printf 'mode = enforce\nmx = mx-inplace.example.com\nmax-age = 2d\n' >"$T/domains/example.com"
+t_ok "fixed again: served" \
+    wait_body mta-sts.example.com "$(pol enforce 172800 mx-inplace.example.com)" 10
+PORT_A=$PORT
+PORT=$(t_free_port)
+lighttpd_conf "$T/b.conf" "$PORT" " -r 0"
+if t_ok "a second lighttpd with a non-polling responder (-r 0)" t_lighttpd "$T/b.conf" "$PORT"; then
+	LPID_B=$T_LIGHTTPD_PID
+	fetch mta-sts.example.com
+	RPID_B=$(responder "$LPID_B")
+	t_is "$(seccomp "$RPID_B")" 2 "-r 0: Seccomp: 2"
+	printf 'mode = enforce\nmx = mx-hup.example.com\nmax-age = 1d\n' >"$T/domains/example.com"
+	sleep 1.5
+	fetch mta-sts.example.com
+	t_is "$(cat "$T/body")" "$(pol enforce 172800 mx-inplace.example.com)" "-r 0: the edit alone changes nothing"
+	kill -HUP "$RPID_B"
+	t_ok "SIGHUP: the edit is served within 3 s" \
+	    wait_body mta-sts.example.com "$(pol enforce 86400 mx-hup.example.com)" 3
+	kill -HUP "$RPID_B"
+	kill -HUP "$RPID_B"
+	sleep 0.5
+	t_ok "the responder survives three SIGHUPs" kill -0 "$RPID_B"
+	t_unlike "$(cat "$T/b.conf.stderr")" 'Operation not permitted|Function not implemented|cannot enter' \
+	    "nothing refused while reloading on SIGHUP"
+	# SIGTERM inside the sandbox: a clean exit, not a SIGSYS.
+	kill -TERM "$RPID_B"
+	i=0
+	while [ "$i" -lt 50 ] && kill -0 "$RPID_B" 2>/dev/null &&
+	    [ "$(ps -o stat= -p "$RPID_B" 2>/dev/null | cut -c1)" != Z ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	t_ok "SIGTERM: the sandboxed responder exits" test "$i" -lt 50
+	t_stop "$LPID_B"
+	t_unlike "$(cat "$T/b.conf.error.log")" 'signal 31|core dumped|SIGSYS' "and not by SIGSYS"
+else
+	t_skip 7 "second lighttpd did not start"
+fi
+PORT=$PORT_A
+t_stop "$LPID"
+
+# ---- 2. a probe inside the sandbox ------------------------------------------
+
+cat >"$T/probe.c" <<'EOF'
+/* Preloaded into the responder: tries forbidden and allowed calls once the
+ * filter is there, and says on stderr how each went. */
+#define _GNU_SOURCE
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+say(const char *what, int r, int e)
+{
+	char	 buf[256];
+	int	 n;
+
+	n = snprintf(buf, sizeof(buf), "probe: %s %s\n", what,
+	    r == -1 ? strerrorname_np(e) : "ok");
+	if (write(2, buf, n) < 0)
+		return;
+}
+
+static int
+mode(void)
+{
+	char	 buf[8192], *p;
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open("/proc/self/status", O_RDONLY)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "\nSeccomp:")) == NULL)
+		return -1;
+	return (int)strtol(p + 9, NULL, 10);
+}
+
+static void *
+nothing(void *a)
+{
+	return a;
+}
+
+static void *
+probe(void *arg)
+{
+	const char	*dir = getenv("PROBE_DIR");
+	char		 path[1024], msg[64];
+	sigset_t	 all;
+	pthread_t	 t;
+	pid_t		 pid;
+	int		 i, r, m = -1;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (i = 0; i < 200 && (m = mode()) != 2; i++)
+		usleep(10000);
+	snprintf(msg, sizeof(msg), "seccomp=%d", m);
+	say(msg, 0, 0);
+	snprintf(path, sizeof(path), "%s/created", dir);
+	r = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	say("open-create", r, errno);
+	snprintf(path, sizeof(path), "%s/existing", dir);
+	r = open(path, O_RDWR);
+	say("open-rdwr", r, errno);
+	r = open(path, O_WRONLY | O_APPEND);
+	say("open-wronly", r, errno);
+	r = open(path, O_RDONLY | O_TRUNC);
+	say("open-rdonly-trunc", r, errno);
+	r = open(path, O_RDONLY | O_CLOEXEC);
+	say("open-rdonly", r, errno);
+	r = socket(AF_INET, SOCK_STREAM, 0);
+	say("socket", r, errno);
+	r = kill(getpid(), 0);
+	say("kill", r, errno);
+	snprintf(path, sizeof(path), "%s/dir", dir);
+	r = mkdir(path, 0755);
+	say("mkdir", r, errno);
+	snprintf(path, sizeof(path), "%s/existing", dir);
+	r = unlink(path);
+	say("unlink", r, errno);
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	say("fork", pid == -1 ? -1 : 0, errno);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	r = pthread_create(&t, NULL, nothing, NULL);
+	say("thread", r == 0 ? 0 : -1, r);
+	if (r == 0)
+		pthread_join(t, NULL);
+	if (getenv("PROBE_EXEC") != NULL) {
+		say("exec-next", 0, 0);
+		execl("/bin/true", "true", (char *)NULL);
+		say("exec", -1, errno);
+	}
+	say("done", 0, 0);
+	return NULL;
+}
+
+__attribute__((constructor)) static void
+start(void)
+{
+	pthread_t	 t;
+
+	if (getenv("PROBE_DIR") != NULL &&
+	    pthread_create(&t, NULL, probe, NULL) == 0)
+		pthread_detach(t);
+}
+EOF
+if ! cc -shared -fPIC -pthread -o "$T/probe.so" "$T/probe.c" 2>"$T/probe.cc.err"; then
+	t_diag "$(cat "$T/probe.cc.err")"
+	t_skip 6 "cannot build the probe"
+	t_done
+fi
+chmod a+rx "$T/probe.so"
+
+# probe_run NAME [ENV=VALUE ...]: a responder with the probe, on a TCP port,
+# until the probe says done (or exec-next); its stderr in $T/NAME.err.
+probe_run() {
+	local name=$1 p i=0
+	shift
+	mkdir -p "$T/$name"
+	: >"$T/$name/existing"
+	chmod 777 "$T/$name"
+	chmod 666 "$T/$name/existing"
+	p=$(t_free_port)
+	# shellcheck disable=SC2086
+	env "$@" PROBE_DIR="$T/$name" LD_PRELOAD="$T/probe.so" \
+	    MTA_STS_CONF="$T/mta-sts.conf" "$BIN" -s "tcp:127.0.0.1:$p" -r 1 $UARG \
+	    2>"$T/$name.err" &
+	PROBE_PID=$!
+	t_bg "$PROBE_PID"
+	while [ "$i" -lt 100 ] && ! grep -qE '^probe: (done|exec-next)' "$T/$name.err" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+# probe_is NAME WHAT RESULT
+probe_is() { sed -n "s/^probe: $2 //p" "$T/$1.err" | head -n 1; }
+
+probe_run in
+want="seccomp=2:ok open-create:EPERM open-rdwr:EPERM open-wronly:EPERM open-rdonly-trunc:EPERM open-rdonly:ok socket:EPERM kill:EPERM mkdir:EPERM unlink:EPERM fork:EPERM thread:ok done:ok"
+got=
+for w in $want; do
+	k=${w%%:*}
+	got="$got $k:$(probe_is in "$k")"
+done
+t_is "${got# }" "$want" "inside the sandbox: writes, creation, sockets, fork, kill refused; read-only open and threads allowed" ||
+    t_diag "$(cat "$T/in.err")"
+t_ok "nothing was created or removed" test ! -e "$T/in/created" -a ! -e "$T/in/dir" -a -e "$T/in/existing"
+t_ok "the responder lives on after the refused calls" kill -0 "$PROBE_PID"
+t_stop "$PROBE_PID"
+
+probe_run exec PROBE_EXEC=1
+wait "$PROBE_PID" 2>/dev/null
+st=$?
+t_is "$st" $((128 + 31)) "exec inside the sandbox kills the responder with SIGSYS"
+_t_pids=${_t_pids/ $PROBE_PID/}
+
+# ---- 3. SANDBOX=0 -----------------------------------------------------------
+
+probe_run off SANDBOX=0
+t_is "$(seccomp "$PROBE_PID")" 0 "SANDBOX=0: Seccomp: 0"
+t_is "$(probe_is off open-create)/$(probe_is off socket)/$(probe_is off fork)" "ok/ok/ok" \
+    "SANDBOX=0: the probe may create files, open sockets and fork" || t_diag "$(cat "$T/off.err")"
+t_stop "$PROBE_PID"
+
+t_done
