@@ -16,6 +16,8 @@
 #	127.0.0.6:25	smtpd without STARTTLS
 #	127.0.0.7:25	smtpd that never answers
 #	127.0.0.11:25	smtpd with 150 lines of EHLO reply
+#	127.0.0.12:25	smtpd greeting with 554
+#	127.0.0.13:25	smtpd sending a line after its STARTTLS reply
 #	127.0.0.54:53	UDP socket that never answers (DNS timeout)
 . "$(dirname "$0")/lib/testlib.sh"
 
@@ -138,6 +140,8 @@ mx-plain	A	127.0.0.6
 mx-silent	A	127.0.0.7
 mx-none		A	127.0.0.9
 mx-chatty	A	127.0.0.11
+mx-reject	A	127.0.0.12
+mx-inject	A	127.0.0.13
 EOF
 cat >"$K/other.test.zone" <<EOF
 \$ORIGIN other.test.
@@ -319,9 +323,14 @@ ip netns exec "$NS" "$SMTPD" -l 127.0.0.7:25 --silent --no-starttls >"$S/7.log" 
 t_bg $!
 ip netns exec "$NS" "$SMTPD" -l 127.0.0.11:25 --no-starttls --ehlo-lines 150 >"$S/11.log" 2>&1 &
 t_bg $!
+ip netns exec "$NS" "$SMTPD" -l 127.0.0.12:25 --reject >"$S/12.log" 2>&1 &
+t_bg $!
+ip netns exec "$NS" "$SMTPD" -l 127.0.0.13:25 -c "$P/mx.fullchain.pem" -k "$P/mx.key" --inject >"$S/13.log" 2>&1 &
+t_bg $!
 
 for hp in 127.0.0.1:443 127.0.0.3:443 127.0.0.4:443 127.0.0.8:443 127.0.0.10:443 \
-    127.0.0.5:25 127.0.0.6:25 127.0.0.7:25 127.0.0.11:25; do
+    127.0.0.5:25 127.0.0.6:25 127.0.0.7:25 127.0.0.11:25 127.0.0.12:25 \
+    127.0.0.13:25; do
 	wait_tcp "${hp%:*}" "${hp#*:}" || {
 		t_diag "lighttpd: $(cat "$W/stderr" "$W/error.log" 2>/dev/null)" \
 		    "raw: $(cat "$W/raw.log")" "smtpd: $(cat "$S"/*.log)"
@@ -465,6 +474,10 @@ t_like "$OUT" "error=mx-silent.good.test: no answer within $TMO s \(waiting for 
 within $((TMO + 2)) "SMTP: ... and the deadline holds"
 probe smtp mx-chatty.good.test
 t_like "$OUT" 'error=mx-chatty.good.test: more than 100 lines in a reply \(waiting for the EHLO reply\).*exit=1' "SMTP: endless EHLO reply cut at 100 lines"
+probe smtp mx-reject.good.test
+t_like "$OUT" 'error=mx-reject.good.test: refuses the connection: 554 smtpd.test no service here.*exit=1' "SMTP: 554 banner"
+probe smtp mx-inject.good.test
+t_like "$OUT" 'starttls=0.*error=mx-inject.good.test: sent data after its STARTTLS reply.*exit=1' "SMTP: plaintext after the STARTTLS reply is refused (no command injection)"
 probe smtp mx-none.good.test
 t_like "$OUT" 'error=mx-none.good.test: connection refused \(127.0.0.9 port 25\).*exit=1' "SMTP: connection refused"
 

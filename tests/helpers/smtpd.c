@@ -6,10 +6,11 @@
  * dies with the listener and after 30 s at most.
  *
  *	smtpd -l ADDR:PORT -c CERT.pem -k KEY.pem [--no-starttls] [--silent]
- *	    [--ehlo-lines N] [--pidfile FILE]
+ *	    [--ehlo-lines N] [--reject] [--inject] [--pidfile FILE]
  *
  * --silent accepts connections and never says anything (timeout tests).
- * --ehlo-lines N adds N lines to the EHLO reply (limit tests).
+ * --ehlo-lines N adds N lines to the EHLO reply (limit tests), --reject
+ * greets with 554, --inject sends a line after its STARTTLS reply.
  * It prints nothing and does not fork into the background.
  */
 #include <sys/prctl.h>
@@ -29,7 +30,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-static int	 no_starttls, silent, ehlo_lines;
+static int	 no_starttls, silent, ehlo_lines, reject, inject;
 
 static void __attribute__((noreturn))
 die(const char *msg)
@@ -104,6 +105,10 @@ session(int fd, SSL_CTX *ctx)
 			;
 		return;
 	}
+	if (reject) {
+		io_put(&io, "554 smtpd.test no service here\r\n");
+		return;
+	}
 	io_put(&io, "220-smtpd.test ESMTP test listener\r\n"
 	    "220 smtpd.test ready\r\n");
 	while (io_line(&io, line, sizeof(line)) == 0) {
@@ -120,7 +125,9 @@ session(int fd, SSL_CTX *ctx)
 			io_put(&io, "250 smtpd.test\r\n");
 		else if (strcasecmp(line, "STARTTLS") == 0 && !no_starttls &&
 		    io.ssl == NULL) {
-			io_put(&io, "220 go ahead\r\n");
+			/* --inject: plaintext that a client must not take as TLS-protected */
+			io_put(&io, inject ? "220 go ahead\r\n250 injected\r\n" :
+			    "220 go ahead\r\n");
 			if ((io.ssl = SSL_new(ctx)) == NULL ||
 			    !SSL_set_fd(io.ssl, fd) || SSL_accept(io.ssl) != 1)
 				break;
@@ -148,6 +155,8 @@ main(int argc, char *argv[])
 		{ "silent", no_argument, NULL, 'S' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "ehlo-lines", required_argument, NULL, 'E' },
+		{ "reject", no_argument, NULL, 'R' },
+		{ "inject", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct addrinfo	 hints, *ai = NULL;
@@ -167,6 +176,8 @@ main(int argc, char *argv[])
 		case 'N': no_starttls = 1; break;
 		case 'S': silent = 1; break;
 		case 'p': pidfile = optarg; break;
+		case 'R': reject = 1; break;
+		case 'I': inject = 1; break;
 		case 'E':
 			ehlo_lines = (int)strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || ehlo_lines < 0 ||
@@ -176,10 +187,10 @@ main(int argc, char *argv[])
 		default:
 			die("usage: smtpd -l ADDR:PORT -c CERT -k KEY "
 			    "[--no-starttls] [--silent] [--ehlo-lines N] "
-			    "[--pidfile FILE]");
+			    "[--reject] [--inject] [--pidfile FILE]");
 		}
 	}
-	if (listen_on == NULL || (!no_starttls && !silent &&
+	if (listen_on == NULL || (!no_starttls && !silent && !reject &&
 	    (cert == NULL || key == NULL)))
 		die("-l is required, and -c and -k unless --no-starttls");
 	if (snprintf(host, sizeof(host), "%s", listen_on) >= (int)sizeof(host) ||
