@@ -483,6 +483,6 @@ t_like "$OUT" 'error=mx-none.good.test: connection refused \(127.0.0.9 port 25\)
 
 # threads, as mta-sts-check -j runs them: each with its own resolver
 probe stress 8 5 good.test mx1.good.test
-t_like "$OUT" $'^ok=120\nfail=0\nexit=0$' "8 threads x 5 rounds of TXT, HTTPS and SMTP at once"
+t_like "$OUT" $'^ok=120\nfail=0\nexit=0$' "8 threads x 5 rounds of TXT, HTTPS and SMTP at once (${SECS}s)"
 
 t_done
