@@ -246,7 +246,7 @@ respond(const struct request *rq, const char *conffile, struct resp_copy *out)
 		goto out;
 	}
 	if (conffile != NULL)
-		r = table_load_one(conffile, domain, out);
+		r = cgi_load_domain(conffile, domain, out);
 	else
 		r = table_lookup(domain, out);
 	if (r == 1) {

@@ -50,11 +50,14 @@ int	 table_lookup(const char *domain, struct resp_copy *out);
 
 void	 table_free(void);
 
+/* The headers of a 200 response with a body of textlen bytes; -1 or their length. */
+int	 resp_head(char *head, size_t headsz, size_t textlen);
+
 /*
- * CGI mode: load only the named domain. 1 and *out filled, 0 no such
+ * cgi.c: load only the named domain. 1 and *out filled, 0 no such
  * domain (or its file is invalid: logged), -1 configuration error (logged).
  */
-int	 table_load_one(const char *conffile, const char *domain,
+int	 cgi_load_domain(const char *conffile, const char *domain,
 	    struct resp_copy *out);
 
 /* sandbox.c: confine the process to serving and reloading (seccomp). 0, or -1 with err. */
