@@ -15,7 +15,8 @@
  *   fork. clone3 passes its flags in memory a filter cannot read, so it
  *   fails with ENOSYS, and glibc falls back to clone.
  * - No new sockets, no connect, bind or listen: the listening socket is
- *   the one the process already has.
+ *   the one the process already has. setsockopt only sets SO_RCVTIMEO (a
+ *   time limit for a new connection to send its request).
  * - execve, execveat and ptrace kill the process: no correct code path
  *   ever makes them, so they mean the responder has been taken over.
  * - Anything else fails with EPERM and is not logged: a call we missed
@@ -35,6 +36,8 @@
 #include "responder.h"
 
 #if defined(__linux__)
+
+#include <sys/socket.h>
 
 #include <fcntl.h>
 #include <sched.h>
@@ -152,7 +155,10 @@ sandbox_enter(char *err, size_t errlen)
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREADS, CLONE_THREADS))) < 0 ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-	    SCMP_SYS(clone3), 0)) < 0)
+	    SCMP_SYS(clone3), 0)) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+	    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+	    SCMP_A2(SCMP_CMP_EQ, SO_RCVTIMEO))) < 0)
 		goto fail;
 	what = "seccomp_load";
 	if ((r = seccomp_load(ctx)) < 0)
