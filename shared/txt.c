@@ -441,16 +441,25 @@ static int
 select_one(const char *const *recs, const size_t *lens, size_t n,
     const char *prefix, size_t *which, char *err, size_t errlen)
 {
-	char	 sh[SHOW_MAX];
-	size_t	 pl = strlen(prefix), vl = pl - 1, i, count = 0, near = n;
+	char		 sh[SHOW_MAX];
+	size_t		 pl = strlen(prefix), vl = pl - 1, i, k, count = 0;
+	size_t		 near = n, nk = 0;
+	const char	*r;
 
 	for (i = 0; i < n; i++) {
 		if (lens[i] >= pl && memcmp(recs[i], prefix, pl) == 0) {
 			if (count++ == 0)
 				*which = i;
-		} else if (near == n && lens[i] >= vl &&
-		    strncasecmp(recs[i], prefix, vl) == 0)
+			continue;
+		}
+		/* a record probably meant to count, for the message */
+		for (k = 0; k < lens[i] && is_wsp((unsigned char)recs[i][k]); k++)
+			;
+		if (near == n && lens[i] - k >= vl &&
+		    strncasecmp(recs[i] + k, prefix, vl) == 0) {
 			near = i;
+			nk = k;
+		}
 	}
 	if (count == 1)
 		return 0;
@@ -459,19 +468,29 @@ select_one(const char *const *recs, const size_t *lens, size_t n,
 		    "is allowed", count, prefix);
 		return -1;
 	}
-	if (near < n && memcmp(recs[near], prefix, vl) == 0 &&
-	    lens[near] > vl && is_wsp((unsigned char)recs[near][vl]))
+	if (near == n) {
+		seterr(err, errlen, "no %.*s record (%zu TXT record%s)",
+		    (int)vl, prefix, n, n == 1 ? "" : "s");
+		return -1;
+	}
+	r = recs[near];
+	if (nk > 0)
+		seterr(err, errlen, "no %.*s record: '%s' is discarded because "
+		    "it begins with whitespace", (int)vl, prefix,
+		    show(sh, r, lens[near]));
+	else if (memcmp(r, prefix, vl) != 0)
+		seterr(err, errlen, "no %.*s record: '%s' is discarded because "
+		    "it does not begin with exactly '%s' (case-sensitive)",
+		    (int)vl, prefix, show(sh, r, lens[near]), prefix);
+	else if (lens[near] > vl && is_wsp((unsigned char)r[vl]))
 		seterr(err, errlen, "no %.*s record: '%s' is discarded because "
 		    "it does not begin with exactly '%s' (RFC 8461 erratum "
 		    "6285: no space before ';')", (int)vl, prefix,
-		    show(sh, recs[near], lens[near]), prefix);
-	else if (near < n)
-		seterr(err, errlen, "no %.*s record: '%s' is discarded because "
-		    "it does not begin with exactly '%s' (case-sensitive)",
-		    (int)vl, prefix, show(sh, recs[near], lens[near]), prefix);
+		    show(sh, r, lens[near]), prefix);
 	else
-		seterr(err, errlen, "no %.*s record (%zu TXT record%s)",
-		    (int)vl, prefix, n, n == 1 ? "" : "s");
+		seterr(err, errlen, "no %.*s record: '%s' is discarded because "
+		    "'%.*s' is not followed by ';'", (int)vl, prefix,
+		    show(sh, r, lens[near]), (int)vl, prefix);
 	return -1;
 }
 
