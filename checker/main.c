@@ -184,12 +184,18 @@ policy_summary(const struct sts_policy *p, char *buf, size_t len)
 
 /* ---- HTTPS (step 3) ---------------------------------------------------- */
 
-/* text/plain, with no charset or utf-8 / us-ascii; 0 good, -1 bad */
+/*
+ * The media type must be text/plain (§3.3). Parameters do not decide:
+ * "All parameters other than charset=utf-8 or charset=us-ascii are
+ * ignored" (§3.2). 0 good, 1 good but with another charset (copied to
+ * cs), -1 not text/plain.
+ */
 static int
-ctype_ok(const char *ct)
+ctype_ok(const char *ct, char *cs, size_t cslen)
 {
 	const char *p = ct, *semi;
 	size_t n;
+	int rc = 0;
 
 	while (*p == ' ' || *p == '\t')
 		p++;
@@ -208,11 +214,8 @@ ctype_ok(const char *ct)
 		end = semi ? semi : param + strlen(param);
 		while (param < end && (*param == ' ' || *param == '\t'))
 			param++;
-		if (param == end)
-			continue;
-		if ((eq = memchr(param, '=', (size_t)(end - param))) == NULL)
-			return -1;
-		if ((size_t)(eq - param) != 7 || strncasecmp(param, "charset", 7) != 0)
+		if ((eq = memchr(param, '=', (size_t)(end - param))) == NULL ||
+		    (size_t)(eq - param) != 7 || strncasecmp(param, "charset", 7) != 0)
 			continue;
 		eq++;
 		while (end > eq && (end[-1] == ' ' || end[-1] == '\t'))
@@ -223,13 +226,15 @@ ctype_ok(const char *ct)
 		}
 		vn = (size_t)(end - eq);
 		if (vn >= sizeof(val))
-			return -1;
+			vn = sizeof(val) - 1;
 		memcpy(val, eq, vn);
 		val[vn] = '\0';
-		if (strcasecmp(val, "utf-8") != 0 && strcasecmp(val, "us-ascii") != 0)
-			return -1;
+		if (strcasecmp(val, "utf-8") != 0 && strcasecmp(val, "us-ascii") != 0) {
+			sts_escape(cs, cslen, val, vn);
+			rc = 1;
+		}
 	}
-	return 0;
+	return rc;
 }
 
 static void
@@ -286,10 +291,10 @@ check_https(struct ctx *c, struct dns *dns, const char *domain,
     char *why, size_t whylen)
 {
 	char err[STS_ERR_MAX], url[STS_HOST_MAX + 64], diff[512], d[16];
-	char ct[STS_HOST_MAX + 16];
+	char ct[STS_HOST_MAX + 16], cs[64];
 	struct sts_policy pol;
 	struct fetch f;
-	int rc = 0;
+	int rc = 0, ctr = 0;
 
 	memset(&f, 0, sizeof(f));
 	memset(&pol, 0, sizeof(pol));
@@ -307,15 +312,20 @@ check_https(struct ctx *c, struct dns *dns, const char *domain,
 		    "on %s (in %lld days); renew it", domain,
 		    day(f.cert_expires, d, sizeof(d)),
 		    (long long)((f.cert_expires - c->now) / 86400));
-	if (f.ctype[0] == '\0' || ctype_ok(f.ctype) == -1) {
+	if (f.ctype[0] == '\0' ||
+	    (ctr = ctype_ok(f.ctype, cs, sizeof(cs))) == -1) {
 		sts_escape(ct, sizeof(ct), f.ctype, strlen(f.ctype));
 		report_add(r, L_ERROR, "https", "%s: Content-Type '%s'; senders "
-		    "expect text/plain (charset utf-8 or us-ascii)", url,
+		    "take only text/plain (RFC 8461 section 3.2)", url,
 		    f.ctype[0] ? ct : "(none)");
 		(void)snprintf(why, whylen, "%s is served with the wrong "
 		    "Content-Type", url);
 		goto out;
 	}
+	if (ctr == 1)
+		report_add(r, L_INFO, "https", "%s: charset '%s' is ignored "
+		    "by senders (RFC 8461 section 3.2: only utf-8 and us-ascii "
+		    "count); the policy is read all the same", url, cs);
 	if (sts_policy_parse(f.body ? f.body : "", f.bodylen, &pol, err,
 	    sizeof(err)) == -1) {
 		report_add(r, L_ERROR, "https", "%s: the policy does not parse: "
