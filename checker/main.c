@@ -850,7 +850,8 @@ probe_domain(struct ctx *c, struct dns *dns, struct job *j)
 		report_add(r, L_INFO, "policy", "id %s, mode %s, max_age %lu, "
 		    "mx %s", id[0] ? id : "(none)", sts_mode_name(pol.mode),
 		    pol.max_age, pats);
-		if (pol.max_age < 86400)
+		/* a short max_age is how mode none withdraws (§8.3) */
+		if (pol.max_age < 86400 && pol.mode != STS_MODE_NONE)
 			report_add(r, L_WARN, "policy", "max_age %lu is under a "
 			    "day; senders cache the policy only that long",
 			    pol.max_age);
