@@ -16,6 +16,7 @@
 #	127.0.0.11:443	a TLS 1.0/1.1-only HTTPS server (python)
 #	127.0.0.12:443	a scripted HTTPS server (python): each host's response
 #			sent byte for byte (no Content-Type, 500, chunked, ...)
+#	127.0.0.13:443	the same, TLS 1.2 at most
 #	127.0.0.2/3:25	smtpd mx1/mx2.example.test (netns.sh), 127.0.0.4 without
 #			STARTTLS, 127.0.0.5 a certificate for another name
 #	127.0.0.20:25	smtpd, certificate mail.wild.test, wild.test, a.b.wild.test
@@ -48,7 +49,8 @@ CASES=
 #   pol=	the policy body (printf %b); "-": no file (404)
 #   gen=	a function that prints the body instead
 #   addr=	mta-sts.NAME's address: 127.0.0.10 (lighttpd, default),
-#		127.0.0.11 (TLS 1.1 only), 127.0.0.12 (scripted); "-": no name;
+#		127.0.0.11 (TLS 1.1 only), 127.0.0.12 (scripted), 127.0.0.13
+#		(TLS 1.2 at most); "-": no name;
 #		"alias": a CNAME to web.example.net (lighttpd)
 #   web=	lighttpd lines for the vhost
 #   cert=	the vhost's certificate (made in ns_pki_extra), not the web one
@@ -208,6 +210,10 @@ tc p-noage 2 'no max_age field' 'policy: no max_age' \
     pol="${G_VM}${G_X}"
 tc p-nonenomx 0 'mode none, max_age 604800, mx \(none\)' 'policy: mode none without mx' \
     pol="version: STSv1\r\nmode: none\r\n${G_A}"
+tc p-withdraw 0 'mode none, max_age 3600' 'policy: mode none with a short max_age (withdrawal, §8.3)' \
+    pol="version: STSv1\r\nmode: none\r\nmax_age: 3600\r\n"
+tc p-shortage 1 'max_age 3600 is under a day' 'policy: enforce with max_age 3600 (valid; a warning)' \
+    pol="${G_VM}${G_X}max_age: 3600\r\n"
 tc p-testnomx 2 'mode testing needs at least one mx' 'policy: mode testing without mx' \
     pol="version: STSv1\r\nmode: testing\r\n${G_A}"
 tc p-repeat 0 'mode testing' 'policy: mode twice, the first wins' \
@@ -276,6 +282,11 @@ tc h-http10 0 'policy served' 'HTTP: an HTTP/1.0 response' \
 tc h-continue 0 'policy served' 'HTTP: 100 Continue before the 200' \
     raw='HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/plain'
 tc h-empty 2 'empty policy' 'HTTP: 200 with an empty body' pol=''
+tc h-lower 0 'policy served' 'HTTP: header names in lower case' \
+    raw='HTTP/1.1 200 OK\r\ncontent-type: text/plain;charset=UTF-8'
+tc h-noreason 0 'policy served' 'HTTP: a status line without a reason phrase' \
+    raw='HTTP/1.1 200 \r\nContent-Type: text/plain'
+tc h-tls12 0 'policy served' 'HTTP: TLS 1.2 at most' addr=127.0.0.13
 tc h-307 2 'status 307.*redirect' 'HTTP: 307 with a policy body' \
     raw='HTTP/1.1 307 Temporary Redirect\r\nLocation: https://mta-sts.t-min.probe.test/.well-known/mta-sts.txt\r\nContent-Type: text/plain'
 tc h-wrongname 2 '[Cc]ertificate.*(name|match)' 'HTTP: certificate for another name' cert=wrongname
@@ -387,7 +398,7 @@ ssl.privkey = \"$NS_PKI/${C_CERT[$n]}.key\""
 			[ "${C_POL[$n]}" = - ] ||
 			    body "$n" >"$T/www/$host/.well-known/mta-sts.txt"
 			;;
-		127.0.0.11|127.0.0.12)
+		127.0.0.11|127.0.0.12|127.0.0.13)
 			NS_WEB_NAMES="$NS_WEB_NAMES $host"
 			if [ -n "${C_RAW[$n]:-}" ]; then
 				raw_response "$n" >"$RAW/$host"
@@ -470,7 +481,11 @@ old.load_cert_chain(cert, key)
 old.set_ciphers("DEFAULT:@SECLEVEL=0")
 old.minimum_version = ssl.TLSVersion.TLSv1
 old.maximum_version = ssl.TLSVersion.TLSv1_1
+tls12 = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+tls12.load_cert_chain(cert, key)
+tls12.maximum_version = ssl.TLSVersion.TLSv1_2
 threading.Thread(target=listen, args=("127.0.0.11", old), daemon=True).start()
+threading.Thread(target=listen, args=("127.0.0.13", tls12), daemon=True).start()
 listen("127.0.0.12", new)
 EOF
 
@@ -483,7 +498,8 @@ t_ok "smtpd for wild.test" ns_smtpd 127.0.0.20 wildmx
 ip netns exec "$NS" python3 "$T/raw.py" "$NS_PKI/web.fullchain.pem" "$NS_PKI/web.key" \
     "$RAW" >"$T/raw.log" 2>&1 &
 t_bg $!
-t_ok "scripted HTTPS servers" eval 'ns_wait_tcp 127.0.0.11 443 5 && ns_wait_tcp 127.0.0.12 443 5'
+t_ok "scripted HTTPS servers" eval 'ns_wait_tcp 127.0.0.11 443 5 &&
+    ns_wait_tcp 127.0.0.12 443 5 && ns_wait_tcp 127.0.0.13 443 5'
 # the probe needs no configuration: just the resolver, the test CA, a timeout
 cat >"$T/probe.conf" <<EOF
 resolver = 127.0.0.1
