@@ -457,19 +457,23 @@ state_write(const char *dir, const char *domain, const struct state *st,
 		tmp[0] = '\0';
 		goto out;
 	}
+	/* errors name the state file first: that is what was not saved */
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		seterr(err, errlen, "%s: %s (creating %s)", path,
+		    strerror(errno), tmp);
 		tmp[0] = '\0';
 		goto out;
 	}
 	if (fchmod(fd, 0600) == -1 || write_all(fd, buf, (size_t)n) == -1 ||
 	    fsync(fd) == -1) {
-		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		seterr(err, errlen, "%s: %s (writing %s)", path,
+		    strerror(errno), tmp);
 		goto out;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		seterr(err, errlen, "%s: %s (writing %s)", path,
+		    strerror(errno), tmp);
 		goto out;
 	}
 	fd = -1;
