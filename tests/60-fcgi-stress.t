@@ -197,7 +197,10 @@ t_is "$bad" 0 "after the load, each domain serves its last valid edit"
 got=$(curl -sS --max-time 10 -H "Host: mta-sts.keep.example" "http://127.0.0.1:$PORT$WK"; echo .)
 t_is "$got" "$POLICY_KEEP." "invalid edits: the last good policy is still served"
 t_like "$(cat "$LOG")" 'keep\.example:1: .*bogus.*still serving the last good policy' "and the invalid edits are logged"
-t_unlike "$(grep -v -e 'keep\.example:1: ' -e 'keep\.example: valid again' "$LOG")" . \
+# An in-place write can be read half done (an empty file, say): that read
+# fails and the last good policy stays, which is logged too.
+t_unlike "$(grep -v -e 'keep\.example:1: ' -e 'keep\.example: valid again' \
+    -e 'd[0-9]\.example.*still serving the last good policy' -e 'd[0-9]\.example: valid again' "$LOG")" . \
     "the responders logged nothing else" || t_diag "$(head -n 20 "$LOG")"
 t_stop "$LPID"
 
@@ -294,6 +297,7 @@ answered_within() {
 }
 # Known problems, reported and not yet fixed: TAP TODO, not failures.
 TODO_SLOW="the accept lock is held while libfcgi reads the request (fcgi/main.c worker)"
+TODO_WAIT="no time limit for a new connection to send its request (fcgi/main.c worker)"
 TODO_LIST="a listing that cannot stat its entries drops them all (shared/domain.c sts_domain_list)"
 # t_todo REASON MSG CMD [ARGS...]
 t_todo() {
@@ -307,26 +311,24 @@ t_todo() {
 	fi
 }
 
-if start_direct slow -r 1; then
-	t_pass "a responder on tcp:127.0.0.1:$DPORT"
+# A pool that may grow past the stalled clients (-t 128): one stalled
+# client, then 100, must not delay anyone else.
+if start_direct slow -r 1 -t 128; then
+	t_pass "a responder on tcp:127.0.0.1:$DPORT (-t 128)"
 	out=$(get mta-sts.d0.example 5)
 	t_like "$out" 'Status: 200' "it answers a FastCGI request ($out)"
-	stall 1 8
+	stall 1 4
 	out=$(get mta-sts.d0.example 1)
 	t_diag "with one stalled client: $out"
 	t_todo "$TODO_SLOW" "one client stalled in a BEGIN_REQUEST header: another is answered within 1 s" \
 	    answered_within "$out" 1
 	t_stop "$STPID"
-	out=$(get mta-sts.d0.example 10)
-	t_like "$out" 'Status: 200' "the stalled client gone, requests are answered ($out)"
-
-	stall 100 12
+	stall 100 4
 	t_is "$(cat "$T/stall.out")" "stalling 100" "100 connections stalled at once"
 	out=$(get mta-sts.d0.example 1)
 	t_diag "with 100 stalled clients: $out"
-	t_todo "$TODO_SLOW" "with 100 stalled clients, a request is answered within 1 s" answered_within "$out" 1
-	out=$(get mta-sts.d0.example 10)
-	t_todo "$TODO_SLOW" "with 100 stalled clients, a request is answered within 10 s ($out)" answered_within "$out" 10
+	t_todo "$TODO_SLOW" "with 100 stalled clients (pool up to 128), a request is answered within 1 s" \
+	    answered_within "$out" 1
 	t_stop "$STPID"
 	out=$(get mta-sts.d0.example 10)
 	t_like "$out" 'Status: 200' "all of them gone, requests are answered again ($out)"
@@ -334,7 +336,20 @@ if start_direct slow -r 1; then
 	t_stop "$DPID"
 else
 	t_fail "a responder on a TCP port"
-	t_skip 8 "no responder"
+	t_skip 7 "no responder"
+fi
+# The default pool (-t 64) with 100 stalled clients: only a time limit on
+# reading a new connection's request frees the workers they hold.
+if start_direct slow64 -r 1; then
+	stall 100 15
+	out=$(get mta-sts.d0.example 10)
+	t_diag "default pool, 100 stalled clients: $out"
+	t_todo "$TODO_WAIT" "default pool, 100 stalled clients: a request is still answered within 10 s" \
+	    answered_within "$out" 10
+	t_stop "$STPID"
+	t_stop "$DPID"
+else
+	t_fail "a responder on a TCP port"
 fi
 
 # ---- 3. reloads that cannot read never empty the table ---------------------
