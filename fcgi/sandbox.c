@@ -157,8 +157,8 @@ sandbox_enter(char *err, size_t errlen)
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 	    SCMP_SYS(clone3), 0)) < 0 ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
-	    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
-	    SCMP_A2(SCMP_CMP_EQ, SO_RCVTIMEO))) < 0)
+	    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET, 0),
+	    SCMP_A2(SCMP_CMP_EQ, SO_RCVTIMEO, 0))) < 0)
 		goto fail;
 	what = "seccomp_load";
 	if ((r = seccomp_load(ctx)) < 0)

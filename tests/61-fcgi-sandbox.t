@@ -234,6 +234,7 @@ cat >"$T/probe.c" <<'EOF'
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -288,8 +289,10 @@ probe(void *arg)
 	char		 path[1024], msg[64];
 	sigset_t	 all;
 	pthread_t	 t;
+	struct timeval	 tv = { 0, 0 };
+	socklen_t	 len;
 	pid_t		 pid;
-	int		 i, r, m = -1;
+	int		 i, r, m = -1, fd, v;
 
 	(void)arg;
 	sigfillset(&all);
@@ -314,6 +317,17 @@ probe(void *arg)
 	say("socket", r, errno);
 	r = kill(getpid(), 0);
 	say("kill", r, errno);
+	/* The listening socket: SO_RCVTIMEO may be set, nothing else. */
+	for (fd = 0; fd < 256; fd++) {
+		len = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v)
+			break;
+	}
+	r = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	say("setsockopt-rcvtimeo", r, errno);
+	v = 65536;
+	r = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	say("setsockopt-sndbuf", r, errno);
 	snprintf(path, sizeof(path), "%s/dir", dir);
 	r = mkdir(path, 0755);
 	say("mkdir", r, errno);
@@ -381,13 +395,13 @@ probe_run() {
 probe_is() { sed -n "s/^probe: $2 //p" "$T/$1.err" | head -n 1; }
 
 probe_run in
-want="seccomp=2:ok open-create:EPERM open-rdwr:EPERM open-wronly:EPERM open-rdonly-trunc:EPERM open-rdonly:ok socket:EPERM kill:EPERM mkdir:EPERM unlink:EPERM fork:EPERM thread:ok done:ok"
+want="seccomp=2:ok open-create:EPERM open-rdwr:EPERM open-wronly:EPERM open-rdonly-trunc:EPERM open-rdonly:ok socket:EPERM kill:EPERM setsockopt-rcvtimeo:ok setsockopt-sndbuf:EPERM mkdir:EPERM unlink:EPERM fork:EPERM thread:ok done:ok"
 got=
 for w in $want; do
 	k=${w%%:*}
 	got="$got $k:$(probe_is in "$k")"
 done
-t_is "${got# }" "$want" "inside the sandbox: writes, creation, sockets, fork, kill refused; read-only open and threads allowed" ||
+t_is "${got# }" "$want" "inside the sandbox: writes, creation, sockets, socket options, fork, kill refused; read-only open, SO_RCVTIMEO and threads allowed" ||
     t_diag "$(cat "$T/in.err")"
 t_ok "nothing was created or removed" test ! -e "$T/in/created" -a ! -e "$T/in/dir" -a -e "$T/in/existing"
 t_ok "the responder lives on after the refused calls" kill -0 "$PROBE_PID"
