@@ -336,7 +336,7 @@ if start_direct slow -r 1 -t 128; then
 	t_stop "$DPID"
 else
 	t_fail "a responder on a TCP port"
-	t_skip 7 "no responder"
+	t_skip 6 "no responder"
 fi
 # The default pool (-t 64) with 100 stalled clients: only a time limit on
 # reading a new connection's request frees the workers they hold.
