@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -741,8 +742,8 @@ static int
 slurp(struct parser *p, const char *path, size_t max, char **buf, size_t *len)
 {
 	struct stat	 st;
-	char		*b = NULL;
-	size_t		 n = 0;
+	char		*b = NULL, *nb;
+	size_t		 n = 0, size;
 	ssize_t		 r;
 	int		 fd = -1, ret = -1;
 
@@ -758,12 +759,27 @@ slurp(struct parser *p, const char *path, size_t max, char **buf, size_t *len)
 		fail(p, 0, "not a regular file");
 		goto out;
 	}
-	if ((b = malloc(max + 1)) == NULL) {
+	/*
+	 * Sized by the file, not by max: a hundred thousand small domain
+	 * files are read at start-up. A file that grows while it is read
+	 * gets the room up to max; one read of the size stat gave is enough.
+	 */
+	size = st.st_size >= 0 && (uintmax_t)st.st_size < max ?
+	    (size_t)st.st_size + 1 : max + 1;
+	if ((b = malloc(size)) == NULL) {
 		fail(p, 0, "out of memory");
 		goto out;
 	}
 	for (;;) {
-		r = read(fd, b + n, max + 1 - n);
+		if (n == size) {
+			size = max + 1;
+			if ((nb = realloc(b, size)) == NULL) {
+				fail(p, 0, "out of memory");
+				goto out;
+			}
+			b = nb;
+		}
+		r = read(fd, b + n, size - n);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
@@ -777,6 +793,8 @@ slurp(struct parser *p, const char *path, size_t max, char **buf, size_t *len)
 			fail(p, 0, "larger than %zu KiB", max / 1024);
 			goto out;
 		}
+		if (n == (size_t)st.st_size && n < size)
+			break;
 	}
 	*buf = b;
 	*len = n;
