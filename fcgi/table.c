@@ -503,11 +503,29 @@ dfile_free(struct dfile *d)
 #define HELPERS_MAX	7
 #define PARALLEL_MIN	256	/* fewer files than this: no helpers */
 
+/*
+ * A policy rendered from a certs spec, kept for the files_read call: the
+ * 90,000 domains that take their mx from one store render it once, and
+ * intern it once.
+ */
+struct memo {
+	struct memo	*next;
+	char		*certs;
+	enum sts_mode	 mode;
+	unsigned long	 max_age;
+	char		*text;
+	size_t		 textlen;
+	struct resp	*r;		/* interned (main thread), if refs > 0 */
+};
+
 struct job {
 	struct dfile		*d;
 	int			 stat;	/* new: stamp it here, in parallel */
 	struct sts_certstore	*cs;	/* the store it was rendered from */
 	struct sts_domain	 dom;
+	struct memo		*me;	/* the text is me's, not dom's */
+	const char		*text;
+	size_t			 textlen;
 	int			 ok;
 	char			 err[STS_ERR_MAX];
 };
@@ -523,10 +541,103 @@ struct loader {
 struct helper {
 	struct loader		*q;
 	struct sts_certstore	*cs;
+	struct memo		*memo;
 };
 
 static void
-job_run(struct loader *l, struct job *j, struct sts_certstore *cs)
+memo_free(struct memo *m)
+{
+	struct memo	*next;
+
+	for (; m != NULL; m = next) {
+		next = m->next;
+		free(m->certs);
+		free(m->text);
+		free(m);
+	}
+}
+
+/*
+ * What sts_domain_load does, with the text of a certs spec rendered once
+ * per memo. Only for what succeeds: 0 means "do it the slow way", which
+ * also gives the canonical error.
+ */
+static int
+job_fast(struct job *j, struct sts_certstore *cs, struct memo **memo)
+{
+	const struct sts_strlist	*names = NULL;
+	struct sts_domain		 dom;
+	struct memo			*me = NULL;
+	char				 name[STS_HOST_MAX + 1], path[4096];
+	char				 e[STS_ERR_MAX];
+	int				 n, ret = 0;
+
+	memset(&dom, 0, sizeof(dom));
+	n = snprintf(path, sizeof(path), "%s/%s", conf.domains, j->d->fname);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    strchr(j->d->fname, '/') != NULL ||
+	    sts_host_to_alabel(j->d->fname, 0, name, sizeof(name), e,
+	    sizeof(e)) == -1 ||
+	    sts_settings_copy(&dom.set, &conf.dflt) == -1 ||
+	    sts_settings_load(path, &dom.set, e, sizeof(e)) == -1)
+		goto out;
+	dom.policy.mode = dom.set.mode;
+	dom.policy.max_age = dom.set.max_age;
+	if (dom.set.mx_set || dom.set.mode == STS_MODE_NONE) {
+		if (dom.set.mx_set &&
+		    sts_strlist_copy(&dom.policy.mx, &dom.set.mx) == -1)
+			goto out;
+		if (sts_policy_render(&dom.policy, &dom.text, &dom.textlen, e,
+		    sizeof(e)) == -1)
+			goto out;
+		j->text = dom.text;
+		j->textlen = dom.textlen;
+	} else {
+		if (cs == NULL || dom.set.certs == NULL ||
+		    sts_certstore_get(cs, dom.set.certs, &names, e,
+		    sizeof(e)) == -1 || names->n == 0)
+			goto out;
+		for (me = *memo; me != NULL; me = me->next)
+			if (me->mode == dom.set.mode &&
+			    me->max_age == dom.set.max_age &&
+			    strcmp(me->certs, dom.set.certs) == 0)
+				break;
+		if (me == NULL) {
+			if (sts_strlist_copy(&dom.policy.mx, names) == -1 ||
+			    (me = calloc(1, sizeof(*me))) == NULL)
+				goto out;
+			if ((me->certs = strdup(dom.set.certs)) == NULL ||
+			    sts_policy_render(&dom.policy, &me->text,
+			    &me->textlen, e, sizeof(e)) == -1) {
+				memo_free(me);
+				goto out;
+			}
+			me->mode = dom.set.mode;
+			me->max_age = dom.set.max_age;
+			me->next = *memo;
+			*memo = me;
+		}
+		j->me = me;
+		j->text = me->text;
+		j->textlen = me->textlen;
+	}
+	if ((dom.name = strdup(name)) == NULL)
+		goto out;
+	j->dom = dom;
+	memset(&dom, 0, sizeof(dom));
+	ret = 1;
+out:
+	if (!ret) {
+		j->me = NULL;
+		j->text = NULL;
+	}
+	sts_domain_free(&dom);
+	return ret;
+}
+
+static void
+job_run(struct loader *l, struct job *j, struct sts_certstore *cs,
+    struct memo **memo)
 {
 	struct stat	 sb;
 
@@ -539,18 +650,26 @@ job_run(struct loader *l, struct job *j, struct sts_certstore *cs)
 			j->d->st.valid = 0;
 	}
 	memset(&j->dom, 0, sizeof(j->dom));
+	j->me = NULL;
+	j->text = NULL;
 	j->cs = cs;
+	if (job_fast(j, cs, memo)) {
+		j->ok = 1;
+		return;
+	}
 	j->ok = sts_domain_load(&conf, cs, conf.domains, j->d->fname, &j->dom,
 	    j->err, sizeof(j->err)) == 0;
+	j->text = j->dom.text;
+	j->textlen = j->dom.textlen;
 }
 
 static void
-loader_work(struct loader *l, struct sts_certstore *cs)
+loader_work(struct loader *l, struct sts_certstore *cs, struct memo **memo)
 {
 	size_t	 i;
 
 	while ((i = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED)) < l->n)
-		job_run(l, &l->jobs[i], cs);
+		job_run(l, &l->jobs[i], cs, memo);
 }
 
 static void *
@@ -558,7 +677,7 @@ loader_thread(void *arg)
 {
 	struct helper	*h = arg;
 
-	loader_work(h->q, h->cs);
+	loader_work(h->q, h->cs, &h->memo);
 	return NULL;
 }
 
@@ -592,8 +711,13 @@ job_finish(struct job *j, int force, struct ptrvec *garbage)
 		else if ((d->name = strdup(j->dom.name)) == NULL)
 			goto oom;
 	}
-	if ((r = resp_intern(j->dom.text, j->dom.textlen)) == NULL)
+	if (j->me != NULL && j->me->r != NULL && j->me->r->refs > 0) {
+		r = j->me->r;
+		r->refs++;
+	} else if ((r = resp_intern(j->text, j->textlen)) == NULL)
 		goto oom;
+	else if (j->me != NULL)
+		j->me->r = r;
 	if (r != d->resp) {
 		resp_unref(d->resp, garbage);
 		d->resp = r;
@@ -635,6 +759,7 @@ files_read(struct dfile **todo, size_t n, int dfd, time_t now, int force,
 	pthread_t	 tid[HELPERS_MAX];
 	struct loader	 q;
 	struct job	*jobs = NULL;
+	struct memo	*memo = NULL;
 	long		 ncpu;
 	size_t		 off, i, nh = 0, started;
 	int		 dirty = 0;
@@ -651,6 +776,7 @@ files_read(struct dfile **todo, size_t n, int dfd, time_t now, int force,
 		nh = ncpu - 1 > HELPERS_MAX ? HELPERS_MAX : (size_t)ncpu - 1;
 	for (i = 0; i < nh; i++) {
 		h[i].q = &q;
+		h[i].memo = NULL;
 		if ((h[i].cs = sts_certstore_new(NULL, NULL)) == NULL)
 			break;
 	}
@@ -670,14 +796,17 @@ files_read(struct dfile **todo, size_t n, int dfd, time_t now, int force,
 			if (pthread_create(&tid[started], NULL, loader_thread,
 			    &h[started]) != 0)
 				break;
-		loader_work(&q, store);
+		loader_work(&q, store, &memo);
 		for (i = 0; i < started; i++)
 			pthread_join(tid[i], NULL);
 		for (i = 0; i < q.n; i++)
 			dirty |= job_finish(&jobs[i], force, garbage);
 	}
-	for (i = 0; i < nh; i++)
+	for (i = 0; i < nh; i++) {
 		sts_certstore_free(h[i].cs);
+		memo_free(h[i].memo);
+	}
+	memo_free(memo);
 	free(jobs);
 	return dirty;
 }
