@@ -6,7 +6,8 @@
  * FastCGI when fd 0 is a listening socket (lighttpd bin-path, spawn-fcgi,
  * mod_fcgid), with -s, or under systemd socket activation; CGI otherwise.
  * FastCGI requests are served by a pool of threads that grows on demand up
- * to -t; the main thread polls for changes every -r seconds and on SIGHUP.
+ * to -t; the main thread polls for changes every -r seconds, soon after an
+ * inotify event in the domain directory, and on SIGHUP.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -39,6 +40,7 @@
 #define THREADS_MAX	4096
 #define POLL_DEFAULT	2
 #define POLL_MAX	86400
+#define SETTLE_MS	100		/* after an inotify event, before the poll */
 #define STOP_WAIT	10		/* seconds in-flight requests get at exit */
 #define STACK_SIZE	(256 * 1024)
 
@@ -520,14 +522,18 @@ static int
 fastcgi_run(int fd, const char *conffile, int threads, int interval)
 {
 	sigset_t	 all, waitmask;
-	struct timespec	 ts, now, next, *tsp;
+	struct timespec	 ts, now, next, soon, *tsp;
+	struct pollfd	 pfd;
 	char		 err[STS_ERR_MAX];
-	int		 i;
+	int		 i, ifd = -1, settling = 0, nfds;
 
 	if (!fd_listening(fd)) {
 		logmsg("fd %d is not a listening socket", fd);
 		return 1;
 	}
+	/* -r 0 reloads on SIGHUP only: no watching either. */
+	if (interval > 0)
+		ifd = table_watch();
 	if (table_init(conffile, err, sizeof(err)) == -1) {
 		logmsg("%s", err);
 		return 1;
@@ -570,9 +576,27 @@ fastcgi_run(int fd, const char *conffile, int threads, int interval)
 				ts.tv_sec = ts.tv_nsec = 0;
 			tsp = &ts;
 		}
-		(void)ppoll(NULL, 0, tsp, &waitmask);
+		/* An event: poll a little later, when the writer is done. */
+		nfds = ifd != -1 && !settling;
+		pfd.fd = ifd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		i = ppoll(nfds ? &pfd : NULL, nfds, tsp, &waitmask);
 		if (got_term)
 			break;
+		if (i > 0 && pfd.revents != 0 && !got_hup) {
+			settling = 1;
+			clock_gettime(CLOCK_MONOTONIC, &soon);
+			soon.tv_nsec += SETTLE_MS * 1000000L;
+			if (soon.tv_nsec >= 1000000000L) {
+				soon.tv_nsec -= 1000000000L;
+				soon.tv_sec++;
+			}
+			if (soon.tv_sec < next.tv_sec || (soon.tv_sec ==
+			    next.tv_sec && soon.tv_nsec < next.tv_nsec))
+				next = soon;
+			continue;
+		}
 		if (got_hup) {
 			got_hup = 0;
 			table_poll(1);
@@ -585,6 +609,7 @@ fastcgi_run(int fd, const char *conffile, int threads, int interval)
 			table_poll(0);
 		} else
 			continue;
+		settling = 0;
 		clock_gettime(CLOCK_MONOTONIC, &next);
 		next.tv_sec += interval;
 	}

@@ -39,6 +39,13 @@ int	 table_init(const char *conffile, char *err, size_t errlen);
  */
 void	 table_poll(int force);
 
+/*
+ * Before table_init: an inotify descriptor that table_poll will watch the
+ * domain directory with, so that polls stat only what changed; readable
+ * when a poll is due. -1 when inotify is not available (polling only).
+ */
+int	 table_watch(void);
+
 /* How many domains are being served. */
 size_t	 table_count(void);
 

@@ -76,6 +76,8 @@ static const int allowed[] = {
 	SCMP_SYS(statx), SCMP_SYS(getdents64), SCMP_SYS(readlink),
 	SCMP_SYS(readlinkat), SCMP_SYS(access), SCMP_SYS(faccessat),
 	SCMP_SYS(faccessat2),
+	/* watching the domain directory (the descriptor is made before) */
+	SCMP_SYS(inotify_add_watch), SCMP_SYS(inotify_rm_watch),
 	/* memory */
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
 	SCMP_SYS(mprotect), SCMP_SYS(madvise),

@@ -11,10 +11,13 @@
  *
  * A poll stats the configuration file, the domain directory and every
  * domain file (inode, size, mtime, ctime) and asks the certificate store
- * whether anything changed; only what changed is read again. A file that
+ * whether anything changed; only what changed is read again. With inotify
+ * on the domain directory (see WATCH_ALL), a poll stats only the files
+ * events named. A file that
  * becomes invalid keeps its last good policy; its error is logged once.
  * A directory that cannot be read leaves the table as it is.
  */
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -39,6 +42,24 @@
  * edit made in place is then seen within files / STAT_BUDGET polls.
  */
 #define STAT_BUDGET	25000
+
+/*
+ * With inotify watching the domain directory (table_watch), a poll whose
+ * directory did not change stats only the files named in events, and
+ * files sharing their inode (symbolic links to them); every SWEEP_SECS all
+ * files are stat'ed, for what no event tells (the target of a link out of
+ * the directory). A directory of at most WATCH_ALL files is stat'ed whole
+ * at every poll, as without inotify. More than TOUCHED_MAX names in one
+ * poll, an overflow of the event queue, or a watch that was lost (the
+ * directory moved or removed) make that poll a full one; a lost watch is
+ * set again when the directory can be watched, polling meanwhile.
+ */
+#define SWEEP_SECS	60
+#define WATCH_ALL	1000
+#define TOUCHED_MAX	256
+#define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | \
+			IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | \
+			IN_MOVE_SELF | IN_ONLYDIR)
 
 struct stamp {
 	int		 valid;
@@ -114,6 +135,13 @@ static size_t			 imask;
 static size_t			 icount;
 static struct sts_strlist	 warned;	/* last poll's warnings */
 static size_t			 cursor;	/* where the last partial sweep ended */
+static int			 ifd = -1;	/* inotify, or -1: polling only */
+static int			 iwd = -1;	/* the domain directory's watch */
+static char			*iwpath;	/* the path it was set on */
+static struct sts_strlist	 touched;	/* names in events since the last poll */
+static int			 iall;		/* stat all files at the next poll */
+static time_t			 lastsweep;	/* when all files were last stat'ed */
+static size_t			 pending;	/* files whose stamp is not trusted */
 
 static uint64_t
 fnv1a(const char *s, size_t len)
@@ -846,6 +874,109 @@ garbage_free(struct garbage *g, int reachable)
 	free(g->files.v);
 }
 
+/* ---- inotify ------------------------------------------------------------ */
+
+static void
+watch_drop(void)
+{
+	if (iwd != -1)
+		(void)inotify_rm_watch(ifd, iwd);
+	iwd = -1;
+	free(iwpath);
+	iwpath = NULL;
+	iall = 1;
+}
+
+/* Everything inotify has for us, into touched (or iall). */
+static void
+watch_read(void)
+{
+	union {
+		struct inotify_event	 ev;
+		char			 b[8192];
+	}				 u;
+	const struct inotify_event	*ev;
+	ssize_t				 n;
+	size_t				 off;
+
+	if (ifd == -1)
+		return;
+	for (;;) {
+		if ((n = read(ifd, u.b, sizeof(u.b))) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (off = 0; off + sizeof(*ev) <= (size_t)n;
+		    off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(u.b + off);
+			if (ev->mask & IN_Q_OVERFLOW) {
+				iall = 1;
+				continue;
+			}
+			if (ev->wd != iwd || iwd == -1)
+				continue;
+			if (ev->mask & (IN_IGNORED | IN_DELETE_SELF |
+			    IN_MOVE_SELF)) {
+				watch_drop();
+				continue;
+			}
+			if (iall || ev->len == 0 || ev->name[0] == '\0')
+				continue;
+			if (touched.n >= TOUCHED_MAX ||
+			    sts_strlist_add(&touched, ev->name) == -1)
+				iall = 1;
+		}
+	}
+}
+
+/* Watch the configured domain directory, if not already. */
+static void
+watch_update(void)
+{
+	int	 wd;
+
+	if (ifd == -1 || (iwd != -1 && strcmp(iwpath, conf.domains) == 0))
+		return;
+	watch_drop();
+	if ((wd = inotify_add_watch(ifd, conf.domains, WATCH_MASK)) == -1)
+		return;		/* polling until it can be watched */
+	if ((iwpath = strdup(conf.domains)) == NULL) {
+		(void)inotify_rm_watch(ifd, wd);
+		return;
+	}
+	iwd = wd;
+	iall = 1;	/* what changed while not watched */
+}
+
+int
+table_watch(void)
+{
+	if (ifd == -1)
+		ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	return ifd;
+}
+
+/* d was named in an event, or shares the inode of a file that was. */
+static int
+is_touched(const struct dfile *d, const struct stamp *tst, size_t ntst)
+{
+	size_t	 i;
+
+	if (touched.n > 0 && bsearch(&d->fname, touched.v, touched.n,
+	    sizeof(*touched.v), strp_cmp) != NULL)
+		return 1;
+	for (i = 0; d->st.valid && i < ntst; i++)
+		if (d->st.ino == tst[i].ino && d->st.dev == tst[i].dev)
+			return 1;
+	return 0;
+}
+
+static int
+dfile_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, (*(struct dfile *const *)elem)->fname);
+}
+
 /* FNV-1a of a file's text; 0 when it cannot be read. */
 static uint64_t
 file_hash(const char *path)
@@ -944,17 +1075,23 @@ poll_once(int force, int strict, char *err, size_t errlen)
 	size_t			 n, i, j, k = 0, lo, cnt;
 	time_t			 now = time(NULL);
 	int			 confchanged, certschanged = 0, dirty = 0;
-	struct dfile		**todo = NULL;
-	size_t			 ntodo = 0;
-	int			 ret = -1, reachable = 0, dfd = -1;
+	struct dfile		**todo = NULL, **dp;
+	struct stamp		 tst[TOUCHED_MAX];
+	size_t			 ntodo = 0, ntst = 0;
+	int			 ret = -1, reachable = 0, dfd = -1, light;
 
 	memset(&g, 0, sizeof(g));
+	watch_read();
 	if ((confchanged = poll_conf(force, strict, now, err, errlen)) == -1)
 		goto out;
 	if (conf.domains == NULL) {
 		snprintf(err, errlen, "%s: no configuration", confpath);
 		goto out;
 	}
+	watch_update();
+	/* Watched: only what events name, unless something says otherwise. */
+	light = iwd != -1 && !iall && !force && !confchanged &&
+	    nfiles > WATCH_ALL && now - lastsweep < SWEEP_SECS;
 
 	/* The certificate store. */
 	if (store == NULL) {
@@ -981,9 +1118,16 @@ poll_once(int force, int strict, char *err, size_t errlen)
 			dirst.valid = 0;
 		else
 			stamp_set(&dirst, &sb);
-		sts_strlist_sort_uniq(&list);
+		for (i = 1; i < list.n; i++)
+			if (strcmp(list.v[i - 1], list.v[i]) >= 0) {
+				sts_strlist_sort_uniq(&list);
+				break;
+			}
 		n = list.n;
 		names = (const char **)list.v;
+	} else if (light && !certschanged && touched.n == 0 && pending == 0) {
+		ret = 0;	/* nothing changed, nothing to look at */
+		goto out;
 	} else {
 		n = nfiles;
 		if ((names = calloc(n ? n : 1, sizeof(*names))) == NULL) {
@@ -1003,14 +1147,28 @@ poll_once(int force, int strict, char *err, size_t errlen)
 		ret = 0;
 		goto out;
 	}
-	/* Which files to stat: all of them, or the next STAT_BUDGET. */
+	/*
+	 * Which files to stat: all of them; or, the directory unchanged,
+	 * those events name (watched), or the next STAT_BUDGET (not).
+	 */
 	lo = 0;
 	cnt = n;
-	if (names != (const char **)list.v && !certschanged && n > STAT_BUDGET) {
+	if (names != (const char **)list.v && !certschanged && light) {
+		cnt = 0;
+		sts_strlist_sort_uniq(&touched);
+		for (i = 0; i < touched.n && ntst < TOUCHED_MAX; i++)
+			if ((dp = bsearch(touched.v[i], files, nfiles,
+			    sizeof(*files), dfile_cmp)) != NULL &&
+			    (*dp)->st.valid)
+				tst[ntst++] = (*dp)->st;
+	} else if (names != (const char **)list.v && !certschanged &&
+	    n > STAT_BUDGET && iwd == -1) {
 		lo = cursor % n;
 		cnt = STAT_BUDGET;
 		cursor = lo + cnt;
 	}
+	if (cnt == n)
+		lastsweep = now;
 	for (i = 0, j = 0; j < n; j++) {
 		while (i < nfiles && strcmp(files[i]->fname, names[j]) < 0)
 			dfile_drop(files[i++], &g, &dirty);
@@ -1028,7 +1186,8 @@ poll_once(int force, int strict, char *err, size_t errlen)
 			continue;
 		}
 		if ((j + n - lo) % n >= cnt && d->st.valid &&
-		    !(d->spec != NULL && d->spec->changed)) {
+		    !(d->spec != NULL && d->spec->changed) &&
+		    !(cnt == 0 && is_touched(d, tst, ntst))) {
 			nf[k++] = d;	/* its turn comes in a later poll */
 			continue;
 		}
@@ -1064,6 +1223,8 @@ poll_once(int force, int strict, char *err, size_t errlen)
 	files = nf;
 	nfiles = k;
 	nf = NULL;
+	for (i = 0, pending = 0; i < nfiles; i++)
+		pending += !files[i]->st.valid;
 
 	if (dirty || cur == NULL) {
 		if ((nt = table_build(files, nfiles, &warnings)) == NULL) {
@@ -1096,6 +1257,8 @@ dirfail:
 	log_once(&direrr, e);
 	ret = 0;
 out:
+	sts_strlist_free(&touched);
+	iall = 0;
 	free(todo);
 	if (dfd != -1)
 		close(dfd);
@@ -1156,5 +1319,11 @@ table_free(void)
 	free(conferr);
 	free(direrr);
 	free(confpath);
+	if (ifd != -1)
+		close(ifd);
+	ifd = iwd = -1;
+	free(iwpath);
+	iwpath = NULL;
+	sts_strlist_free(&touched);
 	conferr = direrr = confpath = NULL;
 }
