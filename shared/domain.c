@@ -167,9 +167,10 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 		qsort(v, n, sizeof(*v), entry_cmp);
 	for (i = 0; i < n; i++) {
 		if (i > 0 && strcmp(v[i].alabel, v[i - 1].alabel) == 0) {
+			/* the one kept has been moved into names already */
 			warnf(warn, arg, "%s/%s: same domain as %s (%s), "
 			    "skipped", esc(b1, dir), esc(b2, v[i].name),
-			    esc(b3, v[i - 1].name), v[i].alabel);
+			    esc(b3, names.v[names.n - 1]), v[i].alabel);
 			continue;
 		}
 		/* Moved, not copied: 100,000 names are 100,000 allocations. */
