@@ -564,6 +564,7 @@ struct loader {
 	size_t			 next;		/* atomically taken */
 	int			 dfd;		/* the domain directory */
 	time_t			 now;
+	struct memo		*seed;		/* from the main store; read-only */
 };
 
 struct helper {
@@ -585,13 +586,61 @@ memo_free(struct memo *m)
 	}
 }
 
+static struct memo *
+memo_find(struct memo *m, const struct sts_settings *set)
+{
+	for (; m != NULL; m = m->next)
+		if (m->mode == set->mode && m->max_age == set->max_age &&
+		    strcmp(m->certs, set->certs) == 0)
+			return m;
+	return NULL;
+}
+
+/*
+ * The global settings' policy from the main store, before any file is
+ * read: helpers then need no store of their own for most domains (each
+ * would parse every certificate again). NULL when there is none.
+ */
+static struct memo *
+memo_seed(void)
+{
+	const struct sts_strlist	*names = NULL;
+	struct sts_policy		 pol;
+	struct memo			*me = NULL;
+	char				 e[STS_ERR_MAX];
+
+	memset(&pol, 0, sizeof(pol));
+	pol.mode = conf.dflt.mode;
+	pol.max_age = conf.dflt.max_age;
+	if (conf.dflt.mx_set || conf.dflt.mode == STS_MODE_NONE ||
+	    conf.dflt.certs == NULL || store == NULL ||
+	    sts_certstore_get(store, conf.dflt.certs, &names, e,
+	    sizeof(e)) == -1 || names->n == 0 ||
+	    sts_strlist_copy(&pol.mx, names) == -1 ||
+	    (me = calloc(1, sizeof(*me))) == NULL)
+		goto out;
+	if ((me->certs = strdup(conf.dflt.certs)) == NULL ||
+	    sts_policy_render(&pol, &me->text, &me->textlen, e,
+	    sizeof(e)) == -1) {
+		memo_free(me);
+		me = NULL;
+		goto out;
+	}
+	me->mode = conf.dflt.mode;
+	me->max_age = conf.dflt.max_age;
+out:
+	sts_policy_free(&pol);
+	return me;
+}
+
 /*
  * What sts_domain_load does, with the text of a certs spec rendered once
  * per memo. Only for what succeeds: 0 means "do it the slow way", which
  * also gives the canonical error.
  */
 static int
-job_fast(struct job *j, struct sts_certstore *cs, struct memo **memo)
+job_fast(struct job *j, struct sts_certstore *cs, struct memo **memo,
+    struct memo *seed)
 {
 	const struct sts_strlist	*names = NULL;
 	struct sts_domain		 dom;
@@ -621,17 +670,15 @@ job_fast(struct job *j, struct sts_certstore *cs, struct memo **memo)
 		j->text = dom.text;
 		j->textlen = dom.textlen;
 	} else {
-		if (cs == NULL || dom.set.certs == NULL ||
-		    sts_certstore_get(cs, dom.set.certs, &names, e,
-		    sizeof(e)) == -1 || names->n == 0)
+		if (dom.set.certs == NULL)
 			goto out;
-		for (me = *memo; me != NULL; me = me->next)
-			if (me->mode == dom.set.mode &&
-			    me->max_age == dom.set.max_age &&
-			    strcmp(me->certs, dom.set.certs) == 0)
-				break;
+		if ((me = memo_find(*memo, &dom.set)) == NULL &&
+		    (me = memo_find(seed, &dom.set)) != NULL)
+			j->cs = store;	/* rendered from the main store */
 		if (me == NULL) {
-			if (sts_strlist_copy(&dom.policy.mx, names) == -1 ||
+			if (cs == NULL || sts_certstore_get(cs, dom.set.certs,
+			    &names, e, sizeof(e)) == -1 || names->n == 0 ||
+			    sts_strlist_copy(&dom.policy.mx, names) == -1 ||
 			    (me = calloc(1, sizeof(*me))) == NULL)
 				goto out;
 			if ((me->certs = strdup(dom.set.certs)) == NULL ||
@@ -681,10 +728,11 @@ job_run(struct loader *l, struct job *j, struct sts_certstore *cs,
 	j->me = NULL;
 	j->text = NULL;
 	j->cs = cs;
-	if (job_fast(j, cs, memo)) {
+	if (job_fast(j, cs, memo, l->seed)) {
 		j->ok = 1;
 		return;
 	}
+	j->cs = cs;
 	j->ok = sts_domain_load(&conf, cs, conf.domains, j->d->fname, &j->dom,
 	    j->err, sizeof(j->err)) == 0;
 	j->text = j->dom.text;
@@ -809,6 +857,8 @@ files_read(struct dfile **todo, size_t n, int dfd, time_t now, int force,
 			break;
 	}
 	nh = i;
+	/* Main's own list from here: new entries go in front of the seed. */
+	q.seed = memo = nh > 0 ? memo_seed() : NULL;
 	for (off = 0; off < n; off += BATCH) {
 		q.jobs = jobs;
 		q.n = n - off > BATCH ? BATCH : n - off;
