@@ -528,6 +528,7 @@ dfile_free(struct dfile *d)
  * logging once) is done by the main thread, batch by batch.
  */
 #define BATCH		1024
+#define FILE_MAX	(64 * 1024)	/* a domain file: sts_settings_parse */
 #define HELPERS_MAX	7
 #define PARALLEL_MIN	256	/* fewer files than this: no helpers */
 
@@ -638,15 +639,58 @@ out:
  * per memo. Only for what succeeds: 0 means "do it the slow way", which
  * also gives the canonical error.
  */
+/*
+ * The file, relative to the directory (no path walk), stamped when new;
+ * -1 for anything unusual, left to sts_domain_load.
+ */
+static ssize_t
+job_read(struct loader *l, struct job *j, char *buf, size_t bufsz)
+{
+	struct stat	 sb;
+	size_t		 n = 0;
+	ssize_t		 r, ret = -1;
+	int		 fd = -1;
+
+	if (l->dfd == -1 || (fd = openat(l->dfd, j->d->fname,
+	    O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 || fstat(fd, &sb) == -1 ||
+	    !S_ISREG(sb.st_mode))
+		goto out;
+	if (j->stat) {
+		/* Before the read: a change while we read is seen next time. */
+		stamp_set(&j->d->st, &sb);
+		if (stamp_recent(&sb, l->now))
+			j->d->st.valid = 0;
+		j->stat = 0;
+	}
+	while (n < bufsz) {
+		if ((r = read(fd, buf + n, bufsz - n)) == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto out;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == (size_t)sb.st_size)
+			break;
+	}
+	if (n < bufsz)
+		ret = (ssize_t)n;
+out:
+	if (fd != -1)
+		close(fd);
+	return ret;
+}
+
 static int
-job_fast(struct job *j, struct sts_certstore *cs, struct memo **memo,
-    struct memo *seed)
+job_fast(struct loader *l, struct job *j, struct sts_certstore *cs,
+    struct memo **memo, struct memo *seed)
 {
 	const struct sts_strlist	*names = NULL;
 	struct sts_domain		 dom;
 	struct memo			*me = NULL;
 	char				 name[STS_HOST_MAX + 1], path[4096];
-	char				 e[STS_ERR_MAX];
+	char				 e[STS_ERR_MAX], buf[FILE_MAX + 1];
+	ssize_t				 len;
 	int				 n, ret = 0;
 
 	memset(&dom, 0, sizeof(dom));
@@ -655,8 +699,10 @@ job_fast(struct job *j, struct sts_certstore *cs, struct memo **memo,
 	    strchr(j->d->fname, '/') != NULL ||
 	    sts_host_to_alabel(j->d->fname, 0, name, sizeof(name), e,
 	    sizeof(e)) == -1 ||
+	    (len = job_read(l, j, buf, sizeof(buf))) == -1 ||
 	    sts_settings_copy(&dom.set, &conf.dflt) == -1 ||
-	    sts_settings_load(path, &dom.set, e, sizeof(e)) == -1)
+	    sts_settings_parse(path, buf, (size_t)len, &dom.set, e,
+	    sizeof(e)) == -1)
 		goto out;
 	dom.policy.mode = dom.set.mode;
 	dom.policy.max_age = dom.set.max_age;
@@ -716,6 +762,14 @@ job_run(struct loader *l, struct job *j, struct sts_certstore *cs,
 {
 	struct stat	 sb;
 
+	memset(&j->dom, 0, sizeof(j->dom));
+	j->me = NULL;
+	j->text = NULL;
+	j->cs = cs;
+	if (job_fast(l, j, cs, memo, l->seed)) {
+		j->ok = 1;
+		return;
+	}
 	if (j->stat) {
 		if (l->dfd != -1 && fstatat(l->dfd, j->d->fname, &sb, 0) == 0) {
 			stamp_set(&j->d->st, &sb);
@@ -723,14 +777,6 @@ job_run(struct loader *l, struct job *j, struct sts_certstore *cs,
 				j->d->st.valid = 0;
 		} else
 			j->d->st.valid = 0;
-	}
-	memset(&j->dom, 0, sizeof(j->dom));
-	j->me = NULL;
-	j->text = NULL;
-	j->cs = cs;
-	if (job_fast(j, cs, memo, l->seed)) {
-		j->ok = 1;
-		return;
 	}
 	j->cs = cs;
 	j->ok = sts_domain_load(&conf, cs, conf.domains, j->d->fname, &j->dom,

@@ -916,6 +916,41 @@ out:
 }
 
 int
+sts_settings_parse(const char *path, const char *buf, size_t len,
+    struct sts_settings *set, char *err, size_t errlen)
+{
+	struct parser		 p;
+	struct sts_settings	 s;
+	int			 ret = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.path = path;
+	p.set = &s;
+	p.err = err;
+	p.errlen = errlen;
+	if (sts_settings_copy(&s, set) == -1)
+		return fail(&p, 0, "out of memory");
+	if (len > DOMAIN_FILE_MAX) {
+		fail(&p, 0, "larger than %zu KiB", (size_t)DOMAIN_FILE_MAX /
+		    1024);
+		goto out;
+	}
+	if (file_dir(&p, path) == -1)
+		goto out;
+	p.buf = buf;
+	p.len = len;
+	if (parse(&p) == -1)
+		goto out;
+	sts_settings_free(set);
+	*set = s;
+	memset(&s, 0, sizeof(s));
+	ret = 0;
+out:
+	sts_settings_free(&s);
+	return ret;
+}
+
+int
 sts_settings_load(const char *path, struct sts_settings *set, char *err,
     size_t errlen)
 {

@@ -217,6 +217,9 @@ int	 sts_duration_parse(const char *, unsigned long *);
  */
 int	 sts_settings_load(const char *path, struct sts_settings *set,
 	    char *err, size_t errlen);
+/* The same for the text of path already read: buf[0..len), len <= 64 KiB. */
+int	 sts_settings_parse(const char *path, const char *buf, size_t len,
+	    struct sts_settings *set, char *err, size_t errlen);
 
 /* ---- certs.c: names from the mail server's certificates --------------- */
 

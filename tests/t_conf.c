@@ -430,6 +430,89 @@ test_files(void)
 	rmdir("tests/tmp");
 }
 
+/*
+ * sts_settings_parse: a domain file's text already read gives what
+ * sts_settings_load gives for the file, errors included.
+ */
+static void
+test_settings_parse(void)
+{
+	static const struct {
+		const char	*text;
+		int		 ok;
+		const char	*certs;		/* expected, ok only */
+		const char	*msg;		/* expected substring, else */
+	} cases[] = {
+		{ "", 1, "/etc/mta-sts/certs", NULL },
+		{ "mode = enforce\nmx = mx.example.net\n", 1,
+		    "/etc/mta-sts/certs", NULL },
+		{ "certs = c\n", 1, "/tmp/d/c", NULL },
+		{ "mode = bogus\n", 0, NULL, "/tmp/d/x.example:1: " },
+		{ "mdoe = enforce\n", 0, NULL, "unknown key" },
+		{ "publish = none\n", 0, NULL, "x.example:1:" },
+	};
+	struct sts_settings	 dflt, a, b;
+	char			 err[STS_ERR_MAX], err2[STS_ERR_MAX];
+	char			 path[PATH_MAX], *big = NULL;
+	FILE			*f;
+	size_t			 i, n = 64 * 1024 + 1;
+	int			 ra, rb;
+
+	memset(&dflt, 0, sizeof(dflt));
+	dflt.mode = STS_MODE_TESTING;
+	dflt.max_age = 604800;
+	if ((dflt.certs = strdup("/etc/mta-sts/certs")) == NULL)
+		abort();
+	if (mkdir("tests/tmp", 0755) == -1 && errno != EEXIST)
+		diag("mkdir tests/tmp: %s", strerror(errno));
+	if (mkdir(TMPDIR, 0755) == -1 && errno != EEXIST)
+		diag("mkdir " TMPDIR ": %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s/x.example", cwd, TMPDIR);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (sts_settings_copy(&a, &dflt) == -1 ||
+		    sts_settings_copy(&b, &dflt) == -1)
+			abort();
+		ra = sts_settings_parse("/tmp/d/x.example", cases[i].text,
+		    strlen(cases[i].text), &a, err, sizeof(err));
+		is_int(ra, cases[i].ok ? 0 : -1, "parse case %zu: %s", i,
+		    cases[i].ok ? "accepted" : "refused");
+		if (cases[i].ok)
+			is_str(a.certs, cases[i].certs, "  certs %s",
+			    cases[i].certs);
+		else
+			ok(strstr(err, cases[i].msg) != NULL, "  %s", err);
+		/* The same text from a file: the same verdict and message. */
+		if ((f = fopen(path, "w")) == NULL)
+			abort();
+		fputs(cases[i].text, f);
+		fclose(f);
+		rb = sts_settings_load(path, &b, err2, sizeof(err2));
+		is_int(rb, ra, "  sts_settings_load agrees");
+		is_int(a.mode, b.mode, "  same mode");
+		if (!cases[i].ok)
+			ok(strstr(err2, strstr(err, "x.example:") ?
+			    strstr(err, "x.example:") : err) != NULL,
+			    "  same message: %s", err2);
+		sts_settings_free(&a);
+		sts_settings_free(&b);
+	}
+	unlink(path);
+	if ((big = malloc(n)) == NULL || sts_settings_copy(&a, &dflt) == -1)
+		abort();
+	memset(big, '#', n);
+	is_int(sts_settings_parse("/tmp/d/x.example", big, n, &a, err,
+	    sizeof(err)), -1, "parse: over 64 KiB is refused");
+	ok(strstr(err, "x.example: larger than 64 KiB") != NULL, "  %s", err);
+	for (i = 0; i + 1 < n - 1; i += 64)
+		big[i] = '\n';
+	is_int(sts_settings_parse("/tmp/d/x.example", big, n - 1, &a, err,
+	    sizeof(err)), 0, "parse: 64 KiB of comments is read");
+	free(big);
+	sts_settings_free(&a);
+	sts_settings_free(&dflt);
+	rmdir(TMPDIR);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -458,5 +541,6 @@ main(int argc, char *argv[])
 	test_files();
 	test_good();
 	test_bad();
+	test_settings_parse();
 	return done_testing();
 }
