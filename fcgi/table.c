@@ -690,13 +690,20 @@ job_fast(struct loader *l, struct job *j, struct sts_certstore *cs,
 	struct memo			*me = NULL;
 	char				 name[STS_HOST_MAX + 1], path[4096];
 	char				 e[STS_ERR_MAX], buf[FILE_MAX + 1];
+	size_t				 dl, fl;
 	ssize_t				 len;
-	int				 n, ret = 0;
+	int				 ret = 0;
 
 	memset(&dom, 0, sizeof(dom));
-	n = snprintf(path, sizeof(path), "%s/%s", conf.domains, j->d->fname);
-	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    strchr(j->d->fname, '/') != NULL ||
+	/* For messages and relative paths; snprintf was 10% of start-up. */
+	dl = strlen(conf.domains);
+	fl = strlen(j->d->fname);
+	if (dl + 1 + fl >= sizeof(path))
+		goto out;
+	memcpy(path, conf.domains, dl);
+	path[dl] = '/';
+	memcpy(path + dl + 1, j->d->fname, fl + 1);
+	if (strchr(j->d->fname, '/') != NULL ||
 	    sts_host_to_alabel(j->d->fname, 0, name, sizeof(name), e,
 	    sizeof(e)) == -1 ||
 	    (len = job_read(l, j, buf, sizeof(buf))) == -1 ||
