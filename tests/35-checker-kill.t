@@ -70,7 +70,7 @@ remember_state() {
 	local d id dg k v ok=0
 	for d in $DOMAINS; do
 		[ -e "$T/state/$d" ] || continue
-		id= dg=
+		id='' dg=''
 		while read -r k v; do
 			case $k in id) id=$v;; digest) dg=$v;; esac
 		done <"$T/state/$d"
@@ -132,6 +132,7 @@ while [ "$round" -lt "$KILLS" ]; do
 	r=$((RANDOM % 8))
 	if [ "$r" -lt 2 ]; then
 		sync=
+		# shellcheck disable=SC2086 # the list
 		for d in $(printf '%s\n' $DOMAINS | shuf -n $((RANDOM % 3 + 1))); do
 			if cmp -s "$NS_CHECK/domains/$d" "$NS_SERVE/domains/$d"; then
 				gen=$((gen + 1))
@@ -148,6 +149,7 @@ while [ "$round" -lt "$KILLS" ]; do
 			served[$d]=$(served_digest "$d")
 		done
 	elif [ "$r" -lt 5 ]; then
+		# shellcheck disable=SC2086 # the list
 		d=$(printf '%s\n' $DOMAINS | shuf -n 1)
 		gen=$((gen + 1))
 		changes=$((changes + 1))

@@ -13,6 +13,7 @@
 command -v unshare >/dev/null 2>&1 || t_skip_all "unshare not installed"
 # the whole test in a private mount namespace: the tmpfs dies with it
 if [ -z "${_DISKFULL_NS:-}" ]; then
+	# shellcheck disable=SC2093 # exec fails only when unshare cannot run
 	_DISKFULL_NS=1 exec unshare --mount --propagation private "$BASH" "$0" "$@"
 	t_skip_all "unshare --mount failed"
 fi
