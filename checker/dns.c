@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,9 +167,14 @@ tune(ldns_resolver *res, unsigned timeout, int recursive)
 	ldns_resolver_set_retry(res, timeout >= 2 ? 2 : 1);
 	ldns_resolver_set_retrans(res, 1);
 	ldns_resolver_set_edns_udp_size(res, DNS_UDP_SIZE);
-	ldns_resolver_set_fallback(res, true);
+	/*
+	 * A truncated answer comes back to query(), which asks again over
+	 * TCP itself: ldns's TCP read waits `timeout` per recv(), so a
+	 * server dripping a byte at a time would hold a run for hours.
+	 */
+	ldns_resolver_set_fallback(res, false);
 	ldns_resolver_set_usevc(res, false);
-	ldns_resolver_set_igntc(res, false);
+	ldns_resolver_set_igntc(res, true);
 	ldns_resolver_set_recursive(res, recursive);
 	ldns_resolver_set_defnames(res, false);
 	ldns_resolver_set_dnsrch(res, false);
@@ -295,6 +301,144 @@ out:
 	return rc;
 }
 
+/* wait for fd to be ready for ev until the deadline; 0 ready, -1 timeout/error */
+static int
+wait_fd(int fd, short ev, double deadline)
+{
+	struct pollfd	pfd;
+	double		left;
+	int		n;
+
+	for (;;) {
+		if ((left = deadline - now_mono()) <= 0)
+			return -1;
+		pfd.fd = fd;
+		pfd.events = ev;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		return n == 1 ? 0 : -1;
+	}
+}
+
+/* why TCP after a truncated answer failed; how NULL: the deadline passed */
+static void
+tcp_fail(char *err, size_t errlen, const char *name, const char *server,
+    unsigned timeout, const char *how)
+{
+	if (how == NULL)
+		seterr(err, errlen, "%s: DNS server %s sent a truncated answer "
+		    "and did not answer over TCP within %u s", name, server,
+		    timeout);
+	else
+		seterr(err, errlen, "%s: DNS server %s sent a truncated answer, "
+		    "and over TCP %s", name, server, how);
+}
+
+/*
+ * The query qp again over TCP to the server that sent a truncated answer
+ * (ns), the whole exchange bounded by one deadline (ldns's own TCP waits
+ * `timeout` per recv(), so a server dripping a byte at a time would hold
+ * a run for hours). 0 with *out, or -1 with err.
+ */
+static int
+query_tcp(struct dns *d, const char *server, const char *name,
+    const ldns_pkt *qp, const ldns_rdf *ns, ldns_pkt **out, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage	*ss = NULL;
+	uint8_t			*wire = NULL, *msg = NULL, *ans = NULL, hdr[2];
+	size_t			 wlen = 0, sslen = 0, done, want;
+	double			 deadline = now_mono() + d->timeout;
+	ssize_t			 n;
+	int			 fd = -1, rc = -1, soerr = 0;
+	socklen_t		 slen = sizeof(soerr);
+
+	*out = NULL;
+	if (ns == NULL || (ss = ldns_rdf2native_sockaddr_storage(ns,
+	    ldns_resolver_port(d->res), &sslen)) == NULL ||
+	    ldns_pkt2wire(&wire, qp, &wlen) != LDNS_STATUS_OK || wlen > 65535 ||
+	    (msg = malloc(wlen + 2)) == NULL) {
+		tcp_fail(err, errlen, name, server, d->timeout,
+		    "the query cannot be sent");
+		goto out;
+	}
+	msg[0] = wlen >> 8;
+	msg[1] = wlen & 0xff;
+	memcpy(msg + 2, wire, wlen);
+	if ((fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1 ||
+	    (connect(fd, (struct sockaddr *)ss, (socklen_t)sslen) == -1 &&
+	    errno != EINPROGRESS)) {
+		tcp_fail(err, errlen, name, server, d->timeout, strerror(errno));
+		goto out;
+	}
+	if (wait_fd(fd, POLLOUT, deadline) == -1) {
+		tcp_fail(err, errlen, name, server, d->timeout, NULL);
+		goto out;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) == -1 ||
+	    soerr != 0) {
+		tcp_fail(err, errlen, name, server, d->timeout,
+		    strerror(soerr ? soerr : errno));
+		goto out;
+	}
+	for (done = 0; done < wlen + 2; done += (size_t)n) {
+		if (wait_fd(fd, POLLOUT, deadline) == -1) {
+			tcp_fail(err, errlen, name, server, d->timeout, NULL);
+			goto out;
+		}
+		if ((n = send(fd, msg + done, wlen + 2 - done, MSG_NOSIGNAL)) <= 0) {
+			tcp_fail(err, errlen, name, server, d->timeout,
+			    n == 0 ? "the query cannot be sent" : strerror(errno));
+			goto out;
+		}
+	}
+	/* the length, then the message: one deadline for all of it */
+	for (done = 0, want = 2; done < want; done += (size_t)n) {
+		if (wait_fd(fd, POLLIN, deadline) == -1) {
+			tcp_fail(err, errlen, name, server, d->timeout, NULL);
+			goto out;
+		}
+		n = recv(fd, (ans != NULL ? ans : hdr) + done, want - done, 0);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0) {
+			tcp_fail(err, errlen, name, server, d->timeout,
+			    n == 0 ? "closed the connection" : strerror(errno));
+			goto out;
+		}
+		if (ans == NULL && done + (size_t)n == 2) {
+			want = (size_t)hdr[0] << 8 | hdr[1];
+			if (want == 0 || (ans = malloc(want)) == NULL) {
+				tcp_fail(err, errlen, name, server, d->timeout,
+				    "sent an empty answer");
+				goto out;
+			}
+			done = 0;
+			n = 0;
+		}
+	}
+	if (ldns_wire2pkt(out, ans, want) != LDNS_STATUS_OK) {
+		*out = NULL;
+		seterr(err, errlen, "%s: DNS server %s sent a malformed answer "
+		    "over TCP", name, server);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	free(ss);
+	free(wire);
+	free(msg);
+	free(ans);
+	return rc;
+}
+
 /*
  * One query. 0 with *pkt for NOERROR and NXDOMAIN; -1 with err (naming
  * `name` and the server) for everything else.
@@ -303,7 +447,7 @@ static int
 query(struct dns *d, const char *server, const ldns_rdf *qname,
     ldns_rr_type type, ldns_pkt **pkt, char *err, size_t errlen)
 {
-	ldns_pkt	*p = NULL;
+	ldns_pkt	*p = NULL, *qp = NULL, *tp = NULL;
 	ldns_rr_list	*q;
 	ldns_status	 st;
 	ldns_pkt_rcode	 rc;
@@ -320,7 +464,11 @@ query(struct dns *d, const char *server, const ldns_rdf *qname,
 		ldns_resolver_set_nameserver_rtt(d->res, i, LDNS_RESOLV_RTT_MIN);
 	flags = ldns_resolver_recursive(d->res) ? LDNS_RD : 0;
 	t0 = now_mono();
-	st = ldns_resolver_send(&p, d->res, qname, type, LDNS_RR_CLASS_IN, flags);
+	/* as ldns_resolver_send, but keeping the query to check the answer's id */
+	st = ldns_resolver_prepare_query_pkt(&qp, d->res, qname, type,
+	    LDNS_RR_CLASS_IN, flags);
+	if (st == LDNS_STATUS_OK)
+		st = ldns_resolver_send_pkt(&p, d->res, qp);
 	if (st != LDNS_STATUS_OK || p == NULL) {
 		if (now_mono() - t0 >= ldns_resolver_timeout(d->res).tv_sec)
 			seterr(err, errlen, "%s: DNS server %s did not answer "
@@ -328,9 +476,24 @@ query(struct dns *d, const char *server, const ldns_rdf *qname,
 		else
 			seterr(err, errlen, "%s: DNS server %s: %s", name,
 			    server, ldns_get_errorstr_by_id(st));
-		ldns_pkt_free(p);
-		return -1;
+		goto bad;
 	}
+	if (ldns_pkt_id(p) == ldns_pkt_id(qp) && ldns_pkt_tc(p)) {
+		if (query_tcp(d, server, name, qp, ldns_pkt_answerfrom(p), &tp,
+		    err, errlen) == -1)
+			goto bad;
+		ldns_pkt_free(p);
+		p = tp;
+	}
+	/* ldns takes any answer; one with another id is not ours (spoofed?) */
+	if (ldns_pkt_id(p) != ldns_pkt_id(qp)) {
+		seterr(err, errlen, "%s: DNS server %s answered with message id "
+		    "%u, not %u (the query's): a forged or misdirected answer",
+		    name, server, ldns_pkt_id(p), ldns_pkt_id(qp));
+		goto bad;
+	}
+	ldns_pkt_free(qp);
+	qp = NULL;
 	rc = ldns_pkt_get_rcode(p);
 	if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
 		seterr(err, errlen, "%s: DNS server %s answered %s", name, server,
@@ -356,6 +519,7 @@ query(struct dns *d, const char *server, const ldns_rdf *qname,
 	*pkt = p;
 	return 0;
 bad:
+	ldns_pkt_free(qp);
 	ldns_pkt_free(p);
 	return -1;
 }
