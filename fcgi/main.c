@@ -629,6 +629,35 @@ fastcgi_run(int fd, const char *conffile, int threads, int interval)
 
 /* ---- CGI ------------------------------------------------------------------ */
 
+/*
+ * A request body (a POST, answered 405) is read and thrown away first: a
+ * web server still writing it to a CGI that has already exited gets EPIPE
+ * and may drop the answer (Apache's mod_cgid does). At most 1 MiB; beyond
+ * that the web server's own limits apply.
+ */
+static void
+cgi_drain(const char *content_length)
+{
+	char		buf[8192];
+	long long	left;
+	ssize_t		n;
+
+	if (content_length == NULL ||
+	    parse_num(content_length, 1, LLONG_MAX, 10, &left) == -1)
+		return;
+	if (left > 1 << 20)
+		left = 1 << 20;
+	while (left > 0) {
+		n = read(STDIN_FILENO, buf,
+		    left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left -= n;
+	}
+}
+
 static int
 cgi_run(const char *conffile)
 {
@@ -643,6 +672,7 @@ cgi_run(const char *conffile)
 	rq.uri = getenv("REQUEST_URI");
 	rq.script = getenv("SCRIPT_NAME");
 	rq.pathinfo = getenv("PATH_INFO");
+	cgi_drain(getenv("CONTENT_LENGTH"));
 	respond(&rq, conffile, &rc);
 	while (off < rc.len) {
 		if ((n = write(STDOUT_FILENO, rc.buf + off, rc.len - off)) == -1) {
