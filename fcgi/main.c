@@ -43,6 +43,7 @@
 #define SETTLE_MS	100		/* after an inotify event, before the poll */
 #define STOP_WAIT	10		/* seconds in-flight requests get at exit */
 #define STACK_SIZE	(256 * 1024)
+#define REQUEST_WAIT	5		/* seconds a new connection has to send its request */
 
 static volatile sig_atomic_t	 got_hup, got_term;
 
@@ -322,38 +323,71 @@ serve(FCGX_Request *req, struct resp_copy *rc)
  * started, up to -t; a web server that keeps more connections open than
  * that has to wait for a free one.
  */
+/*
+ * A new connection: accepted here, under the lock, so that libfcgi never
+ * accepts by itself (the request's listen_sock is -1) and a client that is
+ * slow to send its request holds one worker, not the accept lock. Another
+ * worker takes over accepting at once. -errno on failure.
+ */
+static int
+worker_accept(FCGX_Request *req)
+{
+	struct timeval	 tv = { REQUEST_WAIT, 0 };
+	int		 fd, e, spawn;
+
+	pthread_mutex_lock(&pool.mtx);
+	pool.idle++;
+	pthread_mutex_unlock(&pool.mtx);
+	pthread_mutex_lock(&pool.accept_mtx);
+	fd = accept4(pool.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	e = errno;
+	pthread_mutex_unlock(&pool.accept_mtx);
+	pthread_mutex_lock(&pool.mtx);
+	pool.idle--;
+	spawn = fd != -1 && !pool.stopping && pool.idle == 0 &&
+	    pool.threads < pool.max;
+	if (spawn)
+		pool.threads++;
+	pthread_mutex_unlock(&pool.mtx);
+	if (spawn && worker_start() == -1) {
+		pthread_mutex_lock(&pool.mtx);
+		pool.threads--;
+		pthread_mutex_unlock(&pool.mtx);
+	}
+	if (fd == -1)
+		return -e;
+	/* Until its first request is read and answered. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	req->ipcFd = fd;
+	/* So that FCGX_Accept_r's leading FCGX_Finish_r leaves it open. */
+	req->keepConnection = 1;
+	return 0;
+}
+
 static void *
 worker(void *arg)
 {
 	FCGX_Request		 req;
 	struct resp_copy	 rc = { NULL, 0, 0, 0 };
+	struct timeval		 none = { 0, 0 };
 	int			 fresh, r, spawn, stop, errs = 0;
 
 	(void)arg;
-	if (FCGX_InitRequest(&req, pool.listen_fd, 0) != 0) {
+	if (FCGX_InitRequest(&req, -1, 0) != 0) {
 		logmsg("cannot set up a FastCGI request");
 		goto out;
 	}
 	for (;;) {
 		/* ipcFd < 0: no connection kept from the last request. */
 		fresh = req.ipcFd < 0;
-		if (fresh) {
+		if (fresh && (r = worker_accept(&req)) < 0) {
 			pthread_mutex_lock(&pool.mtx);
-			pool.idle++;
-			pthread_mutex_unlock(&pool.mtx);
-			pthread_mutex_lock(&pool.accept_mtx);
-		}
-		r = FCGX_Accept_r(&req);
-		if (fresh)
-			pthread_mutex_unlock(&pool.accept_mtx);
-		pthread_mutex_lock(&pool.mtx);
-		if (fresh)
-			pool.idle--;
-		stop = pool.stopping;
-		if (r < 0) {
+			stop = pool.stopping;
 			pthread_mutex_unlock(&pool.mtx);
 			if (stop)
 				break;
+			if (r == -EINTR || r == -ECONNABORTED)
+				continue;
 			if (r == -EBADF || r == -ENOTSOCK || r == -EINVAL) {
 				logmsg("accept: %s: no socket to serve on",
 				    strerror(-r));
@@ -363,6 +397,20 @@ worker(void *arg)
 			if (errs++ < 10)
 				logmsg("accept: %s", strerror(-r));
 			usleep(100 * 1000);
+			continue;
+		}
+		/*
+		 * Read the request. On failure (a client that sent no valid
+		 * request in time, a kept connection closed by the web
+		 * server) libfcgi has closed the connection.
+		 */
+		r = FCGX_Accept_r(&req);
+		pthread_mutex_lock(&pool.mtx);
+		stop = pool.stopping;
+		if (r < 0) {
+			pthread_mutex_unlock(&pool.mtx);
+			if (stop)
+				break;
 			continue;
 		}
 		/* A request accepted while stopping is still answered. */
@@ -379,6 +427,10 @@ worker(void *arg)
 		}
 		serve(&req, &rc);
 		FCGX_Finish_r(&req);
+		/* Kept open by the web server: wait for its next request. */
+		if (fresh && req.ipcFd >= 0)
+			(void)setsockopt(req.ipcFd, SOL_SOCKET, SO_RCVTIMEO,
+			    &none, sizeof(none));
 		pthread_mutex_lock(&pool.mtx);
 		pool.busy--;
 		stop = pool.stopping;

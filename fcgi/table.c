@@ -1299,6 +1299,17 @@ poll_once(int force, int strict, char *err, size_t errlen)
 		    conf.domains, d->fname) >= (int)sizeof(path)) ||
 		    fstatat(dfd == -1 ? AT_FDCWD : dfd, dfd == -1 ? path :
 		    d->fname, &sb, 0) == -1) {
+			if (errno != ENOENT && errno != ENOTDIR) {
+				/* Cannot look (EACCES): keep what it served. */
+				snprintf(e, sizeof(e), "%s/%s: %s%s",
+				    conf.domains, d->fname, strerror(errno),
+				    d->resp ? " (still serving the last good "
+				    "policy)" : "");
+				log_once(&d->lasterr, e);
+				d->st.valid = 0;
+				nf[k++] = d;
+				continue;
+			}
 			/* Gone since the listing, or a dangling link. */
 			dfile_drop(d, &g, &dirty);
 			continue;

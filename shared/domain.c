@@ -135,6 +135,16 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 		/* A regular file says so in d_type: no stat for it. */
 		if (de->d_type != DT_REG && fstatat(dirfd(d), de->d_name, &st,
 		    0) == -1) {
+			/*
+			 * Gone since readdir, or a dangling link: skipped.
+			 * Anything else (EACCES: the directory cannot be
+			 * searched) makes the whole listing untrustworthy.
+			 */
+			if (errno != ENOENT) {
+				seterr(err, errlen, "%s/%s: %s", esc(b1, dir),
+				    esc(b2, de->d_name), strerror(errno));
+				goto out;
+			}
 			warnf(warn, arg, "%s/%s: %s, skipped", esc(b1, dir),
 			    esc(b2, de->d_name), strerror(errno));
 			continue;
