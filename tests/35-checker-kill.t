@@ -35,6 +35,7 @@ declare -A owner	# domain/id -> the digest the state gave that id
 declare -A max_state	# domain -> the largest id seen in its state
 declare -A max_dns	# domain -> the largest id seen in DNS
 declare -A dns_before	# domain -> the id in DNS when the round began
+declare -A served_prev	# domain -> what was served during the round before
 
 # state_get DOMAIN KEY: a value from the state file ("" if none); no fork
 state_get() {
@@ -117,15 +118,24 @@ done
 
 # ---- the rounds ----------------------------------------------------------------
 
-# the window for the kill: a run's time and a bit (at least 50 ms)
+# the window for the kill: a run's time and a bit (at least 50 ms), then
+# adapted: shorter after a run that ended before its kill, longer after a
+# killed one (about two runs in three are killed)
 window=$((run_ms + run_ms / 4))
 [ "$window" -ge 50 ] || window=50
+wmax=$((window * 2))
 bad_records=0 bad_order=0 bad_served=0 bad_reuse=0 killed=0 changes=0 unserved=0
 published_in_round=0
 gen=0
 round=0
+for d in $DOMAINS; do
+	served_prev[$d]=${served[$d]}
+done
 while [ "$round" -lt "$KILLS" ]; do
 	round=$((round + 1))
+	for d in $DOMAINS; do
+		served_prev[$d]=${served[$d]}
+	done
 	# a round in four, new policies served for one to three domains (or
 	# the one the checker already expects served); half the others, a new
 	# policy the checker expects for one domain, not served yet
@@ -156,7 +166,8 @@ while [ "$round" -lt "$KILLS" ]; do
 		unserved=$((unserved + 1))
 		printf 'max-age = %d\n' $((86400 + gen)) >"$NS_CHECK/domains/$d"
 	fi
-	# only the checker changes DNS: what it was after the last round
+	# only the checker changes DNS: what it was after the last round (but
+	# see below)
 	for d in $DOMAINS; do
 		dns_before[$d]=${dns_now[$d]}
 	done
@@ -170,7 +181,14 @@ while [ "$round" -lt "$KILLS" ]; do
 	kill -KILL "$pid" 2>/dev/null
 	st=0
 	wait "$pid" 2>/dev/null || st=$?
-	[ "$st" -eq 137 ] && killed=$((killed + 1))
+	if [ "$st" -eq 137 ]; then
+		killed=$((killed + 1))
+		window=$((window * 21 / 20))
+		[ "$window" -le "$wmax" ] || window=$wmax
+	else
+		window=$((window * 9 / 10))
+		[ "$window" -ge 50 ] || window=50
+	fi
 
 	# the state reads
 	out=$(ns_exec "$NS_CHECKER" -c "$NS_CHECK/mta-sts.conf" records 2>&1) && rst=0 || rst=$?
@@ -190,17 +208,23 @@ while [ "$round" -lt "$KILLS" ]; do
 		fi
 		[ "$id" = "${dns_before[$d]}" ] && continue
 		published_in_round=$((published_in_round + 1))
-		if [ "${owner[$d/$id]:-}" != "${served[$d]}" ]; then
+		# Knot may apply the update of a run killed right after sending
+		# it only after the test read DNS: an id that appears now may
+		# come from the round before, so it must name what was served
+		# then or now (an unserved policy is neither)
+		if [ "${owner[$d/$id]:-}" != "${served[$d]}" ] &&
+		    [ "${owner[$d/$id]:-}" != "${served_prev[$d]}" ]; then
 			bad_served=$((bad_served + 1))
 			t_diag "round $round (killed after $delay ms): $d: id $id published," \
 			    "the state gave it to '${owner[$d/$id]:-}'," \
-			    "served is ${served[$d]}"
+			    "served is ${served[$d]}, was ${served_prev[$d]}"
 		fi
 	done
 done
 t_diag "$round rounds, $killed killed mid-run, $changes policy changes" \
+    "$(find "$T/state" -name '.*' -type f | wc -l) temporary state files left by kills" \
     "($unserved left unserved), $published_in_round ids published in a round," \
-    "kill window ${window} ms"
+    "kill window at the end ${window} ms"
 t_is "$bad_records" 0 "every state file reads after every kill"
 t_is "$bad_reuse" 0 "the state never goes back or gives an id to two policies"
 t_is "$bad_order" 0 "the id in DNS never goes backwards"
