@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +69,6 @@ static const char *const publish_names[] = {
 
 struct parser {
 	const char		*path;
-	char			 dir[PATH_MAX];	/* for relative paths */
 	const char		*buf;
 	size_t			 len, pos;
 	unsigned		 line;
@@ -77,7 +77,16 @@ struct parser {
 	unsigned		 seen[NKEYS];	/* line where each key was set */
 	char			*err;
 	size_t			 errlen;
+	char			 dir[PATH_MAX];	/* for relative paths; last */
 };
+
+/* All zero but dir, which is only emptied: 4 KiB per domain file. */
+static void
+parser_init(struct parser *p)
+{
+	memset(p, 0, offsetof(struct parser, dir));
+	p->dir[0] = '\0';
+}
 
 static int __attribute__((format(printf, 3, 4)))
 fail(struct parser *p, unsigned line, const char *fmt, ...)
@@ -878,7 +887,7 @@ sts_conf_load(const char *path, struct sts_conf *conf, char *err,
 	int		 ret = -1;
 
 	sts_conf_defaults(&c);
-	memset(&p, 0, sizeof(p));
+	parser_init(&p);
 	p.path = path;
 	p.conf = &c;
 	p.set = &c.dflt;
@@ -923,7 +932,7 @@ sts_settings_parse(const char *path, const char *buf, size_t len,
 	struct sts_settings	 s;
 	int			 ret = -1;
 
-	memset(&p, 0, sizeof(p));
+	parser_init(&p);
 	p.path = path;
 	p.set = &s;
 	p.err = err;
@@ -959,7 +968,7 @@ sts_settings_load(const char *path, struct sts_settings *set, char *err,
 	char			*buf = NULL;
 	int			 ret = -1;
 
-	memset(&p, 0, sizeof(p));
+	parser_init(&p);
 	p.path = path;
 	p.set = &s;
 	p.err = err;
