@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -427,6 +428,33 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/*
+ * Temporary files of this domain left by a run that was killed between
+ * creating and renaming one (".<domain>.XXXXXX"): the caller holds the
+ * lock, so none is being written. Best effort.
+ */
+static void
+remove_stale(const char *dir, const char *domain)
+{
+	struct dirent *de;
+	size_t n = strlen(domain);
+	DIR *dp;
+	int dfd;
+
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	dfd = dirfd(dp);
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.' && strlen(de->d_name) == n + 8 &&
+		    strncmp(de->d_name + 1, domain, n) == 0 &&
+		    de->d_name[n + 1] == '.' &&
+		    strspn(de->d_name + n + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789") == 6)
+			(void)unlinkat(dfd, de->d_name, 0);
+	}
+	closedir(dp);
+}
+
 int
 state_write(const char *dir, const char *domain, const struct state *st,
     char *err, size_t errlen)
@@ -458,6 +486,7 @@ state_write(const char *dir, const char *domain, const struct state *st,
 		goto out;
 	}
 	/* errors name the state file first: that is what was not saved */
+	remove_stale(dir, domain);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
 		seterr(err, errlen, "%s: %s (creating %s)", path,
 		    strerror(errno), tmp);

@@ -12,7 +12,8 @@
 #    digest (the served policy is fixed during a round; every id the
 #    state ever held is remembered with its digest);
 #  - every id the state gives is new (never reused for another digest).
-# Then a clean run converges: exit 0, every domain's current id in DNS.
+# Then a clean run converges: exit 0, every domain's current id in DNS,
+# no temporary state file left behind.
 # KILLS=N changes the number of rounds (default 100).
 . "$(dirname "$0")/lib/testlib.sh"
 . "$(dirname "$0")/lib/netns.sh"
@@ -235,9 +236,17 @@ t_ok "ids were published during the rounds ($published_in_round)" \
 
 # ---- converge ---------------------------------------------------------------------
 
-# serve everything the checker expects, then a clean run
+# a new policy for every domain, served, then a clean run: every state
+# file is written, which clears the temporary files kills left (one
+# planted for sure; files of other shapes stay)
+for d in $DOMAINS; do
+	gen=$((gen + 1))
+	printf 'max-age = %d\n' $((86400 + gen)) >"$NS_CHECK/domains/$d"
+done
 cp "$NS_CHECK/domains/"* "$NS_SERVE/domains/"
 chmod 644 "$NS_SERVE/domains/"*
+printf 'half a state\n' >"$T/state/.k1.test.Zz9aB0"
+printf 'not ours\n' >"$T/state/.k1.test.notes"
 for d in $DOMAINS; do
 	ns_wait_served "$d" || { echo "Bail out! $d is not served"; exit 255; }
 	served[$d]=$(served_digest "$d")
@@ -259,4 +268,6 @@ for d in $DOMAINS; do
 	fi
 done
 t_is "$conv" 0 "every domain: the state's id for the served policy is in DNS, marked published"
+t_is "$(cd "$T/state" && find . -name '.*' -type f | sort | tr '\n' ' ')" "./.k1.test.notes " \
+    "the temporary files left by kills are gone, nothing else"
 t_done
