@@ -43,32 +43,6 @@ static const char *const web_prefixes[] = {
 	"mta-sts.", "autoconfig.", "autodiscover."
 };
 
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);	/* a cut message is still a message */
-	va_end(ap);
-}
-
-static void __attribute__((format(printf, 3, 4)))
-warnf(sts_warn_fn *warn, void *arg, const char *fmt, ...)
-{
-	char	msg[STS_ERR_MAX + ESC_MAX];
-	va_list	ap;
-
-	if (warn == NULL)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	warn(arg, msg);
-}
-
 static const char *
 esc(char buf[ESC_MAX], const char *s)
 {
@@ -133,7 +107,7 @@ cert_names(X509 *x, struct sts_strlist *names, char *err, size_t errlen)
 
 	gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
 	if (gens == NULL && crit != -1) {
-		seterr(err, errlen, "%s subjectAltName",
+		sts_err(err, errlen, "%s subjectAltName",
 		    crit == -2 ? "more than one" : "malformed");
 		goto out;
 	}
@@ -164,7 +138,7 @@ cert_names(X509 *x, struct sts_strlist *names, char *err, size_t errlen)
 	rc = 0;
 	goto out;
 nomem:
-	seterr(err, errlen, nomem);
+	sts_err(err, errlen, nomem);
 out:
 	OPENSSL_free(utf8);
 	GENERAL_NAMES_free(gens);
@@ -182,7 +156,7 @@ append_all(struct sts_strlist *dst, const struct sts_strlist *src, char *err,
 		if (sts_strlist_add(dst, src->v[i]) == -1) {
 			while (i-- > 0)
 				free(dst->v[--dst->n]);
-			seterr(err, errlen, nomem);
+			sts_err(err, errlen, nomem);
 			return -1;
 		}
 	return 0;
@@ -211,11 +185,11 @@ sts_certs_names_pem(const char *pem, size_t len, struct sts_strlist *names,
 
 	ERR_set_mark();
 	if (len > INT_MAX) {
-		seterr(err, errlen, "too large");
+		sts_err(err, errlen, "too large");
 		goto out;
 	}
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
-		seterr(err, errlen, nomem);
+		sts_err(err, errlen, nomem);
 		goto out;
 	}
 	x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
@@ -224,7 +198,7 @@ sts_certs_names_pem(const char *pem, size_t len, struct sts_strlist *names,
 		x = d2i_X509(NULL, &p, (long)len);
 	}
 	if (x == NULL) {
-		seterr(err, errlen, "no certificate");
+		sts_err(err, errlen, "no certificate");
 		goto out;
 	}
 	if (cert_names(x, &tmp, err, errlen) == -1)
@@ -266,7 +240,7 @@ list_dir(const char *dir, struct sts_strlist *files, char *err, size_t errlen)
 	int		 n, rc = -1;
 
 	if ((d = opendir(dir)) == NULL) {
-		seterr(err, errlen, "%s: %s", esc(e1, dir), strerror(errno));
+		sts_err(err, errlen, "%s: %s", esc(e1, dir), strerror(errno));
 		goto out;
 	}
 	sep = dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/";
@@ -274,7 +248,7 @@ list_dir(const char *dir, struct sts_strlist *files, char *err, size_t errlen)
 		errno = 0;
 		if ((de = readdir(d)) == NULL) {
 			if (errno != 0) {
-				seterr(err, errlen, "%s: %s", esc(e1, dir),
+				sts_err(err, errlen, "%s: %s", esc(e1, dir),
 				    strerror(errno));
 				goto out;
 			}
@@ -284,11 +258,11 @@ list_dir(const char *dir, struct sts_strlist *files, char *err, size_t errlen)
 			continue;	/* ".", "..", hidden files, editors' temporaries */
 		n = snprintf(path, sizeof(path), "%s%s%s", dir, sep, de->d_name);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
-			seterr(err, errlen, "%s: path too long", esc(e1, dir));
+			sts_err(err, errlen, "%s: path too long", esc(e1, dir));
 			goto out;
 		}
 		if (sts_strlist_add(files, path) == -1) {
-			seterr(err, errlen, nomem);
+			sts_err(err, errlen, nomem);
 			goto out;
 		}
 	}
@@ -315,13 +289,13 @@ list_glob(const char *pat, struct specfiles *sf, char *err, size_t errlen)
 		goto out;
 	}
 	if (r != 0) {
-		seterr(err, errlen, "%s: %s", esc(e1, pat),
+		sts_err(err, errlen, "%s: %s", esc(e1, pat),
 		    r == GLOB_NOSPACE ? nomem : "cannot read");
 		goto out;
 	}
 	for (i = 0; i < g.gl_pathc; i++)
 		if (sts_strlist_add(&sf->files, g.gl_pathv[i]) == -1) {
-			seterr(err, errlen, nomem);
+			sts_err(err, errlen, nomem);
 			goto out;
 		}
 	rc = 0;
@@ -345,7 +319,7 @@ spec_files(const char *spec, struct specfiles *sf, char *err, size_t errlen)
 
 	memset(sf, 0, sizeof(*sf));
 	if (spec == NULL || spec[0] == '\0') {
-		seterr(err, errlen, "empty certs path");
+		sts_err(err, errlen, "empty certs path");
 		return -1;
 	}
 	r = stat(spec, &st);
@@ -358,9 +332,9 @@ spec_files(const char *spec, struct specfiles *sf, char *err, size_t errlen)
 		r = list_glob(spec, sf, err, errlen);
 	else if (r == 0) {
 		if ((r = sts_strlist_add(&sf->files, spec)) == -1)	/* one file */
-			seterr(err, errlen, nomem);
+			sts_err(err, errlen, nomem);
 	} else {
-		seterr(err, errlen, "%s: %s", esc(e1, spec), strerror(saved));
+		sts_err(err, errlen, "%s: %s", esc(e1, spec), strerror(saved));
 		return -1;
 	}
 	if (r == -1) {
@@ -384,31 +358,31 @@ read_file(const char *path, char **bufp, size_t *lenp, char *why, size_t whylen)
 	int		 fd = -1, rc = -1;
 
 	if (stat(path, &st) == -1) {
-		seterr(why, whylen, "%s", strerror(errno));
+		sts_err(why, whylen, "%s", strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		seterr(why, whylen, "a directory (subdirectories are not"
+		sts_err(why, whylen, "a directory (subdirectories are not"
 		    " read: name their files with a glob)");
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		seterr(why, whylen, "not a regular file");
+		sts_err(why, whylen, "not a regular file");
 		goto out;
 	}
 	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &st) == -1) {
-		seterr(why, whylen, "%s", strerror(errno));
+		sts_err(why, whylen, "%s", strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {	/* swapped since the stat above */
-		seterr(why, whylen, "not a regular file");
+		sts_err(why, whylen, "not a regular file");
 		goto out;
 	}
 	if (st.st_size > CERT_FILE_MAX)
 		goto toobig;
 	if ((buf = malloc(CERT_FILE_MAX + 1)) == NULL) {
-		seterr(why, whylen, nomem);
+		sts_err(why, whylen, nomem);
 		goto out;
 	}
 	while (len <= CERT_FILE_MAX) {	/* the file may grow as we read */
@@ -416,7 +390,7 @@ read_file(const char *path, char **bufp, size_t *lenp, char *why, size_t whylen)
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			seterr(why, whylen, "%s", strerror(errno));
+			sts_err(why, whylen, "%s", strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -431,7 +405,7 @@ read_file(const char *path, char **bufp, size_t *lenp, char *why, size_t whylen)
 	rc = 0;
 	goto out;
 toobig:
-	seterr(why, whylen, "larger than 1 MiB");
+	sts_err(why, whylen, "larger than 1 MiB");
 out:
 	if (buf != NULL) {
 		OPENSSL_cleanse(buf, len);	/* it may have been a key */
@@ -456,7 +430,7 @@ sts_certs_names(const char *spec, struct sts_strlist *names,
 	if (spec_files(spec, &sf, err, errlen) == -1)
 		return -1;
 	if (sf.nomatch)
-		warnf(warn, arg, "%s: no file matches", esc(e1, spec));
+		sts_warnf(warn, arg, "%s: no file matches", esc(e1, spec));
 	for (i = 0; i < sf.files.n; i++) {
 		r = read_file(sf.files.v[i], &buf, &len, why, sizeof(why));
 		if (r == 0) {
@@ -466,11 +440,11 @@ sts_certs_names(const char *spec, struct sts_strlist *names,
 			buf = NULL;
 		}
 		if (r == -1 && strcmp(why, nomem) == 0) {
-			seterr(err, errlen, "%s", why);
+			sts_err(err, errlen, "%s", why);
 			goto out;
 		}
 		if (r == -1)
-			warnf(warn, arg, "%s: %s, skipped",
+			sts_warnf(warn, arg, "%s: %s, skipped",
 			    esc(e1, sf.files.v[i]), why);
 	}
 	sts_strlist_sort_uniq(&tmp);
@@ -645,7 +619,7 @@ certent_load(struct sts_certstore *cs, struct certent *e, int first)
 		return 1;
 	}
 	if (e->ok) {
-		warnf(cs->warn, cs->arg, "%s; keeping the %zu names read"
+		sts_warnf(cs->warn, cs->arg, "%s; keeping the %zu names read"
 		    " from it before", err, e->names.n);
 		return 0;
 	}
@@ -681,13 +655,13 @@ sts_certstore_get(struct sts_certstore *cs, const char *spec,
 	cs->v[cs->n++] = e;
 found:
 	if (!e->ok) {
-		seterr(err, errlen, "%s", e->err);
+		sts_err(err, errlen, "%s", e->err);
 		return -1;
 	}
 	*names = &e->names;
 	return 0;
 nomem:
-	seterr(err, errlen, nomem);
+	sts_err(err, errlen, nomem);
 	return -1;
 }
 
@@ -700,7 +674,7 @@ sts_certstore_refresh(struct sts_certstore *cs)
 
 	for (i = 0; i < cs->n; i++) {
 		if ((r = certent_load(cs, cs->v[i], 0)) == -1)
-			warnf(cs->warn, cs->arg, "%s: out of memory, not"
+			sts_warnf(cs->warn, cs->arg, "%s: out of memory, not"
 			    " reloaded", esc(e1, cs->v[i]->spec));
 		else
 			changed += r;

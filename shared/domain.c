@@ -21,32 +21,6 @@ struct entry {
 	int	 own;		/* alabel is an allocation of its own */
 };
 
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static void __attribute__((format(printf, 3, 4)))
-warnf(sts_warn_fn *warn, void *arg, const char *fmt, ...)
-{
-	char	msg[STS_ERR_MAX];
-	va_list	ap;
-
-	if (warn == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	warn(arg, msg);
-}
-
 static const char *
 esc(char buf[ESC_MAX], const char *s)
 {
@@ -111,14 +85,14 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 	int			 ret = -1;
 
 	if ((d = opendir(dir)) == NULL) {
-		seterr(err, errlen, "%s: %s", esc(b1, dir), strerror(errno));
+		sts_err(err, errlen, "%s: %s", esc(b1, dir), strerror(errno));
 		goto out;
 	}
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(d)) == NULL) {
 			if (errno != 0) {
-				seterr(err, errlen, "%s: %s", esc(b1, dir),
+				sts_err(err, errlen, "%s: %s", esc(b1, dir),
 				    strerror(errno));
 				goto out;
 			}
@@ -128,7 +102,7 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 			continue;
 		if (sts_host_to_alabel(de->d_name, 0, a, sizeof(a), e,
 		    sizeof(e)) == -1) {
-			warnf(warn, arg, "%s/%s: not a valid domain name, "
+			sts_warnf(warn, arg, "%s/%s: not a valid domain name, "
 			    "skipped", esc(b1, dir), esc(b2, de->d_name));
 			continue;
 		}
@@ -141,23 +115,23 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 			 * searched) makes the whole listing untrustworthy.
 			 */
 			if (errno != ENOENT) {
-				seterr(err, errlen, "%s/%s: %s", esc(b1, dir),
+				sts_err(err, errlen, "%s/%s: %s", esc(b1, dir),
 				    esc(b2, de->d_name), strerror(errno));
 				goto out;
 			}
-			warnf(warn, arg, "%s/%s: %s, skipped", esc(b1, dir),
+			sts_warnf(warn, arg, "%s/%s: %s, skipped", esc(b1, dir),
 			    esc(b2, de->d_name), strerror(errno));
 			continue;
 		}
 		if (de->d_type != DT_REG && !S_ISREG(st.st_mode)) {
-			warnf(warn, arg, "%s/%s: not a regular file, skipped",
+			sts_warnf(warn, arg, "%s/%s: not a regular file, skipped",
 			    esc(b1, dir), esc(b2, de->d_name));
 			continue;
 		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				seterr(err, errlen, "out of memory");
+				sts_err(err, errlen, "out of memory");
 				goto out;
 			}
 			v = nv;
@@ -168,7 +142,7 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 		v[n].alabel = v[n].own ? strdup(a) : v[n].name;
 		n++;
 		if (v[n - 1].alabel == NULL || v[n - 1].name == NULL) {
-			seterr(err, errlen, "out of memory");
+			sts_err(err, errlen, "out of memory");
 			goto out;
 		}
 	}
@@ -178,7 +152,7 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 	for (i = 0; i < n; i++) {
 		if (i > 0 && strcmp(v[i].alabel, v[i - 1].alabel) == 0) {
 			/* the one kept has been moved into names already */
-			warnf(warn, arg, "%s/%s: same domain as %s (%s), "
+			sts_warnf(warn, arg, "%s/%s: same domain as %s (%s), "
 			    "skipped", esc(b1, dir), esc(b2, v[i].name),
 			    esc(b3, names.v[names.n - 1]), v[i].alabel);
 			continue;
@@ -188,7 +162,7 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 			cap = names.cap ? names.cap * 2 : 64;
 			if ((nn = reallocarray(names.v, cap,
 			    sizeof(*names.v))) == NULL) {
-				seterr(err, errlen, "out of memory");
+				sts_err(err, errlen, "out of memory");
 				goto out;
 			}
 			names.v = nn;
@@ -207,7 +181,7 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 		*files = names;
 		memset(&names, 0, sizeof(names));
 	} else if (sts_strlist_copy(files, &names) == -1) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	ret = 0;
@@ -252,20 +226,20 @@ sts_domain_load(const struct sts_conf *conf, struct sts_certstore *store,
 	memset(out, 0, sizeof(*out));
 	n = snprintf(path, sizeof(path), "%s/%s", dir, filename);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
-		seterr(err, errlen, "%s/%s: path too long", esc(b1, dir),
+		sts_err(err, errlen, "%s/%s: path too long", esc(b1, dir),
 		    esc(b2, filename));
 		goto out;
 	}
 	if (strchr(filename, '/') != NULL || sts_host_to_alabel(filename, 0,
 	    name, sizeof(name), e, sizeof(e)) == -1) {
-		seterr(err, errlen, "%s: not a valid domain name",
+		sts_err(err, errlen, "%s: not a valid domain name",
 		    esc(b1, path));
 		goto out;
 	}
 	if ((dom.name = strdup(name)) == NULL ||
 	    (dom.file = strdup(path)) == NULL ||
 	    sts_settings_copy(&dom.set, &conf->dflt) == -1) {
-		seterr(err, errlen, "%s: out of memory", name);
+		sts_err(err, errlen, "%s: out of memory", name);
 		goto out;
 	}
 	if (sts_settings_load(path, &dom.set, err, errlen) == -1)
@@ -277,30 +251,30 @@ sts_domain_load(const struct sts_conf *conf, struct sts_certstore *store,
 		names = &dom.set.mx;
 	else if (dom.set.mode != STS_MODE_NONE) {
 		if (store == NULL || dom.set.certs == NULL) {
-			seterr(err, errlen, "%s: mode %s needs mx patterns; no "
+			sts_err(err, errlen, "%s: mode %s needs mx patterns; no "
 			    "mx set and no certificates to take them from",
 			    name, sts_mode_name(dom.set.mode));
 			goto out;
 		}
 		if (sts_certstore_get(store, dom.set.certs, &names, e,
 		    sizeof(e)) == -1) {
-			seterr(err, errlen, "%s: %s", name, e);
+			sts_err(err, errlen, "%s: %s", name, e);
 			goto out;
 		}
 		if (names->n == 0) {
-			seterr(err, errlen, "%s: mode %s needs mx patterns; no "
+			sts_err(err, errlen, "%s: mode %s needs mx patterns; no "
 			    "mx set and no usable names in %s", name,
 			    sts_mode_name(dom.set.mode), esc(b1, dom.set.certs));
 			goto out;
 		}
 	}
 	if (names != NULL && sts_strlist_copy(&dom.policy.mx, names) == -1) {
-		seterr(err, errlen, "%s: out of memory", name);
+		sts_err(err, errlen, "%s: out of memory", name);
 		goto out;
 	}
 	if (sts_policy_render(&dom.policy, &dom.text, &dom.textlen, e,
 	    sizeof(e)) == -1) {
-		seterr(err, errlen, "%s: %s", name, e);
+		sts_err(err, errlen, "%s: %s", name, e);
 		goto out;
 	}
 	*out = dom;

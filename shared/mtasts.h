@@ -43,6 +43,16 @@ int	 sts_strlist_equal(const struct sts_strlist *, const struct sts_strlist *);
 void	 sts_strlist_free(struct sts_strlist *);		/* leaves it empty and reusable */
 
 /*
+ * Format a message into err (errlen bytes; NULL or 0 is allowed) and
+ * return -1, so that a failure path reads `return sts_err(err, ...)`.
+ */
+int	 sts_err(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Format a warning and pass it to warn, which may be NULL. */
+void	 sts_warnf(sts_warn_fn *warn, void *arg, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/*
  * Write src (srclen bytes) into dst for logging: printable ASCII as is,
  * backslash and everything else as \xNN; truncated with "..." to fit.
  * Returns dst.

@@ -36,18 +36,6 @@ static const char *const mode_names[] = {
 	[STS_MODE_ENFORCE] = "enforce",
 };
 
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Escaped copy of input for a message; buf must hold SHOW_MAX bytes. */
 static const char *
 show(char *buf, const char *s, size_t len)
@@ -245,16 +233,16 @@ sts_policy_render(const struct sts_policy *p, char **out, size_t *outlen,
 	*out = NULL;
 	*outlen = 0;
 	if ((unsigned)p->mode >= sizeof(mode_names) / sizeof(mode_names[0])) {
-		seterr(err, errlen, "invalid mode %d", (int)p->mode);
+		sts_err(err, errlen, "invalid mode %d", (int)p->mode);
 		goto out;
 	}
 	if (p->max_age > STS_MAX_AGE_MAX) {
-		seterr(err, errlen, "max_age %lu is above %lu", p->max_age,
+		sts_err(err, errlen, "max_age %lu is above %lu", p->max_age,
 		    STS_MAX_AGE_MAX);
 		goto out;
 	}
 	if (sts_strlist_copy(&mx, &p->mx) == -1) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	size = sizeof("version: STSv1\r\nmode: enforce\r\nmax_age: 4294967295\r\n");
@@ -262,7 +250,7 @@ sts_policy_render(const struct sts_policy *p, char **out, size_t *outlen,
 		for (s = mx.v[i]; *s != '\0'; s++)
 			*s = lower(*s);
 		if (!sts_mx_pattern_valid(mx.v[i], strlen(mx.v[i]))) {
-			seterr(err, errlen, "mx '%s' %s",
+			sts_err(err, errlen, "mx '%s' %s",
 			    show(sh, mx.v[i], strlen(mx.v[i])),
 			    mx_why(mx.v[i], strlen(mx.v[i])));
 			goto out;
@@ -271,12 +259,12 @@ sts_policy_render(const struct sts_policy *p, char **out, size_t *outlen,
 	}
 	sts_strlist_sort_uniq(&mx);
 	if (p->mode != STS_MODE_NONE && mx.n == 0) {
-		seterr(err, errlen, "mode %s needs at least one mx pattern",
+		sts_err(err, errlen, "mode %s needs at least one mx pattern",
 		    sts_mode_name(p->mode));
 		goto out;
 	}
 	if ((buf = malloc(size)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	n = snprintf(buf, size, "version: STSv1\r\nmode: %s\r\n",
@@ -295,7 +283,7 @@ sts_policy_render(const struct sts_policy *p, char **out, size_t *outlen,
 		goto trunc;
 	off += (size_t)n;
 	if (off > STS_POLICY_MAX) {
-		seterr(err, errlen, "policy would be %zu bytes, more than the "
+		sts_err(err, errlen, "policy would be %zu bytes, more than the "
 		    "%d a sender reads", off, STS_POLICY_MAX);
 		goto out;
 	}
@@ -305,7 +293,7 @@ sts_policy_render(const struct sts_policy *p, char **out, size_t *outlen,
 	rc = 0;
 	goto out;
 trunc:
-	seterr(err, errlen, "internal error: policy buffer too small");
+	sts_err(err, errlen, "internal error: policy buffer too small");
 out:
 	free(buf);
 	sts_strlist_free(&mx);
@@ -382,29 +370,29 @@ parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
 	int		 r;
 
 	if (len == 0) {
-		seterr(err, errlen, "line %zu: blank line", lineno);
+		sts_err(err, errlen, "line %zu: blank line", lineno);
 		return -1;
 	}
 	if ((p = memchr(l, '\r', len)) != NULL) {
-		seterr(err, errlen, "line %zu: bare CR; lines must end in CRLF "
+		sts_err(err, errlen, "line %zu: bare CR; lines must end in CRLF "
 		    "or LF", lineno);
 		return -1;
 	}
 	if ((p = memchr(l, '\0', len)) != NULL) {
-		seterr(err, errlen, "line %zu: NUL byte", lineno);
+		sts_err(err, errlen, "line %zu: NUL byte", lineno);
 		return -1;
 	}
 	if (lineno == 1 && len >= 3 && memcmp(l, "\xef\xbb\xbf", 3) == 0) {
-		seterr(err, errlen, "line 1: begins with a byte order mark "
+		sts_err(err, errlen, "line 1: begins with a byte order mark "
 		    "(\\xef\\xbb\\xbf); the policy must begin with a field");
 		return -1;
 	}
 	if (is_wsp((unsigned char)l[0])) {
-		seterr(err, errlen, "line %zu: begins with whitespace", lineno);
+		sts_err(err, errlen, "line %zu: begins with whitespace", lineno);
 		return -1;
 	}
 	if (!is_alnum((unsigned char)l[0])) {
-		seterr(err, errlen, "line %zu: a field name must begin with a "
+		sts_err(err, errlen, "line %zu: a field name must begin with a "
 		    "letter or digit: '%s'", lineno, show(sh, l, len));
 		return -1;
 	}
@@ -413,7 +401,7 @@ parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
 	name = l;
 	nlen = i;
 	if (nlen > EXT_NAME_MAX) {
-		seterr(err, errlen, "line %zu: field name longer than %d "
+		sts_err(err, errlen, "line %zu: field name longer than %d "
 		    "characters: '%s'", lineno, EXT_NAME_MAX,
 		    show(sh, name, nlen));
 		return -1;
@@ -422,20 +410,20 @@ parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
 		while (i < len && is_wsp((unsigned char)l[i]))
 			i++;
 		if (i < len && l[i] == ':')
-			seterr(err, errlen, "line %zu: whitespace between "
+			sts_err(err, errlen, "line %zu: whitespace between "
 			    "'%s' and ':'", lineno, show(sh, name, nlen));
 		else
-			seterr(err, errlen, "line %zu: no ':' after field "
+			sts_err(err, errlen, "line %zu: no ':' after field "
 			    "name '%s'", lineno, show(sh, name, nlen));
 		return -1;
 	}
 	if (i == len) {
-		seterr(err, errlen, "line %zu: no ':' after field name '%s'",
+		sts_err(err, errlen, "line %zu: no ':' after field name '%s'",
 		    lineno, show(sh, name, nlen));
 		return -1;
 	}
 	if (l[i] != ':') {
-		seterr(err, errlen, "line %zu: invalid byte \\x%02x in field "
+		sts_err(err, errlen, "line %zu: invalid byte \\x%02x in field "
 		    "name '%s'", lineno, (unsigned char)l[i],
 		    show(sh, l, i + 1));
 		return -1;
@@ -450,12 +438,12 @@ parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
 	if (nlen == 2 && memcmp(name, "mx", 2) == 0) {
 		/* Every mx counts. */
 		if (!sts_mx_pattern_valid(v, vlen)) {
-			seterr(err, errlen, "line %zu: mx '%s' %s", lineno,
+			sts_err(err, errlen, "line %zu: mx '%s' %s", lineno,
 			    show(sh, v, vlen), mx_why(v, vlen));
 			return -1;
 		}
 		if (sts_strlist_addn(&st->pol.mx, v, vlen) == -1) {
-			seterr(err, errlen, "out of memory");
+			sts_err(err, errlen, "out of memory");
 			return -1;
 		}
 		return 0;
@@ -463,7 +451,7 @@ parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
 	if (nlen == 7 && memcmp(name, "version", 7) == 0 &&
 	    st->version_line == 0) {
 		if (vlen != 5 || memcmp(v, "STSv1", 5) != 0) {
-			seterr(err, errlen, "line %zu: version must be STSv1, "
+			sts_err(err, errlen, "line %zu: version must be STSv1, "
 			    "not '%s'", lineno, show(sh, v, vlen));
 			return -1;
 		}
@@ -472,7 +460,7 @@ parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
 	}
 	if (nlen == 4 && memcmp(name, "mode", 4) == 0 && st->mode_line == 0) {
 		if (mode_parse_n(v, vlen, &mode) == -1) {
-			seterr(err, errlen, "line %zu: mode must be testing, "
+			sts_err(err, errlen, "line %zu: mode must be testing, "
 			    "enforce or none, not '%s'", lineno,
 			    show(sh, v, vlen));
 			return -1;
@@ -484,12 +472,12 @@ parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
 	if (nlen == 7 && memcmp(name, "max_age", 7) == 0 &&
 	    st->max_age_line == 0) {
 		if ((r = parse_max_age(v, vlen, &st->pol.max_age)) == -1) {
-			seterr(err, errlen, "line %zu: max_age must be 1 to %d "
+			sts_err(err, errlen, "line %zu: max_age must be 1 to %d "
 			    "digits, not '%s'", lineno, MAX_AGE_DIGITS,
 			    show(sh, v, vlen));
 			return -1;
 		} else if (r == -2) {
-			seterr(err, errlen, "line %zu: max_age %s is above %lu",
+			sts_err(err, errlen, "line %zu: max_age %s is above %lu",
 			    lineno, show(sh, v, vlen), STS_MAX_AGE_MAX);
 			return -1;
 		}
@@ -499,12 +487,12 @@ parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
 
 	/* An extension, or a repeated version, mode or max_age: ignored. */
 	if (vlen == 0) {
-		seterr(err, errlen, "line %zu: empty value for '%s'", lineno,
+		sts_err(err, errlen, "line %zu: empty value for '%s'", lineno,
 		    show(sh, name, nlen));
 		return -1;
 	}
 	if ((bad = ext_value_bad(v, vlen)) < vlen) {
-		seterr(err, errlen, "line %zu: invalid byte \\x%02x in the "
+		sts_err(err, errlen, "line %zu: invalid byte \\x%02x in the "
 		    "value of '%s'", lineno, (unsigned char)v[bad],
 		    show(sh, name, nlen));
 		return -1;
@@ -519,11 +507,11 @@ missing(const struct pstate *st, int f, char *err, size_t errlen)
 	static const char *const names[] = { "version", "mode", "max_age" };
 
 	if (st->hint_line[f] != 0)
-		seterr(err, errlen, "no %s field (line %zu has '%s'; field "
+		sts_err(err, errlen, "no %s field (line %zu has '%s'; field "
 		    "names are case-sensitive and spelt version, mode, mx, "
 		    "max_age)", names[f], st->hint_line[f], st->hint[f]);
 	else
-		seterr(err, errlen, "no %s field", names[f]);
+		sts_err(err, errlen, "no %s field", names[f]);
 }
 
 int
@@ -538,11 +526,11 @@ sts_policy_parse(const char *buf, size_t len, struct sts_policy *out,
 	memset(&st, 0, sizeof(st));
 	memset(out, 0, sizeof(*out));
 	if (len == 0) {
-		seterr(err, errlen, "empty policy");
+		sts_err(err, errlen, "empty policy");
 		goto out;
 	}
 	if (len > STS_POLICY_MAX) {
-		seterr(err, errlen, "policy is %zu bytes, more than the %d a "
+		sts_err(err, errlen, "policy is %zu bytes, more than the %d a "
 		    "sender reads", len, STS_POLICY_MAX);
 		goto out;
 	}
@@ -574,12 +562,12 @@ sts_policy_parse(const char *buf, size_t len, struct sts_policy *out,
 	}
 	if (st.pol.mode != STS_MODE_NONE && st.pol.mx.n == 0) {
 		if (st.hint_line[F_MX] != 0)
-			seterr(err, errlen, "mode %s needs at least one mx "
+			sts_err(err, errlen, "mode %s needs at least one mx "
 			    "field (line %zu has '%s'; field names are "
 			    "case-sensitive)", sts_mode_name(st.pol.mode),
 			    st.hint_line[F_MX], st.hint[F_MX]);
 		else
-			seterr(err, errlen, "mode %s needs at least one mx "
+			sts_err(err, errlen, "mode %s needs at least one mx "
 			    "field", sts_mode_name(st.pol.mode));
 		goto out;
 	}

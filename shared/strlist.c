@@ -1,4 +1,5 @@
-/* A growable list of strings, and escaping text for logs. */
+/* A growable list of strings, and messages: errors, warnings, escaping. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,4 +137,31 @@ trunc:
 	} else
 		dst[0] = '\0';
 	return dst;
+}
+
+int
+sts_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);	/* a cut message is still a message */
+	va_end(ap);
+	return -1;
+}
+
+void
+sts_warnf(sts_warn_fn *warn, void *arg, const char *fmt, ...)
+{
+	char	msg[2 * STS_ERR_MAX];
+	va_list	ap;
+
+	if (warn == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	warn(arg, msg);
 }

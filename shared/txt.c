@@ -31,18 +31,6 @@
 #define STS_VERS	"v=STSv1"
 #define RPT_VERS	"v=TLSRPTv1"
 
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static const char *
 show(char *buf, const char *s, size_t len)
 {
@@ -109,26 +97,26 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 	int		 r;
 
 	if (len == 0) {
-		seterr(err, errlen, "empty record");
+		sts_err(err, errlen, "empty record");
 		return -1;
 	}
 	for (i = 0; i < len; i++) {
 		if ((unsigned char)rec[i] >= 0x80) {
-			seterr(err, errlen, "non-ASCII byte \\x%02x at offset "
+			sts_err(err, errlen, "non-ASCII byte \\x%02x at offset "
 			    "%zu; the record must be US-ASCII",
 			    (unsigned char)rec[i], i);
 			return -1;
 		}
 		if (((unsigned char)rec[i] < 0x20 && rec[i] != '\t') ||
 		    rec[i] == 0x7f) {
-			seterr(err, errlen, "control character \\x%02x at "
+			sts_err(err, errlen, "control character \\x%02x at "
 			    "offset %zu", (unsigned char)rec[i], i);
 			return -1;
 		}
 	}
 	if (len < vl || memcmp(rec, vers, vl) != 0 ||
 	    (len > vl && !is_wsp((unsigned char)rec[vl]) && rec[vl] != ';')) {
-		seterr(err, errlen, "record must begin with '%s' "
+		sts_err(err, errlen, "record must begin with '%s' "
 		    "(case-sensitive): '%s'", vers, show(sh, rec, len));
 		return -1;
 	}
@@ -139,14 +127,14 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 			;
 		if (q == len) {
 			if (q > i) {
-				seterr(err, errlen, "whitespace at the end "
+				sts_err(err, errlen, "whitespace at the end "
 				    "(allowed only around ';')");
 				return -1;
 			}
 			break;
 		}
 		if (rec[q] != ';') {
-			seterr(err, errlen, "expected ';' before '%s'",
+			sts_err(err, errlen, "expected ';' before '%s'",
 			    show(sh, rec + q, len - q));
 			return -1;
 		}
@@ -159,9 +147,9 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 		name = rec + q;
 		if (!is_alnum((unsigned char)rec[q])) {
 			if (rec[q] == ';')
-				seterr(err, errlen, "empty field (';;')");
+				sts_err(err, errlen, "empty field (';;')");
 			else
-				seterr(err, errlen, "a field name must begin "
+				sts_err(err, errlen, "a field name must begin "
 				    "with a letter or digit: '%s'",
 				    show(sh, rec + q, len - q));
 			return -1;
@@ -171,21 +159,21 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 			;
 		nlen = (size_t)(rec + i - name);
 		if (nlen > EXT_NAME_MAX) {
-			seterr(err, errlen, "field name longer than %d "
+			sts_err(err, errlen, "field name longer than %d "
 			    "characters: '%s'", EXT_NAME_MAX,
 			    show(sh, name, nlen));
 			return -1;
 		}
 		if (i == len || rec[i] != '=') {
 			if (i < len && is_wsp((unsigned char)rec[i]))
-				seterr(err, errlen, "whitespace after field "
+				sts_err(err, errlen, "whitespace after field "
 				    "name '%s' (none allowed around '=')",
 				    show(sh, name, nlen));
 			else if (i == len || rec[i] == ';')
-				seterr(err, errlen, "field '%s' has no "
+				sts_err(err, errlen, "field '%s' has no "
 				    "'=value'", show(sh, name, nlen));
 			else
-				seterr(err, errlen, "invalid character '%s' "
+				sts_err(err, errlen, "invalid character '%s' "
 				    "in field name '%s'", show(sh, rec + i, 1),
 				    show(sh2, name, nlen));
 			return -1;
@@ -199,7 +187,7 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 			vlen--;
 		i = (size_t)(val - rec) + vlen;
 		if (vlen == 0) {
-			seterr(err, errlen, "empty value for '%s'",
+			sts_err(err, errlen, "empty value for '%s'",
 			    show(sh, name, nlen));
 			return -1;
 		}
@@ -210,7 +198,7 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 				if (!is_ext_char((unsigned char)val[q]))
 					break;
 			if (q < vlen) {
-				seterr(err, errlen, "invalid character '%s' "
+				sts_err(err, errlen, "invalid character '%s' "
 				    "in the value of '%s' (no space, '=' or "
 				    "';')", show(sh, val + q, 1),
 				    show(sh2, name, nlen));
@@ -220,7 +208,7 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 		nfields++;
 	}
 	if (nfields == 0) {
-		seterr(err, errlen, "no fields after '%s'", vers);
+		sts_err(err, errlen, "no fields after '%s'", vers);
 		return -1;
 	}
 	return 0;
@@ -254,16 +242,16 @@ sts_field(void *arg, const char *name, size_t nlen, const char *val,
 	if (nlen != 2 || memcmp(name, "id", 2) != 0)
 		return 1;
 	if (a->nid++ > 0) {
-		seterr(err, errlen, "more than one id field");
+		sts_err(err, errlen, "more than one id field");
 		return -1;
 	}
 	if (vlen > STS_ID_MAX) {
-		seterr(err, errlen, "id is %zu characters long, at most %d "
+		sts_err(err, errlen, "id is %zu characters long, at most %d "
 		    "allowed", vlen, STS_ID_MAX);
 		return -1;
 	}
 	if (!id_valid(val, vlen)) {
-		seterr(err, errlen, "id must be 1 to %d letters or digits, "
+		sts_err(err, errlen, "id must be 1 to %d letters or digits, "
 		    "not '%s'", STS_ID_MAX, show(sh, val, vlen));
 		return -1;
 	}
@@ -284,7 +272,7 @@ sts_txt_parse(const char *rec, size_t len, char id[STS_ID_MAX + 1],
 	if (record_parse(rec, len, STS_VERS, sts_field, &a, err, errlen) == -1)
 		return -1;
 	if (a.nid == 0) {
-		seterr(err, errlen, "no id field (id=...)");
+		sts_err(err, errlen, "no id field (id=...)");
 		return -1;
 	}
 	memcpy(id, tmp, sizeof(tmp));
@@ -315,7 +303,7 @@ uri_check(const char *u, size_t len, char *err, size_t errlen)
 		if (is_alnum(c) ||
 		    (c != '\0' && strchr("-._~$&'()*+=:@/?#[]", c) != NULL))
 			continue;
-		seterr(err, errlen, "rua URI '%s': character '%s' must be "
+		sts_err(err, errlen, "rua URI '%s': character '%s' must be "
 		    "percent-encoded", show(sh, u, len),
 		    show(sh2, u + i, 1));
 		return -1;
@@ -323,7 +311,7 @@ uri_check(const char *u, size_t len, char *err, size_t errlen)
 	for (sl = 0; sl < len && u[sl] != ':'; sl++)
 		;
 	if (sl == len || sl == 0) {
-		seterr(err, errlen, "rua '%s' is not a URI (no scheme)",
+		sts_err(err, errlen, "rua '%s' is not a URI (no scheme)",
 		    show(sh, u, len));
 		return -1;
 	}
@@ -335,7 +323,7 @@ uri_check(const char *u, size_t len, char *err, size_t errlen)
 			end = rest + rl;
 		at = memchr(rest, '@', (size_t)(end - rest));
 		if (at == NULL || at == rest || at + 1 == end) {
-			seterr(err, errlen, "rua URI '%s': mailto: needs an "
+			sts_err(err, errlen, "rua URI '%s': mailto: needs an "
 			    "address local@domain", show(sh, u, len));
 			return -1;
 		}
@@ -344,17 +332,17 @@ uri_check(const char *u, size_t len, char *err, size_t errlen)
 	if (sl == 5 && strncasecmp(u, "https", 5) == 0) {
 		if (rl < 3 || memcmp(rest, "//", 2) != 0 || rest[2] == '/' ||
 		    rest[2] == '?' || rest[2] == '#') {
-			seterr(err, errlen, "rua URI '%s': https: needs a host "
+			sts_err(err, errlen, "rua URI '%s': https: needs a host "
 			    "(https://host/path)", show(sh, u, len));
 			return -1;
 		}
 		return 0;
 	}
-	seterr(err, errlen, "rua URI '%s': scheme must be mailto: or https:",
+	sts_err(err, errlen, "rua URI '%s': scheme must be mailto: or https:",
 	    show(sh, u, len));
 	return -1;
 badpct:
-	seterr(err, errlen, "rua URI '%s': '%%' not followed by two hex "
+	sts_err(err, errlen, "rua URI '%s': '%%' not followed by two hex "
 	    "digits", show(sh, u, len));
 	return -1;
 }
@@ -375,7 +363,7 @@ rpt_field(void *arg, const char *name, size_t nlen, const char *val,
 	if (nlen != 3 || memcmp(name, "rua", 3) != 0)
 		return 1;
 	if (a->nrua++ > 0) {
-		seterr(err, errlen, "more than one rua field (list the URIs "
+		sts_err(err, errlen, "more than one rua field (list the URIs "
 		    "in one, separated by ',')");
 		return -1;
 	}
@@ -384,13 +372,13 @@ rpt_field(void *arg, const char *name, size_t nlen, const char *val,
 		    !is_wsp((unsigned char)val[i]); i++)
 			;
 		if (i == s) {
-			seterr(err, errlen, "empty URI in rua list");
+			sts_err(err, errlen, "empty URI in rua list");
 			return -1;
 		}
 		if (uri_check(val + s, i - s, err, errlen) == -1)
 			return -1;
 		if (sts_strlist_addn(a->rua, val + s, i - s) == -1) {
-			seterr(err, errlen, "out of memory");
+			sts_err(err, errlen, "out of memory");
 			return -1;
 		}
 		while (i < vlen && is_wsp((unsigned char)val[i]))
@@ -398,7 +386,7 @@ rpt_field(void *arg, const char *name, size_t nlen, const char *val,
 		if (i == vlen)
 			return 0;
 		if (val[i] != ',') {
-			seterr(err, errlen, "rua URIs must be separated by ','");
+			sts_err(err, errlen, "rua URIs must be separated by ','");
 			return -1;
 		}
 		for (i++; i < vlen && is_wsp((unsigned char)val[i]); i++)
@@ -419,11 +407,11 @@ sts_tlsrpt_parse(const char *rec, size_t len, struct sts_strlist *rua,
 	if (record_parse(rec, len, RPT_VERS, rpt_field, &a, err, errlen) == -1)
 		goto out;
 	if (a.nrua == 0) {
-		seterr(err, errlen, "no rua field (rua=mailto:...)");
+		sts_err(err, errlen, "no rua field (rua=mailto:...)");
 		goto out;
 	}
 	if (sts_strlist_copy(rua, &tmp) == -1) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	rc = 0;
@@ -464,31 +452,31 @@ select_one(const char *const *recs, const size_t *lens, size_t n,
 	if (count == 1)
 		return 0;
 	if (count > 1) {
-		seterr(err, errlen, "%zu records begin with '%s'; exactly one "
+		sts_err(err, errlen, "%zu records begin with '%s'; exactly one "
 		    "is allowed", count, prefix);
 		return -1;
 	}
 	if (near == n) {
-		seterr(err, errlen, "no %.*s record (%zu TXT record%s)",
+		sts_err(err, errlen, "no %.*s record (%zu TXT record%s)",
 		    (int)vl, prefix, n, n == 1 ? "" : "s");
 		return -1;
 	}
 	r = recs[near];
 	if (nk > 0)
-		seterr(err, errlen, "no %.*s record: '%s' is discarded because "
+		sts_err(err, errlen, "no %.*s record: '%s' is discarded because "
 		    "it begins with whitespace", (int)vl, prefix,
 		    show(sh, r, lens[near]));
 	else if (memcmp(r, prefix, vl) != 0)
-		seterr(err, errlen, "no %.*s record: '%s' is discarded because "
+		sts_err(err, errlen, "no %.*s record: '%s' is discarded because "
 		    "it does not begin with exactly '%s' (case-sensitive)",
 		    (int)vl, prefix, show(sh, r, lens[near]), prefix);
 	else if (lens[near] > vl && is_wsp((unsigned char)r[vl]))
-		seterr(err, errlen, "no %.*s record: '%s' is discarded because "
+		sts_err(err, errlen, "no %.*s record: '%s' is discarded because "
 		    "it does not begin with exactly '%s' (RFC 8461 erratum "
 		    "6285: no space before ';')", (int)vl, prefix,
 		    show(sh, r, lens[near]), prefix);
 	else
-		seterr(err, errlen, "no %.*s record: '%s' is discarded because "
+		sts_err(err, errlen, "no %.*s record: '%s' is discarded because "
 		    "'%.*s' is not followed by ';'", (int)vl, prefix,
 		    show(sh, r, lens[near]), (int)vl, prefix);
 	return -1;
