@@ -36,22 +36,6 @@ struct dns {
 	char		 server[128];	/* for messages: "127.0.0.1", "/etc/resolv.conf" */
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);	/* a cut message is still a message */
-	va_end(ap);
-}
-
 static double
 now_mono(void)
 {
@@ -129,7 +113,7 @@ push_server(ldns_resolver *res, const char *server, char *err, size_t errlen)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_DGRAM;
 	if ((gai = getaddrinfo(host, NULL, &hints, &ai)) != 0) {
-		seterr(err, errlen, "DNS server %s: %s", host, gai_strerror(gai));
+		sts_err(err, errlen, "DNS server %s: %s", host, gai_strerror(gai));
 		return -1;
 	}
 	for (p = ai; p != NULL; p = p->ai_next) {
@@ -146,12 +130,12 @@ push_server(ldns_resolver *res, const char *server, char *err, size_t errlen)
 	}
 	freeaddrinfo(ai);
 	if (n == 0) {
-		seterr(err, errlen, "DNS server %s: no usable address", host);
+		sts_err(err, errlen, "DNS server %s: no usable address", host);
 		return -1;
 	}
 	return 0;
 bad:
-	seterr(err, errlen, "DNS server '%s': expected host[:port]", server);
+	sts_err(err, errlen, "DNS server '%s': expected host[:port]", server);
 	return -1;
 }
 
@@ -208,12 +192,12 @@ dns_open(const char *server, unsigned timeout, char *err, size_t errlen)
 
 	if (server == NULL) {
 		if ((st = ldns_resolver_new_frm_file(&res, NULL)) != LDNS_STATUS_OK) {
-			seterr(err, errlen, "/etc/resolv.conf: %s",
+			sts_err(err, errlen, "/etc/resolv.conf: %s",
 			    ldns_get_errorstr_by_id(st));
 			return NULL;
 		}
 		if (ldns_resolver_nameserver_count(res) == 0) {
-			seterr(err, errlen, "/etc/resolv.conf: no nameserver");
+			sts_err(err, errlen, "/etc/resolv.conf: no nameserver");
 			goto fail;
 		}
 		/* messages name the server asked first */
@@ -224,7 +208,7 @@ dns_open(const char *server, unsigned timeout, char *err, size_t errlen)
 		free(first);
 	} else {
 		if ((res = ldns_resolver_new()) == NULL) {
-			seterr(err, errlen, "out of memory");
+			sts_err(err, errlen, "out of memory");
 			return NULL;
 		}
 		if (push_server(res, server, err, errlen) == -1)
@@ -233,7 +217,7 @@ dns_open(const char *server, unsigned timeout, char *err, size_t errlen)
 			snprintf(label, sizeof(label), "%s", "(configured)");
 	}
 	if ((d = dns_new(res, timeout, label)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto fail;
 	}
 	return d;
@@ -269,7 +253,7 @@ mkname(const char *name, char *err, size_t errlen)
 	    snprintf(buf, sizeof(buf), "%s%s", name,
 	    name[len - 1] == '.' ? "" : ".") >= (int)sizeof(buf) ||
 	    (rdf = ldns_dname_new_frm_str(buf)) == NULL) {
-		seterr(err, errlen, "'%s': not a valid DNS name",
+		sts_err(err, errlen, "'%s': not a valid DNS name",
 		    sts_escape(esc, sizeof(esc), name, len));
 		return NULL;
 	}
@@ -328,11 +312,11 @@ tcp_fail(char *err, size_t errlen, const char *name, const char *server,
     unsigned timeout, const char *how)
 {
 	if (how == NULL)
-		seterr(err, errlen, "%s: DNS server %s sent a truncated answer "
+		sts_err(err, errlen, "%s: DNS server %s sent a truncated answer "
 		    "and did not answer over TCP within %u s", name, server,
 		    timeout);
 	else
-		seterr(err, errlen, "%s: DNS server %s sent a truncated answer, "
+		sts_err(err, errlen, "%s: DNS server %s sent a truncated answer, "
 		    "and over TCP %s", name, server, how);
 }
 
@@ -424,7 +408,7 @@ query_tcp(struct dns *d, const char *server, const char *name,
 	}
 	if (ldns_wire2pkt(out, ans, want) != LDNS_STATUS_OK) {
 		*out = NULL;
-		seterr(err, errlen, "%s: DNS server %s sent a malformed answer "
+		sts_err(err, errlen, "%s: DNS server %s sent a malformed answer "
 		    "over TCP", name, server);
 		goto out;
 	}
@@ -471,10 +455,10 @@ query(struct dns *d, const char *server, const ldns_rdf *qname,
 		st = ldns_resolver_send_pkt(&p, d->res, qp);
 	if (st != LDNS_STATUS_OK || p == NULL) {
 		if (now_mono() - t0 >= ldns_resolver_timeout(d->res).tv_sec)
-			seterr(err, errlen, "%s: DNS server %s did not answer "
+			sts_err(err, errlen, "%s: DNS server %s did not answer "
 			    "within %u s", name, server, d->timeout);
 		else
-			seterr(err, errlen, "%s: DNS server %s: %s", name,
+			sts_err(err, errlen, "%s: DNS server %s: %s", name,
 			    server, ldns_get_errorstr_by_id(st));
 		goto bad;
 	}
@@ -487,7 +471,7 @@ query(struct dns *d, const char *server, const ldns_rdf *qname,
 	}
 	/* ldns takes any answer; one with another id is not ours (spoofed?) */
 	if (ldns_pkt_id(p) != ldns_pkt_id(qp)) {
-		seterr(err, errlen, "%s: DNS server %s answered with message id "
+		sts_err(err, errlen, "%s: DNS server %s answered with message id "
 		    "%u, not %u (the query's): a forged or misdirected answer",
 		    name, server, ldns_pkt_id(p), ldns_pkt_id(qp));
 		goto bad;
@@ -496,7 +480,7 @@ query(struct dns *d, const char *server, const ldns_rdf *qname,
 	qp = NULL;
 	rc = ldns_pkt_get_rcode(p);
 	if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
-		seterr(err, errlen, "%s: DNS server %s answered %s", name, server,
+		sts_err(err, errlen, "%s: DNS server %s answered %s", name, server,
 		    rc == LDNS_RCODE_SERVFAIL ? "SERVFAIL" :
 		    rc == LDNS_RCODE_REFUSED ? "REFUSED" :
 		    rc == LDNS_RCODE_FORMERR ? "FORMERR" :
@@ -504,7 +488,7 @@ query(struct dns *d, const char *server, const ldns_rdf *qname,
 		goto bad;
 	}
 	if (ldns_pkt_tc(p)) {
-		seterr(err, errlen, "%s: DNS server %s sent a truncated answer "
+		sts_err(err, errlen, "%s: DNS server %s sent a truncated answer "
 		    "(and TCP did not work)", name, server);
 		goto bad;
 	}
@@ -512,7 +496,7 @@ query(struct dns *d, const char *server, const ldns_rdf *qname,
 	if (q == NULL || ldns_rr_list_rr_count(q) != 1 ||
 	    ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(q, 0)), qname) != 0 ||
 	    ldns_rr_get_type(ldns_rr_list_rr(q, 0)) != type) {
-		seterr(err, errlen, "%s: DNS server %s answered a different "
+		sts_err(err, errlen, "%s: DNS server %s answered a different "
 		    "question", name, server);
 		goto bad;
 	}
@@ -550,16 +534,16 @@ chase(ldns_rr_list *ans, ldns_rdf **cur, ldns_rdf **seen, int *hops,
 			next = ldns_rr_rdf(rr, 0);
 			for (k = 0; k < *hops; k++)
 				if (ldns_dname_compare(seen[k], next) == 0) {
-					seterr(err, errlen, "%s: CNAME loop", name);
+					sts_err(err, errlen, "%s: CNAME loop", name);
 					return -1;
 				}
 			if (*hops >= DNS_CNAME_MAX) {
-				seterr(err, errlen, "%s: more than %d CNAMEs in a "
+				sts_err(err, errlen, "%s: more than %d CNAMEs in a "
 				    "row", name, DNS_CNAME_MAX);
 				return -1;
 			}
 			if ((seen[*hops] = ldns_rdf_clone(next)) == NULL) {
-				seterr(err, errlen, "out of memory");
+				sts_err(err, errlen, "out of memory");
 				return -1;
 			}
 			*cur = seen[(*hops)++];
@@ -591,7 +575,7 @@ lookup(struct dns *d, const char *server, const char *name, ldns_rr_type type,
 	if ((qname = mkname(name, err, errlen)) == NULL)
 		return -1;
 	if ((res = ldns_rr_list_new()) == NULL) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	cur = qname;
@@ -616,7 +600,7 @@ lookup(struct dns *d, const char *server, const char *name, ldns_rr_type type,
 			if ((copy = ldns_rr_clone(rr)) == NULL ||
 			    !ldns_rr_list_push_rr(res, copy)) {
 				ldns_rr_free(copy);
-				seterr(err, errlen, "out of memory");
+				sts_err(err, errlen, "out of memory");
 				goto out;
 			}
 		}
@@ -654,7 +638,7 @@ txt_join(ldns_rr_list *list, const char *name, struct sts_strlist *recs,
 	int		 rc = -1;
 
 	if ((buf = malloc(DNS_TXT_MAX + 1)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		return -1;
 	}
 	for (i = 0; i < ldns_rr_list_rr_count(list); i++) {
@@ -666,11 +650,11 @@ txt_join(ldns_rr_list *list, const char *name, struct sts_strlist *recs,
 			sz = ldns_rdf_size(rdf);
 			if (ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_STR ||
 			    sz < 1 || (size_t)p[0] + 1 != sz) {
-				seterr(err, errlen, "%s: malformed TXT record", name);
+				sts_err(err, errlen, "%s: malformed TXT record", name);
 				goto out;
 			}
 			if (total + len + p[0] > DNS_TXT_MAX) {
-				seterr(err, errlen, "%s: TXT records longer than "
+				sts_err(err, errlen, "%s: TXT records longer than "
 				    "%d bytes in all", name, DNS_TXT_MAX);
 				goto out;
 			}
@@ -685,7 +669,7 @@ txt_join(ldns_rr_list *list, const char *name, struct sts_strlist *recs,
 		}
 		total += len;
 		if (sts_strlist_addn(recs, buf, len) == -1) {
-			seterr(err, errlen, "out of memory");
+			sts_err(err, errlen, "out of memory");
 			goto out;
 		}
 	}
@@ -740,7 +724,7 @@ dns_mx(struct dns *d, const char *domain, struct mx **mxp, size_t *np,
 		goto out;
 	}
 	if ((mx = calloc(cnt, sizeof(*mx))) == NULL) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < cnt; i++) {
@@ -749,7 +733,7 @@ dns_mx(struct dns *d, const char *domain, struct mx **mxp, size_t *np,
 		    ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) != LDNS_RDF_TYPE_INT16 ||
 		    name2str(ldns_rr_rdf(rr, 1), mx[n].host,
 		    sizeof(mx[n].host)) == -1) {
-			seterr(err, errlen, "%s: malformed MX record", domain);
+			sts_err(err, errlen, "%s: malformed MX record", domain);
 			goto out;
 		}
 		mx[n].pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
@@ -811,7 +795,7 @@ dns_zone(struct dns *d, const char *name, char *zone, size_t zonelen,
 			if (name2str(ldns_rr_owner(soa), zone, zonelen) == -1 ||
 			    name2str(ldns_rr_rdf(soa, 0), primary,
 			    primarylen) == -1) {
-				seterr(err, errlen, "%s: zone name too long", name);
+				sts_err(err, errlen, "%s: zone name too long", name);
 				goto out;
 			}
 			rc = 0;
@@ -824,11 +808,11 @@ dns_zone(struct dns *d, const char *name, char *zone, size_t zonelen,
 		ldns_rdf_deep_free(cur);
 		cur = up;
 	}
-	seterr(err, errlen, "%s: no SOA record found for it or any parent "
+	sts_err(err, errlen, "%s: no SOA record found for it or any parent "
 	    "(DNS server %s)", name, d->server);
 	goto out;
 oom:
-	seterr(err, errlen, "out of memory");
+	sts_err(err, errlen, "out of memory");
 out:
 	ldns_pkt_free(pkt);
 	ldns_rdf_deep_free(cur);
@@ -878,7 +862,7 @@ dns_addrs(struct dns *d, const char *host, struct sts_strlist *addrs,
 				continue;
 			if (sts_strlist_add(addrs, abuf) == -1) {
 				ldns_rr_list_deep_free(list);
-				seterr(err, errlen, "out of memory");
+				sts_err(err, errlen, "out of memory");
 				return -1;
 			}
 			found++;
@@ -887,7 +871,7 @@ dns_addrs(struct dns *d, const char *host, struct sts_strlist *addrs,
 		list = NULL;
 	}
 	if (found == 0 && failed) {
-		seterr(err, errlen, "%s", e);
+		sts_err(err, errlen, "%s", e);
 		return -1;
 	}
 	return 0;
@@ -958,7 +942,7 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
 
 	snprintf(who, sizeof(who), "%s (%s)", nsname, addr);
 	if ((res = ldns_resolver_new()) == NULL || push_literal(res, addr) == -1) {
-		seterr(err, errlen, "%s: cannot use address", who);
+		sts_err(err, errlen, "%s: cannot use address", who);
 		goto out;
 	}
 	memset(&one, 0, sizeof(one));
@@ -970,7 +954,7 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
 	    errlen) == -1)
 		goto out;
 	if (!aa) {
-		seterr(err, errlen, "%s: authoritative server %s does not answer "
+		sts_err(err, errlen, "%s: authoritative server %s does not answer "
 		    "authoritatively", name, who);
 		goto out;
 	}
@@ -980,7 +964,7 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
 		if (shows(recs.v[i], want))
 			break;
 	if (i == recs.n) {
-		seterr(err, errlen, "%s: authoritative server %s %s", name, who,
+		sts_err(err, errlen, "%s: authoritative server %s %s", name, who,
 		    recs.n == 0 ? "has no TXT record there yet" :
 		    "does not have the new record yet");
 		goto out;
@@ -1007,7 +991,7 @@ dns_check_auth(struct dns *d, const char *zone, const char *name,
 	    errlen) == -1)
 		return -1;
 	if ((cnt = ldns_rr_list_rr_count(ns)) == 0) {
-		seterr(err, errlen, "%s: no NS records (DNS server %s)", zone,
+		sts_err(err, errlen, "%s: no NS records (DNS server %s)", zone,
 		    d->server);
 		goto out;
 	}
@@ -1017,14 +1001,14 @@ dns_check_auth(struct dns *d, const char *zone, const char *name,
 		if (ldns_rr_rd_count(ldns_rr_list_rr(ns, i)) < 1 ||
 		    name2str(ldns_rr_rdf(ldns_rr_list_rr(ns, i), 0), nsname,
 		    sizeof(nsname)) == -1) {
-			seterr(err, errlen, "%s: malformed NS record", zone);
+			sts_err(err, errlen, "%s: malformed NS record", zone);
 			goto out;
 		}
 		sts_strlist_free(&addrs);
 		if (dns_addrs(d, nsname, &addrs, err, errlen) == -1)
 			goto out;
 		if (addrs.n == 0) {
-			seterr(err, errlen, "%s: name server %s has no address",
+			sts_err(err, errlen, "%s: name server %s has no address",
 			    zone, nsname);
 			goto out;
 		}
@@ -1037,7 +1021,7 @@ dns_check_auth(struct dns *d, const char *zone, const char *name,
 				goto out;
 		}
 		if (asked == 0) {
-			seterr(err, errlen, "%s: no address of name server %s "
+			sts_err(err, errlen, "%s: no address of name server %s "
 			    "can be reached from here", zone, nsname);
 			goto out;
 		}

@@ -50,22 +50,6 @@ struct conn {
 	sigset_t	 oldmask;
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- deadlines and waiting ------------------------------------------------ */
 
 static void
@@ -99,7 +83,7 @@ wait_fd(struct conn *c, short events, char *err, size_t errlen)
 
 	for (;;) {
 		if ((ms = ms_left(&c->deadline)) == 0) {
-			seterr(err, errlen, "%s: no answer within %u s (%s)",
+			sts_err(err, errlen, "%s: no answer within %u s (%s)",
 			    c->host, c->timeout, c->what);
 			return -1;
 		}
@@ -110,7 +94,7 @@ wait_fd(struct conn *c, short events, char *err, size_t errlen)
 		if (n > 0)
 			return 0;
 		if (n == -1 && errno != EINTR) {
-			seterr(err, errlen, "%s: poll: %s", c->host, strerror(errno));
+			sts_err(err, errlen, "%s: poll: %s", c->host, strerror(errno));
 			return -1;
 		}
 	}
@@ -132,13 +116,13 @@ connect_one(struct conn *c, const char *addr, unsigned port, char *err,
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
 	snprintf(pbuf, sizeof(pbuf), "%u", port);
 	if ((gai = getaddrinfo(addr, pbuf, &hints, &ai)) != 0) {
-		seterr(err, errlen, "%s: address %s: %s", c->host, addr,
+		sts_err(err, errlen, "%s: address %s: %s", c->host, addr,
 		    gai_strerror(gai));
 		return -1;
 	}
 	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
-		seterr(err, errlen, "%s: socket: %s", c->host, strerror(errno));
+		sts_err(err, errlen, "%s: socket: %s", c->host, strerror(errno));
 		goto fail;
 	}
 	c->fd = fd;
@@ -150,7 +134,7 @@ connect_one(struct conn *c, const char *addr, unsigned port, char *err,
 			goto refused;
 		}
 		if (wait_fd(c, POLLOUT, NULL, 0) == -1) {
-			seterr(err, errlen, "%s: no connection within %u s "
+			sts_err(err, errlen, "%s: no connection within %u s "
 			    "(%s port %u)", c->host, c->timeout, addr, port);
 			goto fail;
 		}
@@ -164,7 +148,7 @@ connect_one(struct conn *c, const char *addr, unsigned port, char *err,
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	return 0;
 refused:
-	seterr(err, errlen, "%s: %s (%s port %u)", c->host,
+	sts_err(err, errlen, "%s: %s (%s port %u)", c->host,
 	    soerr == ECONNREFUSED ? "connection refused" : strerror(soerr),
 	    addr, port);
 fail:
@@ -219,7 +203,7 @@ conn_open(struct dns *dns, const char *host, unsigned port, unsigned timeout,
 
 	*cp = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		return -1;
 	}
 	c->fd = -1;
@@ -227,13 +211,13 @@ conn_open(struct dns *dns, const char *host, unsigned port, unsigned timeout,
 	block_sigpipe(c);
 	c->what = "connect";
 	if (snprintf(c->host, sizeof(c->host), "%s", host) >= (int)sizeof(c->host)) {
-		seterr(err, errlen, "host name too long");
+		sts_err(err, errlen, "host name too long");
 		goto out;
 	}
 	if (dns_addrs(dns, host, &addrs, err, errlen) == -1)
 		goto out;
 	if (addrs.n == 0) {
-		seterr(err, errlen, "%s: no A or AAAA record", host);
+		sts_err(err, errlen, "%s: no A or AAAA record", host);
 		goto out;
 	}
 	for (i = 0; i < addrs.n && i < CONN_ADDR_MAX; i++)
@@ -312,13 +296,13 @@ ssl_wait(struct conn *c, int ret, const char *op, char *err, size_t errlen)
 		return wait_fd(c, POLLOUT, err, errlen);
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_last_error() == 0) {
-			seterr(err, errlen, "%s: %s: %s", c->host, op,
+			sts_err(err, errlen, "%s: %s: %s", c->host, op,
 			    errno ? strerror(errno) : "connection closed");
 			return -1;
 		}
 		/* FALLTHROUGH */
 	default:
-		seterr(err, errlen, "%s: %s: %s", c->host, op,
+		sts_err(err, errlen, "%s: %s: %s", c->host, op,
 		    ssl_reason(rbuf, sizeof(rbuf)));
 		return -1;
 	}
@@ -348,19 +332,19 @@ client_ctx(const char *ca_file, char *err, size_t errlen)
 	}
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
-		seterr(err, errlen, "cannot set up TLS");
+		sts_err(err, errlen, "cannot set up TLS");
 		goto fail;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
 	    SSL_OP_NO_RENEGOTIATION);
 	if (ca_file != NULL) {
 		if (!SSL_CTX_load_verify_locations(ctx, ca_file, NULL)) {
-			seterr(err, errlen, "%s: cannot load trust anchors",
+			sts_err(err, errlen, "%s: cannot load trust anchors",
 			    ca_file);
 			goto fail;
 		}
 	} else if (!SSL_CTX_set_default_verify_paths(ctx)) {
-		seterr(err, errlen, "cannot load OpenSSL's default trust store");
+		sts_err(err, errlen, "cannot load OpenSSL's default trust store");
 		goto fail;
 	}
 	/*
@@ -414,7 +398,7 @@ conn_tls(struct conn *c, const char *ca_file, struct tlsinfo *ti, char *err,
 	    !SSL_set_fd(c->ssl, c->fd) ||
 	    !SSL_set_tlsext_host_name(c->ssl, c->host) ||
 	    !SSL_set1_host(c->ssl, c->host)) {
-		seterr(err, errlen, "%s: cannot set up TLS", c->host);
+		sts_err(err, errlen, "%s: cannot set up TLS", c->host);
 		return -1;
 	}
 	SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
@@ -468,7 +452,7 @@ conn_write(struct conn *c, const char *p, size_t n, char *err, size_t errlen)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				seterr(err, errlen, "%s: write: %s", c->host,
+				sts_err(err, errlen, "%s: write: %s", c->host,
 				    strerror(errno));
 				return -1;
 			}
@@ -520,7 +504,7 @@ fill(struct conn *c, char *err, size_t errlen)
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			seterr(err, errlen, "%s: read: %s", c->host, strerror(errno));
+			sts_err(err, errlen, "%s: read: %s", c->host, strerror(errno));
 			return -1;
 		}
 		if (wait_fd(c, POLLIN, err, errlen) == -1)
@@ -563,7 +547,7 @@ conn_getline(struct conn *c, char *line, size_t max, size_t *lenp, char *err,
 			if (r == 0) {
 				if (len == 0)
 					return 1;
-				seterr(err, errlen, "%s: connection closed in the "
+				sts_err(err, errlen, "%s: connection closed in the "
 				    "middle of a line (%s)", c->host, c->what);
 				return -1;
 			}
@@ -572,7 +556,7 @@ conn_getline(struct conn *c, char *line, size_t max, size_t *lenp, char *err,
 		if (ch == '\n')
 			break;
 		if (len + 1 >= max) {
-			seterr(err, errlen, "%s: line longer than %zu bytes (%s)",
+			sts_err(err, errlen, "%s: line longer than %zu bytes (%s)",
 			    c->host, max - 1, c->what);
 			return -2;
 		}
@@ -639,27 +623,27 @@ read_head(struct conn *c, struct resp *rp, char *err, size_t errlen)
 		if (lim > sizeof(line))
 			lim = sizeof(line);
 		if (lim < 2) {
-			seterr(err, errlen, "%s: HTTP header block longer than %d "
+			sts_err(err, errlen, "%s: HTTP header block longer than %d "
 			    "bytes", c->host, HTTP_HDR_MAX);
 			return -1;
 		}
 		if ((r = conn_getline(c, line, lim, &len, err, errlen)) == -2 &&
 		    lim < sizeof(line)) {
-			seterr(err, errlen, "%s: HTTP header block longer than %d "
+			sts_err(err, errlen, "%s: HTTP header block longer than %d "
 			    "bytes", c->host, HTTP_HDR_MAX);
 			return -1;
 		}
 		if (r < 0)
 			return -1;
 		if (r == 1) {
-			seterr(err, errlen, "%s: connection closed %s", c->host,
+			sts_err(err, errlen, "%s: connection closed %s", c->host,
 			    first ? "without an HTTP response" :
 			    "in the HTTP headers");
 			return -1;
 		}
 		total += len + 2;
 		if (memchr(line, '\0', len) != NULL) {
-			seterr(err, errlen, "%s: NUL byte in the HTTP headers",
+			sts_err(err, errlen, "%s: NUL byte in the HTTP headers",
 			    c->host);
 			return -1;
 		}
@@ -671,7 +655,7 @@ read_head(struct conn *c, struct resp *rp, char *err, size_t errlen)
 			    line[10] < '0' || line[10] > '9' ||
 			    line[11] < '0' || line[11] > '9' ||
 			    (line[12] != '\0' && line[12] != ' ')) {
-				seterr(err, errlen, "%s: not an HTTP/1.x status "
+				sts_err(err, errlen, "%s: not an HTTP/1.x status "
 				    "line: '%s'", c->host,
 				    sts_escape(esc, sizeof(esc), line, len));
 				return -1;
@@ -684,13 +668,13 @@ read_head(struct conn *c, struct resp *rp, char *err, size_t errlen)
 		if (len == 0)
 			break;
 		if (line[0] == ' ' || line[0] == '\t') {
-			seterr(err, errlen, "%s: folded HTTP header line", c->host);
+			sts_err(err, errlen, "%s: folded HTTP header line", c->host);
 			return -1;
 		}
 		for (e = line; is_tchar((unsigned char)*e); e++)
 			;
 		if (e == line || *e != ':') {
-			seterr(err, errlen, "%s: malformed HTTP header line: '%s'",
+			sts_err(err, errlen, "%s: malformed HTTP header line: '%s'",
 			    c->host, sts_escape(esc, sizeof(esc), line, len));
 			return -1;
 		}
@@ -703,7 +687,7 @@ read_head(struct conn *c, struct resp *rp, char *err, size_t errlen)
 		if (strcasecmp(line, "Content-Length") == 0) {
 			if (parse_size(v, (size_t)1 << 40, &cl) == -1 ||
 			    (have_cl && cl != rp->length)) {
-				seterr(err, errlen, "%s: bad Content-Length '%s'",
+				sts_err(err, errlen, "%s: bad Content-Length '%s'",
 				    c->host, sts_escape(esc, sizeof(esc), v,
 				    strlen(v)));
 				return -1;
@@ -712,7 +696,7 @@ read_head(struct conn *c, struct resp *rp, char *err, size_t errlen)
 			have_cl = 1;
 		} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
 			if (strcasecmp(v, "chunked") != 0 || te) {
-				seterr(err, errlen, "%s: unsupported "
+				sts_err(err, errlen, "%s: unsupported "
 				    "Transfer-Encoding '%s'", c->host,
 				    sts_escape(esc, sizeof(esc), v, strlen(v)));
 				return -1;
@@ -739,7 +723,7 @@ read_exact(struct conn *c, struct fetch *f, size_t n, char *err, size_t errlen)
 		if (conn_read(c, f->body + f->bodylen, n, &got, err, errlen) == -1)
 			return -1;
 		if (got == 0) {
-			seterr(err, errlen, "%s: connection closed after %zu of "
+			sts_err(err, errlen, "%s: connection closed after %zu of "
 			    "%zu bytes of the body", c->host, want - n, want);
 			return -1;
 		}
@@ -752,7 +736,7 @@ read_exact(struct conn *c, struct fetch *f, size_t n, char *err, size_t errlen)
 static int
 too_long(struct conn *c, char *err, size_t errlen)
 {
-	seterr(err, errlen, "%s: body longer than %d bytes (senders read at "
+	sts_err(err, errlen, "%s: body longer than %d bytes (senders read at "
 	    "most that)", c->host, STS_POLICY_MAX);
 	return -1;
 }
@@ -787,7 +771,7 @@ read_chunked(struct conn *c, struct fetch *f, char *err, size_t errlen)
 		}
 		if (i == 0 || (i < len && line[i] != ';' && line[i] != ' ' &&
 		    line[i] != '\t')) {
-			seterr(err, errlen, "%s: bad chunk size line '%s'",
+			sts_err(err, errlen, "%s: bad chunk size line '%s'",
 			    c->host, sts_escape(esc, sizeof(esc), line, len));
 			return -1;
 		}
@@ -801,7 +785,7 @@ read_chunked(struct conn *c, struct fetch *f, char *err, size_t errlen)
 		    errlen)) != 0)
 			goto bad_eof;
 		if (len != 0) {
-			seterr(err, errlen, "%s: chunk longer than its size line "
+			sts_err(err, errlen, "%s: chunk longer than its size line "
 			    "says", c->host);
 			return -1;
 		}
@@ -815,14 +799,14 @@ read_chunked(struct conn *c, struct fetch *f, char *err, size_t errlen)
 			return 0;
 		total += len + 2;
 		if (total > HTTP_HDR_MAX) {
-			seterr(err, errlen, "%s: chunked trailer longer than %d "
+			sts_err(err, errlen, "%s: chunked trailer longer than %d "
 			    "bytes", c->host, HTTP_HDR_MAX);
 			return -1;
 		}
 	}
 bad_eof:
 	if (r == 1)
-		seterr(err, errlen, "%s: connection closed in a chunked body",
+		sts_err(err, errlen, "%s: connection closed in a chunked body",
 		    c->host);
 	return -1;
 }
@@ -858,7 +842,7 @@ https_fetch(struct dns *dns, const char *domain, const char *ca_file,
 	memset(f, 0, sizeof(*f));
 	if (snprintf(host, sizeof(host), "mta-sts.%s", domain) >=
 	    (int)sizeof(host)) {
-		seterr(err, errlen, "mta-sts.%s: name too long", domain);
+		sts_err(err, errlen, "mta-sts.%s: name too long", domain);
 		return -1;
 	}
 	n = snprintf(req, sizeof(req),
@@ -869,7 +853,7 @@ https_fetch(struct dns *dns, const char *domain, const char *ca_file,
 	    "Connection: close\r\n"
 	    "\r\n", host, STS_VERSION);
 	if (n < 0 || n >= (int)sizeof(req)) {
-		seterr(err, errlen, "%s: name too long", host);
+		sts_err(err, errlen, "%s: name too long", host);
 		return -1;
 	}
 	if (conn_open(dns, host, 443, timeout, &c, err, errlen) == -1)
@@ -880,7 +864,7 @@ https_fetch(struct dns *dns, const char *domain, const char *ca_file,
 		goto out;
 	f->cert_expires = ti.expires;
 	if (!ti.verified) {
-		seterr(err, errlen, "%s: certificate verify failed: %s", host,
+		sts_err(err, errlen, "%s: certificate verify failed: %s", host,
 		    ti.why);
 		goto out;
 	}
@@ -899,21 +883,21 @@ https_fetch(struct dns *dns, const char *domain, const char *ca_file,
 	if (rp.status >= 300 && rp.status < 400) {
 		memcpy(f->location, rp.location, sizeof(f->location));
 		if (rp.location[0] != '\0')
-			seterr(err, errlen, "%s: HTTP status %d (redirect to %s; "
+			sts_err(err, errlen, "%s: HTTP status %d (redirect to %s; "
 			    "senders do not follow redirects)", host, rp.status,
 			    rp.location);
 		else
-			seterr(err, errlen, "%s: HTTP status %d (a redirect; "
+			sts_err(err, errlen, "%s: HTTP status %d (a redirect; "
 			    "senders do not follow redirects)", host, rp.status);
 		goto out;
 	}
 	if (rp.status != 200) {
-		seterr(err, errlen, "%s: HTTP status %d (senders need 200)", host,
+		sts_err(err, errlen, "%s: HTTP status %d (senders need 200)", host,
 		    rp.status);
 		goto out;
 	}
 	if ((f->body = malloc(STS_POLICY_MAX + 2)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	c->what = "reading the body";

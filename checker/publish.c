@@ -34,19 +34,6 @@ extern char **environ;
 
 #define OUTPUT_MAX	2048
 
-static int __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static unsigned
 program_timeout(const struct sts_conf *conf)
 {
@@ -71,13 +58,13 @@ publish_hook(const struct sts_conf *conf, const struct sts_domain *d,
 	int rc = -1;
 
 	if (conf->hook == NULL || conf->hook[0] == '\0')
-		return seterr(err, errlen, "publish = hook, but no hook is set "
+		return sts_err(err, errlen, "publish = hook, but no hook is set "
 		    "in %s", conf->file ? conf->file : "the configuration");
 	if (conf->hook[0] != '/')
-		return seterr(err, errlen, "hook %s: not an absolute path",
+		return sts_err(err, errlen, "hook %s: not an absolute path",
 		    conf->hook);
 	if (access(conf->hook, X_OK) == -1)
-		return seterr(err, errlen, "hook %s: %s", conf->hook,
+		return sts_err(err, errlen, "hook %s: %s", conf->hook,
 		    strerror(errno));
 	if (sts_txt_record(id, rec, sizeof(rec)) == -1 ||
 	    snprintf(e_dom, sizeof(e_dom), "MTA_STS_DOMAIN=%s", d->name) >=
@@ -90,12 +77,12 @@ publish_hook(const struct sts_conf *conf, const struct sts_domain *d,
 	    (int)sizeof(e_rec) ||
 	    snprintf(e_name, sizeof(e_name), "MTA_STS_NAME=_mta-sts.%s",
 	    d->name) >= (int)sizeof(e_name))
-		return seterr(err, errlen, "%s: record too long", d->name);
+		return sts_err(err, errlen, "%s: record too long", d->name);
 
 	for (i = 0; environ != NULL && environ[i] != NULL; i++)
 		;
 	if ((envp = calloc(i + 6, sizeof(*envp))) == NULL)
-		return seterr(err, errlen, "out of memory");
+		return sts_err(err, errlen, "out of memory");
 	for (i = 0; environ != NULL && environ[i] != NULL; i++)
 		if (strncmp(environ[i], "MTA_STS_", 8) != 0)
 			envp[n++] = environ[i];
@@ -108,7 +95,7 @@ publish_hook(const struct sts_conf *conf, const struct sts_domain *d,
 	argv[0] = conf->hook;
 	if (run_program(argv, envp, program_timeout(conf), out, sizeof(out),
 	    why, sizeof(why)) == -1) {
-		seterr(err, errlen, "hook %s", why);
+		sts_err(err, errlen, "hook %s", why);
 		goto out;
 	}
 	/* success: pass what it said on, for -v */
@@ -170,24 +157,24 @@ publish_rfc2136(const struct sts_conf *conf, struct dns *dns,
 	if (n < 0 || (size_t)n >= sizeof(name) ||
 	    sts_txt_record(id, rec, sizeof(rec)) == -1 ||
 	    zone_txt(rec, q, sizeof(q)) == -1) {
-		seterr(err, errlen, "%s: name or record too long", d->name);
+		sts_err(err, errlen, "%s: name or record too long", d->name);
 		goto out;
 	}
 	if (dns_zone(dns, name, zone, sizeof(zone), primary, sizeof(primary),
 	    why, sizeof(why)) == -1) {
-		seterr(err, errlen, "cannot find the zone of %s: %s", name, why);
+		sts_err(err, errlen, "cannot find the zone of %s: %s", name, why);
 		goto out;
 	}
 	if (conf->dns_server != NULL && conf->dns_server[0] != '\0') {
 		if (server_split(conf->dns_server, host, sizeof(host), &port) == -1) {
-			seterr(err, errlen, "dns-server '%s' is not host[:port]",
+			sts_err(err, errlen, "dns-server '%s' is not host[:port]",
 			    conf->dns_server);
 			goto out;
 		}
 		(void)snprintf(server, sizeof(server), "%s", conf->dns_server);
 	} else {
 		if (primary[0] == '\0') {
-			seterr(err, errlen, "zone %s names no primary in its SOA; "
+			sts_err(err, errlen, "zone %s names no primary in its SOA; "
 			    "set dns-server", zone);
 			goto out;
 		}
@@ -197,19 +184,19 @@ publish_rfc2136(const struct sts_conf *conf, struct dns *dns,
 	}
 
 	if ((res = ldns_resolver_new()) == NULL) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	if (push_addr(res, host) == -1) {
 		if (dns_addrs(dns, host, &addrs, why, sizeof(why)) == -1) {
-			seterr(err, errlen, "cannot resolve DNS server %s: %s",
+			sts_err(err, errlen, "cannot resolve DNS server %s: %s",
 			    server, why);
 			goto out;
 		}
 		for (i = 0; i < addrs.n; i++)
 			(void)push_addr(res, addrs.v[i]);
 		if (ldns_resolver_nameserver_count(res) == 0) {
-			seterr(err, errlen, "DNS server %s has no address", server);
+			sts_err(err, errlen, "DNS server %s has no address", server);
 			goto out;
 		}
 	}
@@ -228,7 +215,7 @@ publish_rfc2136(const struct sts_conf *conf, struct dns *dns,
 	/* delete the TXT RRset (class ANY, TTL 0, no rdata), then add ours */
 	if ((up = ldns_rr_list_new()) == NULL || (del = ldns_rr_new()) == NULL ||
 	    (owner = ldns_dname_new_frm_str(name)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	ldns_rr_set_owner(del, owner);
@@ -240,32 +227,32 @@ publish_rfc2136(const struct sts_conf *conf, struct dns *dns,
 	n = snprintf(rrtext, sizeof(rrtext), "%s. %d IN TXT %s", name, TXT_TTL, q);
 	if (n < 0 || (size_t)n >= sizeof(rrtext) ||
 	    ldns_rr_new_frm_str(&add, rrtext, 0, NULL, NULL) != LDNS_STATUS_OK) {
-		seterr(err, errlen, "cannot build the record %s", rrtext);
+		sts_err(err, errlen, "cannot build the record %s", rrtext);
 		goto out;
 	}
 	if (!ldns_rr_list_push_rr(up, del)) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	del = NULL;
 	if (!ldns_rr_list_push_rr(up, add)) {
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	add = NULL;
 	if ((zone_rdf = ldns_dname_new_frm_str(zone)) == NULL) {
-		seterr(err, errlen, "zone %s: not a domain name", zone);
+		sts_err(err, errlen, "zone %s: not a domain name", zone);
 		goto out;
 	}
 	pkt = ldns_update_pkt_new(zone_rdf, LDNS_RR_CLASS_IN, NULL, up, NULL);
 	zone_rdf = NULL;	/* the packet owns it now */
 	if (pkt == NULL) {
-		seterr(err, errlen, "cannot build the UPDATE message");
+		sts_err(err, errlen, "cannot build the UPDATE message");
 		goto out;
 	}
 	ldns_pkt_set_rd(pkt, false);
 	if ((st = ldns_update_pkt_tsig_add(pkt, res)) != LDNS_STATUS_OK) {
-		seterr(err, errlen, "cannot sign the UPDATE with key %s: %s",
+		sts_err(err, errlen, "cannot sign the UPDATE with key %s: %s",
 		    key.name, ldns_get_errorstr_by_id(st));
 		goto out;
 	}
@@ -280,11 +267,11 @@ publish_rfc2136(const struct sts_conf *conf, struct dns *dns,
 		    st == LDNS_STATUS_NETWORK_ERR ||
 		    st == LDNS_STATUS_ADDRESS_ERR ||
 		    st == LDNS_STATUS_SOCKET_ERROR)
-			seterr(err, errlen, "no answer from DNS server %s for "
+			sts_err(err, errlen, "no answer from DNS server %s for "
 			    "the update of zone %s within %u s", server, zone,
 			    (unsigned)tv.tv_sec);
 		else
-			seterr(err, errlen, "update of zone %s at DNS server "
+			sts_err(err, errlen, "update of zone %s at DNS server "
 			    "%s: %s", zone, server, ldns_get_errorstr_by_id(st));
 		goto out;
 	}
@@ -293,7 +280,7 @@ publish_rfc2136(const struct sts_conf *conf, struct dns *dns,
 		    (int)ldns_pkt_get_rcode(answer));
 		const char *rcode = lt != NULL ? lt->name : "unknown rcode";
 
-		seterr(err, errlen, "DNS server %s refused the update of %s in "
+		sts_err(err, errlen, "DNS server %s refused the update of %s in "
 		    "zone %s: %s%s", server, name, zone, rcode,
 		    ldns_pkt_get_rcode(answer) == LDNS_RCODE_NOTAUTH ||
 		    ldns_pkt_get_rcode(answer) == LDNS_RCODE_REFUSED ?
@@ -302,7 +289,7 @@ publish_rfc2136(const struct sts_conf *conf, struct dns *dns,
 		goto out;
 	}
 	if (st != LDNS_STATUS_OK) {
-		seterr(err, errlen, "the answer of DNS server %s for the update "
+		sts_err(err, errlen, "the answer of DNS server %s for the update "
 		    "of zone %s does not verify with TSIG key %s: %s", server,
 		    zone, key.name, ldns_get_errorstr_by_id(st));
 		goto out;
@@ -345,10 +332,10 @@ publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
 
 	tmp[0] = '\0';
 	if (conf->zonefile == NULL || conf->zonefile[0] == '\0')
-		return seterr(err, errlen, "publish = zonefile, but no zonefile "
+		return sts_err(err, errlen, "publish = zonefile, but no zonefile "
 		    "is set");
 	if ((mem = open_memstream(&text, &len)) == NULL)
-		return seterr(err, errlen, "out of memory");
+		return sts_err(err, errlen, "out of memory");
 	fprintf(mem, "; MTA-STS and TLS-RPT records, written by mta-sts-check.\n"
 	    "; Do not edit: the next run rewrites this file. $INCLUDE it in "
 	    "the zone(s).\n");
@@ -356,7 +343,7 @@ publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
 		fprintf(mem, "%s\n", lines->v[i]);
 	if (fclose(mem) != 0) {
 		mem = NULL;
-		seterr(err, errlen, "out of memory");
+		sts_err(err, errlen, "out of memory");
 		goto out;
 	}
 	mem = NULL;
@@ -378,7 +365,7 @@ publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
 	if (n < 0 || (size_t)n >= sizeof(tmp) ||
 	    snprintf(dir, sizeof(dir), "%s", conf->zonefile) >= (int)sizeof(dir)) {
 		tmp[0] = '\0';
-		seterr(err, errlen, "%s: path too long", conf->zonefile);
+		sts_err(err, errlen, "%s: path too long", conf->zonefile);
 		goto out;
 	}
 	if ((slash = strrchr(dir, '/')) != NULL)
@@ -386,13 +373,13 @@ publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
 	else
 		strcpy(dir, ".");
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		sts_err(err, errlen, "%s: %s", tmp, strerror(errno));
 		tmp[0] = '\0';
 		goto out;
 	}
 	if (fchmod(fd, have_old ? (sb.st_mode & 0777) : 0644) == -1 ||
 	    (have_old && fchown(fd, sb.st_uid, sb.st_gid) == -1 && errno != EPERM)) {
-		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		sts_err(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	for (i = 0; i < len; ) {
@@ -401,19 +388,19 @@ publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
-			seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+			sts_err(err, errlen, "%s: %s", tmp, strerror(errno));
 			goto out;
 		}
 		i += (size_t)w;
 	}
 	if (fsync(fd) == -1 || close(fd) == -1) {
 		fd = -1;
-		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		sts_err(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, conf->zonefile) == -1) {
-		seterr(err, errlen, "rename %s to %s: %s", tmp, conf->zonefile,
+		sts_err(err, errlen, "rename %s to %s: %s", tmp, conf->zonefile,
 		    strerror(errno));
 		goto out;
 	}
@@ -422,7 +409,7 @@ publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
 		(void)fsync(dfd);
 
 	if (publish_reload(conf, why, sizeof(why)) == -1) {
-		seterr(err, errlen, "wrote %s, but %s", conf->zonefile, why);
+		sts_err(err, errlen, "wrote %s, but %s", conf->zonefile, why);
 		goto out;
 	}
 	rc = 0;
@@ -451,7 +438,7 @@ publish_reload(const struct sts_conf *conf, char *err, size_t errlen)
 	argv[2] = conf->reload;
 	if (run_program(argv, environ, program_timeout(conf), out, sizeof(out),
 	    why, sizeof(why)) == -1)
-		return seterr(err, errlen, "the reload command failed: %s", why);
+		return sts_err(err, errlen, "the reload command failed: %s", why);
 	return 0;
 }
 
@@ -490,7 +477,7 @@ publish_id(const struct sts_conf *conf, struct dns *dns,
 	default:
 		if (sts_txt_record(id, rec, sizeof(rec)) == -1 ||
 		    zone_txt(rec, q, sizeof(q)) == -1)
-			return seterr(err, errlen, "%s: record too long", d->name);
+			return sts_err(err, errlen, "%s: record too long", d->name);
 		(void)snprintf(err, errlen, "_mta-sts.%s. %d IN TXT %s",
 		    d->name, TXT_TTL, q);
 		return 1;

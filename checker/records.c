@@ -25,19 +25,6 @@
 
 #define TSIG_FILE_MAX	8192
 
-static int __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* ---- zone-file text ---------------------------------------------------- */
 
 int
@@ -299,22 +286,22 @@ tsig_parse(const char *path, const char *buf, size_t len, struct tsig *k,
 	memset(k, 0, sizeof(*k));
 #define NEXT() do {							\
 	if ((r = tok_next(&t, w, sizeof(w), &q)) == -1)			\
-		return seterr(err, errlen, "%s:%d: unreadable token "	\
+		return sts_err(err, errlen, "%s:%d: unreadable token "	\
 		    "(unterminated string or comment?)", path, t.line);	\
 	if (r == 0)							\
-		return seterr(err, errlen, "%s:%d: unexpected end of "	\
+		return sts_err(err, errlen, "%s:%d: unexpected end of "	\
 		    "file", path, t.line);				\
 } while (0)
 #define EXPECT(s) do {							\
 	NEXT();								\
 	if (q || strcmp(w, (s)) != 0)					\
-		return seterr(err, errlen, "%s:%d: expected '%s'",	\
+		return sts_err(err, errlen, "%s:%d: expected '%s'",	\
 		    path, t.line, (s));					\
 } while (0)
 	EXPECT("key");
 	NEXT();
 	if (strcmp(w, "{") == 0 || strcmp(w, ";") == 0 || w[0] == '\0')
-		return seterr(err, errlen, "%s:%d: expected the key name",
+		return sts_err(err, errlen, "%s:%d: expected the key name",
 		    path, t.line);
 	n = strlen(w);
 	if (n > 0 && w[n - 1] == '.')
@@ -322,7 +309,7 @@ tsig_parse(const char *path, const char *buf, size_t len, struct tsig *k,
 	if (n == 0 || n > STS_HOST_MAX ||
 	    strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789-._") != n)
-		return seterr(err, errlen, "%s:%d: key name is not a domain "
+		return sts_err(err, errlen, "%s:%d: key name is not a domain "
 		    "name", path, t.line);
 	memcpy(k->name, w, n);		/* n <= STS_HOST_MAX, checked above */
 	k->name[n] = '.';
@@ -334,21 +321,21 @@ tsig_parse(const char *path, const char *buf, size_t len, struct tsig *k,
 			break;
 		if (!q && strcmp(w, "algorithm") == 0) {
 			if (have_alg++)
-				return seterr(err, errlen, "%s:%d: algorithm "
+				return sts_err(err, errlen, "%s:%d: algorithm "
 				    "given twice", path, t.line);
 			NEXT();
 			for (i = 0; i < (int)(sizeof(algs) / sizeof(algs[0])); i++)
 				if (strcasecmp(w, algs[i].bind) == 0)
 					break;
 			if (i == (int)(sizeof(algs) / sizeof(algs[0])))
-				return seterr(err, errlen, "%s:%d: algorithm "
+				return sts_err(err, errlen, "%s:%d: algorithm "
 				    "'%.40s' is not supported (use hmac-sha256, "
 				    "hmac-sha512, hmac-sha1 or hmac-md5)", path,
 				    t.line, w);
 			(void)snprintf(k->alg, sizeof(k->alg), "%s", algs[i].ldns);
 		} else if (!q && strcmp(w, "secret") == 0) {
 			if (have_secret++)
-				return seterr(err, errlen, "%s:%d: secret given "
+				return sts_err(err, errlen, "%s:%d: secret given "
 				    "twice", path, t.line);
 			NEXT();
 			n = strlen(w);
@@ -358,25 +345,25 @@ tsig_parse(const char *path, const char *buf, size_t len, struct tsig *k,
 			    EVP_DecodeBlock(bin, (const unsigned char *)w,
 			    (int)n) <= 0) {
 				explicit_bzero(w, sizeof(w));
-				return seterr(err, errlen, "%s:%d: secret is not "
+				return sts_err(err, errlen, "%s:%d: secret is not "
 				    "a quoted base64 string", path, t.line);
 			}
 			memcpy(k->secret, w, n + 1);
 			explicit_bzero(w, sizeof(w));
 			explicit_bzero(bin, sizeof(bin));
 		} else
-			return seterr(err, errlen, "%s:%d: expected algorithm, "
+			return sts_err(err, errlen, "%s:%d: expected algorithm, "
 			    "secret or '}'", path, t.line);
 		EXPECT(";");
 	}
 	EXPECT(";");
 	if ((r = tok_next(&t, w, sizeof(w), &q)) != 0)
-		return seterr(err, errlen, "%s:%d: only one key is allowed "
+		return sts_err(err, errlen, "%s:%d: only one key is allowed "
 		    "in the file", path, t.line);
 	if (!have_alg)
-		return seterr(err, errlen, "%s: key has no algorithm", path);
+		return sts_err(err, errlen, "%s: key has no algorithm", path);
 	if (!have_secret)
-		return seterr(err, errlen, "%s: key has no secret", path);
+		return sts_err(err, errlen, "%s: key has no secret", path);
 #undef NEXT
 #undef EXPECT
 	return 0;
@@ -392,20 +379,20 @@ tsig_load(const char *path, struct tsig *k, char *err, size_t errlen)
 	int fd, rc = -1;
 
 	if (path == NULL)
-		return seterr(err, errlen, "publish = rfc2136 needs tsig-key");
+		return sts_err(err, errlen, "publish = rfc2136 needs tsig-key");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return seterr(err, errlen, "TSIG key %s: %s", path,
+		return sts_err(err, errlen, "TSIG key %s: %s", path,
 		    strerror(errno));
 	if (fstat(fd, &sb) == -1) {
-		seterr(err, errlen, "TSIG key %s: %s", path, strerror(errno));
+		sts_err(err, errlen, "TSIG key %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		seterr(err, errlen, "TSIG key %s: not a regular file", path);
+		sts_err(err, errlen, "TSIG key %s: not a regular file", path);
 		goto out;
 	}
 	if ((sb.st_mode & 077) != 0) {
-		seterr(err, errlen, "TSIG key %s is accessible by group or "
+		sts_err(err, errlen, "TSIG key %s is accessible by group or "
 		    "others (mode %03o); refusing to use it: chmod 600 %s",
 		    path, (unsigned)(sb.st_mode & 0777), path);
 		goto out;
@@ -413,12 +400,12 @@ tsig_load(const char *path, struct tsig *k, char *err, size_t errlen)
 	while ((r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
 		len += (size_t)r;
 		if (len == sizeof(buf) - 1) {
-			seterr(err, errlen, "TSIG key %s: file too long", path);
+			sts_err(err, errlen, "TSIG key %s: file too long", path);
 			goto out;
 		}
 	}
 	if (r == -1) {
-		seterr(err, errlen, "TSIG key %s: %s", path, strerror(errno));
+		sts_err(err, errlen, "TSIG key %s: %s", path, strerror(errno));
 		goto out;
 	}
 	buf[len] = '\0';

@@ -22,19 +22,6 @@
 
 #define OUTPUT_MAX	2048
 
-static int __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static void
 msleep(long ms)
 {
@@ -67,12 +54,12 @@ run_program(char *const argv[], char *const envp[], unsigned timeout,
 
 	out[0] = '\0';
 	if (pipe2(p, O_CLOEXEC) == -1)
-		return seterr(err, errlen, "pipe: %s", strerror(errno));
+		return sts_err(err, errlen, "pipe: %s", strerror(errno));
 	fflush(NULL);
 	if ((pid = fork()) == -1) {
 		close(p[0]);
 		close(p[1]);
-		return seterr(err, errlen, "fork: %s", strerror(errno));
+		return sts_err(err, errlen, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
 		int nul = open("/dev/null", O_RDONLY);
@@ -149,13 +136,13 @@ run_program(char *const argv[], char *const envp[], unsigned timeout,
 		out[o] = '\0';
 	}
 	if (killed)
-		return seterr(err, errlen, "%s did not finish within %u s and "
+		return sts_err(err, errlen, "%s did not finish within %u s and "
 		    "was killed%s%s", argv[0], timeout, out[0] ? ": " : "", out);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status))
-		return seterr(err, errlen, "%s exited with status %d%s%s",
+		return sts_err(err, errlen, "%s exited with status %d%s%s",
 		    argv[0], WEXITSTATUS(status), out[0] ? ": " : "", out);
-	return seterr(err, errlen, "%s was killed by signal %d%s%s", argv[0],
+	return sts_err(err, errlen, "%s was killed by signal %d%s%s", argv[0],
 	    WIFSIGNALED(status) ? WTERMSIG(status) : 0, out[0] ? ": " : "", out);
 }

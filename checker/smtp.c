@@ -16,22 +16,6 @@
 #define SMTP_LINE_MAX	1000		/* RFC 5321 allows 512; be generous */
 #define SMTP_LINES_MAX	100
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * One (multi-line) reply. *code is its code; *starttls is set when a line
  * of it is the STARTTLS extension keyword. first keeps the first line's
@@ -50,7 +34,7 @@ reply(struct conn *c, const char *host, const char *what, int *code,
 		*starttls = 0;
 	for (n = 0; ; n++) {
 		if (n >= SMTP_LINES_MAX) {
-			seterr(err, errlen, "%s: more than %d lines in a reply "
+			sts_err(err, errlen, "%s: more than %d lines in a reply "
 			    "(%s)", host, SMTP_LINES_MAX, what);
 			return -1;
 		}
@@ -58,7 +42,7 @@ reply(struct conn *c, const char *host, const char *what, int *code,
 		    errlen)) < 0)
 			return -1;
 		if (r == 1) {
-			seterr(err, errlen, "%s: connection closed (%s)", host,
+			sts_err(err, errlen, "%s: connection closed (%s)", host,
 			    what);
 			return -1;
 		}
@@ -66,7 +50,7 @@ reply(struct conn *c, const char *host, const char *what, int *code,
 		    line[1] < '0' || line[1] > '9' || line[2] < '0' ||
 		    line[2] > '9' || (len > 3 && line[3] != ' ' &&
 		    line[3] != '-') || memchr(line, '\0', len) != NULL) {
-			seterr(err, errlen, "%s: not an SMTP reply (%s): '%s'",
+			sts_err(err, errlen, "%s: not an SMTP reply (%s): '%s'",
 			    host, what, sts_escape(esc, sizeof(esc), line, len));
 			return -1;
 		}
@@ -77,7 +61,7 @@ reply(struct conn *c, const char *host, const char *what, int *code,
 			if (first != NULL)
 				sts_escape(first, firstlen, line, len);
 		} else if (this != cd) {
-			seterr(err, errlen, "%s: reply codes %d and %d mixed in "
+			sts_err(err, errlen, "%s: reply codes %d and %d mixed in "
 			    "one reply (%s)", host, cd, this, what);
 			return -1;
 		}
@@ -101,7 +85,7 @@ command(struct conn *c, const char *host, const char *cmd, char *err,
 
 	n = snprintf(buf, sizeof(buf), "%s\r\n", cmd);
 	if (n < 0 || n >= (int)sizeof(buf)) {
-		seterr(err, errlen, "%s: command too long", host);
+		sts_err(err, errlen, "%s: command too long", host);
 		return -1;
 	}
 	conn_step(c, "sending a command");
@@ -141,7 +125,7 @@ smtp_check(struct dns *dns, const char *host, const char *ca_file,
 	    sizeof(first), err, errlen) == -1)
 		goto out;
 	if (code != 220) {
-		seterr(err, errlen, "%s: refuses the connection: %s", host, first);
+		sts_err(err, errlen, "%s: refuses the connection: %s", host, first);
 		goto out;
 	}
 	if (command(c, host, ehlo, err, errlen) == -1 ||
@@ -149,11 +133,11 @@ smtp_check(struct dns *dns, const char *host, const char *ca_file,
 	    sizeof(first), err, errlen) == -1)
 		goto out;
 	if (code != 250) {
-		seterr(err, errlen, "%s: EHLO refused: %s", host, first);
+		sts_err(err, errlen, "%s: EHLO refused: %s", host, first);
 		goto quit;
 	}
 	if (!tls) {
-		seterr(err, errlen, "%s: does not offer STARTTLS", host);
+		sts_err(err, errlen, "%s: does not offer STARTTLS", host);
 		goto quit;
 	}
 	if (command(c, host, "STARTTLS", err, errlen) == -1 ||
@@ -161,12 +145,12 @@ smtp_check(struct dns *dns, const char *host, const char *ca_file,
 	    sizeof(first), err, errlen) == -1)
 		goto out;
 	if (code != 220) {
-		seterr(err, errlen, "%s: STARTTLS refused: %s", host, first);
+		sts_err(err, errlen, "%s: STARTTLS refused: %s", host, first);
 		goto quit;
 	}
 	if (conn_pending(c) != 0) {
 		/* bytes before the handshake would be taken as TLS-protected */
-		seterr(err, errlen, "%s: sent data after its STARTTLS reply", host);
+		sts_err(err, errlen, "%s: sent data after its STARTTLS reply", host);
 		goto out;
 	}
 	conn_step(c, "TLS handshake");
@@ -177,7 +161,7 @@ smtp_check(struct dns *dns, const char *host, const char *ca_file,
 	res->cert_expires = ti.expires;
 	snprintf(res->tls_version, sizeof(res->tls_version), "%s", ti.version);
 	if (!ti.verified)
-		seterr(err, errlen, "%s: certificate verify failed: %s", host,
+		sts_err(err, errlen, "%s: certificate verify failed: %s", host,
 		    ti.why);
 	rc = 0;
 	/* be polite; what the server says now no longer matters */

@@ -41,19 +41,6 @@
 #define STATE_MAGIC	"mta-sts-check-state 1"
 #define STATE_FILE_MAX	4096
 
-static int __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int
 path_join(char *out, size_t outlen, const char *dir, const char *name)
 {
@@ -73,25 +60,25 @@ state_mkdir(const char *dir, char *err, size_t errlen)
 
 	len = strlen(dir);
 	if (len == 0 || len >= sizeof(path))
-		return seterr(err, errlen, "state directory name is empty or too long");
+		return sts_err(err, errlen, "state directory name is empty or too long");
 	if (stat(dir, &sb) == 0) {
 		if (!S_ISDIR(sb.st_mode))
-			return seterr(err, errlen, "%s: not a directory", dir);
+			return sts_err(err, errlen, "%s: not a directory", dir);
 		return 0;
 	}
 	if (errno != ENOENT)
-		return seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		return sts_err(err, errlen, "%s: %s", dir, strerror(errno));
 	memcpy(path, dir, len + 1);
 	for (p = path + 1; *p != '\0'; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
 		if (mkdir(path, 0755) == -1 && errno != EEXIST)
-			return seterr(err, errlen, "mkdir %s: %s", path, strerror(errno));
+			return sts_err(err, errlen, "mkdir %s: %s", path, strerror(errno));
 		*p = '/';
 	}
 	if (mkdir(path, 0700) == -1 && errno != EEXIST)
-		return seterr(err, errlen, "mkdir %s: %s", path, strerror(errno));
+		return sts_err(err, errlen, "mkdir %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -103,18 +90,18 @@ state_lock(const char *dir, int *fdp, char *err, size_t errlen)
 
 	*fdp = -1;
 	if (path_join(path, sizeof(path), dir, "lock") == -1)
-		return seterr(err, errlen, "%s: path too long", dir);
+		return sts_err(err, errlen, "%s: path too long", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1)
-		return seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return sts_err(err, errlen, "%s: %s", path, strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		int saved = errno;
 
 		close(fd);
 		if (saved == EWOULDBLOCK)
-			return seterr(err, errlen,
+			return sts_err(err, errlen,
 			    "another mta-sts-check run holds %s", path);
-		return seterr(err, errlen, "%s: lock: %s", path, strerror(saved));
+		return sts_err(err, errlen, "%s: lock: %s", path, strerror(saved));
 	}
 	*fdp = fd;
 	return 0;
@@ -277,17 +264,17 @@ parse_state(const char *path, const char *domain, char *buf, struct state *st,
 	for (line = buf; line != NULL && *line != '\0'; line = next) {
 		lineno++;
 		if ((next = strchr(line, '\n')) == NULL)
-			return seterr(err, errlen, "%s:%d: damaged state file "
+			return sts_err(err, errlen, "%s:%d: damaged state file "
 			    "(line without an end)", path, lineno);
 		*next++ = '\0';
 		if (lineno == 1) {
 			if (strcmp(line, STATE_MAGIC) != 0)
-				return seterr(err, errlen, "%s:1: damaged state "
+				return sts_err(err, errlen, "%s:1: damaged state "
 				    "file (not a mta-sts-check state file)", path);
 			continue;
 		}
 		if (seen[K_END])
-			return seterr(err, errlen, "%s:%d: damaged state file "
+			return sts_err(err, errlen, "%s:%d: damaged state file "
 			    "(text after the end)", path, lineno);
 		val = strchr(line, ' ');
 		if (val != NULL)
@@ -298,10 +285,10 @@ parse_state(const char *path, const char *domain, char *buf, struct state *st,
 			if (strcmp(line, keys[k]) == 0)
 				break;
 		if (k == K_N)
-			return seterr(err, errlen, "%s:%d: damaged state file "
+			return sts_err(err, errlen, "%s:%d: damaged state file "
 			    "(unknown key)", path, lineno);
 		if (seen[k]++)
-			return seterr(err, errlen, "%s:%d: damaged state file "
+			return sts_err(err, errlen, "%s:%d: damaged state file "
 			    "(%s given twice)", path, lineno, keys[k]);
 		switch (k) {
 		case K_DOMAIN:
@@ -345,14 +332,14 @@ parse_state(const char *path, const char *domain, char *buf, struct state *st,
 		}
 		continue;
  bad:
-		return seterr(err, errlen, "%s:%d: damaged state file (bad %s)",
+		return sts_err(err, errlen, "%s:%d: damaged state file (bad %s)",
 		    path, lineno, keys[k]);
 	}
 	if (lineno == 0)
-		return seterr(err, errlen, "%s: damaged state file (empty)", path);
+		return sts_err(err, errlen, "%s: damaged state file (empty)", path);
 	for (i = 0; i < K_N; i++)
 		if (!seen[i])
-			return seterr(err, errlen, "%s: damaged state file "
+			return sts_err(err, errlen, "%s: damaged state file "
 			    "(no %s line%s)", path, keys[i],
 			    i == K_END ? ": truncated" : "");
 	return 0;
@@ -369,33 +356,33 @@ state_read(const char *dir, const char *domain, struct state *st, char *err,
 
 	memset(st, 0, sizeof(*st));
 	if (!name_ok(domain))
-		return seterr(err, errlen, "%s: not a domain name", domain);
+		return sts_err(err, errlen, "%s: not a domain name", domain);
 	if (path_join(path, sizeof(path), dir, domain) == -1)
-		return seterr(err, errlen, "%s: path too long", dir);
+		return sts_err(err, errlen, "%s: path too long", dir);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		if (errno == ENOENT)
 			return 1;
-		return seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return sts_err(err, errlen, "%s: %s", path, strerror(errno));
 	}
 	for (;;) {
 		r = read(fd, buf + len, sizeof(buf) - 1 - len);
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
-			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			sts_err(err, errlen, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
 		if (len == sizeof(buf) - 1) {
-			seterr(err, errlen, "%s: damaged state file (too long)", path);
+			sts_err(err, errlen, "%s: damaged state file (too long)", path);
 			goto out;
 		}
 	}
 	buf[len] = '\0';
 	if (memchr(buf, '\0', len) != NULL) {
-		seterr(err, errlen, "%s: damaged state file (NUL byte)", path);
+		sts_err(err, errlen, "%s: damaged state file (NUL byte)", path);
 		goto out;
 	}
 	if (parse_state(path, domain, buf, st, err, errlen) == -1) {
@@ -464,57 +451,57 @@ state_write(const char *dir, const char *domain, const struct state *st,
 
 	tmp[0] = '\0';
 	if (!name_ok(domain))
-		return seterr(err, errlen, "%s: not a domain name", domain);
+		return sts_err(err, errlen, "%s: not a domain name", domain);
 	if (strlen(st->digest) != 64 || !id_valid(st->id, 0) ||
 	    !id_valid(st->prev_id, 1) || !id_valid(st->pub_id, 1))
-		return seterr(err, errlen, "%s: refusing to write an invalid "
+		return sts_err(err, errlen, "%s: refusing to write an invalid "
 		    "state", domain);
 	if (path_join(path, sizeof(path), dir, domain) == -1)
-		return seterr(err, errlen, "%s: path too long", dir);
+		return sts_err(err, errlen, "%s: path too long", dir);
 	n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, domain);
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
 		tmp[0] = '\0';
-		return seterr(err, errlen, "%s: path too long", dir);
+		return sts_err(err, errlen, "%s: path too long", dir);
 	}
 	n = snprintf(buf, sizeof(buf), "%s\ndomain %s\ndigest %s\nid %s\n"
 	    "since %lld\npublished %d\nprev-id %s\npub-id %s\nend\n",
 	    STATE_MAGIC, domain, st->digest, st->id, (long long)st->since,
 	    st->published ? 1 : 0, st->prev_id, st->pub_id);
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		seterr(err, errlen, "%s: state too long", domain);
+		sts_err(err, errlen, "%s: state too long", domain);
 		tmp[0] = '\0';
 		goto out;
 	}
 	/* errors name the state file first: that is what was not saved */
 	remove_stale(dir, domain);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		seterr(err, errlen, "%s: %s (creating %s)", path,
+		sts_err(err, errlen, "%s: %s (creating %s)", path,
 		    strerror(errno), tmp);
 		tmp[0] = '\0';
 		goto out;
 	}
 	if (fchmod(fd, 0600) == -1 || write_all(fd, buf, (size_t)n) == -1 ||
 	    fsync(fd) == -1) {
-		seterr(err, errlen, "%s: %s (writing %s)", path,
+		sts_err(err, errlen, "%s: %s (writing %s)", path,
 		    strerror(errno), tmp);
 		goto out;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		seterr(err, errlen, "%s: %s (writing %s)", path,
+		sts_err(err, errlen, "%s: %s (writing %s)", path,
 		    strerror(errno), tmp);
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) == -1) {
-		seterr(err, errlen, "rename %s to %s: %s", tmp, path,
+		sts_err(err, errlen, "rename %s to %s: %s", tmp, path,
 		    strerror(errno));
 		goto out;
 	}
 	tmp[0] = '\0';
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fsync(dfd) == -1) {
-		seterr(err, errlen, "%s: sync: %s", dir, strerror(errno));
+		sts_err(err, errlen, "%s: sync: %s", dir, strerror(errno));
 		goto out;
 	}
 	rc = 0;
