@@ -207,6 +207,8 @@ t_is "$crashed" "" "no run crashed, hung or was killed"
 
 if [ "${HOSTILE_VALGRIND:-1}" = 0 ] || ! command -v valgrind >/dev/null 2>&1; then
 	t_skip 1 "valgrind not wanted or not installed"
+elif ldd "$T/bin/mta-sts-check" 2>/dev/null | grep -q libasan; then
+	t_skip 1 "the checker is an ASan build (make SANITIZE=1), which valgrind cannot run"
 else
 	VG="valgrind --leak-check=full --error-exitcode=99 -q"
 	pids=
