@@ -38,11 +38,7 @@ mkdir -p "$T/domains" "$T/certs" "$T/ca" "$T/www"
   t_cert "$T/ca" web mta-sts.example.com mta-sts.example.net; } ||
 	{ echo "Bail out! cannot make test certificates"; exit 255; }
 cp "$T/ca/mx.pem" "$T/certs/"
-cat >"$T/mta-sts.conf" <<EOF
-domains = $T/domains
-certs = $T/certs
-EOF
-printf 'mode = enforce\nmx = mx.example.com\nmax-age = 1d\n' >"$T/domains/example.com"
+t_responder_conf || { echo "Bail out! cannot write the configuration"; exit 255; }
 : >"$T/domains/example.net"
 printf 'mx = mx.bücher.example\n' >"$T/domains/bücher.example"
 ln -s example.com "$T/domains/alias.example"

@@ -14,11 +14,7 @@ UARG=()
 [ "$(id -u)" = 0 ] && UARG=(-u nobody)
 
 mkdir -p "$T/domains" "$T/certs"
-cat >"$T/mta-sts.conf" <<EOF
-domains = $T/domains
-certs = $T/certs
-EOF
-printf 'mode = enforce\nmx = mx.example.com\nmax-age = 1d\n' >"$T/domains/example.com"
+t_responder_conf || { echo "Bail out! cannot write the configuration"; exit 255; }
 chmod -R a+rX "$T"
 POLICY_COM=$'version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 86400\r\n'
 

@@ -22,12 +22,8 @@ while [ "$i" -le "$N" ]; do
 	printf 'mode = enforce\nmx = mx%d.example.net\n' "$i" >"$T/domains/d$i.example"
 	i=$((i + 1))
 done
-printf 'mode = enforce\nmx = mx.example.com\nmax-age = 1d\n' >"$T/domains/example.com"
+t_responder_conf || { echo "Bail out! cannot write the configuration"; exit 255; }
 ln -s example.com "$T/domains/alias.example"
-cat >"$T/mta-sts.conf" <<EOF
-domains = $T/domains
-certs = $T/certs
-EOF
 chmod -R a+rX "$T"
 
 PORT=$(t_free_port)

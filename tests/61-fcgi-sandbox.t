@@ -35,11 +35,7 @@ mkdir -p "$T/domains" "$T/certs" "$T/ca" "$T/www"
   t_cert "$T/ca" mx3 mx3.example.net; } ||
 	{ echo "Bail out! cannot make test certificates"; exit 255; }
 cp "$T/ca/mx.pem" "$T/certs/"
-cat >"$T/mta-sts.conf" <<EOF
-domains = $T/domains
-certs = $T/certs
-EOF
-printf 'mode = enforce\nmx = mx.example.com\nmax-age = 1d\n' >"$T/domains/example.com"
+t_responder_conf || { echo "Bail out! cannot write the configuration"; exit 255; }
 : >"$T/domains/example.net"
 chmod -R a+rX "$T"
 

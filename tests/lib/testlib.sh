@@ -332,6 +332,17 @@ EOF
 	rm -rf "$db"
 }
 
+# ---- the responder's usual fixture -------------------------------------------
+
+# t_responder_conf: $T/mta-sts.conf naming $T/domains and $T/certs (both
+# made), and $T/domains/example.com: mode enforce, mx mx.example.com,
+# max-age 1d, the domain the responder tests serve first.
+t_responder_conf() {
+	mkdir -p "$T/domains" "$T/certs" || return 1
+	printf 'domains = %s/domains\ncerts = %s/certs\n' "$T" "$T" >"$T/mta-sts.conf" &&
+	printf 'mode = enforce\nmx = mx.example.com\nmax-age = 1d\n' >"$T/domains/example.com"
+}
+
 # ---- servers ----------------------------------------------------------------
 
 # t_lighttpd CONF [PORT]: check CONF, start lighttpd -D -f CONF in the
