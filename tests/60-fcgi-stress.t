@@ -15,8 +15,9 @@
 # 3. A reload that cannot read (chmod 000 on a domain file, on the domain
 #    directory; the responder runs as nobody) never empties the table.
 #
-# STRESS_SECONDS caps the wrk run (default 60); STRESS_REQUESTS is the
-# number of requests to reach (default 300000).
+# STRESS_SECONDS sizes the wrk run (default 60; a loaded machine gets up to
+# twice that to reach the count); STRESS_REQUESTS is the number of requests
+# to reach (default 300000). The rate itself is measured by make bench.
 . "$(dirname "$0")/lib/testlib.sh"
 
 BIN=$T_TOP/fcgi/mta-sts-fcgi
@@ -154,12 +155,27 @@ writer &
 WPID=$!
 sampler &
 SPID=$!
-wrk -c 256 -t 2 -d "${secs}s" --timeout 5s -s "$T/hosts.lua" "http://127.0.0.1:$PORT$WK" >"$T/wrk.out" 2>&1
+# wrk runs for a time, not a count: on a loaded machine the first run may
+# fall short, so further runs make up the rest, within twice STRESS_SECONDS.
+: >"$T/wrk.out"
+n=0
+elapsed=0
+chunk=$secs
+while [ "$n" -lt "$WANT" ] && [ "$elapsed" -lt $((MAXSECS * 2)) ]; do
+	wrk -c 256 -t 2 -d "${chunk}s" --timeout 5s -s "$T/hosts.lua" "http://127.0.0.1:$PORT$WK" >"$T/wrk.chunk" 2>&1
+	cat "$T/wrk.chunk" >>"$T/wrk.out"
+	got=$(sed -n 's/^ *\([0-9][0-9]*\) requests in .*/\1/p' "$T/wrk.chunk")
+	n=$((n + ${got:-0}))
+	elapsed=$((elapsed + chunk))
+	[ -n "$got" ] && [ "$got" -gt 0 ] || break
+	chunk=$(( (WANT - n) * 12 / 10 / (got / chunk + 1) + 2 ))
+	[ "$chunk" -lt 5 ] && chunk=5
+done
+secs=$elapsed
 touch "$T/stop-writer" "$T/stop-sampler"
 wait "$WPID" "$SPID"
 t_diag "$(grep -E 'requests in|Requests/sec|Latency|errors|Non-2xx' "$T/wrk.out")"
 
-n=$(sed -n 's/^ *\([0-9][0-9]*\) requests in .*/\1/p' "$T/wrk.out")
 t_ok "at least $WANT requests completed (${n:-none} in ${secs}s)" test "${n:-0}" -ge "$WANT" ||
     t_diag "$(cat "$T/wrk.out")"
 t_unlike "$(cat "$T/wrk.out")" 'Socket errors' "no socket errors (connect, read, write, timeout)"
