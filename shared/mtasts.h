@@ -141,9 +141,15 @@ int	 sts_policy_parse(const char *buf, size_t len, struct sts_policy *out,
 /*
  * One _mta-sts TXT record (the strings already joined) by the ABNF of
  * RFC 8461 §3.1. Writes the id (NUL-terminated, at most STS_ID_MAX chars)
- * into id[STS_ID_MAX + 1].
+ * into id[STS_ID_MAX + 1]. A repeated id counts by its first occurrence
+ * (§3.2, last paragraph); sts_txt_parse_warn passes "more than one id
+ * field: the first, id=a, counts; 'id=b' is ignored (RFC 8461 §3.2)" to
+ * warn (which may be NULL), sts_txt_parse says nothing of it.
  */
 int	 sts_txt_parse(const char *rec, size_t len, char id[STS_ID_MAX + 1],
+	    char *err, size_t errlen);
+int	 sts_txt_parse_warn(const char *rec, size_t len,
+	    char id[STS_ID_MAX + 1], sts_warn_fn *warn, void *warnarg,
 	    char *err, size_t errlen);
 
 /*
@@ -154,6 +160,10 @@ int	 sts_txt_parse(const char *rec, size_t len, char id[STS_ID_MAX + 1],
  */
 int	 sts_txt_select(const char *const *recs, const size_t *lens, size_t n,
 	    size_t *which, char id[STS_ID_MAX + 1], char *err, size_t errlen);
+/* The same, with the chosen record's warnings passed to warn. */
+int	 sts_txt_select_warn(const char *const *recs, const size_t *lens,
+	    size_t n, size_t *which, char id[STS_ID_MAX + 1],
+	    sts_warn_fn *warn, void *warnarg, char *err, size_t errlen);
 
 /* One _smtp._tls record (RFC 8460 §3); the rua URIs go into rua. */
 int	 sts_tlsrpt_parse(const char *rec, size_t len, struct sts_strlist *rua,
