@@ -850,7 +850,7 @@ sts_conf_defaults(struct sts_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->domains = strdup("/etc/mta-sts/domains");
-	c->state = strdup("/var/lib/mta-sts");
+	c->state = strdup("/var/lib/mtasts");
 	c->dflt.mode = STS_MODE_TESTING;
 	c->dflt.max_age = 604800;
 	c->dflt.certs = strdup("/etc/mta-sts/certs");

@@ -201,7 +201,7 @@ struct sts_settings {
 struct sts_conf {
 	char		       *file;		/* the path it was read from */
 	char		       *domains;	/* default /etc/mta-sts/domains */
-	char		       *state;		/* default /var/lib/mta-sts */
+	char		       *state;		/* default /var/lib/mtasts */
 	struct sts_settings	dflt;		/* mode testing, max-age 7d, certs /etc/mta-sts/certs */
 	enum sts_publish	publish;
 	char		       *dns_server;	/* host[:port] or NULL */

@@ -310,7 +310,7 @@ test_defaults_and_reload(void)
 	a = dump(&c, "");
 	is_str(a, "domains = /etc/mta-sts/domains\n"
 	    "certs = /etc/mta-sts/certs\n"
-	    "state = /var/lib/mta-sts\n"
+	    "state = /var/lib/mtasts\n"
 	    "mode = testing\n"
 	    "max-age = 604800\n"
 	    "mx = (none) (from certs)\n"
