@@ -20,7 +20,7 @@ command -v openssl >/dev/null || t_skip_all "no openssl"
 [ "$(id -u)" = 0 ] || t_skip_all "needs root to drop privileges to nobody (setpriv)"
 command -v setpriv >/dev/null || t_skip_all "no setpriv"
 t_init 48-certbot
-t_plan 28
+t_plan 30
 
 AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 getent group nogroup >/dev/null || AS=(setpriv --reuid=nobody --regid=nobody --clear-groups)
@@ -147,6 +147,19 @@ cgi "$le/live/mx1.example.com/fullchain.pem"
 t_is "$(cat "$T/cgi.err")" \
     "mta-sts-fcgi: example.com: $le/live: Permission denied (certs = $le/live/mx1.example.com/fullchain.pem)" \
     "one file under an unreadable live/: Permission denied, naming the directory"
+
+# A glob that reads some directories and not another: the names it could
+# read, and a warning naming the one it could not.
+mkdir -p "$T/trees/a/mx1.example.com" "$T/trees/b/mx2.example.com"
+cp "$le/archive/mx1.example.com/fullchain2.pem" "$T/trees/a/mx1.example.com/fullchain.pem"
+cp "$le/archive/mx2.example.com/fullchain1.pem" "$T/trees/b/mx2.example.com/fullchain.pem"
+chmod -R a+rX "$T/trees"
+chmod 0700 "$T/trees/a"
+cgi "$T/trees/*/mx*/fullchain.pem"
+t_is "$(mxlines)" "mx2.example.com " "a glob over a readable and an unreadable directory: what it could read"
+t_is "$(cat "$T/cgi.err")" \
+    "mta-sts-fcgi: $T/trees/a: Permission denied, its files skipped (certs = $T/trees/*/mx*/fullchain.pem)" \
+    "  and a warning naming the directory it could not"
 
 # ---- a web-site certificate beside the MX certificates ----------------------
 
