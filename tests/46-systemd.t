@@ -49,7 +49,7 @@ t_like "$(cat "$u/mta-sts-check.timer")" $'\nOnCalendar=\\*:0/15\n' "checker eve
 # /var/lib/mta-sts belongs to Debian's postfix-mta-sts-resolver: ours is
 # /var/lib/mtasts, and nothing we ship names the other one.
 t_like "$(cat "$u/mta-sts-check.service")" $'\nStateDirectory=mtasts\n' "checker state in /var/lib/mtasts"
-t_is "$(grep -E 'StateDirectory=mta-sts$|state *= */var/lib/mta-sts|(install|useradd|mkdir) .*/var/lib/mta-sts|chown [^_]*/var/lib/mta-sts' \
+t_is "$(grep -E 'StateDirectory=mta-sts$|state *= */var/lib/mta-sts|(install -d|useradd|mkdir) [^\`]*/var/lib/mta-sts|chown [^_]*/var/lib/mta-sts' \
     "$u"/* "$T_TOP/deploy/cron/mta-sts-check" "$T_TOP/deploy/mta-sts.conf.example" "$T_TOP/README.md")" "" \
     "no unit, cron file, example or README makes or uses /var/lib/mta-sts"
 t_like "$(cat "$T_TOP/deploy/cron/mta-sts-check")" $'\n#   install -d -o mta-sts -g mta-sts -m 0750 /var/lib/mtasts\n' \
