@@ -222,7 +222,57 @@ struct specfiles {
 	int			isdir;		/* spec is a directory ... */
 	struct stat		dirst;		/* ... and this is its stat */
 	int			nomatch;	/* a glob that matched nothing */
+	char			unread[PATH_MAX]; /* a directory a glob could */
+	int			unread_errno;	  /* not read, and why */
 };
+
+/*
+ * The first directory glob(3) could not read. Its error callback takes no
+ * argument, hence a variable per thread (the responder loads in threads).
+ */
+static _Thread_local char	glob_errpath[PATH_MAX];
+static _Thread_local int	glob_errno;
+
+static int
+glob_err(const char *epath, int eerrno)
+{
+	if (glob_errno == 0 && eerrno != ENOENT && eerrno != ENOTDIR &&
+	    strlen(epath) < sizeof(glob_errpath)) {
+		memcpy(glob_errpath, epath, strlen(epath) + 1);
+		glob_errno = eerrno;
+	}
+	return 0;		/* go on with the rest */
+}
+
+/*
+ * The directory on the way to path that cannot be searched (certbot makes
+ * live/ and archive/ 0700): the deepest ancestor that can be looked at
+ * while the next one cannot, with EACCES. NULL when there is none.
+ */
+static const char *
+blocked_dir(const char *path, char *buf, size_t buflen)
+{
+	struct stat	st;
+	size_t		i, n = strlen(path), prev = 0;
+
+	if (n >= buflen)
+		return NULL;
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (stat(buf, &st) == -1) {
+			if (errno != EACCES || prev == 0)
+				return NULL;
+			buf[prev] = '\0';
+			return buf;
+		}
+		buf[i] = path[i];
+		prev = i;
+	}
+	return NULL;
+}
 
 static int
 has_magic(const char *s)
@@ -276,13 +326,24 @@ out:
 static int
 list_glob(const char *pat, struct specfiles *sf, char *err, size_t errlen)
 {
-	char	 e1[ESC_MAX];
+	char	 e1[ESC_MAX], e2[ESC_MAX];
 	glob_t	 g;
 	size_t	 i;
 	int	 r, rc = -1;
 
 	memset(&g, 0, sizeof(g));
-	r = glob(pat, 0, NULL, &g);
+	glob_errno = 0;
+	r = glob(pat, 0, glob_err, &g);
+	if (glob_errno != 0 && r == GLOB_NOMATCH) {
+		/* not "no file matches": it could not look */
+		sts_err(err, errlen, "%s: %s (certs = %s)",
+		    esc(e1, glob_errpath), strerror(glob_errno), esc(e2, pat));
+		goto out;
+	}
+	if (glob_errno != 0) {		/* some matched: warned by the caller */
+		memcpy(sf->unread, glob_errpath, sizeof(sf->unread));
+		sf->unread_errno = glob_errno;
+	}
 	if (r == GLOB_NOMATCH) {
 		sf->nomatch = 1;
 		rc = 0;
@@ -313,7 +374,8 @@ specfiles_free(struct specfiles *sf)
 static int
 spec_files(const char *spec, struct specfiles *sf, char *err, size_t errlen)
 {
-	char		 e1[ESC_MAX];
+	char		 e1[ESC_MAX], e2[ESC_MAX], path[PATH_MAX];
+	const char	*dir;
 	struct stat	 st;
 	int		 r, saved;
 
@@ -333,6 +395,11 @@ spec_files(const char *spec, struct specfiles *sf, char *err, size_t errlen)
 	else if (r == 0) {
 		if ((r = sts_strlist_add(&sf->files, spec)) == -1)	/* one file */
 			sts_err(err, errlen, nomem);
+	} else if (saved == EACCES &&
+	    (dir = blocked_dir(spec, path, sizeof(path))) != NULL) {
+		sts_err(err, errlen, "%s: %s (certs = %s)", esc(e1, dir),
+		    strerror(saved), esc(e2, spec));
+		return -1;
 	} else {
 		sts_err(err, errlen, "%s: %s", esc(e1, spec), strerror(saved));
 		return -1;
@@ -422,7 +489,7 @@ sts_certs_names(const char *spec, struct sts_strlist *names,
 {
 	struct specfiles	 sf;
 	struct sts_strlist	 tmp = { NULL, 0, 0 };
-	char			 why[STS_ERR_MAX], e1[ESC_MAX];
+	char			 why[STS_ERR_MAX], e1[ESC_MAX], e2[ESC_MAX];
 	char			*buf = NULL;
 	size_t			 i, len = 0;
 	int			 r, rc = -1;
@@ -431,6 +498,10 @@ sts_certs_names(const char *spec, struct sts_strlist *names,
 		return -1;
 	if (sf.nomatch)
 		sts_warnf(warn, arg, "%s: no file matches", esc(e1, spec));
+	if (sf.unread_errno != 0)
+		sts_warnf(warn, arg, "%s: %s, its files skipped (certs = %s)",
+		    esc(e1, sf.unread), strerror(sf.unread_errno),
+		    esc(e2, spec));
 	for (i = 0; i < sf.files.n; i++) {
 		r = read_file(sf.files.v[i], &buf, &len, why, sizeof(why));
 		if (r == 0) {

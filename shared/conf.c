@@ -321,6 +321,43 @@ file_dir(struct parser *p, const char *path)
 	return 0;
 }
 
+static size_t	distance(const char *, size_t, const char *);
+
+/*
+ * "did you mean 'enforce'? " for a mode that is almost right (another
+ * case, a typo, enforcing, test), or "" when none is close.
+ */
+static const char *
+mode_hint(const char *v, char *buf, size_t len)
+{
+	static const char *const modes[] = { "none", "testing", "enforce" };
+	char		 low[33];
+	const char	*best = NULL;
+	size_t		 n = strlen(v), i, d, pre, bestd = 3;
+
+	buf[0] = '\0';
+	if (n >= sizeof(low))
+		return buf;
+	for (i = 0; i <= n; i++)
+		low[i] = (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] - 'A' + 'a' :
+		    v[i]);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		d = distance(low, n, modes[i]);
+		for (pre = 0; low[pre] != '\0' && low[pre] == modes[i][pre];
+		    pre++)
+			;
+		if (pre >= 4 && d > 1)
+			d = 1;		/* enforcing, enforcement, test */
+		if (d < bestd) {
+			bestd = d;
+			best = modes[i];
+		}
+	}
+	if (best != NULL)
+		snprintf(buf, len, "did you mean '%s'? ", best);
+	return buf;
+}
+
 static int
 apply(struct parser *p, enum kid k, struct sts_strlist *items)
 {
@@ -352,7 +389,8 @@ apply(struct parser *p, enum kid k, struct sts_strlist *items)
 	case K_MODE:
 		if (sts_mode_parse(v, &p->set->mode) == -1)
 			return fail(p, p->line, "mode '%s' is not valid "
-			    "(expected %s)", esc(b, sizeof(b), v), key->expect);
+			    "(%sexpected %s)", esc(b, sizeof(b), v),
+			    mode_hint(v, e, sizeof(e)), key->expect);
 		return 0;
 	case K_DURATION:
 	case K_TIMEOUT:
@@ -850,7 +888,7 @@ sts_conf_defaults(struct sts_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->domains = strdup("/etc/mta-sts/domains");
-	c->state = strdup("/var/lib/mta-sts");
+	c->state = strdup("/var/lib/mtasts");
 	c->dflt.mode = STS_MODE_TESTING;
 	c->dflt.max_age = 604800;
 	c->dflt.certs = strdup("/etc/mta-sts/certs");

@@ -35,27 +35,67 @@ has_suffix(const char *s, size_t len, const char *suf)
 	return len >= n && memcmp(s + len - n, suf, n) == 0;
 }
 
-/* hidden files, editor backups, package manager leftovers */
-int
-sts_domain_ignored(const char *name)
+/*
+ * The one rule for names in the domain directory that are not domains.
+ * 1: passed over in silence: hidden files (editors' and our own
+ * temporaries begin with '.'), an edit in progress ("#name#", ".tmp").
+ * 2: skipped with a warning: what people and tools leave beside a domain
+ * file (backups, disabled copies, package manager leftovers, "x.com.conf");
+ * *sfx is then the suffix that says so. 0: a candidate domain file.
+ */
+static int
+ignored(const char *name, const char **sfx)
 {
+	static const char *const silent[] = { ".tmp" };
 	static const char *const suffixes[] = { "~", ".swp", ".swo", ".swx",
-	    ".tmp", ".bak", ".orig", ".rej", ".save", ".old" };
+	    ".bak", ".orig", ".rej", ".save", ".old", ".disabled", ".conf" };
 	static const char *const prefixes[] = { "dpkg-", "rpm", "ucf-" };
 	const char	*last;
 	size_t		 i, len = strlen(name);
 
+	if (sfx != NULL)
+		*sfx = NULL;
 	if (name[0] == '.' || (name[0] == '#' && has_suffix(name, len, "#")))
 		return 1;
-	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
-		if (has_suffix(name, len, suffixes[i]))
+	for (i = 0; i < sizeof(silent) / sizeof(silent[0]); i++)
+		if (has_suffix(name, len, silent[i]))
 			return 1;
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (has_suffix(name, len, suffixes[i])) {
+			if (sfx != NULL)
+				*sfx = name + len - strlen(suffixes[i]);
+			return 2;
+		}
 	if ((last = strrchr(name, '.')) != NULL)
 		for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 			if (strncmp(last + 1, prefixes[i],
-			    strlen(prefixes[i])) == 0)
-				return 1;
+			    strlen(prefixes[i])) == 0) {
+				if (sfx != NULL)
+					*sfx = last;
+				return 2;
+			}
 	return 0;
+}
+
+int
+sts_domain_ignored(const char *name)
+{
+	return ignored(name, NULL);
+}
+
+/* Why name, skipped by the rule above (2), is not a domain file. */
+static void
+skipped_why(const char *name, const char *sfx, char *buf, size_t len)
+{
+	char	b1[ESC_MAX], b2[ESC_MAX];
+
+	if (strcmp(sfx, ".conf") == 0) {
+		sts_escape(b1, sizeof(b1), name, (size_t)(sfx - name));
+		snprintf(buf, len, "skipped: a domain file is named after the "
+		    "domain alone (%s), without '.conf'", b1);
+	} else
+		snprintf(buf, len, "skipped: a backup or disabled copy ('%s'), "
+		    "not a domain file", esc(b2, sfx));
 }
 
 static int
@@ -81,8 +121,9 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 	DIR			*d = NULL;
 	char			 a[STS_HOST_MAX + 1], e[STS_ERR_MAX];
 	char			 b1[ESC_MAX], b2[ESC_MAX], b3[ESC_MAX];
+	const char		*sfx;
 	size_t			 n = 0, cap = 0, i;
-	int			 ret = -1;
+	int			 r, ret = -1;
 
 	if ((d = opendir(dir)) == NULL) {
 		sts_err(err, errlen, "%s: %s", esc(b1, dir), strerror(errno));
@@ -98,7 +139,12 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 			}
 			break;
 		}
-		if (sts_domain_ignored(de->d_name))
+		if ((r = ignored(de->d_name, &sfx)) == 2) {
+			skipped_why(de->d_name, sfx, e, sizeof(e));
+			sts_warnf(warn, arg, "%s/%s: %s", esc(b1, dir),
+			    esc(b2, de->d_name), e);
+		}
+		if (r != 0)
 			continue;
 		if (sts_host_to_alabel(de->d_name, 0, a, sizeof(a), e,
 		    sizeof(e)) == -1) {
@@ -124,8 +170,10 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 			continue;
 		}
 		if (de->d_type != DT_REG && !S_ISREG(st.st_mode)) {
-			sts_warnf(warn, arg, "%s/%s: not a regular file, skipped",
-			    esc(b1, dir), esc(b2, de->d_name));
+			sts_warnf(warn, arg, "%s/%s: %s, skipped",
+			    esc(b1, dir), esc(b2, de->d_name),
+			    S_ISDIR(st.st_mode) ? "a directory, not a domain "
+			    "file" : "not a regular file");
 			continue;
 		}
 		if (n == cap) {
@@ -196,6 +244,53 @@ out:
 	if (d != NULL)
 		closedir(d);
 	return ret;
+}
+
+int
+sts_domain_missing(const char *dir, const char *name, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	char		 path[PATH_MAX], why[STS_ERR_MAX];
+	char		 b1[ESC_MAX], b2[ESC_MAX];
+	const char	*sfx;
+	int		 n;
+
+	esc(b1, name);
+	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (strchr(name, '/') != NULL || n < 0 || (size_t)n >= sizeof(path))
+		return sts_err(err, errlen, "unknown domain %s: no file for it "
+		    "in %s", b1, esc(b2, dir));
+	if (ignored(name, &sfx) == 2 && lstat(path, &st) == 0) {
+		skipped_why(name, sfx, why, sizeof(why));
+		return sts_err(err, errlen, "unknown domain %s: %s is %s", b1,
+		    esc(b2, path), why);
+	}
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return sts_err(err, errlen, "unknown domain %s: %s is a "
+			    "directory, not a domain file", b1, esc(b2, path));
+		if (!S_ISREG(st.st_mode))
+			return sts_err(err, errlen, "unknown domain %s: %s is "
+			    "not a regular file", b1, esc(b2, path));
+	} else if (errno == ENOENT && lstat(path, &st) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return sts_err(err, errlen, "unknown domain %s: %s is a "
+		    "symbolic link to nothing", b1, esc(b2, path));
+	else if (errno != ENOENT)
+		return sts_err(err, errlen, "unknown domain %s: %s: %s", b1,
+		    esc(b2, path), strerror(errno));
+	return sts_err(err, errlen, "unknown domain %s: no file for it in %s",
+	    b1, esc(b2, dir));
+}
+
+void
+sts_domain_advise(const struct sts_domain *dom, sts_warn_fn *warn, void *arg)
+{
+	if (dom->policy.mode == STS_MODE_ENFORCE && dom->policy.max_age == 0)
+		sts_warnf(warn, arg, "%s: max-age 0 with mode enforce: senders "
+		    "keep the policy for no time, so it protects no delivery; "
+		    "set max-age to days or weeks (e.g. 1w)", dom->name);
 }
 
 void

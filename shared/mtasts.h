@@ -141,9 +141,15 @@ int	 sts_policy_parse(const char *buf, size_t len, struct sts_policy *out,
 /*
  * One _mta-sts TXT record (the strings already joined) by the ABNF of
  * RFC 8461 §3.1. Writes the id (NUL-terminated, at most STS_ID_MAX chars)
- * into id[STS_ID_MAX + 1].
+ * into id[STS_ID_MAX + 1]. A repeated id counts by its first occurrence
+ * (§3.2, last paragraph); sts_txt_parse_warn passes "more than one id
+ * field: the first, id=a, counts; 'id=b' is ignored (RFC 8461 §3.2)" to
+ * warn (which may be NULL), sts_txt_parse says nothing of it.
  */
 int	 sts_txt_parse(const char *rec, size_t len, char id[STS_ID_MAX + 1],
+	    char *err, size_t errlen);
+int	 sts_txt_parse_warn(const char *rec, size_t len,
+	    char id[STS_ID_MAX + 1], sts_warn_fn *warn, void *warnarg,
 	    char *err, size_t errlen);
 
 /*
@@ -154,6 +160,10 @@ int	 sts_txt_parse(const char *rec, size_t len, char id[STS_ID_MAX + 1],
  */
 int	 sts_txt_select(const char *const *recs, const size_t *lens, size_t n,
 	    size_t *which, char id[STS_ID_MAX + 1], char *err, size_t errlen);
+/* The same, with the chosen record's warnings passed to warn. */
+int	 sts_txt_select_warn(const char *const *recs, const size_t *lens,
+	    size_t n, size_t *which, char id[STS_ID_MAX + 1],
+	    sts_warn_fn *warn, void *warnarg, char *err, size_t errlen);
 
 /* One _smtp._tls record (RFC 8460 §3); the rua URIs go into rua. */
 int	 sts_tlsrpt_parse(const char *rec, size_t len, struct sts_strlist *rua,
@@ -191,7 +201,7 @@ struct sts_settings {
 struct sts_conf {
 	char		       *file;		/* the path it was read from */
 	char		       *domains;	/* default /etc/mta-sts/domains */
-	char		       *state;		/* default /var/lib/mta-sts */
+	char		       *state;		/* default /var/lib/mtasts */
 	struct sts_settings	dflt;		/* mode testing, max-age 7d, certs /etc/mta-sts/certs */
 	enum sts_publish	publish;
 	char		       *dns_server;	/* host[:port] or NULL */
@@ -281,16 +291,34 @@ void	 sts_domain_free(struct sts_domain *);
 
 /*
  * The domain files of dir: regular files or symbolic links to them whose
- * name is a valid domain (U-labels allowed); names starting with '.' and
- * editor droppings ("~" suffix, ".swp", ".tmp", ".dpkg-*", ".rpm*") are
- * silently ignored, other invalid names are passed to warn. Sorted file
- * names (not converted) appended to files.
+ * name is a valid domain (U-labels allowed). Names sts_domain_ignored
+ * gives 1 are passed over in silence; those it gives 2 (backups,
+ * disabled copies, package leftovers, "x.com.conf") are passed to warn
+ * ("DIR/example.com.bak: skipped: a backup or disabled copy ('.bak'), not
+ * a domain file"), and so are other invalid names, directories and other
+ * files that are not regular. Sorted file names (not converted) appended
+ * to files.
  */
 int	 sts_domain_list(const char *dir, struct sts_strlist *files,
 	    sts_warn_fn *warn, void *arg, char *err, size_t errlen);
 
-/* 1 if sts_domain_list passes over a file of this name in silence. */
+/*
+ * Whether sts_domain_list passes over a file of this name: 0 no (a
+ * candidate domain file); 1 in silence (names beginning with '.',
+ * "#name#", ".tmp": temporaries of an edit in progress); 2 with a warning
+ * ("~", ".swp", ".swo", ".swx", ".bak", ".orig", ".rej", ".save", ".old",
+ * ".disabled", ".conf", ".dpkg-*", ".rpm*", ".ucf-*").
+ */
 int	 sts_domain_ignored(const char *name);
+
+/*
+ * The message for a domain asked for by name (-1 with err) that
+ * sts_domain_list did not give: "unknown domain NAME: no file for it in
+ * DIR", or what DIR/NAME is instead ("... is a directory, not a domain
+ * file", "... is skipped: a backup or disabled copy ('.bak'), ...").
+ */
+int	 sts_domain_missing(const char *dir, const char *name, char *err,
+	    size_t errlen);
 
 /*
  * Read dir/filename over conf's defaults, take mx patterns from the
@@ -302,5 +330,12 @@ int	 sts_domain_ignored(const char *name);
 int	 sts_domain_load(const struct sts_conf *, struct sts_certstore *,
 	    const char *dir, const char *filename, struct sts_domain *out,
 	    char *err, size_t errlen);
+
+/*
+ * Advice about a policy that loads but is probably not what was meant,
+ * passed to warn: "example.com: max-age 0 with mode enforce: ...".
+ */
+void	 sts_domain_advise(const struct sts_domain *, sts_warn_fn *warn,
+	    void *arg);
 
 #endif /* MTASTS_H */

@@ -11,8 +11,10 @@
  * so whitespace is allowed only around ';', never at the end of a record
  * without one, nor around '='. A field named "id" (or "rua") is read as that
  * field and must match its rule; every other field is an extension whose
- * value is 1*(%x21-3A / %x3C / %x3E-7E) and is ignored. Exactly one id is
- * required (the ABNF's comment); we hold rua to the same rule.
+ * value is 1*(%x21-3A / %x3C / %x3E-7E) and is ignored. An id is required
+ * (the ABNF's comment); a repeated id counts by its first occurrence (RFC
+ * 8461 §3.2, last paragraph: every field but mx), the later ones are
+ * extensions and worth a warning. We hold rua to exactly one.
  *
  * The selection functions apply the literal prefix test senders use
  * ("v=STSv1;", erratum 6285) before parsing.
@@ -228,8 +230,10 @@ id_valid(const char *s, size_t len)
 }
 
 struct sts_args {
-	char	*id;		/* [STS_ID_MAX + 1] */
-	int	 nid;
+	char		*id;		/* [STS_ID_MAX + 1] */
+	int		 nid;
+	sts_warn_fn	*warn;
+	void		*warnarg;
 };
 
 static int
@@ -242,8 +246,11 @@ sts_field(void *arg, const char *name, size_t nlen, const char *val,
 	if (nlen != 2 || memcmp(name, "id", 2) != 0)
 		return 1;
 	if (a->nid++ > 0) {
-		sts_err(err, errlen, "more than one id field");
-		return -1;
+		/* the first counts; this one is checked as an extension */
+		sts_warnf(a->warn, a->warnarg, "more than one id field: the "
+		    "first, id=%s, counts; 'id=%s' is ignored (RFC 8461 §3.2)",
+		    a->id, show(sh, val, vlen));
+		return 1;
 	}
 	if (vlen > STS_ID_MAX) {
 		sts_err(err, errlen, "id is %zu characters long, at most %d "
@@ -264,11 +271,20 @@ int
 sts_txt_parse(const char *rec, size_t len, char id[STS_ID_MAX + 1],
     char *err, size_t errlen)
 {
+	return sts_txt_parse_warn(rec, len, id, NULL, NULL, err, errlen);
+}
+
+int
+sts_txt_parse_warn(const char *rec, size_t len, char id[STS_ID_MAX + 1],
+    sts_warn_fn *warn, void *warnarg, char *err, size_t errlen)
+{
 	struct sts_args	a;
 	char		tmp[STS_ID_MAX + 1];
 
 	a.id = tmp;
 	a.nid = 0;
+	a.warn = warn;
+	a.warnarg = warnarg;
 	if (record_parse(rec, len, STS_VERS, sts_field, &a, err, errlen) == -1)
 		return -1;
 	if (a.nid == 0) {
@@ -486,11 +502,21 @@ int
 sts_txt_select(const char *const *recs, const size_t *lens, size_t n,
     size_t *which, char id[STS_ID_MAX + 1], char *err, size_t errlen)
 {
+	return sts_txt_select_warn(recs, lens, n, which, id, NULL, NULL, err,
+	    errlen);
+}
+
+int
+sts_txt_select_warn(const char *const *recs, const size_t *lens, size_t n,
+    size_t *which, char id[STS_ID_MAX + 1], sts_warn_fn *warn, void *warnarg,
+    char *err, size_t errlen)
+{
 	size_t	w = 0;
 
 	if (select_one(recs, lens, n, STS_VERS ";", &w, err, errlen) == -1)
 		return -1;
-	if (sts_txt_parse(recs[w], lens[w], id, err, errlen) == -1)
+	if (sts_txt_parse_warn(recs[w], lens[w], id, warn, warnarg, err,
+	    errlen) == -1)
 		return -1;
 	*which = w;
 	return 0;

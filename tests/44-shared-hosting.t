@@ -3,7 +3,9 @@
 # responder copied as mta-sts.cgi into a web root with the shipped
 # .htaccess and mta-sts.conf (unchanged) beside it, domains/ beside that.
 # Both domains byte for byte, 404 for other names and for the files the
-# .htaccess keeps private.
+# .htaccess keeps private, and 403/404 for the backup copies and old
+# directories an editor or an operator leaves beside them (everything in
+# the directory but the CGI is denied, .htaccess included).
 . "$(dirname "$0")/lib/testlib.sh"
 . "$(dirname "$0")/lib/deploy.sh"
 
@@ -13,7 +15,7 @@ for m in cgid rewrite mime ssl; do
 	[ -f "$D_MODS/mod_$m.so" ] || t_skip_all "no $D_MODS/mod_$m.so"
 done
 d_setup
-t_plan 15
+t_plan 26
 
 # The web root, as the README says: the binary as mta-sts.cgi, the kit's
 # .htaccess and mta-sts.conf, one file per domain in domains/.
@@ -22,6 +24,14 @@ mkdir -p "$www" "$T/home/mta-sts/.mta-sts-state"
 cp "$D_FCGI" "$www/mta-sts.cgi" && chmod 0755 "$www/mta-sts.cgi"
 cp "$T_TOP/deploy/shared-hosting/.htaccess" "$T_TOP/deploy/shared-hosting/mta-sts.conf" "$www/"
 d_domains "$www/domains"
+# What editors and operators leave behind: these must not be served.
+backups="mta-sts.conf~ mta-sts.conf.bak mta-sts.conf.swp .mta-sts.conf.swp
+mta-sts.conf.save mta-sts.conf.orig domains.old/example.com domains~/example.com
+domains/example.com~ mta-sts.cgi~ .htaccess"
+for f in $backups; do
+	mkdir -p "$www/$(dirname "$f")"
+	[ -e "$www/$f" ] || cp "$www/mta-sts.conf" "$www/$f"
+done
 chmod -R a+rX "$T/home"
 
 port=$(t_free_port)
@@ -56,6 +66,10 @@ for f in mta-sts.conf domains/example.com domains/; do
 done
 d_get "$port" mta-sts.example.com /mta-sts.cgi >/dev/null
 t_is "$(d_status)" 404 "the CGI's own URL: 404"
+for f in $backups; do
+	d_get "$port" mta-sts.example.com "/$f" >/dev/null
+	t_like "$(d_status)" '^40[34]$' "/$f is not served"
+done
 
 # CGI: one request, then the process is gone.
 sleep 0.2

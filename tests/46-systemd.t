@@ -7,7 +7,7 @@
 
 t_init systemd
 command -v systemd-analyze >/dev/null 2>&1 || t_skip_all "systemd-analyze is not installed"
-t_plan 9
+t_plan 11
 u=$T_TOP/deploy/systemd
 mkdir -p "$T/units"
 for f in "$u"/*; do
@@ -46,7 +46,14 @@ done
 t_is "${missing:-}" "" "responder sandbox settings all present"
 t_unlike "$svc" $'\nExecStart=[^\n]* -u ' "responder needs no -u under systemd"
 t_like "$(cat "$u/mta-sts-check.timer")" $'\nOnCalendar=\\*:0/15\n' "checker every 15 minutes"
-t_like "$(cat "$u/mta-sts-check.service")" $'\nStateDirectory=mta-sts\n' "checker state in /var/lib/mta-sts"
+# /var/lib/mta-sts belongs to Debian's postfix-mta-sts-resolver: ours is
+# /var/lib/mtasts, and nothing we ship names the other one.
+t_like "$(cat "$u/mta-sts-check.service")" $'\nStateDirectory=mtasts\n' "checker state in /var/lib/mtasts"
+t_is "$(grep -E 'StateDirectory=mta-sts$|state *= */var/lib/mta-sts|(install -d|useradd|mkdir) [^\`]*/var/lib/mta-sts|chown [^_]*/var/lib/mta-sts' \
+    "$u"/* "$T_TOP/deploy/cron/mta-sts-check" "$T_TOP/deploy/mta-sts.conf.example" "$T_TOP/README.md")" "" \
+    "no unit, cron file, example or README makes or uses /var/lib/mta-sts"
+t_like "$(cat "$T_TOP/deploy/cron/mta-sts-check")" $'\n#   install -d -o mta-sts -g mta-sts -m 0750 /var/lib/mtasts\n' \
+    "cron file: the state directory to make is /var/lib/mtasts"
 t_like "$(cat "$T_TOP/deploy/cron/mta-sts-check")" $'\n\\*/15 \\* \\* \\* \\*\tmta-sts\tmta-sts-check -c /etc/mta-sts/mta-sts.conf'$'(\n|$)' \
     "cron file: every 15 minutes as user mta-sts"
 t_done

@@ -310,7 +310,7 @@ test_defaults_and_reload(void)
 	a = dump(&c, "");
 	is_str(a, "domains = /etc/mta-sts/domains\n"
 	    "certs = /etc/mta-sts/certs\n"
-	    "state = /var/lib/mta-sts\n"
+	    "state = /var/lib/mtasts\n"
 	    "mode = testing\n"
 	    "max-age = 604800\n"
 	    "mx = (none) (from certs)\n"
@@ -513,6 +513,50 @@ test_settings_parse(void)
 	rmdir(TMPDIR);
 }
 
+/* A mode that is almost right gets "did you mean"; the whole message. */
+static void
+test_mode_hint(void)
+{
+	static const struct {
+		const char	*text, *err;
+	} t[] = {
+		{ "mode = enforcing\n", "/d/x.example:1: mode 'enforcing' is not "
+		    "valid (did you mean 'enforce'? expected none, testing or "
+		    "enforce)" },
+		{ "mode = Enforce\n", "/d/x.example:1: mode 'Enforce' is not "
+		    "valid (did you mean 'enforce'? expected none, testing or "
+		    "enforce)" },
+		{ "mode = ENFORCE\n", "/d/x.example:1: mode 'ENFORCE' is not "
+		    "valid (did you mean 'enforce'? expected none, testing or "
+		    "enforce)" },
+		{ "\nmode = enforced\n", "/d/x.example:2: mode 'enforced' is not "
+		    "valid (did you mean 'enforce'? expected none, testing or "
+		    "enforce)" },
+		{ "mode = test\n", "/d/x.example:1: mode 'test' is not valid "
+		    "(did you mean 'testing'? expected none, testing or "
+		    "enforce)" },
+		{ "mode = None\n", "/d/x.example:1: mode 'None' is not valid "
+		    "(did you mean 'none'? expected none, testing or enforce)" },
+		{ "mode = strict\n", "/d/x.example:1: mode 'strict' is not "
+		    "valid (expected none, testing or enforce)" },
+		{ "mode = off\n", "/d/x.example:1: mode 'off' is not valid "
+		    "(expected none, testing or enforce)" },
+	};
+	struct sts_settings	 set;
+	char			 err[STS_ERR_MAX];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&set, 0, sizeof(set));
+		err[0] = '\0';
+		is_int(sts_settings_parse("/d/x.example", t[i].text,
+		    strlen(t[i].text), &set, err, sizeof(err)), -1,
+		    "mode hint %zu refused", i);
+		is_str(err, t[i].err, "  message");
+		sts_settings_free(&set);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -542,5 +586,6 @@ main(int argc, char *argv[])
 	test_good();
 	test_bad();
 	test_settings_parse();
+	test_mode_hint();
 	return done_testing();
 }

@@ -119,16 +119,25 @@ build(void)
 		memcpy(big + i * 100, line, 101);
 	put("domains/big.example", big);
 	free(big);
-	/* ignored silently */
+	/* ignored silently: hidden files, edits in progress */
 	put("domains/.hidden.example", "mode = enforce\n");
-	put("domains/example.com~", "");
 	put("domains/.example.com.swp", "");
-	put("domains/example.com.swp", "");
 	put("domains/#example.com#", "");
+	put("domains/example.com.tmp", "");
+	/* backups, disabled copies, package leftovers: skipped with a warning */
+	put("domains/example.com~", "");
+	put("domains/example.com.swp", "");
 	put("domains/example.com.dpkg-old", "");
+	put("domains/example.com.dpkg-dist", "");
+	put("domains/example.com.dpkg-new", "");
+	put("domains/example.com.dpkg-tmp", "");
 	put("domains/example.com.rpmnew", "");
 	put("domains/example.com.bak", "");
-	put("domains/example.com.tmp", "");
+	put("domains/example.com.old", "");
+	put("domains/example.com.orig", "");
+	put("domains/example.com.save", "");
+	put("domains/example.com.disabled", "mode = enforce\n");
+	put("domains/x.com.conf", "mode = enforce\nmx = mx.x.com\n");
 	/* skipped with a warning */
 	put("domains/not_a_domain", "");
 	put("domains/localhost", "");
@@ -166,7 +175,33 @@ test_list(void)
 	W("not_a_domain: not a valid domain name, skipped");
 	W("localhost: not a valid domain name, skipped");
 	W("192.0.2.1: not a valid domain name, skipped");
-	W("subdir.example: not a regular file, skipped");
+	W("subdir.example: a directory, not a domain file, skipped");
+	W("example.com~: skipped: a backup or disabled copy ('~'), not a "
+	    "domain file");
+	W("example.com.swp: skipped: a backup or disabled copy ('.swp'), not "
+	    "a domain file");
+	W("example.com.dpkg-old: skipped: a backup or disabled copy "
+	    "('.dpkg-old'), not a domain file");
+	W("example.com.dpkg-dist: skipped: a backup or disabled copy "
+	    "('.dpkg-dist'), not a domain file");
+	W("example.com.dpkg-new: skipped: a backup or disabled copy "
+	    "('.dpkg-new'), not a domain file");
+	W("example.com.dpkg-tmp: skipped: a backup or disabled copy "
+	    "('.dpkg-tmp'), not a domain file");
+	W("example.com.rpmnew: skipped: a backup or disabled copy "
+	    "('.rpmnew'), not a domain file");
+	W("example.com.bak: skipped: a backup or disabled copy ('.bak'), not "
+	    "a domain file");
+	W("example.com.old: skipped: a backup or disabled copy ('.old'), not "
+	    "a domain file");
+	W("example.com.orig: skipped: a backup or disabled copy ('.orig'), not "
+	    "a domain file");
+	W("example.com.save: skipped: a backup or disabled copy ('.save'), not "
+	    "a domain file");
+	W("example.com.disabled: skipped: a backup or disabled copy "
+	    "('.disabled'), not a domain file");
+	W("x.com.conf: skipped: a domain file is named after the domain alone "
+	    "(x.com), without '.conf'");
 	W("dangling.example: No such file or directory, skipped");
 	W("xn--bcher-kva.example: same domain as b\\xc3\\xbccher.example "
 	    "(xn--bcher-kva.example), skipped");
@@ -201,23 +236,37 @@ test_ignored(void)
 	} t[] = {
 		{ "example.com", 0 },
 		{ "b\xc3\xbc" "cher.example", 0 },
-		{ "example.com~", 1 },
+		/* 1: passed over in silence (hidden, an edit in progress) */
 		{ ".example.com", 1 },
 		{ ".example.com.swp", 1 },
-		{ "example.com.swp", 1 },
-		{ "example.com.swo", 1 },
+		{ ".example.com.bak", 1 },
 		{ "example.com.tmp", 1 },
-		{ "example.com.bak", 1 },
-		{ "example.com.orig", 1 },
-		{ "example.com.dpkg-old", 1 },
-		{ "example.com.dpkg-dist", 1 },
-		{ "example.com.rpmnew", 1 },
-		{ "example.com.rpmsave", 1 },
-		{ "example.com.ucf-dist", 1 },
 		{ "#example.com#", 1 },
-		{ "#example.com", 0 },		/* not ignored: warned about */
+		/* 2: skipped with a warning (backups, copies, leftovers) */
+		{ "example.com~", 2 },
+		{ "example.com.swp", 2 },
+		{ "example.com.swo", 2 },
+		{ "example.com.bak", 2 },
+		{ "example.com.old", 2 },
+		{ "example.com.orig", 2 },
+		{ "example.com.save", 2 },
+		{ "example.com.disabled", 2 },
+		{ "example.com.conf", 2 },
+		{ "example.com.dpkg-old", 2 },
+		{ "example.com.dpkg-dist", 2 },
+		{ "example.com.dpkg-new", 2 },
+		{ "example.com.dpkg-tmp", 2 },
+		{ "example.com.rpmnew", 2 },
+		{ "example.com.rpmsave", 2 },
+		{ "example.com.ucf-dist", 2 },
+		/* 0: a candidate (a bad name is warned about by the listing) */
+		{ "#example.com", 0 },
 		{ "example.community", 0 },
 		{ "swp.example", 0 },
+		{ "conf.example", 0 },
+		{ "example.conference", 0 },
+		{ "example.config", 0 },
+		{ "old.example.com", 0 },
 	};
 	size_t	i;
 
@@ -325,6 +374,76 @@ test_load(const struct sts_conf *conf, struct sts_certstore *store)
 	    "no mx set and no certificates") != NULL, "  %s", err);
 }
 
+/* Why a domain asked for by name has no domain file. */
+static void
+test_missing(void)
+{
+	char	err[STS_ERR_MAX], want[2048];
+
+	is_int(sts_domain_missing(ddir, "subdir.example", err, sizeof(err)),
+	    -1, "missing: a directory");
+	snprintf(want, sizeof(want), "unknown domain subdir.example: %s/"
+	    "subdir.example is a directory, not a domain file", ddir);
+	is_str(err, want, "  says it is a directory");
+	is_int(sts_domain_missing(ddir, "nothing.example", err, sizeof(err)),
+	    -1, "missing: no file");
+	snprintf(want, sizeof(want), "unknown domain nothing.example: no file "
+	    "for it in %s", ddir);
+	is_str(err, want, "  says there is no file");
+	sts_domain_missing(ddir, "dangling.example", err, sizeof(err));
+	snprintf(want, sizeof(want), "unknown domain dangling.example: %s/"
+	    "dangling.example is a symbolic link to nothing", ddir);
+	is_str(err, want, "missing: a dangling link, said so");
+	sts_domain_missing(ddir, "example.com.bak", err, sizeof(err));
+	snprintf(want, sizeof(want), "unknown domain example.com.bak: %s/"
+	    "example.com.bak is skipped: a backup or disabled copy ('.bak'), "
+	    "not a domain file", ddir);
+	is_str(err, want, "missing: a backup copy, said so");
+	sts_domain_missing(ddir, "x.com.conf", err, sizeof(err));
+	snprintf(want, sizeof(want), "unknown domain x.com.conf: %s/"
+	    "x.com.conf is skipped: a domain file is named after the domain "
+	    "alone (x.com), without '.conf'", ddir);
+	is_str(err, want, "missing: a .conf file, said so");
+}
+
+/* Advice about a policy that loads: max-age 0 with enforce. */
+static void
+test_advice(const struct sts_conf *conf)
+{
+	static const struct {
+		const char	*file, *text, *warn;
+	} t[] = {
+		{ "zero-enforce.example", "mode = enforce\nmax-age = 0\n",
+		    "zero-enforce.example: max-age 0 with mode enforce: senders "
+		    "keep the policy for no time, so it protects no delivery; "
+		    "set max-age to days or weeks (e.g. 1w)" },
+		{ "zero-testing.example", "mode = testing\nmax-age = 0\n", "" },
+		{ "zero-none.example", "mode = none\nmax-age = 0\n", "" },
+		{ "day-enforce.example", "mode = enforce\nmax-age = 1d\n", "" },
+	};
+	struct sts_domain	 d;
+	struct sts_strlist	 w = { NULL, 0, 0 };
+	char			 err[STS_ERR_MAX], rel[PATH_MAX];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(rel, sizeof(rel), "domains/%s", t[i].file);
+		put(rel, t[i].text);
+		if (!ok(sts_domain_load(conf, NULL, ddir, t[i].file, &d, err,
+		    sizeof(err)) == 0, "advice: %s loads", t[i].file))
+			diag("  %s", err);
+		sts_domain_advise(&d, collect, &w);
+		is_str(w.n > 0 ? w.v[0] : "", t[i].warn, "  advice for %s",
+		    t[i].file);
+		is_int(w.n, t[i].warn[0] != '\0', "  %s: no other advice",
+		    t[i].file);
+		sts_strlist_free(&w);
+		sts_domain_free(&d);
+		snprintf(rel, sizeof(rel), "%s/%s", ddir, t[i].file);
+		unlink(rel);
+	}
+}
+
 int
 main(void)
 {
@@ -348,6 +467,8 @@ main(void)
 
 	test_ignored();
 	test_list();
+	test_missing();
+	test_advice(&conf);
 
 	if ((store = sts_certstore_new(NULL, NULL)) == NULL)
 		abort();

@@ -4,6 +4,7 @@
  * verdict and message, the senders' selection rule, and the records we
  * publish.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,83 +22,112 @@ static const struct tcase {
 	int		 ok;
 	const char	*want;		/* the id, or a substring of the error */
 	const char	*what;
+	const char	*warn;		/* the warnings, '|'-separated, or none */
 } sts[] = {
 	{ S("v=STSv1; id=20160831085700Z;"), 1, "20160831085700Z",
-	    "the RFC's example, trailing ';'" },
+	    "the RFC's example, trailing ';'", NULL },
 	{ S("v=STSv1; id=20190429T010101"), 1, "20190429T010101",
-	    "letters in the id" },
-	{ S("v=STSv1;id=abc"), 1, "abc", "no space after ';'" },
+	    "letters in the id", NULL },
+	{ S("v=STSv1;id=abc"), 1, "abc", "no space after ';'", NULL },
 	{ S("v=STSv1 ; id=abc"), 1, "abc",
-	    "space before ';' fits the ABNF (selection discards it)" },
-	{ S("v=STSv1;\tid=abc\t;\t"), 1, "abc", "tabs around ';'" },
-	{ S("v=STSv1; id=abc;  "), 1, "abc", "trailing ';' and spaces" },
-	{ S("v=STSv1; id=abc ;"), 1, "abc", "space then trailing ';'" },
-	{ S("v=STSv1; id=" ID32), 1, ID32, "32-character id" },
-	{ S("v=STSv1; id=7"), 1, "7", "1-character id" },
-	{ S("v=STSv1; id=abc; ext=val"), 1, "abc", "extension after id" },
+	    "space before ';' fits the ABNF (selection discards it)", NULL },
+	{ S("v=STSv1;\tid=abc\t;\t"), 1, "abc", "tabs around ';'", NULL },
+	{ S("v=STSv1; id=abc;  "), 1, "abc", "trailing ';' and spaces", NULL },
+	{ S("v=STSv1; id=abc ;"), 1, "abc", "space then trailing ';'", NULL },
+	{ S("v=STSv1; id=" ID32), 1, ID32, "32-character id", NULL },
+	{ S("v=STSv1; id=7"), 1, "7", "1-character id", NULL },
+	{ S("v=STSv1; id=abc; ext=val"), 1, "abc", "extension after id", NULL },
 	{ S("v=STSv1; ext-1.x_Y=v!a:l/ue; id=abc"), 1, "abc",
-	    "extension before id, odd but valid characters" },
-	{ S("v=STSv1; " NAME32 "=1; id=a"), 1, "a", "32-character extension name" },
-	{ S("v=STSv1; v=STSv1; id=a"), 1, "a", "a second v= is an extension" },
-	{ S("v=STSv1; ID=x; id=a"), 1, "a", "'ID' is an extension" },
+	    "extension before id, odd but valid characters", NULL },
+	{ S("v=STSv1; " NAME32 "=1; id=a"), 1, "a", "32-character extension name", NULL },
+	{ S("v=STSv1; v=STSv1; id=a"), 1, "a", "a second v= is an extension", NULL },
+	{ S("v=STSv1; ID=x; id=a"), 1, "a", "'ID' is an extension", NULL },
+	/* RFC 8461 §3.2, last paragraph: a repeated field counts by its first */
+	{ S("v=STSv1; id=a; id=b"), 1, "a", "two ids: the first counts",
+	    "more than one id field: the first, id=a, counts; 'id=b' is ignored "
+	    "(RFC 8461 §3.2)" },
+	{ S("v=STSv1; id=abc; id=abc"), 1, "abc", "the same id twice",
+	    "more than one id field: the first, id=abc, counts; 'id=abc' is "
+	    "ignored (RFC 8461 §3.2)" },
+	{ S("v=STSv1; id=a; x=1; id=b; id=c;"), 1, "a", "three ids",
+	    "more than one id field: the first, id=a, counts; 'id=b' is ignored "
+	    "(RFC 8461 §3.2)|more than one id field: the first, id=a, counts; "
+	    "'id=c' is ignored (RFC 8461 §3.2)" },
+	{ S("v=STSv1; id=a; id=b-c"), 1, "a",
+	    "a second id that is no valid id is ignored like an extension",
+	    "more than one id field: the first, id=a, counts; 'id=b-c' is "
+	    "ignored (RFC 8461 §3.2)" },
 
-	{ S(""), 0, "empty record", "empty" },
-	{ S("v=STSv1"), 0, "no fields after 'v=STSv1'", "version only" },
-	{ S("v=STSv1;"), 0, "no fields after 'v=STSv1'", "version and ';'" },
-	{ S("v=STSv1; "), 0, "no fields after 'v=STSv1'", "version, ';', space" },
-	{ S("v=STSv1; foo=bar"), 0, "no id field", "no id" },
-	{ S("v=STSv1; ID=abc"), 0, "no id field", "'ID' is not 'id'" },
-	{ S("v=STSv1; id=" ID32 "6"), 0, "id is 33 characters long", "33-character id" },
-	{ S("v=STSv1; id=a; id=b"), 0, "more than one id field", "two ids" },
-	{ S("v=STSv1; id=a; id=a"), 0, "more than one id field", "the same id twice" },
-	{ S(" v=STSv1; id=abc"), 0, "must begin with 'v=STSv1'", "leading space" },
-	{ S("V=STSv1; id=abc"), 0, "must begin with 'v=STSv1'", "'V=' (case)" },
-	{ S("v=stsv1; id=abc"), 0, "must begin with 'v=STSv1'", "'stsv1' (case)" },
-	{ S("v=STSv10; id=1"), 0, "must begin with 'v=STSv1'", "v=STSv10" },
-	{ S("v=STSv2; id=1"), 0, "must begin with 'v=STSv1'", "v=STSv2" },
-	{ S("id=abc; v=STSv1"), 0, "must begin with 'v=STSv1'", "version not first" },
+	{ S(""), 0, "empty record", "empty", NULL },
+	{ S("v=STSv1"), 0, "no fields after 'v=STSv1'", "version only", NULL },
+	{ S("v=STSv1;"), 0, "no fields after 'v=STSv1'", "version and ';'", NULL },
+	{ S("v=STSv1; "), 0, "no fields after 'v=STSv1'", "version, ';', space", NULL },
+	{ S("v=STSv1; foo=bar"), 0, "no id field", "no id", NULL },
+	{ S("v=STSv1; ID=abc"), 0, "no id field", "'ID' is not 'id'", NULL },
+	{ S("v=STSv1; id=" ID32 "6"), 0, "id is 33 characters long", "33-character id", NULL },
+	{ S(" v=STSv1; id=abc"), 0, "must begin with 'v=STSv1'", "leading space", NULL },
+	{ S("V=STSv1; id=abc"), 0, "must begin with 'v=STSv1'", "'V=' (case)", NULL },
+	{ S("v=stsv1; id=abc"), 0, "must begin with 'v=STSv1'", "'stsv1' (case)", NULL },
+	{ S("v=STSv10; id=1"), 0, "must begin with 'v=STSv1'", "v=STSv10", NULL },
+	{ S("v=STSv2; id=1"), 0, "must begin with 'v=STSv1'", "v=STSv2", NULL },
+	{ S("id=abc; v=STSv1"), 0, "must begin with 'v=STSv1'", "version not first", NULL },
 	{ S("v=STSv1; id=abc "), 0, "whitespace at the end",
-	    "trailing space without ';'" },
-	{ S("v=STSv1 "), 0, "whitespace at the end", "version and a space" },
+	    "trailing space without ';'", NULL },
+	{ S("v=STSv1 "), 0, "whitespace at the end", "version and a space", NULL },
 	{ S("v=STSv1; id=ab c"), 0, "id must be 1 to 32 letters or digits, not 'ab c'",
-	    "space inside the id" },
-	{ S("v=STSv1; id=2019-04-29"), 0, "not '2019-04-29'", "'-' in the id" },
-	{ S("v=STSv1; id=abc_1"), 0, "not 'abc_1'", "'_' in the id" },
+	    "space inside the id", NULL },
+	{ S("v=STSv1; id=2019-04-29"), 0, "not '2019-04-29'", "'-' in the id", NULL },
+	{ S("v=STSv1; id=abc_1"), 0, "not 'abc_1'", "'_' in the id", NULL },
 	{ S("v=STSv1; id=ab\xc3\xa9"), 0, "non-ASCII byte \\xc3 at offset 14",
-	    "non-ASCII in the id" },
+	    "non-ASCII in the id", NULL },
 	{ S("v=STSv1; id=a; note=caf\xc3\xa9"), 0, "non-ASCII",
-	    "non-ASCII in an extension" },
-	{ S("v=STSv1; id=a\0"), 0, "control character \\x00", "NUL" },
-	{ S("v=STSv1; id=abc\r\n"), 0, "control character \\x0d", "CRLF at the end" },
+	    "non-ASCII in an extension", NULL },
+	{ S("v=STSv1; id=a\0"), 0, "control character \\x00", "NUL", NULL },
+	{ S("v=STSv1; id=abc\r\n"), 0, "control character \\x0d", "CRLF at the end", NULL },
 	{ S("v=STSv1; ext=a=b; id=x"), 0, "invalid character '=' in the value of 'ext'",
-	    "'=' in an extension value" },
+	    "'=' in an extension value", NULL },
 	{ S("v=STSv1; ext=a b; id=x"), 0, "invalid character ' ' in the value of 'ext'",
-	    "space in an extension value" },
-	{ S("v=STSv1; ext=; id=a"), 0, "empty value for 'ext'", "empty extension value" },
-	{ S("v=STSv1; id="), 0, "empty value for 'id'", "empty id" },
+	    "space in an extension value", NULL },
+	{ S("v=STSv1; ext=; id=a"), 0, "empty value for 'ext'", "empty extension value", NULL },
+	{ S("v=STSv1; id="), 0, "empty value for 'id'", "empty id", NULL },
 	{ S("v=STSv1; id = abc"), 0, "whitespace after field name 'id'",
-	    "spaces around '='" },
+	    "spaces around '='", NULL },
 	{ S("v=STSv1; id =abc"), 0, "whitespace after field name 'id'",
-	    "space before '='" },
-	{ S("v=STSv1; id= abc"), 0, "not ' abc'", "space after '='" },
-	{ S("v=STSv1;; id=abc"), 0, "empty field (';;')", "';;'" },
-	{ S("v=STSv1; id=abc;;"), 0, "empty field (';;')", "';;' at the end" },
-	{ S("v=STSv1 id=abc"), 0, "expected ';' before 'id=abc'", "no ';'" },
-	{ S("v=STSv1, id=abc"), 0, "must begin with 'v=STSv1'", "',' for ';'" },
-	{ S("v=STSv1; id"), 0, "field 'id' has no '=value'", "no '='" },
+	    "space before '='", NULL },
+	{ S("v=STSv1; id= abc"), 0, "not ' abc'", "space after '='", NULL },
+	{ S("v=STSv1;; id=abc"), 0, "empty field (';;')", "';;'", NULL },
+	{ S("v=STSv1; id=abc;;"), 0, "empty field (';;')", "';;' at the end", NULL },
+	{ S("v=STSv1 id=abc"), 0, "expected ';' before 'id=abc'", "no ';'", NULL },
+	{ S("v=STSv1, id=abc"), 0, "must begin with 'v=STSv1'", "',' for ';'", NULL },
+	{ S("v=STSv1; id"), 0, "field 'id' has no '=value'", "no '='", NULL },
 	{ S("v=STSv1; _ext=1; id=a"), 0, "must begin with a letter or digit",
-	    "extension name beginning with '_'" },
+	    "extension name beginning with '_'", NULL },
 	{ S("v=STSv1; " NAME32 "2=1; id=a"), 0, "field name longer than 32",
-	    "33-character extension name" },
+	    "33-character extension name", NULL },
 	{ S("v=STSv1; e:x=1; id=a"), 0, "invalid character ':' in field name 'e'",
-	    "':' in an extension name" },
+	    "':' in an extension name", NULL },
+	{ S("v=STSv1; id=a-b; id=c"), 0, "id must be 1 to 32 letters or digits, not 'a-b'",
+	    "the first id counts, even when a valid one follows", NULL },
+	{ S("v=STSv1; id=a; id=b c"), 0, "invalid character ' ' in the value of 'id'",
+	    "a repeated id still has the syntax of a field", NULL },
 };
+
+/* the warnings, joined by '|' */
+static void
+collect(void *arg, const char *msg)
+{
+	char	*buf = arg;
+	size_t	 n = strlen(buf);
+
+	snprintf(buf + n, 1024 - n, "%s%s", n > 0 ? "|" : "", msg);
+}
 
 static void
 test_sts_table(void)
 {
 	const struct tcase	*c;
 	char			 id[STS_ID_MAX + 1], err[STS_ERR_MAX];
+	char			 warns[1024], id2[STS_ID_MAX + 1];
 	size_t			 i;
 	int			 r;
 
@@ -105,12 +135,21 @@ test_sts_table(void)
 		c = &sts[i];
 		strcpy(err, "(none)");
 		strcpy(id, "unset");
-		r = sts_txt_parse(c->in, c->len, id, err, sizeof(err));
+		warns[0] = '\0';
+		r = sts_txt_parse_warn(c->in, c->len, id, collect, warns, err,
+		    sizeof(err));
 		if (c->ok) {
 			if (ok(r == 0, "sts valid: %s", c->what))
 				is_str(id, c->want, "  %s: id", c->what);
 			else
 				diag("  error: %s", err);
+			is_str(warns, c->warn ? c->warn : "",
+			    "  %s: warnings", c->what);
+			/* without a callback: the same verdict, no warning */
+			strcpy(id2, "unset");
+			ok(sts_txt_parse(c->in, c->len, id2, err,
+			    sizeof(err)) == 0 && strcmp(id2, c->want) == 0,
+			    "  %s: the same without a callback", c->what);
 		} else {
 			ok(r == -1, "sts invalid: %s", c->what);
 			if (!ok(strstr(err, c->want) != NULL, "  %s: message",
@@ -320,6 +359,24 @@ test_select(void)
 	}
 }
 
+/* The selection with a callback: the chosen record's warnings. */
+static void
+test_select_warn(void)
+{
+	const char	*r[] = { "v=spf1 -all", "v=STSv1; id=20261101; id=20261102" };
+	size_t		 lens[2], which = 99;
+	char		 id[STS_ID_MAX + 1], err[STS_ERR_MAX], warns[1024] = "";
+
+	lens[0] = strlen(r[0]);
+	lens[1] = strlen(r[1]);
+	ok(sts_txt_select_warn(r, lens, 2, &which, id, collect, warns, err,
+	    sizeof(err)) == 0 && which == 1, "select with warnings: valid");
+	is_str(id, "20261101", "select with warnings: the first id");
+	is_str(warns, "more than one id field: the first, id=20261101, counts; "
+	    "'id=20261102' is ignored (RFC 8461 §3.2)",
+	    "select with warnings: the repetition");
+}
+
 static void
 test_rpt_select(void)
 {
@@ -425,6 +482,7 @@ main(void)
 	test_sts_table();
 	test_rpt_table();
 	test_select();
+	test_select_warn();
 	test_rpt_select();
 	test_records();
 	return done_testing();
