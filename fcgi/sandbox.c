@@ -17,6 +17,10 @@
  * - No new sockets, no connect, bind or listen: the listening socket is
  *   the one the process already has. setsockopt only sets SO_RCVTIMEO (a
  *   time limit for a new connection to send its request).
+ * - Signals go to this process only: tgkill (what abort() and raise() use)
+ *   with our own process id; kill, tkill and rt_sigqueueinfo not at all.
+ * - No new executable memory: mmap and mprotect with PROT_EXEC fail, so
+ *   code that found a way in cannot map code of its own.
  * - execve, execveat and ptrace kill the process: no correct code path
  *   ever makes them, so they mean the responder has been taken over.
  * - Anything else fails with EPERM and is not logged: a call we missed
@@ -37,9 +41,11 @@
 
 #if defined(__linux__)
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <sched.h>
 #include <seccomp.h>
 
@@ -79,8 +85,7 @@ static const int allowed[] = {
 	/* watching the domain directory (the descriptor is made before) */
 	SCMP_SYS(inotify_add_watch), SCMP_SYS(inotify_rm_watch),
 	/* memory */
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
-	SCMP_SYS(mprotect), SCMP_SYS(madvise),
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
 	/* threads */
 	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 	SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
@@ -91,7 +96,7 @@ static const int allowed[] = {
 	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
 	SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall),
 	/* who am I; abort() */
-	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(tgkill),
+	SCMP_SYS(getpid), SCMP_SYS(gettid),
 	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
 	SCMP_SYS(getegid),
 	/* OpenSSL */
@@ -158,6 +163,12 @@ sandbox_enter(char *err, size_t errlen)
 	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREADS, CLONE_THREADS))) < 0 ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 	    SCMP_SYS(clone3), 0)) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) < 0 ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
 	    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET, 0),
 	    SCMP_A2(SCMP_CMP_EQ, SO_RCVTIMEO, 0))) < 0)

@@ -228,8 +228,10 @@ cat >"$T/probe.c" <<'EOF'
 /* Preloaded into the responder: tries forbidden and allowed calls once the
  * filter is there, and says on stderr how each went. */
 #define _GNU_SOURCE
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <errno.h>
@@ -288,6 +290,7 @@ probe(void *arg)
 	struct timeval	 tv = { 0, 0 };
 	socklen_t	 len;
 	pid_t		 pid;
+	void		*p;
 	int		 i, r, m = -1, fd, v;
 
 	(void)arg;
@@ -313,6 +316,24 @@ probe(void *arg)
 	say("socket", r, errno);
 	r = kill(getpid(), 0);
 	say("kill", r, errno);
+	/* abort() may signal this process; no other. */
+	r = (int)syscall(SYS_tgkill, getpid(), gettid(), 0);
+	say("tgkill-self", r, errno);
+	if (getenv("PROBE_VICTIM") != NULL) {
+		v = atoi(getenv("PROBE_VICTIM"));
+		r = (int)syscall(SYS_tgkill, v, v, SIGTERM);
+		say("tgkill-other", r, errno);
+	}
+	/* No new executable memory once serving. */
+	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	say("mmap-exec", p == MAP_FAILED ? -1 : 0, errno);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	say("mmap-rw", p == MAP_FAILED ? -1 : 0, errno);
+	if (p != MAP_FAILED) {
+		r = mprotect(p, 4096, PROT_READ | PROT_EXEC);
+		say("mprotect-exec", r, errno);
+		munmap(p, 4096);
+	}
 	/* The listening socket: SO_RCVTIMEO may be set, nothing else. */
 	for (fd = 0; fd < 256; fd++) {
 		len = sizeof(v);
@@ -390,16 +411,26 @@ probe_run() {
 # probe_is NAME WHAT RESULT
 probe_is() { sed -n "s/^probe: $2 //p" "$T/$1.err" | head -n 1; }
 
-probe_run in
-want="seccomp=2:ok open-create:EPERM open-rdwr:EPERM open-wronly:EPERM open-rdonly-trunc:EPERM open-rdonly:ok socket:EPERM kill:EPERM setsockopt-rcvtimeo:ok setsockopt-sndbuf:EPERM mkdir:EPERM unlink:EPERM fork:EPERM thread:ok done:ok"
+# A process of the responder's own user, for it to try to signal.
+if [ "$(id -u)" = 0 ]; then
+	setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 60 &
+else
+	sleep 60 &
+fi
+VICTIM=$!
+t_bg "$VICTIM"
+probe_run in PROBE_VICTIM="$VICTIM"
+want="seccomp=2:ok open-create:EPERM open-rdwr:EPERM open-wronly:EPERM open-rdonly-trunc:EPERM open-rdonly:ok socket:EPERM kill:EPERM tgkill-self:ok tgkill-other:EPERM mmap-exec:EPERM mmap-rw:ok mprotect-exec:EPERM setsockopt-rcvtimeo:ok setsockopt-sndbuf:EPERM mkdir:EPERM unlink:EPERM fork:EPERM thread:ok done:ok"
 got=
 for w in $want; do
 	k=${w%%:*}
 	got="$got $k:$(probe_is in "$k")"
 done
-t_is "${got# }" "$want" "inside the sandbox: writes, creation, sockets, socket options, fork, kill refused; read-only open, SO_RCVTIMEO and threads allowed" ||
+t_is "${got# }" "$want" "inside the sandbox: writes, creation, sockets, socket options, fork, kill, signals to another process, executable memory refused; read-only open, SO_RCVTIMEO, threads and signals to itself allowed" ||
     t_diag "$(cat "$T/in.err")"
 t_ok "nothing was created or removed" test ! -e "$T/in/created" -a ! -e "$T/in/dir" -a -e "$T/in/existing"
+t_ok "another process of the same user was not signalled" kill -0 "$VICTIM"
+t_stop "$VICTIM"
 t_ok "the responder lives on after the refused calls" kill -0 "$PROBE_PID"
 t_stop "$PROBE_PID"
 
