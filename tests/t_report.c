@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "../checker/report.c"
+#include "check.h"
 
 static char *
 capture_text(const struct report *r, enum level min, int okline)
