@@ -7,10 +7,14 @@
  *   domains.c    a run: configuration, the domains, run-wide warnings,
  *                fatal errors and the output of the reports
  *   pool.c       the -j worker threads and the per-run SMTP cache
- *   checks.c     steps 3, 5 and 6: HTTPS, MX and SMTP, TLS-RPT
+ *   checks.c     steps 3 to 6 for one domain: HTTPS, the _mta-sts id,
+ *                MX and SMTP, TLS-RPT
  *   id.c         id_decide(): what the state, HTTPS and DNS call for
  *   report.c     findings per domain, text and JSON
- *   dns.c, dns_auth.c  what DNS shows (libldns)
+ *   dns.c        the resolver and its queries (libldns); dns_int.h is
+ *                what it shares with dns_ask.c, and nothing else includes it
+ *   dns_ask.c    what DNS shows: TXT, MX, the zone, the authoritative
+ *                servers, addresses
  *   conn.c       TCP with deadlines and TLS, under https.c and smtp.c
  *   https.c, smtp.c    the policy fetch and an MX, as a sender sees them
  *   state.c      ids remembered per domain, the run lock
@@ -29,8 +33,8 @@
 
 #include <sys/types.h>
 
-#include <stddef.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -75,7 +79,7 @@ void	 report_print_text(FILE *, const struct report *, enum level min, int oklin
 void	 report_print_json(FILE *, const struct report *, size_t n, int status,
 	    const struct sts_strlist *warnings, const char *error);
 
-/* ---- dns.c (libldns) ---------------------------------------------------- */
+/* ---- dns.c, dns_ask.c (libldns) ----------------------------------------- */
 
 struct dns;	/* a resolver; one per thread */
 

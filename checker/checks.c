@@ -1,10 +1,10 @@
 /*
- * checks.c: steps 3, 5 and 6 of a run, for one domain, as findings in its
+ * checks.c: steps 3 to 6 of a run, for one domain, as findings in its
  * report: the policy over HTTPS as a sender fetches it (certificate,
- * Content-Type, that it parses and equals the configured one), the MX
- * hosts against the policy's patterns and their STARTTLS (through the
- * run's SMTP cache), and the TLS-RPT record. Called from the worker
- * threads: nothing here exits or prints.
+ * Content-Type, that it parses and equals the configured one), the id
+ * senders see at _mta-sts, the MX hosts against the policy's patterns
+ * and their STARTTLS (through the run's SMTP cache), and the TLS-RPT
+ * record. Called from the worker threads: nothing here exits or prints.
  */
 #include <stdio.h>
 #include <stdlib.h>
