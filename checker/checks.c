@@ -427,4 +427,3 @@ check_tlsrpt(struct dns *dns, const char *domain, const struct sts_strlist *rua,
 	sts_strlist_free(&got);
 	sts_strlist_free(&want);
 }
-

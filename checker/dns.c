@@ -585,4 +585,3 @@ dns_lookup(struct dns *d, const char *server, const char *name, ldns_rr_type typ
 	ldns_rdf_deep_free(qname);
 	return rc;
 }
-
