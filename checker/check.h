@@ -1,22 +1,46 @@
 /*
- * mta-sts-check internals: the interfaces between main.c (orchestration,
- * output), dns.c, https.c, smtp.c (what a sender sees), state.c (ids) and
- * publish.c (getting the id into DNS).
+ * mta-sts-check internals, the one header between its files (the tests
+ * link the checker's objects through it too):
+ *
+ *   main.c       command line, the table of sub-commands; the only exit
+ *   cmd_*.c      one file per sub-command: check, probe, records, policy
+ *   domains.c    a run: configuration, the domains, run-wide warnings,
+ *                fatal errors and the output of the reports
+ *   pool.c       the -j worker threads and the per-run SMTP cache
+ *   checks.c     steps 3 to 6 for one domain: HTTPS, the _mta-sts id,
+ *                MX and SMTP, TLS-RPT
+ *   id.c         id_decide(): what the state, HTTPS and DNS call for
+ *   report.c     findings per domain, text and JSON
+ *   dns.c        the resolver and its queries (libldns); dns_int.h is
+ *                what it shares with dns_ask.c, and nothing else includes it
+ *   dns_ask.c    what DNS shows: TXT, MX, the zone, the authoritative
+ *                servers, addresses
+ *   conn.c       TCP with deadlines and TLS, under https.c and smtp.c
+ *   https.c, smtp.c    the policy fetch and an MX, as a sender sees them
+ *   state.c      ids remembered per domain, the run lock
+ *   atomic.c     temporary file, fsync, rename: the one atomic writer
+ *   publish.c    the table of publish methods; publish_rfc2136.c,
+ *                publish_hook.c, publish_zonefile.c one method each
+ *   records.c    record text, zone-file lines, TSIG key files
+ *   run.c        running a program (hook, reload) bounded in time
  *
  * Every network function is bounded by `timeout` seconds per step, never
  * prints, and reports problems as findings. All functions are safe to call
- * from several threads at once on different domains (-j N).
+ * from several threads at once on different domains (-j N); none exits.
  */
 #ifndef CHECK_H
 #define CHECK_H
 
+#include <sys/types.h>
+
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "mtasts.h"
 
-/* ---- findings (main.c) -------------------------------------------------- */
+/* ---- findings (report.c) ------------------------------------------------- */
 
 enum level { L_OK, L_INFO, L_WARN, L_ERROR };
 
@@ -29,6 +53,7 @@ struct finding {
 /* What one domain's run found; one per domain, so threads never share one. */
 struct report {
 	char		 domain[STS_HOST_MAX + 1];
+	int		 nomem;		/* a finding was lost: out of memory */
 	struct finding	*f;
 	size_t		 nf, capf;
 	enum level	 worst;
@@ -45,7 +70,8 @@ void	 report_free(struct report *);
 /* ---- output (report.c) -------------------------------------------------- */
 
 const char *level_name(enum level);		/* "error", "warning", "info", "ok" */
-/* 0 all good, 1 warnings, 2 errors, over n reports (and run-wide warnings) */
+/* 0 all good, 1 warnings, 2 errors, 3 a report ran out of memory, over n
+ * reports (and run-wide warnings) */
 int	 report_status(const struct report *, size_t n, int global_warnings);
 /* "DOMAIN: LEVEL: message" for findings at min or above; okline: "DOMAIN: ok: ..." */
 void	 report_print_text(FILE *, const struct report *, enum level min, int okline);
@@ -53,7 +79,7 @@ void	 report_print_text(FILE *, const struct report *, enum level min, int oklin
 void	 report_print_json(FILE *, const struct report *, size_t n, int status,
 	    const struct sts_strlist *warnings, const char *error);
 
-/* ---- dns.c (libldns) ---------------------------------------------------- */
+/* ---- dns.c, dns_ask.c (libldns) ----------------------------------------- */
 
 struct dns;	/* a resolver; one per thread */
 
@@ -91,6 +117,10 @@ int	 dns_zone(struct dns *, const char *name, char *zone, size_t zonelen,
 int	 dns_check_auth(struct dns *, const char *zone, const char *name,
 	    const char *want, char *err, size_t errlen);
 
+/* an address literal (IPv4 or IPv6 text) as a server of an ldns resolver */
+struct ldns_struct_resolver;
+int	 dns_push_addr(struct ldns_struct_resolver *, const char *addr);
+
 /* IPv4/IPv6 addresses of host, as text, for connecting */
 int	 dns_addrs(struct dns *, const char *host, struct sts_strlist *addrs,
 	    char *err, size_t errlen);
@@ -120,8 +150,10 @@ int	 https_fetch(struct dns *, const char *domain, const char *ca_file,
 	    unsigned timeout, struct fetch *, char *err, size_t errlen);
 void	 fetch_free(struct fetch *);
 
+/* ---- conn.c (OpenSSL) --------------------------------------------------- */
+
 /*
- * The transport https.c and smtp.c share (in https.c): a TCP connection
+ * The transport https.c and smtp.c share: a TCP connection
  * to the first address of host that answers (non-blocking, poll()ed), with
  * one deadline per step, that can be switched to TLS. Every message names
  * the host; a timeout says what was being waited for.
@@ -139,6 +171,9 @@ int	 conn_open(struct dns *, const char *host, unsigned port, unsigned timeout,
 	    struct conn **, char *err, size_t errlen);
 /* a new deadline (now + timeout) for the step named what ("the banner") */
 void	 conn_step(struct conn *, const char *what);
+/* the step named what, under the same deadline */
+void	 conn_what(struct conn *, const char *what);
+const char *conn_host(const struct conn *);
 /* TLS >= 1.2, SNI and name = host; -1 with err if the handshake fails */
 int	 conn_tls(struct conn *, const char *ca_file, struct tlsinfo *,
 	    char *err, size_t errlen);
@@ -180,6 +215,8 @@ int	 smtp_check(struct dns *, const char *host, const char *ca_file,
 
 /* ---- state.c ------------------------------------------------------------ */
 
+#define STATE_FILE_MAX	4096	/* a longer state file is damaged */
+
 struct state {
 	char	 digest[65];		/* SHA-256 hex of the rendered policy */
 	char	 id[STS_ID_MAX + 1];	/* id given to that policy */
@@ -204,28 +241,129 @@ void	 state_digest(const char *text, size_t len, char out[65]);
 /* a new id: the UTC time YYYYMMDDhhmmss, later than `after` (bumped by a second if needed) */
 void	 state_new_id(const char *after, time_t now, char out[STS_ID_MAX + 1]);
 
+/* ---- id.c: the id decision (steps 2 and 4), pure ---------------------- */
+
+/* what the state, HTTPS and DNS showed, for id_decide */
+struct id_seen {
+	int		 state;		/* 0 a state, 1 none yet, -1 damaged (state_read) */
+	const struct state *st;		/* the state read, when state is 0 */
+	const char	*digest;	/* of the policy rendered now */
+	int		 served;	/* HTTPS serves exactly that policy */
+	int		 dns_ok;	/* the _mta-sts TXT lookup was answered */
+	const char	*dns_id;	/* the id in it, "" when no usable record */
+	int		 can_publish;	/* publish is not none */
+	int		 auth;		/* ID_AUTH_*: the authoritative servers */
+};
+
+#define ID_AUTH_UNASKED	(-1)	/* not asked (yet) */
+#define ID_AUTH_NO	0	/* they do not show the state's id */
+#define ID_AUTH_YES	1	/* they do */
+
+/* step 2: what becomes of the id */
+enum id_step {
+	ID_LEAVE,	/* damaged state: ids left alone */
+	ID_UNDECIDED,	/* no state and DNS unreadable: decided next run */
+	ID_ADOPT,	/* no state; the served policy matches: keep DNS's id */
+	ID_NEW,		/* no state: a new id, later than DNS's */
+	ID_CHANGED,	/* the policy changed: a new id, later than every old one */
+	ID_KEEP		/* the policy did not change: the id stays */
+};
+
+/* step 4: what to do in DNS with the (new) id */
+enum dns_step {
+	DNS_NOTHING,	/* nothing to compare: id undecided, left alone, or DNS unreadable */
+	DNS_CURRENT,	/* DNS shows the id */
+	DNS_ASK_AUTH,	/* published before: ask the authoritative servers, decide again */
+	DNS_CACHED,	/* they show it; the resolver still has the old one */
+	DNS_WAIT,	/* the policy is not served yet: the id waits (RFC 8461 §8.1) */
+	DNS_PUBLISH	/* served, not in DNS: publish the id */
+};
+
+struct id_decision {
+	enum id_step	 id;
+	enum dns_step	 dns;
+	const char	*after;		/* ID_NEW, ID_CHANGED: the new id is later than this (NULL: any) */
+};
+
+void	 id_decide(const struct id_seen *, struct id_decision *);
+const char *id_step_name(enum id_step);
+const char *dns_step_name(enum dns_step);
+/* the largest of the ids that are ours (14 digits), NULL if none is */
+const char *id_latest(const char *a, const char *b);
+
 /* ---- publish.c ---------------------------------------------------------- */
 
 #define TXT_TTL	3600	/* of the records we publish or print */
 
+/* what publishing did; publish_rc_name() gives each a name */
+enum publish_rc {
+	PUB_DONE,	/* the record went out (note: what was updated, or what the hook printed) */
+	PUB_UNCHANGED,	/* zonefile: the file already held exactly this; not rewritten */
+	PUB_BY_HAND,	/* publish = none: note holds the record to set by hand */
+	PUB_BATCH,	/* publish = zonefile: the caller writes one file for every domain */
+	PUB_FAILED	/* err says why */
+};
+
+/* what a method is given */
+struct publish_req {
+	const struct sts_conf	*conf;
+	struct dns		*dns;
+	const struct sts_domain	*d;
+	const char		*id, *old_id;	/* new id; the one it replaces ("" none) */
+};
+
+struct publish_method {
+	enum sts_publish	 method;
+	const char		*name;		/* as in the configuration */
+	enum publish_rc		(*publish)(const struct publish_req *,
+				    char *note, size_t notelen,
+				    char *err, size_t errlen);
+};
+
+/* the table entry of a method; NULL when there is none */
+const struct publish_method *publish_method(enum sts_publish);
+const char *publish_name(enum sts_publish);	/* "rfc2136"; "none" for an unknown one */
+const char *publish_rc_name(enum publish_rc);	/* "done", "unchanged", ... */
+
 /*
- * Put "v=STSv1; id=<id>" at _mta-sts.<domain> by conf->publish.
- * 0 on success (err then holds a note for -v: what was updated, or what
- * the hook printed, maybe ""), -1 with err. For `none`, returns 1 and
- * fills err with the exact record to set by hand, in zone-file syntax.
- * For `zonefile`, returns 2: the caller writes the whole file once for
- * every domain (publish_zonefile).
+ * Put "v=STSv1; id=<id>" at _mta-sts.<domain> by conf->publish. note (for
+ * -v, or the record to set by hand) and err are always set, "" when empty.
  */
-int	 publish_id(const struct sts_conf *, struct dns *, const struct sts_domain *,
-	    const char *id, const char *old_id, char *err, size_t errlen);
+enum publish_rc publish_id(const struct sts_conf *, struct dns *,
+	    const struct sts_domain *, const char *id, const char *old_id,
+	    char *note, size_t notelen, char *err, size_t errlen);
+/* the methods, one file each (publish_rfc2136.c, publish_hook.c) */
+enum publish_rc publish_rfc2136(const struct publish_req *, char *note,
+	    size_t notelen, char *err, size_t errlen);
+enum publish_rc publish_hook(const struct publish_req *, char *note,
+	    size_t notelen, char *err, size_t errlen);
 /*
- * Write lines (zone_records of every domain) to conf->zonefile: temporary
- * file, fsync, rename, fsync of the directory; then run conf->reload with
- * sh -c, bounded in time. 1 when the file already held exactly this (no
- * write, no reload), 0 written and reloaded, -1 with err.
+ * publish_zonefile.c: write lines (zone_records of every domain) to
+ * conf->zonefile (atomic_write), then run conf->reload. PUB_UNCHANGED
+ * when the file already held exactly this (no write, no reload), PUB_DONE
+ * written and reloaded, PUB_FAILED with err.
  */
-int	 publish_zonefile(const struct sts_conf *, const struct sts_strlist *lines,
-	    char *err, size_t errlen);
+enum publish_rc publish_zonefile(const struct sts_conf *,
+	    const struct sts_strlist *lines, char *err, size_t errlen);
+/* run.c: how long the hook or the reload command may run: 6 timeouts */
+unsigned run_timeout(const struct sts_conf *);
+/* run conf->reload (sh -c), bounded in time; 0 when it is unset or exits 0 */
+int	 publish_reload(const struct sts_conf *, char *err, size_t errlen);
+
+/* ---- atomic.c ----------------------------------------------------------- */
+
+/*
+ * Replace path with len bytes of text: a temporary file made from tmpl
+ * (ending in XXXXXX, in path's directory), mode, owner uid/gid unless
+ * (uid_t)-1 (EPERM ignored), written, fsynced, renamed over path, then the
+ * directory fsynced. On failure the temporary file is removed and path is
+ * left as it was; err names path first: "PATH: No space left on device
+ * (writing TMP)".
+ */
+int	 atomic_write(const char *path, const char *tmpl, const char *text,
+	    size_t len, mode_t mode, uid_t uid, gid_t gid, char *err,
+	    size_t errlen);
+
 /*
  * run.c: run argv (argv[0] a path, executed directly, no shell) with envp,
  * stdin from /dev/null, stdout and stderr captured into out as one line
@@ -236,9 +374,6 @@ int	 publish_zonefile(const struct sts_conf *, const struct sts_strlist *lines,
 int	 run_program(char *const argv[], char *const envp[], unsigned timeout,
 	    char *out, size_t outlen, char *err, size_t errlen);
 
-/* run conf->reload (sh -c), bounded in time; 0 when it is unset or exits 0 */
-int	 publish_reload(const struct sts_conf *, char *err, size_t errlen);
-const char *publish_name(enum sts_publish);
 /* text as a zone-file TXT rdata: quoted, escaped, split every 255 octets */
 int	 zone_txt(const char *text, char *out, size_t outlen);
 /* "v=TLSRPTv1; rua=..." from rua, or mailto:postmaster@<domain> if it is empty */
@@ -268,5 +403,112 @@ int	 tsig_parse(const char *path, const char *buf, size_t len, struct tsig *,
 	    char *err, size_t errlen);
 /* read path strictly; refused when group or others have any access to it */
 int	 tsig_load(const char *path, struct tsig *, char *err, size_t errlen);
+
+/* ---- a run (domains.c, pool.c, main.c) ---------------------------------- */
+
+enum cmd { CMD_CHECK, CMD_PROBE, CMD_RECORDS, CMD_POLICY };
+
+struct opts {
+	const char	*conffile;
+	int		 dry, quiet, verbose, json;
+	unsigned	 jobs;
+	enum cmd	 cmd;
+};
+
+struct job {
+	struct report	 r;
+	char		*file;		/* domain file name, as listed */
+	int		 selected;	/* checked in this run */
+	int		 loaded;	/* d holds the rendered policy */
+	struct sts_domain d;
+	/* for the zone file, after the checks */
+	int		 state_ok;	/* st is what is on disk (or will be) */
+	struct state	 st;
+	int		 served;	/* the current policy is being served */
+	int		 want_publish;	/* zonefile: the current id should go out */
+};
+
+#define SMTP_BUCKETS	256
+
+struct smtp_entry;
+struct run;
+typedef void job_fn(struct run *, struct dns *, struct job *);
+
+struct run {
+	const struct opts	*o;
+	struct sts_conf		 conf;
+	struct sts_certstore	*store;
+	struct job		*jobs;
+	size_t			 njobs;
+	time_t			 now;
+	struct sts_strlist	 warnings;	/* run-wide, main thread only */
+	int			 nomem;		/* a warning was lost */
+	/* pool.c */
+	size_t			 next;
+	job_fn			*fn;
+	int			 locks;		/* mu and cv initialised */
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct smtp_entry	*smtp[SMTP_BUCKETS];
+};
+
+/* domains.c: everything returns 0, or the exit status 3 after run_fail */
+void	 run_init(struct run *, const struct opts *);
+void	 run_free(struct run *);
+/* the message on stderr (and as JSON with --json); returns 3 */
+int	 run_fail(struct run *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* a run-wide warning (sts_warn_fn), each message once */
+void	 run_warn(void *run, const char *msg);
+/* the configuration; optional: probe, built-in defaults when it is missing */
+int	 run_conf(struct run *, int optional);
+/* a command-line domain to an A-label; one trailing dot allowed */
+int	 run_arg_domain(struct run *, const char *arg, char *out, size_t outlen);
+/* the domain files, and which ones names selects (all when nnames is 0) */
+int	 run_domains(struct run *, char **names, int nnames);
+/* render one domain's policy; a configuration error is a finding */
+void	 run_load(struct run *, struct job *);
+/* the reports in domain order; the exit status */
+int	 run_output(struct run *, int only_selected);
+
+/* pool.c: fn on every selected job, in o->jobs threads with a resolver each */
+int	 pool_init(struct run *);	/* -1: no mutex */
+void	 pool_run(struct run *, job_fn *);
+/* smtp_check of host once per run, shared by the domains; NULL: no memory */
+const struct smtp_result *smtp_cached(struct run *, struct dns *,
+	    const char *host, int *rc, const char **err);
+void	 pool_free(struct run *);
+
+/* checks.c */
+/* err without a leading "name: " (the network functions name what they asked) */
+const char *bare(const char *err, const char *name);
+/* "a, b, c" (or "(none)") from the policy's mx patterns */
+void	 policy_summary(const struct sts_policy *, char *buf, size_t len);
+/*
+ * Step 3: fetch the policy as a sender does. With want (check): 1 when it
+ * is served and equals want. Without (probe): 1 when a usable policy was
+ * fetched, left in *got. why says, briefly, why not.
+ */
+int	 check_https(struct run *, struct dns *, const char *domain,
+	    const struct sts_policy *want, struct sts_policy *got,
+	    struct report *, char *why, size_t whylen);
+/*
+ * The id senders see at name (_mta-sts.<domain>): -1 when DNS gave no
+ * answer (why); 0 with id, or id "" and why saying why no record is usable.
+ */
+int	 check_txt_id(struct dns *, const char *name, char id[STS_ID_MAX + 1],
+	    char *why, size_t whylen);
+/* Step 5; pol NULL (probe, no policy): STARTTLS only, problems as warnings */
+void	 check_mx(struct run *, struct dns *, const char *domain,
+	    const struct sts_policy *pol, struct report *);
+/* Step 6; rua NULL or empty: the default mailto:postmaster@<domain> */
+void	 check_tlsrpt(struct dns *, const char *domain,
+	    const struct sts_strlist *rua, struct report *);
+
+/* the sub-commands (cmd_*.c): the exit status */
+int	 cmd_check(struct run *, char **names, int nnames);
+int	 cmd_probe(struct run *, char **names, int nnames);
+int	 cmd_records(struct run *, char **names, int nnames);
+int	 cmd_policy(struct run *, char **names, int nnames);
 
 #endif /* CHECK_H */

@@ -131,7 +131,7 @@ zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines)
 	char *line = NULL;
 	size_t cap = 0, l1, l2;
 	ssize_t len;
-	FILE *fp;
+	FILE *fp = NULL;
 	int rc = 0;
 
 	if (path == NULL || (fp = fopen(path, "re")) == NULL)
@@ -162,9 +162,9 @@ zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines)
 int
 server_split(const char *spec, char *host, size_t hostlen, uint16_t *port)
 {
-	const char *colon, *end;
+	const char *colon = NULL, *end = NULL;
 	unsigned long v;
-	char *ep;
+	char *ep = NULL;
 	size_t n;
 
 	*port = 53;

@@ -9,26 +9,22 @@
 
 #include "check.h"
 
-static void
-oom(void)
-{
-	fputs("mta-sts-check: out of memory\n", stderr);
-	exit(3);
-}
-
-/* printable ASCII as is; anything else (newlines, controls, 8-bit) as \xNN */
+/*
+ * printable ASCII as is; anything else (newlines, controls, 8-bit) as
+ * \xNN; NULL when out of memory
+ */
 static char *
 clean(const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t n = 0;
-	const unsigned char *p;
-	char *out, *q;
+	const unsigned char *p = NULL;
+	char *out = NULL, *q = NULL;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++)
 		n += (*p >= 0x20 && *p < 0x7f) ? 1 : 4;
 	if ((out = malloc(n + 1)) == NULL)
-		oom();
+		return NULL;
 	for (p = (const unsigned char *)s, q = out; *p != '\0'; p++) {
 		if (*p >= 0x20 && *p < 0x7f) {
 			*q++ = (char)*p;
@@ -43,36 +39,50 @@ clean(const char *s)
 	return out;
 }
 
+/*
+ * Out of memory, the finding is lost: the report says so (nomem), and
+ * the run ends with status 3 once the reports are printed.
+ */
 void
 report_add(struct report *r, enum level level, const char *check,
     const char *fmt, ...)
 {
-	struct finding *f;
+	struct finding *f = NULL;
 	va_list ap;
-	char *raw = NULL;
-	int n;
+	char *raw = NULL, *msg = NULL;
+	int n, added = 0;
 
+	if (level > r->worst)
+		r->worst = level;
 	if (r->nf == r->capf) {
 		size_t cap = r->capf ? r->capf * 2 : 8;
 
 		if ((f = reallocarray(r->f, cap, sizeof(*f))) == NULL)
-			oom();
+			goto out;
 		r->f = f;
 		r->capf = cap;
 	}
 	va_start(ap, fmt);
 	n = vasprintf(&raw, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		oom();
+	if (n < 0) {
+		raw = NULL;
+		goto out;
+	}
+	if ((msg = clean(raw)) == NULL)
+		goto out;
 	f = &r->f[r->nf++];
 	memset(f, 0, sizeof(*f));
 	f->level = level;
 	(void)snprintf(f->check, sizeof(f->check), "%s", check);
-	f->msg = clean(raw);
+	f->msg = msg;
+	added = 1;
+ out:
+	if (!added) {
+		r->nomem = 1;
+		r->worst = L_ERROR;
+	}
 	free(raw);
-	if (level > r->worst)
-		r->worst = level;
 }
 
 void
@@ -110,9 +120,12 @@ report_status(const struct report *r, size_t n, int global_warnings)
 	enum level worst = global_warnings ? L_WARN : L_OK;
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (r[i].nomem)
+			return 3;
 		if (r[i].worst > worst)
 			worst = r[i].worst;
+	}
 	return worst == L_ERROR ? 2 : worst == L_WARN ? 1 : 0;
 }
 
@@ -134,7 +147,7 @@ report_print_text(FILE *fp, const struct report *r, enum level min, int okline)
 static void
 json_str(FILE *fp, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 
 	if (s == NULL) {
 		fputs("null", fp);

@@ -22,6 +22,14 @@
 
 #define OUTPUT_MAX	2048
 
+unsigned
+run_timeout(const struct sts_conf *conf)
+{
+	unsigned t = conf->timeout ? conf->timeout : 10;
+
+	return t > 600 ? 3600 : t * 6;
+}
+
 static void
 msleep(long ms)
 {
@@ -38,6 +46,26 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* what a program printed as one line: newlines become "; ", the rest escaped */
+static void
+one_line(const char *raw, size_t rawlen, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < rawlen && o + 5 < outlen; i++) {
+		unsigned char c = (unsigned char)raw[i];
+
+		if (c == '\n') {
+			out[o++] = ';';
+			out[o++] = ' ';
+		} else if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
 }
 
 int
@@ -117,24 +145,7 @@ run_program(char *const argv[], char *const envp[], unsigned timeout,
 	close(p[0]);
 	while (rawlen > 0 && (raw[rawlen - 1] == '\n' || raw[rawlen - 1] == ' '))
 		rawlen--;
-	/* one line: newlines become "; ", the rest is escaped */
-	{
-		size_t i, o = 0;
-
-		for (i = 0; i < rawlen && o + 5 < outlen; i++) {
-			unsigned char c = (unsigned char)raw[i];
-
-			if (c == '\n') {
-				out[o++] = ';';
-				out[o++] = ' ';
-			} else if (c >= 0x20 && c < 0x7f && c != '\\')
-				out[o++] = (char)c;
-			else
-				o += (size_t)snprintf(out + o, outlen - o,
-				    "\\x%02x", c);
-		}
-		out[o] = '\0';
-	}
+	one_line(raw, rawlen, out, outlen);
 	if (killed)
 		return sts_err(err, errlen, "%s did not finish within %u s and "
 		    "was killed%s%s", argv[0], timeout, out[0] ? ": " : "", out);

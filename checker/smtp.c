@@ -114,7 +114,7 @@ smtp_check(struct dns *dns, const char *host, const char *ca_file,
 	struct tlsinfo	 ti;
 	char		 ehlo[STS_HOST_MAX + 8], me[STS_HOST_MAX + 1];
 	char		 first[128];
-	int		 rc = -1, code, tls = 0;
+	int		 rc = -1, code, tls = 0, polite = 0;
 
 	memset(res, 0, sizeof(*res));
 	helo_name(me, sizeof(me));
@@ -134,11 +134,13 @@ smtp_check(struct dns *dns, const char *host, const char *ca_file,
 		goto out;
 	if (code != 250) {
 		sts_err(err, errlen, "%s: EHLO refused: %s", host, first);
-		goto quit;
+		polite = 1;
+		goto out;
 	}
 	if (!tls) {
 		sts_err(err, errlen, "%s: does not offer STARTTLS", host);
-		goto quit;
+		polite = 1;
+		goto out;
 	}
 	if (command(c, host, "STARTTLS", err, errlen) == -1 ||
 	    reply(c, host, "waiting for the STARTTLS reply", &code, NULL, first,
@@ -146,7 +148,8 @@ smtp_check(struct dns *dns, const char *host, const char *ca_file,
 		goto out;
 	if (code != 220) {
 		sts_err(err, errlen, "%s: STARTTLS refused: %s", host, first);
-		goto quit;
+		polite = 1;
+		goto out;
 	}
 	if (conn_pending(c) != 0) {
 		/* bytes before the handshake would be taken as TLS-protected */
@@ -164,12 +167,12 @@ smtp_check(struct dns *dns, const char *host, const char *ca_file,
 		sts_err(err, errlen, "%s: certificate verify failed: %s", host,
 		    ti.why);
 	rc = 0;
+	polite = 1;
+ out:
 	/* be polite; what the server says now no longer matters */
-quit:
-	if (command(c, host, "QUIT", NULL, 0) == 0)
+	if (polite && command(c, host, "QUIT", NULL, 0) == 0)
 		(void)reply(c, host, "waiting for the QUIT reply", &code, NULL,
 		    NULL, 0, NULL, 0);
-out:
 	conn_close(c);
 	return rc;
 }

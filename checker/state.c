@@ -16,8 +16,8 @@
  *
  * The file is read strictly: anything else (a truncated file, an unknown
  * or repeated key, a bad value) is "damaged" and never silently replaced.
- * Writes go to a temporary file in the same directory, which is synced and
- * renamed over the old one, and then the directory is synced.
+ * Writes go through atomic_write (temporary file, fsync, rename, fsync of
+ * the directory).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -39,7 +39,6 @@
 #include "check.h"
 
 #define STATE_MAGIC	"mta-sts-check-state 1"
-#define STATE_FILE_MAX	4096
 
 static int
 path_join(char *out, size_t outlen, const char *dir, const char *name)
@@ -56,7 +55,7 @@ state_mkdir(const char *dir, char *err, size_t errlen)
 	char path[PATH_MAX];
 	struct stat sb;
 	size_t len;
-	char *p;
+	char *p = NULL;
 
 	len = strlen(dir);
 	if (len == 0 || len >= sizeof(path))
@@ -249,6 +248,13 @@ parse_time(const char *s, time_t *t)
 }
 
 static int
+damaged(const char *path, int lineno, const char *key, char *err, size_t errlen)
+{
+	return sts_err(err, errlen, "%s:%d: damaged state file (bad %s)", path,
+	    lineno, key);
+}
+
+static int
 parse_state(const char *path, const char *domain, char *buf, struct state *st,
     char *err, size_t errlen)
 {
@@ -256,7 +262,7 @@ parse_state(const char *path, const char *domain, char *buf, struct state *st,
 	static const char *keys[K_N] = { "domain", "digest", "id", "since",
 	    "published", "prev-id", "pub-id", "end" };
 	int seen[K_N] = { 0 };
-	char *line, *next, *val;
+	char *line = NULL, *next = NULL, *val = NULL;
 	int lineno = 0, k;
 	size_t i;
 
@@ -293,47 +299,51 @@ parse_state(const char *path, const char *domain, char *buf, struct state *st,
 		switch (k) {
 		case K_DOMAIN:
 			if (strcmp(val, domain) != 0)
-				goto bad;
+				return damaged(path, lineno, keys[k], err,
+				    errlen);
 			break;
 		case K_DIGEST:
 			if (strlen(val) != 64 ||
 			    strspn(val, "0123456789abcdef") != 64)
-				goto bad;
+				return damaged(path, lineno, keys[k], err,
+				    errlen);
 			memcpy(st->digest, val, 65);
 			break;
 		case K_ID:
 			if (!id_valid(val, 0))
-				goto bad;
+				return damaged(path, lineno, keys[k], err,
+				    errlen);
 			memcpy(st->id, val, strlen(val) + 1);
 			break;
 		case K_SINCE:
 			if (parse_time(val, &st->since) == -1)
-				goto bad;
+				return damaged(path, lineno, keys[k], err,
+				    errlen);
 			break;
 		case K_PUB:
 			if (strcmp(val, "0") != 0 && strcmp(val, "1") != 0)
-				goto bad;
+				return damaged(path, lineno, keys[k], err,
+				    errlen);
 			st->published = val[0] == '1';
 			break;
 		case K_PREV:
 			if (!id_valid(val, 1))
-				goto bad;
+				return damaged(path, lineno, keys[k], err,
+				    errlen);
 			memcpy(st->prev_id, val, strlen(val) + 1);
 			break;
 		case K_PUBID:
 			if (!id_valid(val, 1))
-				goto bad;
+				return damaged(path, lineno, keys[k], err,
+				    errlen);
 			memcpy(st->pub_id, val, strlen(val) + 1);
 			break;
 		case K_END:
 			if (*val != '\0')
-				goto bad;
+				return damaged(path, lineno, keys[k], err,
+				    errlen);
 			break;
 		}
-		continue;
- bad:
-		return sts_err(err, errlen, "%s:%d: damaged state file (bad %s)",
-		    path, lineno, keys[k]);
 	}
 	if (lineno == 0)
 		return sts_err(err, errlen, "%s: damaged state file (empty)", path);
@@ -398,23 +408,6 @@ state_read(const char *dir, const char *domain, struct state *st, char *err,
 
 /* ---- writing ----------------------------------------------------------- */
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Temporary files of this domain left by a run that was killed between
  * creating and renaming one (".<domain>.XXXXXX"): the caller holds the
@@ -423,9 +416,9 @@ write_all(int fd, const char *p, size_t len)
 static void
 remove_stale(const char *dir, const char *domain)
 {
-	struct dirent *de;
+	struct dirent *de = NULL;
 	size_t n = strlen(domain);
-	DIR *dp;
+	DIR *dp = NULL;
 	int dfd;
 
 	if ((dp = opendir(dir)) == NULL)
@@ -446,71 +439,26 @@ int
 state_write(const char *dir, const char *domain, const struct state *st,
     char *err, size_t errlen)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], buf[STATE_FILE_MAX];
-	int fd = -1, dfd = -1, n, rc = -1;
+	char path[PATH_MAX], tmpl[PATH_MAX], buf[STATE_FILE_MAX];
+	int n;
 
-	tmp[0] = '\0';
 	if (!name_ok(domain))
 		return sts_err(err, errlen, "%s: not a domain name", domain);
 	if (strlen(st->digest) != 64 || !id_valid(st->id, 0) ||
 	    !id_valid(st->prev_id, 1) || !id_valid(st->pub_id, 1))
 		return sts_err(err, errlen, "%s: refusing to write an invalid "
 		    "state", domain);
-	if (path_join(path, sizeof(path), dir, domain) == -1)
+	n = snprintf(tmpl, sizeof(tmpl), "%s/.%s.XXXXXX", dir, domain);
+	if (path_join(path, sizeof(path), dir, domain) == -1 ||
+	    n < 0 || (size_t)n >= sizeof(tmpl))
 		return sts_err(err, errlen, "%s: path too long", dir);
-	n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, domain);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		tmp[0] = '\0';
-		return sts_err(err, errlen, "%s: path too long", dir);
-	}
 	n = snprintf(buf, sizeof(buf), "%s\ndomain %s\ndigest %s\nid %s\n"
 	    "since %lld\npublished %d\nprev-id %s\npub-id %s\nend\n",
 	    STATE_MAGIC, domain, st->digest, st->id, (long long)st->since,
 	    st->published ? 1 : 0, st->prev_id, st->pub_id);
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		sts_err(err, errlen, "%s: state too long", domain);
-		tmp[0] = '\0';
-		goto out;
-	}
-	/* errors name the state file first: that is what was not saved */
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return sts_err(err, errlen, "%s: state too long", domain);
 	remove_stale(dir, domain);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		sts_err(err, errlen, "%s: %s (creating %s)", path,
-		    strerror(errno), tmp);
-		tmp[0] = '\0';
-		goto out;
-	}
-	if (fchmod(fd, 0600) == -1 || write_all(fd, buf, (size_t)n) == -1 ||
-	    fsync(fd) == -1) {
-		sts_err(err, errlen, "%s: %s (writing %s)", path,
-		    strerror(errno), tmp);
-		goto out;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		sts_err(err, errlen, "%s: %s (writing %s)", path,
-		    strerror(errno), tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
-		sts_err(err, errlen, "rename %s to %s: %s", tmp, path,
-		    strerror(errno));
-		goto out;
-	}
-	tmp[0] = '\0';
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(dfd) == -1) {
-		sts_err(err, errlen, "%s: sync: %s", dir, strerror(errno));
-		goto out;
-	}
-	rc = 0;
- out:
-	if (fd != -1)
-		close(fd);
-	if (dfd != -1)
-		close(dfd);
-	if (tmp[0] != '\0')
-		(void)unlink(tmp);
-	return rc;
+	return atomic_write(path, tmpl, buf, (size_t)n, 0600, (uid_t)-1,
+	    (gid_t)-1, err, errlen);
 }

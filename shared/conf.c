@@ -25,7 +25,6 @@
 #define DOMAIN_FILE_MAX	(64 * 1024)	/* a domain file */
 #define CONF_LINE_MAX	4096
 #define TIMEOUT_MAX	300
-#define URI_MAX		512
 
 enum ktype { K_PATH, K_CMD, K_MODE, K_DURATION, K_MX, K_URIS, K_PUBLISH,
 	K_HOSTPORT, K_TIMEOUT };
@@ -203,44 +202,6 @@ hostport_valid(const char *s)
 	    strcmp(host, "localhost") == 0;
 }
 
-/* mailto:local@host or https://host[:port][/...]; NULL or why not */
-static const char *
-uri_check(const char *u)
-{
-	const char	*rest, *at, *end;
-	size_t		 i, n;
-
-	n = strlen(u);
-	if (n > URI_MAX)
-		return "longer than 512 characters";
-	for (i = 0; i < n; i++) {
-		if (u[i] <= 0x20 || u[i] >= 0x7f)
-			return "spaces and non-ASCII must be %-encoded";
-		if (u[i] == ',' || u[i] == ';' || u[i] == '!')
-			return "',', ';' and '!' must be %-encoded";
-	}
-	if (strncasecmp(u, "mailto:", 7) == 0) {
-		rest = u + 7;
-		end = rest + strcspn(rest, "?");
-		if ((at = memchr(rest, '@', (size_t)(end - rest))) == NULL ||
-		    at == rest)
-			return "expected mailto:user@domain";
-		if (!sts_host_valid(at + 1, (size_t)(end - at - 1)))
-			return "the mail domain is not a valid host name";
-		return NULL;
-	}
-	if (strncasecmp(u, "https://", 8) == 0) {
-		rest = u + 8;
-		n = strcspn(rest, ":/?#");
-		if (!sts_host_valid(rest, n))
-			return "the host is not a valid host name";
-		return NULL;
-	}
-	if (strchr(u, ':') == NULL && strchr(u, '@') != NULL)
-		return "write it as mailto:ADDRESS";
-	return "expected a mailto: or https: URI";
-}
-
 /* ---- setting values --------------------------------------------------- */
 
 static int
@@ -365,7 +326,7 @@ apply(struct parser *p, enum kid k, struct sts_strlist *items)
 	struct sts_conf		*c = p->conf;
 	struct sts_strlist	 l = { NULL, 0, 0 };
 	char			 host[STS_HOST_MAX + 3], e[STS_ERR_MAX], b[128];
-	const char		*v = items->n > 0 ? items->v[0] : "", *why;
+	const char		*v = items->n > 0 ? items->v[0] : "";
 	unsigned long		 n;
 	size_t			 i;
 	int			 rc, ret = -1;
@@ -439,9 +400,9 @@ apply(struct parser *p, enum kid k, struct sts_strlist *items)
 					goto out;
 				}
 				v = host;
-			} else if ((why = uri_check(v)) != NULL) {
-				fail(p, p->line, "tlsrpt '%s': %s",
-				    esc(b, sizeof(b), v), why);
+			} else if (sts_uri_check(v, strlen(v), 1, e,
+			    sizeof(e)) == -1) {
+				fail(p, p->line, "%s", e);
 				goto out;
 			}
 			if (sts_strlist_add(&l, v) == -1) {

@@ -173,6 +173,18 @@ int	 sts_tlsrpt_parse(const char *rec, size_t len, struct sts_strlist *rua,
 int	 sts_tlsrpt_select(const char *const *recs, const size_t *lens, size_t n,
 	    size_t *which, struct sts_strlist *rua, char *err, size_t errlen);
 
+/*
+ * A TLS-RPT rua URI (RFC 8460 §3): RFC 3986 characters with ',', ';' and
+ * '!' percent-encoded; mailto:local@domain or https://host... The one
+ * rule for the records senders read (ours 0) and for the configuration's
+ * tlsrpt and the record built from it (ours 1: also at most STS_URI_MAX
+ * characters, with a valid mail domain or https host). 0, or -1 with err
+ * "rua URI 'U': ..." (ours: "tlsrpt 'U': ...").
+ */
+#define STS_URI_MAX	512
+int	 sts_uri_check(const char *u, size_t len, int ours, char *err,
+	    size_t errlen);
+
 /* The record we publish: "v=STSv1; id=<id>" / "v=TLSRPTv1; rua=a,b". */
 int	 sts_txt_record(const char *id, char *out, size_t outlen);
 int	 sts_tlsrpt_record(const struct sts_strlist *rua, char *out, size_t outlen);

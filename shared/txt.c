@@ -296,71 +296,96 @@ sts_txt_parse_warn(const char *rec, size_t len, char id[STS_ID_MAX + 1],
 }
 
 /*
- * A rua URI (RFC 3986 characters, with ',' and '!' percent-encoded as
- * RFC 8460 requires): mailto:local@domain or https://authority...
+ * The one rule for a TLS-RPT rua URI (RFC 8460 §3: tlsrpt-uri = URI of
+ * RFC 3986, with ',' and '!' percent-encoded; ';' ends the field, so it
+ * must be encoded too), used for the records senders read, for the
+ * configuration's tlsrpt and for the record we build from it:
+ *
+ *   - RFC 3986 characters only (unreserved, reserved but ',' ';' '!', and
+ *     '%' HEXDIG HEXDIG): "{x}" is not a URI;
+ *   - a scheme: mailto: with local@domain, or https: with //host.
+ *
+ * ours: a URI we are to publish (the configuration); it must also be at
+ * most STS_URI_MAX characters, its mail domain or https host a valid host
+ * name, and the message uses the configuration's words ("tlsrpt 'U': ...").
  */
-static int
-uri_check(const char *u, size_t len, char *err, size_t errlen)
+static const char *
+uri_char_why(unsigned char c, int ours, char *buf, size_t len)
 {
-	char		 sh[SHOW_MAX], sh2[SHOW_MAX];
-	const char	*rest, *at, *end;
+	char	sh[SHOW_MAX];
+
+	if (ours && (c <= 0x20 || c >= 0x7f))
+		return "spaces and non-ASCII must be %-encoded";
+	if (ours && (c == ',' || c == ';' || c == '!'))
+		return "',', ';' and '!' must be %-encoded";
+	(void)snprintf(buf, len, "character '%s' must be percent-encoded",
+	    show(sh, (const char *)&c, 1));
+	return buf;
+}
+
+int
+sts_uri_check(const char *u, size_t len, int ours, char *err, size_t errlen)
+{
+	char		 sh[128], cbuf[SHOW_MAX + 48];
+	const char	*rest, *at, *end, *why = NULL, *label;
 	size_t		 i, sl, rl;
 
-	for (i = 0; i < len; i++) {
+	label = ours ? "tlsrpt" : "rua URI";
+	if (ours && len > STS_URI_MAX) {
+		why = "longer than 512 characters";
+		goto out;
+	}
+	for (i = 0; i < len && why == NULL; i++) {
 		unsigned char c = (unsigned char)u[i];
 
 		if (c == '%') {
 			if (i + 2 >= len || !is_hex((unsigned char)u[i + 1]) ||
 			    !is_hex((unsigned char)u[i + 2]))
-				goto badpct;
+				why = "'%' not followed by two hex digits";
 			i += 2;
-			continue;
-		}
-		if (is_alnum(c) ||
-		    (c != '\0' && strchr("-._~$&'()*+=:@/?#[]", c) != NULL))
-			continue;
-		sts_err(err, errlen, "rua URI '%s': character '%s' must be "
-		    "percent-encoded", show(sh, u, len),
-		    show(sh2, u + i, 1));
-		return -1;
+		} else if (!is_alnum(c) &&
+		    (c == '\0' || strchr("-._~$&'()*+=:@/?#[]", c) == NULL))
+			why = uri_char_why(c, ours, cbuf, sizeof(cbuf));
 	}
+	if (why != NULL)
+		goto out;
 	for (sl = 0; sl < len && u[sl] != ':'; sl++)
 		;
 	if (sl == len || sl == 0) {
-		sts_err(err, errlen, "rua '%s' is not a URI (no scheme)",
-		    show(sh, u, len));
-		return -1;
+		if (!ours)
+			return sts_err(err, errlen, "rua '%s' is not a URI (no "
+			    "scheme)", show(sh, u, len));
+		why = memchr(u, '@', len) != NULL ? "write it as mailto:ADDRESS" :
+		    "expected a mailto: or https: URI";
+		goto out;
 	}
 	rest = u + sl + 1;
 	rl = len - sl - 1;
 	if (sl == 6 && strncasecmp(u, "mailto", 6) == 0) {
-		end = memchr(rest, '?', rl);
-		if (end == NULL)
+		if ((end = memchr(rest, '?', rl)) == NULL)
 			end = rest + rl;
 		at = memchr(rest, '@', (size_t)(end - rest));
-		if (at == NULL || at == rest || at + 1 == end) {
-			sts_err(err, errlen, "rua URI '%s': mailto: needs an "
-			    "address local@domain", show(sh, u, len));
-			return -1;
-		}
-		return 0;
-	}
-	if (sl == 5 && strncasecmp(u, "https", 5) == 0) {
+		if (at == NULL || at == rest || at + 1 == end)
+			why = ours ? "expected mailto:user@domain" :
+			    "mailto: needs an address local@domain";
+		else if (ours && !sts_host_valid(at + 1, (size_t)(end - at - 1)))
+			why = "the mail domain is not a valid host name";
+	} else if (sl == 5 && strncasecmp(u, "https", 5) == 0) {
 		if (rl < 3 || memcmp(rest, "//", 2) != 0 || rest[2] == '/' ||
-		    rest[2] == '?' || rest[2] == '#') {
-			sts_err(err, errlen, "rua URI '%s': https: needs a host "
-			    "(https://host/path)", show(sh, u, len));
-			return -1;
-		}
+		    rest[2] == '?' || rest[2] == '#')
+			why = ours ? "the host is not a valid host name" :
+			    "https: needs a host (https://host/path)";
+		else if (ours && !sts_host_valid(rest + 2,
+		    strcspn(rest + 2, ":/?#")))
+			why = "the host is not a valid host name";
+	} else
+		why = ours ? "expected a mailto: or https: URI" :
+		    "scheme must be mailto: or https:";
+ out:
+	if (why == NULL)
 		return 0;
-	}
-	sts_err(err, errlen, "rua URI '%s': scheme must be mailto: or https:",
-	    show(sh, u, len));
-	return -1;
-badpct:
-	sts_err(err, errlen, "rua URI '%s': '%%' not followed by two hex "
-	    "digits", show(sh, u, len));
-	return -1;
+	return sts_err(err, errlen, "%s '%s': %s", label, ours ?
+	    sts_escape(sh, sizeof(sh), u, len) : show(sh, u, len), why);
 }
 
 struct rpt_args {
@@ -391,7 +416,7 @@ rpt_field(void *arg, const char *name, size_t nlen, const char *val,
 			sts_err(err, errlen, "empty URI in rua list");
 			return -1;
 		}
-		if (uri_check(val + s, i - s, err, errlen) == -1)
+		if (sts_uri_check(val + s, i - s, 0, err, errlen) == -1)
 			return -1;
 		if (sts_strlist_addn(a->rua, val + s, i - s) == -1) {
 			sts_err(err, errlen, "out of memory");
@@ -562,7 +587,7 @@ sts_tlsrpt_record(const struct sts_strlist *rua, char *out, size_t outlen)
 		return -1;
 	off = (size_t)n;
 	for (i = 0; i < rua->n; i++) {
-		if (uri_check(rua->v[i], strlen(rua->v[i]), NULL, 0) == -1)
+		if (sts_uri_check(rua->v[i], strlen(rua->v[i]), 1, NULL, 0) == -1)
 			return -1;
 		n = snprintf(out + off, outlen - off, "%s%s", i ? "," : "",
 		    rua->v[i]);

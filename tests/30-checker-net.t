@@ -1,10 +1,10 @@
 #!/bin/bash
 # 30-checker-net.t: the checker's network primitives (checker/dns.c,
-# https.c, smtp.c), one call at a time through tests/helpers/netprobe,
-# against real servers in a private network namespace: Knot DNS, lighttpd
-# with TLS, a scripted TLS server for odd HTTP framing and stalls, and
-# tests/helpers/smtpd. Every limit (timeouts, body cap) is checked to end
-# the call, with its message.
+# dns_ask.c, conn.c, https.c, smtp.c), one call at a time through
+# tests/helpers/netprobe, against real servers in a private network
+# namespace: Knot DNS, lighttpd with TLS, a scripted TLS server for odd
+# HTTP framing and stalls, and tests/helpers/smtpd. Every limit (timeouts,
+# body cap) is checked to end the call, with its message.
 #
 #	127.0.0.1:53	knotd: zones test, good.test, other.test
 #	127.0.0.1:443	lighttpd: mta-sts.good.test (+ redirect, 404);

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../checker/records.c"
+#include "check.h"
 
 #define SECRET	"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"	/* base64, 36 chars */
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "../checker/report.c"
+#include "check.h"
 
 static char *
 capture_text(const struct report *r, enum level min, int okline)
@@ -45,6 +45,9 @@ main(void)
 	is_int(r[0].worst, L_WARN, "worst level of a domain");
 	is_str(r[1].f[0].msg, "line one\\x0aline two\\x09\\x01\\xc3\\xa9",
 	    "messages are one printable ASCII line");
+	r[1].nomem = 1;		/* report_add lost a finding: no memory */
+	is_int(report_status(r, 2, 0), 3, "a lost finding: status 3");
+	r[1].nomem = 0;
 
 	s = capture_text(&r[0], L_WARN, 0);
 	is_str(s, "example.com: warning: no record\n", "text: warnings and up");

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "tap.h"
-#include "../checker/run.c"
+#include "check.h"
 
 static double
 mono(void)

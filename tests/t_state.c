@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../checker/state.c"
+#include "check.h"
 
 static char dir[256];
 

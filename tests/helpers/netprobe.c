@@ -1,7 +1,8 @@
 /*
  * netprobe: a test driver for the checker's network primitives
- * (checker/dns.c, https.c, smtp.c), one call per run, results as
- * "key=value" lines on stdout. Built with them by a GNUmakefile rule.
+ * (checker/dns.c, dns_ask.c, conn.c, https.c, smtp.c), one call per run,
+ * results as "key=value" lines on stdout. Linked with the checker's
+ * objects (checker/libcheck.a) by a GNUmakefile rule.
  *
  *	netprobe [-s server] [-t timeout] [-C ca-file] txt NAME
  *	netprobe ... mx DOMAIN | zone NAME | addrs HOST

@@ -1,0 +1,429 @@
+/*
+ * checks.c: steps 3 to 6 of a run, for one domain, as findings in its
+ * report: the policy over HTTPS as a sender fetches it (certificate,
+ * Content-Type, that it parses and equals the configured one), the id
+ * senders see at _mta-sts, the MX hosts against the policy's patterns
+ * and their STARTTLS (through the run's SMTP cache), and the TLS-RPT
+ * record. Called from the worker threads: nothing here exits or prints.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "check.h"
+
+#define MX_CHECK_MAX	10		/* MX hosts checked per domain */
+#define EXPIRY_WARN	(14 * 86400)	/* certificates expiring sooner: warning */
+
+static const char *
+day(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%d", &tm) == 0)
+		(void)snprintf(buf, len, "?");
+	return buf;
+}
+
+const char *
+bare(const char *err, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(err, name, n) == 0 && err[n] == ':' && err[n + 1] == ' ')
+		return err + n + 2;
+	return err;
+}
+
+static enum level
+mode_level(enum sts_mode m)
+{
+	return m == STS_MODE_ENFORCE ? L_ERROR : m == STS_MODE_TESTING ?
+	    L_WARN : L_INFO;
+}
+
+void
+policy_summary(const struct sts_policy *p, char *buf, size_t len)
+{
+	size_t i, o = 0;
+	int k;
+
+	(void)snprintf(buf, len, "(none)");
+	for (i = 0; i < p->mx.n && o < len; i++) {
+		k = snprintf(buf + o, len - o, "%s%s", i ? ", " : "", p->mx.v[i]);
+		if (k < 0)
+			break;
+		o += (size_t)k;
+	}
+}
+
+/* ---- HTTPS (step 3) ---------------------------------------------------- */
+
+/*
+ * The media type must be text/plain (§3.3). Parameters do not decide:
+ * "All parameters other than charset=utf-8 or charset=us-ascii are
+ * ignored" (§3.2). 0 good, 1 good but with another charset (copied to
+ * cs), -1 not text/plain.
+ */
+static int
+ctype_ok(const char *ct, char *cs, size_t cslen)
+{
+	const char *p = ct, *semi = NULL;
+	size_t n;
+	int rc = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	semi = strchr(p, ';');
+	n = semi ? (size_t)(semi - p) : strlen(p);
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (n != 10 || strncasecmp(p, "text/plain", 10) != 0)
+		return -1;
+	while (semi != NULL) {
+		const char *param = semi + 1, *eq, *end;
+		char val[64];
+		size_t vn;
+
+		semi = strchr(param, ';');
+		end = semi ? semi : param + strlen(param);
+		while (param < end && (*param == ' ' || *param == '\t'))
+			param++;
+		if ((eq = memchr(param, '=', (size_t)(end - param))) == NULL ||
+		    (size_t)(eq - param) != 7 || strncasecmp(param, "charset", 7) != 0)
+			continue;
+		eq++;
+		while (end > eq && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end - eq >= 2 && *eq == '"' && end[-1] == '"') {
+			eq++;
+			end--;
+		}
+		vn = (size_t)(end - eq);
+		if (vn >= sizeof(val))
+			vn = sizeof(val) - 1;
+		memcpy(val, eq, vn);
+		val[vn] = '\0';
+		if (strcasecmp(val, "utf-8") != 0 && strcasecmp(val, "us-ascii") != 0) {
+			sts_escape(cs, cslen, val, vn);
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
+static void
+describe_diff(const struct sts_policy *got, const struct sts_policy *want,
+    char *buf, size_t len)
+{
+	size_t i, o = 0;
+	int n;
+
+#define ADD(...) do {							\
+	n = snprintf(buf + o, len - o, __VA_ARGS__);			\
+	if (n < 0 || (size_t)n >= len - o)				\
+		return;							\
+	o += (size_t)n;							\
+} while (0)
+	buf[0] = '\0';
+	if (got->mode != want->mode)
+		ADD("%smode %s (expected %s)", o ? ", " : "",
+		    sts_mode_name(got->mode), sts_mode_name(want->mode));
+	if (got->max_age != want->max_age)
+		ADD("%smax_age %lu (expected %lu)", o ? ", " : "",
+		    got->max_age, want->max_age);
+	for (i = 0; i < got->mx.n; i++) {
+		size_t j;
+		int found = 0;
+
+		for (j = 0; j < want->mx.n && !found; j++)
+			found = strcasecmp(got->mx.v[i], want->mx.v[j]) == 0;
+		if (!found)
+			ADD("%smx %s not expected", o ? ", " : "", got->mx.v[i]);
+	}
+	for (i = 0; i < want->mx.n; i++) {
+		size_t j;
+		int found = 0;
+
+		for (j = 0; j < got->mx.n && !found; j++)
+			found = strcasecmp(got->mx.v[j], want->mx.v[i]) == 0;
+		if (!found)
+			ADD("%smx %s missing", o ? ", " : "", want->mx.v[i]);
+	}
+	if (o == 0)
+		ADD("the text differs");
+#undef ADD
+}
+
+int
+check_https(struct run *run, struct dns *dns, const char *domain,
+    const struct sts_policy *want, struct sts_policy *got, struct report *r,
+    char *why, size_t whylen)
+{
+	char err[STS_ERR_MAX], url[STS_HOST_MAX + 64], diff[512], d[16];
+	char ct[STS_HOST_MAX + 16], cs[64];
+	struct sts_policy pol;
+	struct fetch f;
+	int rc = 0, ctr = 0;
+
+	memset(&f, 0, sizeof(f));
+	memset(&pol, 0, sizeof(pol));
+	(void)snprintf(url, sizeof(url),
+	    "https://mta-sts.%s/.well-known/mta-sts.txt", domain);
+	if (https_fetch(dns, domain, run->conf.ca_file, run->conf.timeout, &f,
+	    err, sizeof(err)) == -1) {
+		(void)snprintf(ct, sizeof(ct), "mta-sts.%s", domain);
+		report_add(r, L_ERROR, "https", "%s: %s", url, bare(err, ct));
+		(void)snprintf(why, whylen, "%s cannot be fetched", url);
+		goto out;
+	}
+	if (f.cert_expires != 0 && f.cert_expires - run->now < EXPIRY_WARN)
+		report_add(r, L_WARN, "https", "mta-sts.%s: certificate expires "
+		    "on %s (in %lld days); renew it", domain,
+		    day(f.cert_expires, d, sizeof(d)),
+		    (long long)((f.cert_expires - run->now) / 86400));
+	if (f.ctype[0] == '\0' ||
+	    (ctr = ctype_ok(f.ctype, cs, sizeof(cs))) == -1) {
+		sts_escape(ct, sizeof(ct), f.ctype, strlen(f.ctype));
+		report_add(r, L_ERROR, "https", "%s: Content-Type '%s'; senders "
+		    "take only text/plain (RFC 8461 section 3.2)", url,
+		    f.ctype[0] ? ct : "(none)");
+		(void)snprintf(why, whylen, "%s is served with the wrong "
+		    "Content-Type", url);
+		goto out;
+	}
+	if (ctr == 1)
+		report_add(r, L_INFO, "https", "%s: charset '%s' is ignored "
+		    "by senders (RFC 8461 section 3.2: only utf-8 and us-ascii "
+		    "count); the policy is read all the same", url, cs);
+	if (sts_policy_parse(f.body ? f.body : "", f.bodylen, &pol, err,
+	    sizeof(err)) == -1) {
+		report_add(r, L_ERROR, "https", "%s: the policy does not parse: "
+		    "%s", url, err);
+		(void)snprintf(why, whylen, "%s serves a policy that does not "
+		    "parse", url);
+		goto out;
+	}
+	if (want != NULL && !sts_policy_equal(&pol, want)) {
+		describe_diff(&pol, want, diff, sizeof(diff));
+		report_add(r, L_ERROR, "https", "%s serves a different policy "
+		    "than the configuration gives: %s; is the responder "
+		    "running with the same configuration?", url, diff);
+		(void)snprintf(why, whylen, "%s still serves a different "
+		    "policy", url);
+		goto out;
+	}
+	if (got != NULL) {
+		*got = pol;
+		memset(&pol, 0, sizeof(pol));
+		/* probe: the policy text for --json; none when out of memory */
+		if (r->policy == NULL && f.body != NULL &&
+		    (r->policy = strdup(f.body)) == NULL)
+			report_add(r, L_WARN, "https", "%s: out of memory", url);
+	}
+	report_add(r, L_INFO, "https", "policy served%s at %s, certificate "
+	    "valid until %s", want ? " as configured" : "", url,
+	    f.cert_expires ? day(f.cert_expires, d, sizeof(d)) : "?");
+	rc = 1;
+ out:
+	sts_policy_free(&pol);
+	fetch_free(&f);
+	return rc;
+}
+
+/* ---- the _mta-sts record (step 4) ------------------------------------- */
+
+int
+check_txt_id(struct dns *dns, const char *name, char id[STS_ID_MAX + 1],
+    char *why, size_t whylen)
+{
+	struct sts_strlist recs = { 0 };
+	size_t *lens = NULL, i, which;
+	int rc = -1;
+
+	id[0] = '\0';
+	if (dns_txt(dns, name, &recs, why, whylen) == -1)
+		goto out;
+	if ((lens = calloc(recs.n ? recs.n : 1, sizeof(*lens))) == NULL) {
+		(void)sts_err(why, whylen, "%s: out of memory", name);
+		goto out;
+	}
+	for (i = 0; i < recs.n; i++)
+		lens[i] = strlen(recs.v[i]);
+	if (sts_txt_select((const char *const *)recs.v, lens, recs.n, &which,
+	    id, why, whylen) == -1)
+		id[0] = '\0';
+	rc = 0;
+ out:
+	free(lens);
+	sts_strlist_free(&recs);
+	return rc;
+}
+
+/* ---- MX and SMTP (step 5) ---------------------------------------------- */
+
+/* the MX hosts against the policy's mx patterns, both ways */
+static void
+mx_vs_policy(const struct sts_policy *pol, const char *domain,
+    const char *const *hosts, size_t n, struct report *r)
+{
+	char pats[1024];
+	size_t i, j;
+	int match;
+
+	policy_summary(pol, pats, sizeof(pats));
+	for (i = 0; i < n; i++) {
+		for (j = 0, match = 0; j < pol->mx.n && !match; j++)
+			match = sts_mx_match(pol->mx.v[j], hosts[i]);
+		if (!match)
+			report_add(r, mode_level(pol->mode), "mx", "MX %s matches "
+			    "no mx pattern of the policy (%s)%s", hosts[i],
+			    pol->mx.n ? pats : "none",
+			    pol->mode == STS_MODE_ENFORCE ? "; senders will not "
+			    "deliver to it" : "");
+	}
+	for (j = 0; j < pol->mx.n; j++) {
+		for (i = 0, match = 0; i < n && !match; i++)
+			match = sts_mx_match(pol->mx.v[j], hosts[i]);
+		if (!match)
+			report_add(r, L_WARN, "mx", "mx pattern %s matches no MX "
+			    "host of %s", pol->mx.v[j], domain);
+	}
+}
+
+/* STARTTLS and the certificate of one MX host, through the run's cache */
+static void
+mx_smtp(struct run *run, struct dns *dns, const char *host, enum level bad,
+    struct report *r)
+{
+	const struct smtp_result *res = NULL;
+	const char *err = NULL;
+	char d[16];
+	int rc;
+
+	if ((res = smtp_cached(run, dns, host, &rc, &err)) == NULL) {
+		report_add(r, L_ERROR, "smtp", "MX %s: out of memory", host);
+		return;
+	}
+	if (rc == -1)
+		report_add(r, bad, "smtp", "MX %s: %s", host, bare(err, host));
+	else if (!res->cert_ok)
+		report_add(r, bad, "smtp", "MX %s: certificate not acceptable: "
+		    "%s", host, bare(err, host));
+	else if (res->cert_expires != 0 &&
+	    res->cert_expires - run->now < EXPIRY_WARN)
+		report_add(r, L_WARN, "smtp", "MX %s: certificate expires on %s "
+		    "(in %lld days); renew it", host,
+		    day(res->cert_expires, d, sizeof(d)),
+		    (long long)((res->cert_expires - run->now) / 86400));
+	else
+		report_add(r, L_INFO, "smtp", "MX %s: STARTTLS%s%s, certificate "
+		    "valid until %s", host, res->tls_version[0] ? " with " : "",
+		    res->tls_version, res->cert_expires ?
+		    day(res->cert_expires, d, sizeof(d)) : "?");
+}
+
+void
+check_mx(struct run *run, struct dns *dns, const char *domain,
+    const struct sts_policy *pol, struct report *r)
+{
+	char err[STS_ERR_MAX];
+	const char **hosts = NULL;
+	struct mx *mx = NULL;
+	enum level tls_bad = pol && pol->mode == STS_MODE_ENFORCE ? L_ERROR : L_WARN;
+	size_t n = 0, nh = 0, i, j, checked = 0;
+
+	if (dns_mx(dns, domain, &mx, &n, err, sizeof(err)) == -1) {
+		report_add(r, L_ERROR, "mx", "cannot look up the MX records of "
+		    "%s: %s", domain, bare(err, domain));
+		goto out;
+	}
+	if (n >= 1 && mx[0].host[0] == '\0') {
+		report_add(r, L_WARN, "mx", "%s has a null MX (RFC 7505): it "
+		    "accepts no mail, so an MTA-STS policy protects nothing",
+		    domain);
+		goto out;
+	}
+	if ((hosts = calloc(n ? n : 1, sizeof(*hosts))) == NULL) {
+		report_add(r, L_ERROR, "mx", "%s: out of memory", domain);
+		goto out;
+	}
+	if (n == 0) {
+		report_add(r, L_WARN, "mx", "%s has no MX records; senders "
+		    "deliver to %s itself", domain, domain);
+		hosts[nh++] = domain;
+	}
+	for (i = 0; i < n; i++)
+		hosts[nh++] = mx[i].host;
+	if (pol != NULL)
+		mx_vs_policy(pol, domain, hosts, nh, r);
+	for (i = 0; i < nh; i++) {
+		for (j = 0; j < i && strcmp(hosts[j], hosts[i]) != 0; j++)
+			;
+		if (j < i)
+			continue;
+		if (checked == MX_CHECK_MAX) {
+			report_add(r, L_INFO, "smtp", "only the first %d of %zu "
+			    "MX hosts were checked", MX_CHECK_MAX, n);
+			break;
+		}
+		checked++;
+		mx_smtp(run, dns, hosts[i], tls_bad, r);
+	}
+ out:
+	free(hosts);
+	free(mx);
+}
+
+/* ---- TLS-RPT (step 6) -------------------------------------------------- */
+
+void
+check_tlsrpt(struct dns *dns, const char *domain, const struct sts_strlist *rua,
+    struct report *r)
+{
+	char name[STS_HOST_MAX + 16], err[STS_ERR_MAX], rec[1024], q[1100];
+	struct sts_strlist recs = { 0 }, got = { 0 }, want = { 0 };
+	size_t *lens = NULL, i, which;
+
+	(void)snprintf(name, sizeof(name), "_smtp._tls.%s", domain);
+	if (tlsrpt_default(domain, rua, rec, sizeof(rec)) == -1 ||
+	    zone_txt(rec, q, sizeof(q)) == -1)
+		(void)snprintf(q, sizeof(q), "\"v=TLSRPTv1; rua=mailto:postmaster@%s\"",
+		    domain);
+	if (dns_txt(dns, name, &recs, err, sizeof(err)) == -1) {
+		report_add(r, L_WARN, "tlsrpt", "cannot look up %s: %s", name,
+		    bare(err, name));
+		goto out;
+	}
+	if ((lens = calloc(recs.n ? recs.n : 1, sizeof(*lens))) == NULL) {
+		report_add(r, L_WARN, "tlsrpt", "%s: out of memory", name);
+		goto out;
+	}
+	for (i = 0; i < recs.n; i++)
+		lens[i] = strlen(recs.v[i]);
+	if (sts_tlsrpt_select((const char *const *)recs.v, lens, recs.n, &which,
+	    &got, err, sizeof(err)) == -1) {
+		report_add(r, L_WARN, "tlsrpt", "%s: %s; publish: %s. %d IN TXT %s",
+		    name, err, name, TXT_TTL, q);
+		goto out;
+	}
+	report_add(r, L_INFO, "tlsrpt", "%s: %s", name, recs.v[which]);
+	if (rua != NULL && rua->n > 0) {
+		if (sts_strlist_copy(&want, rua) == -1) {
+			report_add(r, L_WARN, "tlsrpt", "%s: out of memory", name);
+			goto out;
+		}
+		sts_strlist_sort_uniq(&want);
+		sts_strlist_sort_uniq(&got);
+		if (!sts_strlist_equal(&want, &got))
+			report_add(r, L_INFO, "tlsrpt", "%s: rua differs from the "
+			    "configuration, which gives: %s", name, rec);
+	}
+ out:
+	free(lens);
+	sts_strlist_free(&recs);
+	sts_strlist_free(&got);
+	sts_strlist_free(&want);
+}

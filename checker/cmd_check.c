@@ -1,0 +1,485 @@
+/*
+ * cmd_check.c: `mta-sts-check [DOMAIN ...]`, the cron job. For each
+ * domain, in the worker threads: the policy (step 1, rendered by
+ * domains.c), what the state, HTTPS and DNS show, id_decide() (steps 2
+ * and 4), carried out here (new id, state written, id published and
+ * verified), then MX and TLS-RPT (steps 5 and 6, checks.c). With
+ * publish = zonefile, the file is written once for every domain after
+ * the checks (zonefile_batch), then verified.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+/* what one domain's checks gathered for id_decide */
+struct seen {
+	char		 digest[65];
+	char		 dns_id[STS_ID_MAX + 1];
+	char		 dns_why[STS_ERR_MAX];	/* why DNS has no usable record */
+	char		 why[STS_ERR_MAX];	/* why the policy is not served */
+	int		 src;			/* state_read */
+	int		 dns_ok;
+};
+
+static int
+save_state(struct run *run, struct job *j)
+{
+	char err[STS_ERR_MAX];
+
+	if (run->o->dry)
+		return 0;
+	if (state_write(run->conf.state, j->d.name, &j->st, err,
+	    sizeof(err)) == -1) {
+		report_add(&j->r, L_ERROR, "state", "%s; nothing published", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* do the authoritative servers show id? 0 yes, -1 no (why in err) */
+static int
+auth_shows(struct dns *dns, const char *domain, const char *id, char *err,
+    size_t errlen)
+{
+	char name[STS_HOST_MAX + 16], zone[STS_HOST_MAX + 2];
+	char primary[STS_HOST_MAX + 2], rec[STS_ID_MAX + 32], why[STS_ERR_MAX];
+
+	(void)snprintf(name, sizeof(name), "_mta-sts.%s", domain);
+	if (sts_txt_record(id, rec, sizeof(rec)) == -1)
+		return sts_err(err, errlen, "bad id");
+	if (dns_zone(dns, name, zone, sizeof(zone), primary, sizeof(primary),
+	    why, sizeof(why)) == -1)
+		return sts_err(err, errlen, "cannot find the zone of %s: %.200s",
+		    name, why);
+	return dns_check_auth(dns, zone, name, rec, err, errlen);
+}
+
+static void
+verify_published(struct run *run, struct dns *dns, struct job *j)
+{
+	char err[STS_ERR_MAX];
+
+	if (auth_shows(dns, j->d.name, j->st.id, err, sizeof(err)) == -1) {
+		report_add(&j->r, L_WARN, "publish", "_mta-sts.%s: id %s was "
+		    "published by %s, but DNS does not show it yet: %s",
+		    j->d.name, j->st.id, publish_name(run->conf.publish), err);
+		return;
+	}
+	j->st.published = 1;
+	j->r.published = 1;
+	(void)snprintf(j->r.dns_id, sizeof(j->r.dns_id), "%s", j->st.id);
+	(void)save_state(run, j);
+}
+
+/* DNS_PUBLISH: by the configured method, then see that DNS shows it */
+static void
+publish(struct run *run, struct dns *dns, struct job *j, const char *dns_id,
+    const char *dns_why)
+{
+	const char *method = publish_name(run->conf.publish);
+	char err[STS_ERR_MAX], note[STS_ERR_MAX], rec[STS_ID_MAX + 32];
+	const char *name = j->d.name;
+
+	(void)sts_txt_record(j->st.id, rec, sizeof(rec));
+	if (run->o->dry && run->conf.publish != STS_PUBLISH_NONE) {
+		report_add(&j->r, L_INFO, "publish", "_mta-sts.%s: would "
+		    "publish \"%s\" by %s (DNS has %s%s)", name, rec, method,
+		    dns_id[0] ? "id " : "", dns_id[0] ? dns_id : dns_why);
+		return;
+	}
+	/* the hook's MTA_STS_OLD_ID: the id being replaced */
+	switch (publish_id(&run->conf, dns, &j->d, j->st.id,
+	    dns_id[0] ? dns_id : j->st.pub_id, note, sizeof(note), err,
+	    sizeof(err))) {
+	case PUB_BY_HAND:
+		if (dns_id[0])
+			report_add(&j->r, L_ERROR, "dns", "_mta-sts.%s: id %s "
+			    "published, %s expected; publish = none, so set "
+			    "the record by hand: %s", name, dns_id, j->st.id, note);
+		else
+			report_add(&j->r, L_WARN, "dns", "_mta-sts.%s: %s, %s "
+			    "expected; publish = none, so set the record by "
+			    "hand: %s", name, dns_why, j->st.id, note);
+		return;
+	case PUB_BATCH:
+		j->want_publish = 1;
+		return;
+	case PUB_FAILED:
+		report_add(&j->r, L_ERROR, "publish", "_mta-sts.%s: publishing "
+		    "id %s by %s failed: %s", name, j->st.id, method, err);
+		return;
+	case PUB_DONE:
+	case PUB_UNCHANGED:
+		break;
+	}
+	report_add(&j->r, L_INFO, "publish", "_mta-sts.%s: published id %s "
+	    "by %s%s%s", name, j->st.id, method, note[0] ? ": " : "", note);
+	(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
+	if (save_state(run, j) == -1)
+		return;
+	verify_published(run, dns, j);
+}
+
+/* what the state, HTTPS and the _mta-sts TXT record show */
+static void
+gather(struct run *run, struct dns *dns, struct job *j, struct seen *s)
+{
+	char name[STS_HOST_MAX + 16], err[STS_ERR_MAX];
+	struct report *r = &j->r;
+
+	state_digest(j->d.text, j->d.textlen, s->digest);
+	s->src = state_read(run->conf.state, j->d.name, &j->st, err,
+	    sizeof(err));
+	if (s->src == -1)
+		report_add(r, L_ERROR, "state", "%s; ids of %s are left alone: "
+		    "move the file away and the next run starts again from "
+		    "what DNS and HTTPS show", err, j->d.name);
+	j->served = check_https(run, dns, j->d.name, &j->d.policy, NULL, r,
+	    s->why, sizeof(s->why));
+
+	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
+	if (check_txt_id(dns, name, s->dns_id, err, sizeof(err)) == -1) {
+		report_add(r, L_ERROR, "dns", "%s: %s", name, bare(err, name));
+		return;
+	}
+	s->dns_ok = 1;
+	if (s->dns_id[0] == '\0')
+		(void)snprintf(s->dns_why, sizeof(s->dns_why), "%s", err);
+	(void)snprintf(r->dns_id, sizeof(r->dns_id), "%s", s->dns_id);
+}
+
+/* step 2 as decided: the state is what it should be now; -1 stop here */
+static int
+apply_id(struct run *run, struct job *j, const struct seen *s,
+    const struct id_decision *d)
+{
+	const char *verb = run->o->dry ? "would give" : "new";
+	char newid[STS_ID_MAX + 1];
+	struct report *r = &j->r;
+
+	switch (d->id) {
+	case ID_LEAVE:
+		return -1;
+	case ID_UNDECIDED:
+		report_add(r, L_WARN, "id", "no state yet and DNS cannot be "
+		    "read; the id is decided on the next run");
+		return -1;
+	case ID_KEEP:
+		break;
+	case ID_ADOPT:
+	case ID_NEW:
+		memset(&j->st, 0, sizeof(j->st));
+		memcpy(j->st.digest, s->digest, sizeof(j->st.digest));
+		j->st.since = run->now;
+		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s",
+		    s->dns_id);
+		if (d->id == ID_ADOPT) {
+			(void)snprintf(j->st.id, sizeof(j->st.id), "%s", s->dns_id);
+			j->st.published = 1;
+			report_add(r, L_INFO, "id", "kept id %s from DNS: the "
+			    "policy served matches the configuration", s->dns_id);
+		} else {
+			state_new_id(d->after, run->now, newid);
+			(void)snprintf(j->st.id, sizeof(j->st.id), "%s", newid);
+			(void)snprintf(j->st.prev_id, sizeof(j->st.prev_id), "%s",
+			    s->dns_id);
+			report_add(r, L_INFO, "id", "%s id %s%s%s", verb, newid,
+			    s->dns_id[0] ? "; DNS has " : "", s->dns_id);
+		}
+		if (save_state(run, j) == -1)
+			return -1;
+		break;
+	case ID_CHANGED:
+		state_new_id(d->after, run->now, newid);
+		report_add(r, L_INFO, "id", "the policy changed: %s id %s "
+		    "(was %s)", verb, newid, j->st.id);
+		(void)snprintf(j->st.prev_id, sizeof(j->st.prev_id), "%s",
+		    j->st.id);
+		(void)snprintf(j->st.id, sizeof(j->st.id), "%s", newid);
+		memcpy(j->st.digest, s->digest, sizeof(j->st.digest));
+		j->st.since = run->now;
+		j->st.published = 0;
+		if (save_state(run, j) == -1)
+			return -1;
+		break;
+	}
+	j->state_ok = 1;
+	(void)snprintf(r->id, sizeof(r->id), "%s", j->st.id);
+	return 0;
+}
+
+/* step 4 as decided */
+static void
+apply_dns(struct run *run, struct dns *dns, struct job *j,
+    const struct seen *s, enum dns_step step)
+{
+	const char *dns_id = s->dns_id;
+	char name[STS_HOST_MAX + 16];
+	struct report *r = &j->r;
+	int save = 0;
+
+	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
+	switch (step) {
+	case DNS_NOTHING:
+	case DNS_ASK_AUTH:
+		return;
+	case DNS_CURRENT:
+		report_add(r, L_INFO, "dns", "%s: id %s", name, dns_id);
+		r->published = 1;
+		save = !j->st.published || strcmp(j->st.pub_id, j->st.id) != 0;
+		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
+		break;
+	case DNS_CACHED:
+		report_add(r, L_INFO, "dns", "%s: the authoritative servers show "
+		    "id %s; the resolver still answers %s (cached)", name,
+		    j->st.id, dns_id[0] ? dns_id : s->dns_why);
+		r->published = 1;
+		save = !j->st.published;
+		break;
+	case DNS_WAIT:
+		j->st.published = 0;
+		report_add(r, L_WARN, "dns", "%s: id %s waits for the policy to "
+		    "be served: %s; DNS keeps %s%s", name, j->st.id,
+		    s->why[0] ? s->why : "the policy is not served",
+		    dns_id[0] ? "id " : "", dns_id[0] ? dns_id : "no usable record");
+		return;
+	case DNS_PUBLISH:
+		j->st.published = 0;
+		publish(run, dns, j, dns_id, s->dns_why[0] ? s->dns_why :
+		    "no record");
+		return;
+	}
+	j->st.published = 1;
+	if (save)
+		(void)save_state(run, j);
+}
+
+static void
+check_domain(struct run *run, struct dns *dns, struct job *j)
+{
+	char err[STS_ERR_MAX], pats[1024];
+	struct id_decision d;
+	struct id_seen in;
+	struct seen *s = NULL;
+
+	if (!j->loaded)
+		return;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (j->r.policy = strdup(j->d.text)) == NULL) {
+		report_add(&j->r, L_ERROR, "id", "%s: out of memory", j->d.name);
+		goto out;
+	}
+	policy_summary(&j->d.policy, pats, sizeof(pats));
+	report_add(&j->r, L_INFO, "policy", "mode %s, max_age %lu, mx %s",
+	    sts_mode_name(j->d.policy.mode), j->d.policy.max_age, pats);
+	gather(run, dns, j, s);
+
+	memset(&in, 0, sizeof(in));
+	in.state = s->src;
+	in.st = &j->st;
+	in.digest = s->digest;
+	in.served = j->served;
+	in.dns_ok = s->dns_ok;
+	in.dns_id = s->dns_id;
+	in.can_publish = run->conf.publish != STS_PUBLISH_NONE;
+	in.auth = ID_AUTH_UNASKED;
+	id_decide(&in, &d);
+	if (apply_id(run, j, s, &d) == 0) {
+		if (d.dns == DNS_ASK_AUTH) {
+			/* published by us before: maybe a resolver caches the old one */
+			in.auth = auth_shows(dns, j->d.name, j->st.id, err,
+			    sizeof(err)) == 0 ? ID_AUTH_YES : ID_AUTH_NO;
+			id_decide(&in, &d);
+		}
+		apply_dns(run, dns, j, s, d.dns);
+	}
+	/* steps 5 and 6 */
+	check_mx(run, dns, j->d.name, &j->d.policy, &j->r);
+	/* with zonefile, the record is in the file: checked once it is written */
+	if (run->conf.publish != STS_PUBLISH_ZONEFILE)
+		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
+ out:
+	free(s);
+}
+
+/* ---- publish = zonefile: one file for every domain --------------------- */
+
+static void
+verify_job(struct run *run, struct dns *dns, struct job *j)
+{
+	verify_published(run, dns, j);
+}
+
+static void
+tlsrpt_job(struct run *run, struct dns *dns, struct job *j)
+{
+	(void)run;
+	if (j->loaded)
+		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
+}
+
+/* the lines of one domain in the file to write; -1 out of memory */
+static int
+zonefile_lines(struct run *run, struct job *j, struct sts_strlist *lines)
+{
+	char err[STS_ERR_MAX];
+	const char *zid = NULL;
+	struct state st;
+	size_t before = lines->n;
+
+	if (!j->loaded)		/* a configuration error: the file keeps what it had */
+		return zone_old_lines(run->conf.zonefile, j->r.domain, lines);
+	if (j->selected && j->state_ok) {
+		st = j->st;
+		zid = (j->served || st.published) ? st.id : st.pub_id;
+	} else if (state_read(run->conf.state, j->d.name, &st, err,
+	    sizeof(err)) == 0) {
+		zid = st.published ? st.id : st.pub_id;
+	} else {
+		if (zone_old_lines(run->conf.zonefile, j->d.name, lines) == -1)
+			return -1;
+		if (lines->n > before)
+			return 0;
+	}
+	return zone_records(j->d.name, zid, &j->d.set.tlsrpt, lines);
+}
+
+/* the domains whose id was to go out by zonefile: failed */
+static void
+zonefile_failed(struct run *run, const char *err)
+{
+	size_t i;
+
+	for (i = 0; i < run->njobs; i++)
+		if (run->jobs[i].want_publish)
+			report_add(&run->jobs[i].r, L_ERROR, "publish",
+			    "_mta-sts.%s: publishing id %s by zonefile "
+			    "failed: %s", run->jobs[i].d.name,
+			    run->jobs[i].st.id, err);
+}
+
+static int
+zonefile_batch(struct run *run)
+{
+	struct sts_strlist lines = { 0 };
+	char err[STS_ERR_MAX];
+	struct job *j = NULL;
+	size_t i, nwant = 0;
+	enum publish_rc rc;
+	int status = 0;
+
+	for (i = 0; i < run->njobs; i++) {
+		if (zonefile_lines(run, &run->jobs[i], &lines) == -1) {
+			status = run_fail(run, "%s: cannot build the records",
+			    run->jobs[i].r.domain);
+			goto out;
+		}
+		if (run->jobs[i].want_publish)
+			nwant++;
+	}
+	if (run->o->dry) {
+		for (i = 0; i < run->njobs; i++)
+			if (run->jobs[i].want_publish)
+				report_add(&run->jobs[i].r, L_INFO, "publish",
+				    "_mta-sts.%s: would publish id %s by "
+				    "zonefile (%s)", run->jobs[i].d.name,
+				    run->jobs[i].st.id, run->conf.zonefile);
+		goto out;
+	}
+	rc = publish_zonefile(&run->conf, &lines, err, sizeof(err));
+	if (rc == PUB_FAILED) {
+		zonefile_failed(run, err);
+		if (nwant == 0)
+			run_warn(run, err);
+		goto out;
+	}
+	/* the file already says so, but DNS does not: reload anyway */
+	if (rc == PUB_UNCHANGED && nwant > 0 &&
+	    publish_reload(&run->conf, err, sizeof(err)) == -1) {
+		zonefile_failed(run, err);
+		goto out;
+	}
+	for (i = 0; i < run->njobs; i++) {
+		j = &run->jobs[i];
+		if (!j->want_publish)
+			continue;
+		report_add(&j->r, L_INFO, "publish", "_mta-sts.%s: published "
+		    "id %s by zonefile (%s%s)", j->d.name, j->st.id,
+		    run->conf.zonefile, rc == PUB_UNCHANGED ?
+		    ", already there" : "");
+		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
+		if (save_state(run, j) == -1)
+			j->want_publish = 0;
+	}
+	if (nwant > 0) {
+		for (i = 0; i < run->njobs; i++)
+			run->jobs[i].selected = run->jobs[i].want_publish;
+		pool_run(run, verify_job);
+	}
+ out:
+	sts_strlist_free(&lines);
+	return status;
+}
+
+/* ---- the command ------------------------------------------------------- */
+
+int
+cmd_check(struct run *run, char **names, int nnames)
+{
+	char err[STS_ERR_MAX];
+	struct dns *probe = NULL;
+	struct stat sb;
+	int lockfd = -1, status = 0, need_all, *sel = NULL;
+	size_t i;
+
+	if ((status = run_conf(run, 0)) != 0)
+		goto out;
+	if ((probe = dns_open(run->conf.resolver, run->conf.timeout, err,
+	    sizeof(err))) == NULL) {
+		status = run_fail(run, "resolver: %s", err);
+		goto out;
+	}
+	dns_close(probe);
+	if ((status = run_domains(run, names, nnames)) != 0)
+		goto out;
+	if (!run->o->dry && state_mkdir(run->conf.state, err, sizeof(err)) == -1) {
+		status = run_fail(run, "%s", err);
+		goto out;
+	}
+	if ((!run->o->dry || stat(run->conf.state, &sb) == 0) &&
+	    state_lock(run->conf.state, &lockfd, err, sizeof(err)) == -1) {
+		status = run_fail(run, "%s", err);
+		goto out;
+	}
+	need_all = run->conf.publish == STS_PUBLISH_ZONEFILE;
+	for (i = 0; i < run->njobs; i++)
+		if (run->jobs[i].selected || need_all)
+			run_load(run, &run->jobs[i]);
+	if (pool_init(run) == -1) {
+		status = run_fail(run, "cannot start the workers");
+		goto out;
+	}
+	pool_run(run, check_domain);
+	if (run->conf.publish == STS_PUBLISH_ZONEFILE) {
+		if ((sel = calloc(run->njobs ? run->njobs : 1, sizeof(int))) == NULL) {
+			status = run_fail(run, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < run->njobs; i++)
+			sel[i] = run->jobs[i].selected;
+		if ((status = zonefile_batch(run)) != 0)
+			goto out;
+		for (i = 0; i < run->njobs; i++)
+			run->jobs[i].selected = sel[i];
+		pool_run(run, tlsrpt_job);
+	}
+	status = run_output(run, 1);
+ out:
+	free(sel);
+	state_unlock(lockfd);
+	return status;
+}

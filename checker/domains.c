@@ -1,0 +1,227 @@
+/*
+ * domains.c: what every sub-command starts from and ends with, in the
+ * main thread: the configuration, the domain files (and which ones the
+ * command line names), each domain's rendered policy, run-wide warnings,
+ * a fatal error (printed here, the status returned to main()) and the
+ * reports printed in domain order.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define TIMEOUT_DEFAULT	10
+
+void
+run_init(struct run *run, const struct opts *o)
+{
+	memset(run, 0, sizeof(*run));
+	run->o = o;
+	sts_conf_defaults(&run->conf);
+	run->now = time(NULL);
+}
+
+void
+run_free(struct run *run)
+{
+	size_t i;
+
+	pool_free(run);
+	for (i = 0; i < run->njobs; i++) {
+		report_free(&run->jobs[i].r);
+		if (run->jobs[i].loaded)
+			sts_domain_free(&run->jobs[i].d);
+		free(run->jobs[i].file);
+	}
+	free(run->jobs);
+	run->jobs = NULL;
+	run->njobs = 0;
+	sts_certstore_free(run->store);
+	run->store = NULL;
+	sts_conf_free(&run->conf);
+	sts_strlist_free(&run->warnings);
+}
+
+int
+run_fail(struct run *run, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (run->o->json)
+		report_print_json(stdout, NULL, 0, 3, &run->warnings, msg);
+	fflush(stdout);
+	fprintf(stderr, "mta-sts-check: %s\n", msg);
+	return 3;
+}
+
+void
+run_warn(void *arg, const char *msg)
+{
+	struct run *run = arg;
+
+	if (!sts_strlist_contains(&run->warnings, msg) &&
+	    sts_strlist_add(&run->warnings, msg) == -1)
+		run->nomem = 1;
+}
+
+int
+run_conf(struct run *run, int optional)
+{
+	const char *path = run->o->conffile ? run->o->conffile : STS_CONF_DEFAULT;
+	char err[STS_ERR_MAX];
+
+	if (optional && access(path, R_OK) == -1) {
+		/* probe needs no configuration: built-in defaults */
+		if (run->o->conffile != NULL)
+			fprintf(stderr, "mta-sts-check: cannot read %s (%s); "
+			    "probing with the built-in defaults\n", path,
+			    strerror(errno));
+	} else if (sts_conf_load(path, &run->conf, err, sizeof(err)) == -1)
+		return run_fail(run, "%s", err);
+	if (run->conf.timeout == 0)
+		run->conf.timeout = TIMEOUT_DEFAULT;
+	return 0;
+}
+
+int
+run_arg_domain(struct run *run, const char *arg, char *out, size_t outlen)
+{
+	char err[STS_ERR_MAX], *tmp = NULL;
+	size_t n = strlen(arg);
+	int status = 0;
+
+	if ((tmp = strdup(arg)) == NULL)
+		return run_fail(run, "out of memory");
+	if (n > 1 && tmp[n - 1] == '.')
+		tmp[n - 1] = '\0';
+	if (sts_host_to_alabel(tmp, 0, out, outlen, err, sizeof(err)) == -1)
+		status = run_fail(run, "%s", err);
+	free(tmp);
+	return status;
+}
+
+/* the jobs of every domain file, none selected */
+static int
+jobs_of(struct run *run, const struct sts_strlist *files)
+{
+	char err[STS_ERR_MAX], a[STS_HOST_MAX + 1];
+	size_t i;
+
+	if ((run->jobs = calloc(files->n ? files->n : 1,
+	    sizeof(*run->jobs))) == NULL)
+		return run_fail(run, "out of memory");
+	for (i = 0; i < files->n; i++) {
+		if ((run->jobs[i].file = strdup(files->v[i])) == NULL)
+			return run_fail(run, "out of memory");
+		run->njobs = i + 1;
+		if (sts_host_to_alabel(files->v[i], 0, a, sizeof(a), err,
+		    sizeof(err)) == -1)
+			(void)snprintf(a, sizeof(a), "%s", files->v[i]);
+		(void)snprintf(run->jobs[i].r.domain,
+		    sizeof(run->jobs[i].r.domain), "%s", a);
+	}
+	return 0;
+}
+
+int
+run_domains(struct run *run, char **names, int nnames)
+{
+	struct sts_strlist files = { 0 };
+	char err[STS_ERR_MAX], a[STS_HOST_MAX + 1];
+	size_t i;
+	int k, status = 0;
+
+	if (sts_domain_list(run->conf.domains, &files, run_warn, run, err,
+	    sizeof(err)) == -1) {
+		status = run_fail(run, "%s", err);
+		goto out;
+	}
+	if (files.n == 0 && nnames == 0) {
+		(void)snprintf(err, sizeof(err), "%s: no domain files: nothing "
+		    "to check", run->conf.domains);
+		run_warn(run, err);
+	}
+	if ((status = jobs_of(run, &files)) != 0)
+		goto out;
+	for (i = 0; i < run->njobs; i++)
+		run->jobs[i].selected = nnames == 0;
+	for (k = 0; k < nnames; k++) {
+		if ((status = run_arg_domain(run, names[k], a, sizeof(a))) != 0)
+			goto out;
+		for (i = 0; i < run->njobs; i++)
+			if (strcmp(run->jobs[i].r.domain, a) == 0)
+				break;
+		if (i == run->njobs) {
+			status = run_fail(run, "unknown domain %s: no file for "
+			    "it in %s", names[k], run->conf.domains);
+			goto out;
+		}
+		run->jobs[i].selected = 1;
+	}
+	if ((run->store = sts_certstore_new(run_warn, run)) == NULL)
+		status = run_fail(run, "out of memory");
+ out:
+	sts_strlist_free(&files);
+	return status;
+}
+
+void
+run_load(struct run *run, struct job *j)
+{
+	char err[STS_ERR_MAX];
+
+	if (sts_domain_load(&run->conf, run->store, run->conf.domains, j->file,
+	    &j->d, err, sizeof(err)) == -1) {
+		report_add(&j->r, L_ERROR, "config", "%s", err);
+		return;
+	}
+	(void)snprintf(j->r.domain, sizeof(j->r.domain), "%s", j->d.name);
+	j->loaded = 1;
+}
+
+int
+run_output(struct run *run, int only_selected)
+{
+	const struct opts *o = run->o;
+	struct report *rs = NULL;
+	enum level min;
+	size_t i, n = 0;
+	int status;
+
+	if (run->nomem)
+		return run_fail(run, "out of memory");
+	if ((rs = calloc(run->njobs ? run->njobs : 1, sizeof(*rs))) == NULL)
+		return run_fail(run, "out of memory");
+	for (i = 0; i < run->njobs; i++)
+		if (!only_selected || run->jobs[i].selected)
+			rs[n++] = run->jobs[i].r;
+	status = report_status(rs, n, run->warnings.n > 0);
+	if (o->json) {
+		report_print_json(stdout, rs, n, status, &run->warnings, NULL);
+	} else {
+		if (!o->quiet)
+			for (i = 0; i < run->warnings.n; i++)
+				printf("mta-sts-check: warning: %s\n",
+				    run->warnings.v[i]);
+		min = o->quiet ? L_ERROR : (o->verbose || o->dry ||
+		    o->cmd == CMD_PROBE) ? L_INFO : L_WARN;
+		for (i = 0; i < n; i++)
+			report_print_text(stdout, &rs[i], min,
+			    o->verbose && o->cmd == CMD_CHECK);
+	}
+	free(rs);
+	if (fflush(stdout) == EOF)
+		return 3;
+	if (status == 3)
+		fprintf(stderr, "mta-sts-check: out of memory: findings were "
+		    "lost\n");
+	return status;
+}

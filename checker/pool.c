@@ -1,0 +1,152 @@
+/*
+ * pool.c: the -j worker threads and what they share for one run. Each
+ * worker has its own resolver and takes the next selected job; a job
+ * writes only its own report. The SMTP cache checks each MX host once per
+ * run, however many domains use it: the first worker to ask checks it,
+ * the others wait for its result. Nothing here exits or prints.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+struct smtp_entry {
+	struct smtp_entry	*next;
+	char			 host[STS_HOST_MAX + 1];
+	int			 done, rc;
+	struct smtp_result	 res;
+	char			 err[STS_ERR_MAX];
+};
+
+int
+pool_init(struct run *run)
+{
+	if (pthread_mutex_init(&run->mu, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&run->cv, NULL) != 0) {
+		pthread_mutex_destroy(&run->mu);
+		return -1;
+	}
+	run->locks = 1;
+	return 0;
+}
+
+void
+pool_free(struct run *run)
+{
+	struct smtp_entry *e = NULL, *next = NULL;
+	size_t i;
+
+	for (i = 0; i < SMTP_BUCKETS; i++) {
+		for (e = run->smtp[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e);
+		}
+		run->smtp[i] = NULL;
+	}
+	if (run->locks) {
+		pthread_mutex_destroy(&run->mu);
+		pthread_cond_destroy(&run->cv);
+		run->locks = 0;
+	}
+}
+
+static unsigned
+bucket(const char *host)
+{
+	unsigned h = 5381;
+
+	for (; *host != '\0'; host++)
+		h = h * 33 + (unsigned char)*host;
+	return h % SMTP_BUCKETS;
+}
+
+const struct smtp_result *
+smtp_cached(struct run *run, struct dns *dns, const char *host, int *rc,
+    const char **err)
+{
+	struct smtp_entry *e = NULL;
+	unsigned h = bucket(host);
+
+	pthread_mutex_lock(&run->mu);
+	for (e = run->smtp[h]; e != NULL; e = e->next)
+		if (strcmp(e->host, host) == 0)
+			break;
+	if (e != NULL) {
+		while (!e->done)
+			pthread_cond_wait(&run->cv, &run->mu);
+		pthread_mutex_unlock(&run->mu);
+		goto out;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		pthread_mutex_unlock(&run->mu);
+		return NULL;
+	}
+	(void)snprintf(e->host, sizeof(e->host), "%s", host);
+	e->next = run->smtp[h];
+	run->smtp[h] = e;
+	pthread_mutex_unlock(&run->mu);
+
+	e->rc = smtp_check(dns, host, run->conf.ca_file, run->conf.timeout,
+	    &e->res, e->err, sizeof(e->err));
+
+	pthread_mutex_lock(&run->mu);
+	e->done = 1;
+	pthread_cond_broadcast(&run->cv);
+	pthread_mutex_unlock(&run->mu);
+ out:
+	*rc = e->rc;
+	*err = e->err;
+	return &e->res;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct run *run = arg;
+	char err[STS_ERR_MAX];
+	struct dns *dns = NULL;
+	size_t i;
+
+	dns = dns_open(run->conf.resolver, run->conf.timeout, err, sizeof(err));
+	for (;;) {
+		pthread_mutex_lock(&run->mu);
+		while (run->next < run->njobs && !run->jobs[run->next].selected)
+			run->next++;
+		i = run->next < run->njobs ? run->next++ : run->njobs;
+		pthread_mutex_unlock(&run->mu);
+		if (i == run->njobs)
+			break;
+		if (dns == NULL)
+			report_add(&run->jobs[i].r, L_ERROR, "dns", "%s", err);
+		else
+			run->fn(run, dns, &run->jobs[i]);
+	}
+	dns_close(dns);
+	return NULL;
+}
+
+void
+pool_run(struct run *run, job_fn *fn)
+{
+	pthread_t *t = NULL;
+	size_t n = run->o->jobs, i, started = 0;
+
+	run->fn = fn;
+	run->next = 0;
+	if (n > run->njobs)
+		n = run->njobs;
+	/* one thread, or no memory for more: this one does it all */
+	if (n > 1 && (t = calloc(n, sizeof(*t))) != NULL)
+		for (i = 0; i < n; i++) {
+			if (pthread_create(&t[i], NULL, worker_main, run) != 0)
+				break;
+			started++;
+		}
+	if (started == 0)
+		(void)worker_main(run);
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+}

@@ -1,0 +1,100 @@
+/*
+ * publish_hook.c: publish = hook. The program named by `hook` (an absolute
+ * path, run directly, no shell) gets the record in its environment:
+ *
+ *	MTA_STS_DOMAIN=example.com
+ *	MTA_STS_NAME=_mta-sts.example.com
+ *	MTA_STS_ID=20261129021500
+ *	MTA_STS_RECORD=v=STSv1; id=20261129021500
+ *	MTA_STS_OLD_ID=<the id it replaces, or empty>
+ *
+ * and the rest of our environment without any other MTA_STS_ variable.
+ * It must exit 0 within its time; what it printed is the note for -v.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+extern char **environ;
+
+#define OUTPUT_MAX	2048
+
+/* "NAME=value" into buf; -1 when it does not fit */
+static int
+env_set(char *buf, size_t len, const char *name, const char *value)
+{
+	int n = snprintf(buf, len, "%s=%s", name, value);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+enum publish_rc
+publish_hook(const struct publish_req *q, char *note, size_t notelen,
+    char *err, size_t errlen)
+{
+	const struct sts_conf *conf = q->conf;
+	char e_dom[STS_HOST_MAX + 32], e_id[STS_ID_MAX + 16];
+	char e_old[STS_ID_MAX + 32], e_rec[STS_ID_MAX + 64];
+	char e_name[STS_HOST_MAX + 32], rec[STS_ID_MAX + 32];
+	char name[STS_HOST_MAX + 16], out[OUTPUT_MAX], why[STS_ERR_MAX];
+	char *argv[2] = { NULL, NULL };
+	char **envp = NULL;
+	size_t n = 0, i;
+	enum publish_rc rc = PUB_FAILED;
+
+	if (conf->hook == NULL || conf->hook[0] == '\0') {
+		(void)sts_err(err, errlen, "publish = hook, but no hook is set "
+		    "in %s", conf->file ? conf->file : "the configuration");
+		goto out;
+	}
+	if (conf->hook[0] != '/') {
+		(void)sts_err(err, errlen, "hook %s: not an absolute path",
+		    conf->hook);
+		goto out;
+	}
+	if (access(conf->hook, X_OK) == -1) {
+		(void)sts_err(err, errlen, "hook %s: %s", conf->hook,
+		    strerror(errno));
+		goto out;
+	}
+	(void)snprintf(name, sizeof(name), "_mta-sts.%s", q->d->name);
+	if (sts_txt_record(q->id, rec, sizeof(rec)) == -1 ||
+	    env_set(e_dom, sizeof(e_dom), "MTA_STS_DOMAIN", q->d->name) == -1 ||
+	    env_set(e_id, sizeof(e_id), "MTA_STS_ID", q->id) == -1 ||
+	    env_set(e_old, sizeof(e_old), "MTA_STS_OLD_ID", q->old_id) == -1 ||
+	    env_set(e_rec, sizeof(e_rec), "MTA_STS_RECORD", rec) == -1 ||
+	    env_set(e_name, sizeof(e_name), "MTA_STS_NAME", name) == -1) {
+		(void)sts_err(err, errlen, "%s: record too long", q->d->name);
+		goto out;
+	}
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		;
+	if ((envp = calloc(i + 6, sizeof(*envp))) == NULL) {
+		(void)sts_err(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		if (strncmp(environ[i], "MTA_STS_", 8) != 0)
+			envp[n++] = environ[i];
+	envp[n++] = e_dom;
+	envp[n++] = e_id;
+	envp[n++] = e_rec;
+	envp[n++] = e_old;
+	envp[n++] = e_name;
+	envp[n] = NULL;
+	argv[0] = conf->hook;
+	if (run_program(argv, envp, run_timeout(conf), out, sizeof(out),
+	    why, sizeof(why)) == -1) {
+		(void)sts_err(err, errlen, "hook %s", why);
+		goto out;
+	}
+	(void)snprintf(note, notelen, "%s", out);
+	rc = PUB_DONE;
+ out:
+	free(envp);
+	return rc;
+}

@@ -1,0 +1,106 @@
+/*
+ * publish_zonefile.c: publish = zonefile. The records of every domain in
+ * one include file (`zonefile`), replaced atomically when its text
+ * changes, then the `reload` command (sh -c) so the DNS server loads it.
+ * Left alone, and nothing reloaded, when it already says exactly this.
+ */
+#include <sys/stat.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+#define ZONEFILE_HEAD	"; MTA-STS and TLS-RPT records, written by " \
+	"mta-sts-check.\n; Do not edit: the next run rewrites this file. " \
+	"$INCLUDE it in the zone(s).\n"
+
+/* the file's text: the head, then one line each; NULL when out of memory */
+static char *
+zonefile_text(const struct sts_strlist *lines, size_t *lenp)
+{
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *mem = NULL;
+
+	if ((mem = open_memstream(&text, &len)) == NULL)
+		return NULL;
+	fputs(ZONEFILE_HEAD, mem);
+	for (i = 0; i < lines->n; i++)
+		fprintf(mem, "%s\n", lines->v[i]);
+	if (fclose(mem) != 0) {
+		free(text);
+		return NULL;
+	}
+	*lenp = len;
+	return text;
+}
+
+/* does the file at path (sb from stat) hold exactly text? */
+static int
+same_text(const char *path, const struct stat *sb, const char *text,
+    size_t len)
+{
+	char *old = NULL;
+	size_t oldlen = 0;
+	FILE *fp = NULL;
+	int same = 0;
+
+	if ((size_t)sb->st_size != len || (fp = fopen(path, "re")) == NULL)
+		return 0;
+	if ((old = malloc(len + 1)) != NULL) {
+		oldlen = fread(old, 1, len + 1, fp);
+		same = oldlen == len && memcmp(old, text, len) == 0;
+	}
+	fclose(fp);
+	free(old);
+	return same;
+}
+
+enum publish_rc
+publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
+    char *err, size_t errlen)
+{
+	char tmpl[PATH_MAX], why[STS_ERR_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	struct stat sb;
+	enum publish_rc rc = PUB_FAILED;
+	int have_old, n;
+
+	if (conf->zonefile == NULL || conf->zonefile[0] == '\0') {
+		(void)sts_err(err, errlen, "publish = zonefile, but no zonefile "
+		    "is set");
+		goto out;
+	}
+	if ((text = zonefile_text(lines, &len)) == NULL) {
+		(void)sts_err(err, errlen, "out of memory");
+		goto out;
+	}
+	have_old = stat(conf->zonefile, &sb) == 0;
+	if (have_old && same_text(conf->zonefile, &sb, text, len)) {
+		rc = PUB_UNCHANGED;
+		goto out;
+	}
+	n = snprintf(tmpl, sizeof(tmpl), "%s.XXXXXX", conf->zonefile);
+	if (n < 0 || (size_t)n >= sizeof(tmpl)) {
+		(void)sts_err(err, errlen, "%s: path too long", conf->zonefile);
+		goto out;
+	}
+	/* a new file gets the old one's mode and owner */
+	if (atomic_write(conf->zonefile, tmpl, text, len,
+	    have_old ? (sb.st_mode & 0777) : 0644,
+	    have_old ? sb.st_uid : (uid_t)-1, have_old ? sb.st_gid : (gid_t)-1,
+	    err, errlen) == -1)
+		goto out;
+	if (publish_reload(conf, why, sizeof(why)) == -1) {
+		(void)sts_err(err, errlen, "wrote %s, but %s", conf->zonefile, why);
+		goto out;
+	}
+	rc = PUB_DONE;
+ out:
+	free(text);
+	return rc;
+}

@@ -1,0 +1,153 @@
+/*
+ * publish.c: the table of publish methods. Each method of the
+ * configuration (enum sts_publish) has one entry, under the name the
+ * configuration uses; publish_id dispatches by it and returns a named
+ * result: none gives the record to set by hand (PUB_BY_HAND, in note, err
+ * empty), zonefile leaves the write to the batch (PUB_BATCH), a hook that
+ * exits 0 is PUB_DONE with what it printed as the note, one that fails is
+ * PUB_FAILED with err, note empty. No network is used: rfc2136 is only
+ * looked up, and its failure before any query (no key) checked.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "check.h"
+
+static void
+test_table(void)
+{
+	static const struct { enum sts_publish m; const char *name; } want[] = {
+		{ STS_PUBLISH_NONE, "none" },
+		{ STS_PUBLISH_RFC2136, "rfc2136" },
+		{ STS_PUBLISH_HOOK, "hook" },
+		{ STS_PUBLISH_ZONEFILE, "zonefile" },
+	};
+	const struct publish_method *m = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		m = publish_method(want[i].m);
+		if (!ok(m != NULL, "method %s has an entry", want[i].name))
+			continue;
+		ok(m->method == want[i].m, "%s: the entry is that method's",
+		    want[i].name);
+		is_str(m->name, want[i].name, "%s: its name", want[i].name);
+		is_str(publish_name(want[i].m), want[i].name,
+		    "publish_name(%s)", want[i].name);
+		ok(m->publish != NULL, "%s: has a function", want[i].name);
+	}
+	ok(publish_method((enum sts_publish)42) == NULL, "no entry for an "
+	    "unknown method");
+	is_str(publish_name((enum sts_publish)42), "none", "an unknown method "
+	    "is named none");
+	is_str(publish_rc_name(PUB_DONE), "done", "result name: done");
+	is_str(publish_rc_name(PUB_UNCHANGED), "unchanged",
+	    "result name: unchanged");
+	is_str(publish_rc_name(PUB_BY_HAND), "by-hand", "result name: by-hand");
+	is_str(publish_rc_name(PUB_BATCH), "batch", "result name: batch");
+	is_str(publish_rc_name(PUB_FAILED), "failed", "result name: failed");
+	is_str(publish_rc_name((enum publish_rc)42), "?", "an unknown result");
+}
+
+/* a hook script at path printing out and exiting with status */
+static void
+hook_script(const char *path, const char *out, int status)
+{
+	FILE *fp = NULL;
+
+	if ((fp = fopen(path, "w")) == NULL) {
+		perror(path);
+		exit(99);
+	}
+	fprintf(fp, "#!/bin/sh\necho \"%s $MTA_STS_NAME $MTA_STS_OLD_ID\"\n"
+	    "exit %d\n", out, status);
+	fclose(fp);
+	chmod(path, 0700);
+}
+
+static void
+test_results(void)
+{
+	char note[STS_ERR_MAX], err[STS_ERR_MAX], dir[] = "/tmp/t_publish.XXXXXX";
+	char hook[64], name[] = "example.com";
+	struct sts_conf conf;
+	struct sts_domain d;
+	enum publish_rc rc;
+
+	memset(&conf, 0, sizeof(conf));
+	memset(&d, 0, sizeof(d));
+	d.name = name;
+	conf.timeout = 5;
+
+	conf.publish = STS_PUBLISH_NONE;
+	rc = publish_id(&conf, NULL, &d, "20260101000000", "", note,
+	    sizeof(note), err, sizeof(err));
+	is_str(publish_rc_name(rc), "by-hand", "none: PUB_BY_HAND");
+	is_str(note, "_mta-sts.example.com. 3600 IN TXT \"v=STSv1; "
+	    "id=20260101000000\"", "none: the record to set, in the note");
+	is_str(err, "", "none: no error");
+
+	conf.publish = STS_PUBLISH_ZONEFILE;
+	strcpy(note, "x");
+	strcpy(err, "x");
+	rc = publish_id(&conf, NULL, &d, "20260101000000", "", note,
+	    sizeof(note), err, sizeof(err));
+	is_str(publish_rc_name(rc), "batch", "zonefile: PUB_BATCH");
+	ok(note[0] == '\0' && err[0] == '\0', "zonefile: note and err empty");
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		exit(99);
+	}
+	(void)snprintf(hook, sizeof(hook), "%s/hook", dir);
+	conf.publish = STS_PUBLISH_HOOK;
+	conf.hook = hook;
+	hook_script(hook, "updated", 0);
+	rc = publish_id(&conf, NULL, &d, "20260101000000", "20250101000000",
+	    note, sizeof(note), err, sizeof(err));
+	is_str(publish_rc_name(rc), "done", "hook exits 0: PUB_DONE");
+	is_str(note, "updated _mta-sts.example.com 20250101000000",
+	    "hook: what it printed is the note");
+	is_str(err, "", "hook: no error");
+
+	hook_script(hook, "denied", 3);
+	rc = publish_id(&conf, NULL, &d, "20260101000000", NULL,
+	    note, sizeof(note), err, sizeof(err));
+	is_str(publish_rc_name(rc), "failed", "hook exits 3: PUB_FAILED");
+	is_str(note, "", "hook failed: no note");
+	ok(strstr(err, "exited with status 3") != NULL &&
+	    strstr(err, "denied _mta-sts.example.com") != NULL,
+	    "hook failed: err says how, with its output: %s", err);
+
+	conf.hook = "relative/hook";
+	rc = publish_id(&conf, NULL, &d, "20260101000000", "", note,
+	    sizeof(note), err, sizeof(err));
+	is_str(publish_rc_name(rc), "failed", "relative hook: PUB_FAILED");
+	is_str(err, "hook relative/hook: not an absolute path",
+	    "relative hook: the message");
+
+	conf.publish = STS_PUBLISH_RFC2136;
+	conf.tsig_key = NULL;
+	rc = publish_id(&conf, NULL, &d, "20260101000000", "", note,
+	    sizeof(note), err, sizeof(err));
+	is_str(publish_rc_name(rc), "failed", "rfc2136 without a key: "
+	    "PUB_FAILED");
+	is_str(err, "publish = rfc2136 needs tsig-key", "rfc2136 without a "
+	    "key: the message");
+
+	unlink(hook);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	test_table();
+	test_results();
+	return done_testing();
+}
