@@ -281,6 +281,10 @@ tc h-http10 0 'policy served' 'HTTP: an HTTP/1.0 response' \
     raw='HTTP/1.0 200 OK\r\nContent-Type: text/plain'
 tc h-continue 0 'policy served' 'HTTP: 100 Continue before the 200' \
     raw='HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/plain'
+tc h-203 2 'status 203' 'HTTP: 203 with a valid policy (only 200 counts, §3.3)' \
+    raw='HTTP/1.1 203 Non-Authoritative Information\r\nContent-Type: text/plain'
+tc h-206 2 'status 206' 'HTTP: 206 with a valid policy (only 200 counts, §3.3)' \
+    raw='HTTP/1.1 206 Partial Content\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-91/92'
 tc h-empty 2 'empty policy' 'HTTP: 200 with an empty body' pol=''
 tc h-lower 0 'policy served' 'HTTP: header names in lower case' \
     raw='HTTP/1.1 200 OK\r\ncontent-type: text/plain;charset=UTF-8'
