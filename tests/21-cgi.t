@@ -88,6 +88,24 @@ t_is "$(body r7)" "$POLICY_COM." "query string ignored"
 cgi r8 GET mta-sts.example.com - SCRIPT_NAME=/.well-known PATH_INFO=/mta-sts.txt
 t_is "$(body r8)" "$POLICY_COM." "no REQUEST_URI: SCRIPT_NAME + PATH_INFO"
 
+# No REQUEST_URI (some servers and CGI set-ups): the path is SCRIPT_NAME +
+# PATH_INFO, and it must be exactly the policy's, not begin with it.
+for sp in "$WK|" "/.well-known|/mta-sts.txt" "/.well-known/|mta-sts.txt" "|$WK"; do
+	cgi rs8 GET mta-sts.example.com - SCRIPT_NAME="${sp%%|*}" PATH_INFO="${sp#*|}"
+	t_is "$(status rs8)" 200 "no REQUEST_URI: SCRIPT_NAME '${sp%%|*}' + PATH_INFO '${sp#*|}': 200"
+done
+for sp in "$WK.bak|" "$WK/|" "$WK/x|" "$WK|/" "$WK|/x" "$WK|.bak" \
+    "/.well-known|/mta-sts.txt.bak" "/.well-known|/mta-sts.txt/" \
+    "/.well-known|/mta-sts.txt/x" "/.well-known|/mta-sts" "/.well-known/mta-sts|" \
+    "|$WK.bak" "|$WK/" "|$WK/x" "/.well-known|" "|"; do
+	cgi rs9 GET mta-sts.example.com - SCRIPT_NAME="${sp%%|*}" PATH_INFO="${sp#*|}"
+	t_is "$(status rs9)" 404 "no REQUEST_URI: SCRIPT_NAME '${sp%%|*}' + PATH_INFO '${sp#*|}': 404"
+done
+cgi rs11 GET mta-sts.example.com - SCRIPT_NAME="$WK.bak"
+t_is "$(status rs11)" 404 "no REQUEST_URI, SCRIPT_NAME '$WK.bak' and no PATH_INFO: 404"
+cgi rs10 GET mta-sts.example.com -
+t_is "$(status rs10)" 404 "no REQUEST_URI, SCRIPT_NAME or PATH_INFO: 404"
+
 cgi r9 GET mta-sts.unknown.example $WK
 t_is "$(status r9)" 404 "unknown domain: 404"
 t_like "$(header r9 Content-Type)" '^text/plain' "404 is text/plain"
