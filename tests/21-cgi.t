@@ -82,6 +82,18 @@ t_is "$(body r5)" "$POLICY_IDN." "U-label mx as an A-label"
 cgi r6 GET mta-sts.alias.example $WK
 t_is "$(body r6)" "$POLICY_COM." "alias symlink serves its target's policy"
 
+# A link to a file outside the domain directory whose target is gone: 404.
+mkdir -p "$T/outside"
+printf 'mx = mx.example.org\n' >"$T/outside/example.org.conf"
+chmod -R a+rX "$T/outside"
+ln -s ../outside/example.org.conf "$T/domains/example.org"
+cgi r6b GET mta-sts.example.org $WK
+t_is "$(status r6b)" 200 "a link to a file outside the directory: 200"
+rm -f "$T/outside/example.org.conf"
+cgi r6c GET mta-sts.example.org $WK
+t_is "$(status r6c)/$(cat "$T/r6c.err")" "404/" "its target removed: 404, nothing logged"
+rm -f "$T/domains/example.org"
+
 cgi r7 GET mta-sts.example.com "$WK?x=1"
 t_is "$(body r7)" "$POLICY_COM." "query string ignored"
 
