@@ -128,13 +128,37 @@ t_ok "hook: max-age 2d served" serve hook hook.test "mode = testing
 max-age = 2d"
 ns_check
 t_is "$CHK_RC" 2 "failing hook: exit 2" || t_diag "$CHK_OUT"
-t_like "$CHK_OUT" '[Hh]ook' "failing hook: the output names the hook"
+t_like "$CHK_OUT" "publishing id $ID_RE by hook failed" \
+    "failing hook: the output says publishing by the hook failed" || t_diag "$CHK_OUT"
+t_unlike "$CHK_OUT" "published id $ID_RE by hook" "failing hook: and does not say it published"
 t_is "$(ns_sts_id hook.test)" "$id3" "failing hook: DNS unchanged"
 rm -f "$H/fail"
 ns_check
 t_is "$CHK_RC" 0 "hook works again: exit 0" || t_diag "$CHK_OUT"
 id4=$(ns_sts_id hook.test)
 t_ok "hook works again: later id $id4 published" test "${id4:-0}" -gt "${id3:-0}"
+
+# Id ordering, deterministically: an id far in the future is in DNS (set
+# by hand); after a policy change the new id is later than it, not merely
+# later than the clock or than the ids in the state.
+FAR=20991231235959
+ns_nsupdate <<EOF >"$H/far.log" 2>&1
+zone hook.test
+update delete _mta-sts.hook.test TXT
+update add _mta-sts.hook.test 60 TXT "v=STSv1; id=$FAR"
+EOF
+t_is "$(ns_sts_id hook.test)" "$FAR" "id ordering: DNS has the far-future id $FAR"
+t_ok "hook: max-age 3d served" serve hook hook.test "mode = testing
+max-age = 3d"
+ns_check
+t_is "$CHK_RC" 0 "id ordering: policy change, exit 0" || t_diag "$CHK_OUT"
+n=$(cat "$H/count" 2>/dev/null)
+id5=$(envval "$H/env.$n" MTA_STS_ID 2>/dev/null)
+t_like "$id5" "^$ID_RE\$" "id ordering: the new id $id5 has 14 digits"
+t_ok "id ordering: the new id $id5 is later than $FAR" \
+    eval '[ "${#id5}" = "${#FAR}" ] && [[ "$id5" > "$FAR" ]]'
+t_is "$(envval "$H/env.$n" MTA_STS_OLD_ID 2>/dev/null)" "$FAR" "id ordering: MTA_STS_OLD_ID is $FAR"
+t_is "$(ns_sts_id hook.test)" "$id5" "id ordering: and $id5 is in DNS"
 unset CHK_CONF
 
 # ---- zonefile -------------------------------------------------------------------------
@@ -153,7 +177,11 @@ CHK_CONF=$Z/mta-sts.conf
 
 ns_check
 t_is "$CHK_RC" 0 "zonefile: first run exits 0" || t_diag "$CHK_OUT"
-zid1=$(sed -n 's/.*_mta-sts\.zf\.test.*TXT.*"v=STSv1; id=\([0-9]*\)".*/\1/p' "$Z/records.zone")
+# zone_id: the id of the _mta-sts.zf.test record in the zone file
+zone_id() {
+	sed -n 's/.*_mta-sts\.zf\.test.*TXT.*"v=STSv1; id=\([0-9]*\)".*/\1/p' "$Z/records.zone"
+}
+zid1=$(zone_id)
 t_like "$zid1" "^$ID_RE\$" "zonefile: the file has the _mta-sts.zf.test record" ||
     t_diag "$(cat "$Z/records.zone")"
 t_is "$(wc -l <"$Z/reload.ran" 2>/dev/null)" 1 "zonefile: the reload command ran"
@@ -166,9 +194,34 @@ t_is "$(wc -l <"$Z/reload.ran" 2>/dev/null)" 1 "zonefile: no reload when nothing
 t_ok "zonefile: mode enforce served" serve zf zf.test "mode = enforce"
 ns_check
 t_is "$CHK_RC" 0 "zonefile: policy change, exit 0" || t_diag "$CHK_OUT"
-zid2=$(sed -n 's/.*_mta-sts\.zf\.test.*TXT.*"v=STSv1; id=\([0-9]*\)".*/\1/p' "$Z/records.zone")
+zid2=$(zone_id)
 t_ok "zonefile: later id $zid2 > $zid1 in the file" test "${zid2:-0}" -gt "${zid1:-0}"
 t_is "$(ns_sts_id zf.test)" "$zid2" "zonefile: and in DNS"
+
+# §8.1: the policy changes on the checker's side only (the web servers
+# still serve mode enforce): the file and DNS keep the id of the policy
+# being served, run after run, until the new one is served.
+printf 'mode = testing\n' >"$Z/domains/zf.test"
+for run in 1 2; do
+	ns_check
+	t_is "$CHK_RC" 2 "zonefile, change not served (run $run): exit 2 (a different policy is served)" ||
+	    t_diag "$CHK_OUT"
+	t_like "$CHK_OUT" "_mta-sts\.zf\.test: id $ID_RE waits for the policy to be served" \
+	    "zonefile, change not served (run $run): the run says the id waits"
+	t_is "$(zone_id)" "$zid2" "zonefile, change not served (run $run): the file keeps id $zid2" ||
+	    t_diag "$(cat "$Z/records.zone")"
+	t_is "$(ns_sts_id zf.test)" "$zid2" "zonefile, change not served (run $run): DNS keeps id $zid2"
+done
+t_is "$(wc -l <"$Z/reload.ran" 2>/dev/null)" 2 "zonefile, change not served: no reload"
+ns_check -n
+t_is "$(zone_id)" "$zid2" "zonefile, change not served, -n: the file keeps id $zid2"
+t_ok "zonefile: mode testing served" serve zf zf.test "mode = testing"
+ns_check
+t_is "$CHK_RC" 0 "zonefile: once served, exit 0" || t_diag "$CHK_OUT"
+zid3=$(zone_id)
+t_ok "zonefile: once served, the file moves to a later id $zid3 > $zid2" test "${zid3:-0}" -gt "${zid2:-0}"
+t_is "$(ns_sts_id zf.test)" "$zid3" "zonefile: once served, DNS has $zid3"
+t_is "$(wc -l <"$Z/reload.ran" 2>/dev/null)" 3 "zonefile: once served, the reload command ran"
 unset CHK_CONF
 
 # ---- none ----------------------------------------------------------------------------------
@@ -176,7 +229,7 @@ unset CHK_CONF
 method_conf manual manual.test "publish = none"
 CHK_CONF=$T/manual/mta-sts.conf
 ns_check
-t_like "$CHK_RC" '^[12]$' "none: non-zero while DNS lacks the record ($CHK_RC)" ||
+t_is "$CHK_RC" 1 "none: exit 1 (a warning) while DNS lacks the record" ||
     t_diag "$CHK_OUT"
 t_like "$CHK_OUT" "_mta-sts\\.manual\\.test" "none: names _mta-sts.manual.test"
 # the record in zone-file syntax: name, optional TTL and class, TXT, the data
@@ -187,7 +240,7 @@ t_like "$mid" "^$ID_RE\$" "none: prints the record to set, in zone-file syntax (
     t_diag "$CHK_OUT"
 t_is "$(ns_txt _mta-sts.manual.test)" "" "none: publishes nothing"
 ns_check
-t_like "$CHK_RC" '^[12]$' "none: still non-zero on the next run"
+t_is "$CHK_RC" 1 "none: still exit 1 on the next run"
 t_like "$CHK_OUT" "v=STSv1; id=$mid" "none: the same record, not a new id"
 ns_nsupdate <<EOF >"$T/manual/nsupdate.log" 2>&1
 zone manual.test
