@@ -159,6 +159,16 @@ t_ok "id ordering: the new id $id5 is later than $FAR" \
     eval '[ "${#id5}" = "${#FAR}" ] && [[ "$id5" > "$FAR" ]]'
 t_is "$(envval "$H/env.$n" MTA_STS_OLD_ID 2>/dev/null)" "$FAR" "id ordering: MTA_STS_OLD_ID is $FAR"
 t_is "$(ns_sts_id hook.test)" "$id5" "id ordering: and $id5 is in DNS"
+
+# §8.1 with publish = hook: a change the web servers do not serve yet
+# does not run the hook
+printf 'mode = enforce\nmax-age = 3d\n' >"$H/domains/hook.test"
+ns_check
+t_is "$CHK_RC" 2 "hook, change not served: exit 2 (a different policy is served)" || t_diag "$CHK_OUT"
+t_like "$CHK_OUT" "_mta-sts\.hook\.test: id $ID_RE waits for the policy to be served" \
+    "hook, change not served: the run says the id waits"
+t_is "$(cat "$H/count" 2>/dev/null)" "$n" "hook, change not served: the hook is not run"
+t_is "$(ns_sts_id hook.test)" "$id5" "hook, change not served: DNS keeps $id5"
 unset CHK_CONF
 
 # ---- zonefile -------------------------------------------------------------------------
@@ -248,6 +258,22 @@ update add _mta-sts.manual.test 60 TXT "v=STSv1; id=$mid"
 EOF
 ns_check
 t_is "$CHK_RC:$CHK_OUT" "0:" "none: once set by hand, silent exit 0"
+
+# §8.1 with publish = none: a change the web servers do not serve yet does
+# not ask for the new record; once served, it does
+printf 'mode = enforce\n' >"$T/manual/domains/manual.test"
+ns_check
+t_is "$CHK_RC" 2 "none, change not served: exit 2 (a different policy is served)" || t_diag "$CHK_OUT"
+t_like "$CHK_OUT" "_mta-sts\.manual\.test: id $ID_RE waits for the policy to be served" \
+    "none, change not served: the run says the id waits"
+t_unlike "$CHK_OUT" "set the record by hand" "none, change not served: no record to set yet"
+t_ok "none: mode enforce served" serve manual manual.test "mode = enforce"
+ns_check
+t_is "$CHK_RC" 2 "none, change served: exit 2 (DNS has the old id)" || t_diag "$CHK_OUT"
+mid2=$(printf '%s\n' "$CHK_OUT" | sed -E -n "s/.*id $mid published, ([0-9]{14}) expected; publish = none, so set the record by hand: .*\"v=STSv1; id=\\1\"\$/\\1/p" | head -n 1)
+t_like "$mid2" "^$ID_RE\$" "none, change served: names the old id and the record with the new one" ||
+    t_diag "$CHK_OUT"
+t_ok "none, change served: the new id $mid2 is later than $mid" test "${mid2:-0}" -gt "${mid:-0}"
 unset CHK_CONF
 
 t_done
