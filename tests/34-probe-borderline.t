@@ -295,6 +295,10 @@ tc h-307 2 'status 307.*redirect' 'HTTP: 307 with a policy body' \
     raw='HTTP/1.1 307 Temporary Redirect\r\nLocation: https://mta-sts.t-min.probe.test/.well-known/mta-sts.txt\r\nContent-Type: text/plain'
 tc h-wrongname 2 '[Cc]ertificate.*(name|match)' 'HTTP: certificate for another name' cert=wrongname
 tc h-wildcert 0 'policy served' 'HTTP: a wildcard certificate *.DOMAIN' cert=wildweb
+tc h-cnonly 2 '[Cc]ertificate.*(name|match)' 'HTTP: the name only in the subject CN, no subjectAltName (no CN fallback)' \
+    cert=cnonly
+tc h-partialwild 2 '[Cc]ertificate.*(name|match)' 'HTTP: a partial wildcard certificate mta-*.DOMAIN' \
+    cert=partialwild
 tc h-untrusted 2 '[Cc]ertificate' 'HTTP: a certificate from an unknown CA' cert=untrusted
 tc h-expired 2 '[Ee]xpired' 'HTTP: expired certificate' cert=expired
 tc h-tls11 2 'TLS 1\.2' 'HTTP: TLS 1.1 at most' addr=127.0.0.11
@@ -432,7 +436,21 @@ mail	A	127.0.0.20
 a.b	A	127.0.0.20
 EOF
 
+# cert_cn_only NAME CN: a leaf with CN and no subjectAltName, from the test CA
+cert_cn_only() {
+	local d=$NS_PKI
+	printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+	    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$d/$1.ext"
+	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -keyout "$d/$1.key" -out "$d/$1.csr" -subj "/CN=$2" >"$d/$1.log" 2>&1 &&
+	openssl x509 -req -in "$d/$1.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+	    -set_serial "0x$(openssl rand -hex 12)" -days 30 -extfile "$d/$1.ext" \
+	    -out "$d/$1.pem" >>"$d/$1.log" 2>&1 || { cat "$d/$1.log" >&2; return 1; }
+	cat "$d/$1.pem" "$d/ca.pem" >"$d/$1.fullchain.pem"
+}
 ns_pki_extra() {
+	cert_cn_only cnonly "mta-sts.h-cnonly.$Z" &&
+	t_cert "$NS_PKI" partialwild "mta-*.h-partialwild.$Z" &&
 	t_cert "$NS_PKI" wrongname www.wrongname.test &&
 	t_cert_expired "$NS_PKI" expired "mta-sts.h-expired.$Z" &&
 	t_cert "$NS_PKI" wildmx mail.wild.test wild.test a.b.wild.test &&
