@@ -322,12 +322,27 @@ tc m-enf-cert 2 'error: MX mx-wrong\.example\.test: certificate' 'MX certificate
     mx=$'10 mx1.example.test.\n20 mx-wrong.example.test.' \
     pol="${G_VM}mx: *.example.test\r\n${G_A}"
 tc m-null 1 'null MX' 'null MX (RFC 7505)' mx='0 .'
+tc m-unused 1 'warning: mx pattern mx3\.example\.test matches no MX host' \
+    'an mx pattern that no MX host uses: a warning, even in enforce' \
+    pol="${G_VM}${G_X}mx: mx3.example.test\r\n${G_A}"
 tc m-none 0 'mode none' 'mode none: an MX not covered does not matter' \
     pol="version: STSv1\r\nmode: none\r\nmx: mx1.example.test\r\n${G_A}"
 
 # ---- TLS-RPT -----------------------------------------------------------------------------
 
 tc r-none 1 'warning: _smtp\._tls\.r-none\.probe\.test' 'no TLS-RPT record: a warning' rpt=-
+tc r-multi 0 '_smtp\._tls\.r-multi\.probe\.test: v=TLSRPTv1; rua=mailto:a@probe\.test,https://r\.probe\.test/v1' \
+    'TLS-RPT: two rua URIs, mailto: and https:' rpt='"v=TLSRPTv1; rua=mailto:a@probe.test,https://r.probe.test/v1"'
+tc r-two 1 "warning: _smtp\\._tls\\.r-two\\.probe\\.test: 2 records begin with 'v=TLSRPTv1;'" \
+    'TLS-RPT: two v=TLSRPTv1 records' rr='_smtp._tls.@N	TXT	"v=TLSRPTv1; rua=mailto:other@probe.test"'
+tc r-norua 1 'warning: _smtp\._tls\.r-norua\.probe\.test: no rua field' 'TLS-RPT: no rua' \
+    rpt='"v=TLSRPTv1; ruf=mailto:a@probe.test"'
+tc r-ftp 1 'warning: _smtp\._tls\.r-ftp\.probe\.test: .*scheme must be mailto: or https:' \
+    'TLS-RPT: an ftp: rua URI' rpt='"v=TLSRPTv1; rua=ftp://r.probe.test/"'
+tc r-spsemi 1 'warning: _smtp\._tls\.r-spsemi\.probe\.test: no v=TLSRPTv1 record' \
+    'TLS-RPT: "v=TLSRPTv1 ;" fails the prefix test' rpt='"v=TLSRPTv1 ; rua=mailto:a@probe.test"'
+tc r-upper 1 'warning: _smtp\._tls\.r-upper\.probe\.test: no v=TLSRPTv1 record' \
+    'TLS-RPT: "V=TLSRPTv1" (case-sensitive)' rpt='"V=TLSRPTv1; rua=mailto:a@probe.test"'
 
 # ---- the zone, the web, the servers -----------------------------------------------------------
 
