@@ -169,6 +169,22 @@ t_like "$CHK_OUT" "_mta-sts\.hook\.test: id $ID_RE waits for the policy to be se
     "hook, change not served: the run says the id waits"
 t_is "$(cat "$H/count" 2>/dev/null)" "$n" "hook, change not served: the hook is not run"
 t_is "$(ns_sts_id hook.test)" "$id5" "hook, change not served: DNS keeps $id5"
+
+# Id ordering with no state: the far-future id in DNS again, the state
+# lost, the change still not served: the id given is later than DNS's.
+ns_nsupdate <<EOF >"$H/far2.log" 2>&1
+zone hook.test
+update delete _mta-sts.hook.test TXT
+update add _mta-sts.hook.test 60 TXT "v=STSv1; id=$FAR"
+EOF
+rm -rf "$H/state" && mkdir -p "$H/state"
+ns_check
+t_is "$CHK_RC" 2 "id ordering, no state, change not served: exit 2" || t_diag "$CHK_OUT"
+sid=$(sed -n 's/^id //p' "$H/state/hook.test" 2>/dev/null)
+t_like "$sid" "^$ID_RE\$" "id ordering, no state: the state has a 14-digit id ($sid)"
+t_ok "id ordering, no state: the id $sid is later than $FAR in DNS" \
+    eval '[ "${#sid}" = "${#FAR}" ] && [[ "$sid" > "$FAR" ]]'
+t_is "$(ns_sts_id hook.test)" "$FAR" "id ordering, no state: DNS keeps $FAR (not served yet)"
 unset CHK_CONF
 
 # ---- zonefile -------------------------------------------------------------------------
