@@ -2,7 +2,8 @@
 # mta-sts-check's publish methods other than rfc2136, end to end in a
 # network namespace (tests/lib/netns.sh): `hook` (the environment the hook
 # gets, a failing hook, and the run lock held by a slow hook), `zonefile`
-# (the file Knot $INCLUDEs, and the reload command) and `none` (the exact
+# (the file Knot $INCLUDEs, the reload command, the §8.1 gate with one and
+# two domains in the file) and `none` (the exact
 # record to set by hand, non-zero until DNS has it).
 . "$(dirname "$0")/lib/testlib.sh"
 . "$(dirname "$0")/lib/netns.sh"
@@ -12,7 +13,12 @@ ns_domain hook.test
 ns_domain manual.test
 mkdir -p "$T/zf" && : >"$T/zf/records.zone"
 ns_domain zf.test "zonefile-load: difference-no-serial
-journal-content: all" "\$INCLUDE $T/zf/records.zone"
+journal-content: all" "\$INCLUDE $T/zf/records.zone
+mta-sts.sub	A	127.0.0.10
+sub	MX	10 mx1.example.test.
+sub	MX	20 mx2.example.test."
+# sub.zf.test: a second domain whose records go into the same file (same zone)
+NS_WEB_NAMES="$NS_WEB_NAMES mta-sts.sub.zf.test"
 # the checker's file brings _smtp._tls too
 sed -i '/^_smtp\._tls/d' "$T/knot/zones/zf.test.zone"
 t_ok "environment: Knot, lighttpd + responder, smtpd in $NS" ns_start
@@ -248,6 +254,37 @@ zid3=$(zone_id)
 t_ok "zonefile: once served, the file moves to a later id $zid3 > $zid2" test "${zid3:-0}" -gt "${zid2:-0}"
 t_is "$(ns_sts_id zf.test)" "$zid3" "zonefile: once served, DNS has $zid3"
 t_is "$(wc -l <"$Z/reload.ran" 2>/dev/null)" 3 "zonefile: once served, the reload command ran"
+
+# Two domains in the file: sub.zf.test changes without being served and
+# then a run checks only zf.test. The file is written whole, and keeps
+# sub.zf.test's published id, not the pending one.
+sub_id() {
+	sed -n 's/.*_mta-sts\.sub\.zf\.test.*TXT.*"v=STSv1; id=\([0-9]*\)".*/\1/p' "$Z/records.zone"
+}
+t_ok "zonefile: sub.zf.test served" serve zf sub.zf.test "mode = testing"
+ns_check
+t_is "$CHK_RC" 0 "zonefile, two domains: exit 0" || t_diag "$CHK_OUT"
+sid1=$(sub_id)
+t_like "$sid1" "^$ID_RE\$" "zonefile, two domains: the file has _mta-sts.sub.zf.test ($sid1)" ||
+    t_diag "$(cat "$Z/records.zone")"
+t_is "$(ns_sts_id sub.zf.test)" "$sid1" "zonefile, two domains: DNS has $sid1"
+t_is "$(zone_id)" "$zid3" "zonefile, two domains: and zf.test's id is still $zid3"
+printf 'mode = enforce\n' >"$Z/domains/sub.zf.test"
+ns_check sub.zf.test
+t_is "$CHK_RC" 2 "zonefile, sub.zf.test changed, not served: exit 2" || t_diag "$CHK_OUT"
+t_is "$(sub_id)" "$sid1" "zonefile, sub.zf.test changed, not served: the file keeps $sid1"
+ns_check zf.test
+t_is "$CHK_RC" 0 "zonefile, a run for zf.test only: exit 0" || t_diag "$CHK_OUT"
+t_is "$(sub_id)" "$sid1" "zonefile, a run for zf.test only: sub.zf.test keeps $sid1 in the file" ||
+    t_diag "$(cat "$Z/records.zone")"
+t_is "$(ns_sts_id sub.zf.test)" "$sid1" "zonefile, a run for zf.test only: and in DNS"
+t_is "$(zone_id)" "$zid3" "zonefile, a run for zf.test only: zf.test keeps $zid3"
+t_ok "zonefile: sub.zf.test's change served" serve zf sub.zf.test "mode = enforce"
+ns_check
+t_is "$CHK_RC" 0 "zonefile, sub.zf.test's change served: exit 0" || t_diag "$CHK_OUT"
+sid2=$(sub_id)
+t_ok "zonefile, sub.zf.test's change served: a later id $sid2 > $sid1" test "${sid2:-0}" -gt "${sid1:-0}"
+t_is "$(ns_sts_id sub.zf.test)" "$sid2" "zonefile, sub.zf.test's change served: DNS has $sid2"
 unset CHK_CONF
 
 # ---- none ----------------------------------------------------------------------------------
