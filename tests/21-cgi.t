@@ -130,6 +130,14 @@ for p in / /index.html /.well-known/mta-sts.txt/ /.well-known/mta-sts.txt.bak \
 	t_is "$(status rp)" 404 "path $p: 404"
 done
 
+cgi rhd HEAD mta-sts.example.com /index.html
+t_is "$(status rhd)/$(body rhd)" "404/." "HEAD of another path: 404, no body"
+t_is "$(header rhd Content-Length)" "$(($(wc -c <"$T/rp.body")))" "  with the GET's Content-Length"
+cgi rhu HEAD mta-sts.unknown.example $WK
+t_is "$(status rhu)/$(body rhu)" "404/." "HEAD for an unknown domain: 404, no body"
+cgi rhb HEAD mta-sts. $WK
+t_is "$(status rhb)/$(body rhb)" "400/." "HEAD with a bad Host: 400, no body"
+
 for m in POST PUT DELETE OPTIONS get TRACE; do
 	cgi rm "$m" mta-sts.example.com $WK
 	t_is "$(status rm)/$(header rm Allow)" "405/GET, HEAD" "method $m: 405 with Allow"
