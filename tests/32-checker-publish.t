@@ -1,10 +1,13 @@
 #!/bin/bash
 # mta-sts-check's publish methods other than rfc2136, end to end in a
 # network namespace (tests/lib/netns.sh): `hook` (the environment the hook
-# gets, a failing hook, and the run lock held by a slow hook), `zonefile`
-# (the file Knot $INCLUDEs, the reload command, the §8.1 gate with one and
-# two domains in the file) and `none` (the exact
-# record to set by hand, non-zero until DNS has it).
+# gets, a failing hook, the run lock held by a slow hook, a far-future id
+# in DNS that the next id must follow, with state and without), `zonefile`
+# (the file Knot $INCLUDEs, the reload command, two domains in the file)
+# and `none` (the exact record to set by hand, non-zero until DNS has it).
+# For each method, the §8.1 gate: a change the web servers do not serve yet
+# publishes nothing (no hook run, the file and DNS keep the old id, no
+# record asked for) until it is served.
 . "$(dirname "$0")/lib/testlib.sh"
 . "$(dirname "$0")/lib/netns.sh"
 
