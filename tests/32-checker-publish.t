@@ -137,8 +137,9 @@ t_ok "hook: max-age 2d served" serve hook hook.test "mode = testing
 max-age = 2d"
 ns_check
 t_is "$CHK_RC" 2 "failing hook: exit 2" || t_diag "$CHK_OUT"
-t_like "$CHK_OUT" "publishing id $ID_RE by hook failed" \
-    "failing hook: the output says publishing by the hook failed" || t_diag "$CHK_OUT"
+t_like "$CHK_OUT" "publishing id $ID_RE by hook failed: .*hook\\.sh exited with status 1: test hook told to fail" \
+    "failing hook: the output says publishing by the hook failed, its status and what it said" ||
+    t_diag "$CHK_OUT"
 t_unlike "$CHK_OUT" "published id $ID_RE by hook" "failing hook: and does not say it published"
 t_is "$(ns_sts_id hook.test)" "$id3" "failing hook: DNS unchanged"
 rm -f "$H/fail"
