@@ -279,6 +279,24 @@ t_is "$(body r2)" $'version: STSv1\r\nmode: testing\r\nmx: mx.example.org\r\nmax
 rm -f "$T/domains/example.org"
 t_ok "a removed domain file is gone within 10 s" wait_code r3 mta-sts.example.org 404 10
 
+# A domain file that is a symbolic link to a file outside the domain
+# directory: when the target is removed, the domain is gone too (a vanished
+# file is not "cannot be read, keep the last good policy").
+mkdir -p "$T/outside"
+printf 'mx = mx.example.org\n' >"$T/outside/example.org.conf"
+chmod -R a+rX "$T/outside"
+ln -s ../outside/example.org.conf "$T/domains/example.org"
+t_ok "a link to a file outside the directory is served within 10 s" wait_code r3a mta-sts.example.org 200 10
+t_is "$(body r3a)" $'version: STSv1\r\nmode: testing\r\nmx: mx.example.org\r\nmax_age: 604800\r\n.' "with its target's policy"
+# the directory unchanged for a while: no listing, only the poll sees it
+sleep 3
+rm -f "$T/outside/example.org.conf"
+t_ok "its target removed: 404 within 3 s (-r 1)" wait_code r3b mta-sts.example.org 404 3
+sleep 1.5
+fetch r3c mta-sts.example.org $WK
+t_is "$code" 404 "and still 404 after more polls"
+rm -f "$T/domains/example.org"
+
 # An invalid edit keeps the last good policy; the error is logged once.
 wait_body r4 mta-sts.example.com "$POLICY_COM2" 10
 printf 'mode = bogus\nmx = mx-bad.example.com\n' >"$T/domains/example.com"

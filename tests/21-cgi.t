@@ -82,11 +82,41 @@ t_is "$(body r5)" "$POLICY_IDN." "U-label mx as an A-label"
 cgi r6 GET mta-sts.alias.example $WK
 t_is "$(body r6)" "$POLICY_COM." "alias symlink serves its target's policy"
 
+# A link to a file outside the domain directory whose target is gone: 404.
+mkdir -p "$T/outside"
+printf 'mx = mx.example.org\n' >"$T/outside/example.org.conf"
+chmod -R a+rX "$T/outside"
+ln -s ../outside/example.org.conf "$T/domains/example.org"
+cgi r6b GET mta-sts.example.org $WK
+t_is "$(status r6b)" 200 "a link to a file outside the directory: 200"
+rm -f "$T/outside/example.org.conf"
+cgi r6c GET mta-sts.example.org $WK
+t_is "$(status r6c)/$(cat "$T/r6c.err")" "404/" "its target removed: 404, nothing logged"
+rm -f "$T/domains/example.org"
+
 cgi r7 GET mta-sts.example.com "$WK?x=1"
 t_is "$(body r7)" "$POLICY_COM." "query string ignored"
 
 cgi r8 GET mta-sts.example.com - SCRIPT_NAME=/.well-known PATH_INFO=/mta-sts.txt
 t_is "$(body r8)" "$POLICY_COM." "no REQUEST_URI: SCRIPT_NAME + PATH_INFO"
+
+# No REQUEST_URI (some servers and CGI set-ups): the path is SCRIPT_NAME +
+# PATH_INFO, and it must be exactly the policy's, not begin with it.
+for sp in "$WK|" "/.well-known|/mta-sts.txt" "/.well-known/|mta-sts.txt" "|$WK"; do
+	cgi rs8 GET mta-sts.example.com - SCRIPT_NAME="${sp%%|*}" PATH_INFO="${sp#*|}"
+	t_is "$(status rs8)" 200 "no REQUEST_URI: SCRIPT_NAME '${sp%%|*}' + PATH_INFO '${sp#*|}': 200"
+done
+for sp in "$WK.bak|" "$WK/|" "$WK/x|" "$WK|/" "$WK|/x" "$WK|.bak" \
+    "/.well-known|/mta-sts.txt.bak" "/.well-known|/mta-sts.txt/" \
+    "/.well-known|/mta-sts.txt/x" "/.well-known|/mta-sts" "/.well-known/mta-sts|" \
+    "|$WK.bak" "|$WK/" "|$WK/x" "/.well-known|" "|"; do
+	cgi rs9 GET mta-sts.example.com - SCRIPT_NAME="${sp%%|*}" PATH_INFO="${sp#*|}"
+	t_is "$(status rs9)" 404 "no REQUEST_URI: SCRIPT_NAME '${sp%%|*}' + PATH_INFO '${sp#*|}': 404"
+done
+cgi rs11 GET mta-sts.example.com - SCRIPT_NAME="$WK.bak"
+t_is "$(status rs11)" 404 "no REQUEST_URI, SCRIPT_NAME '$WK.bak' and no PATH_INFO: 404"
+cgi rs10 GET mta-sts.example.com -
+t_is "$(status rs10)" 404 "no REQUEST_URI, SCRIPT_NAME or PATH_INFO: 404"
 
 cgi r9 GET mta-sts.unknown.example $WK
 t_is "$(status r9)" 404 "unknown domain: 404"
@@ -99,6 +129,14 @@ for p in / /index.html /.well-known/mta-sts.txt/ /.well-known/mta-sts.txt.bak \
 	cgi rp GET mta-sts.example.com "$p"
 	t_is "$(status rp)" 404 "path $p: 404"
 done
+
+cgi rhd HEAD mta-sts.example.com /index.html
+t_is "$(status rhd)/$(body rhd)" "404/." "HEAD of another path: 404, no body"
+t_is "$(header rhd Content-Length)" "$(($(wc -c <"$T/rp.body")))" "  with the GET's Content-Length"
+cgi rhu HEAD mta-sts.unknown.example $WK
+t_is "$(status rhu)/$(body rhu)" "404/." "HEAD for an unknown domain: 404, no body"
+cgi rhb HEAD mta-sts. $WK
+t_is "$(status rhb)/$(body rhb)" "400/." "HEAD with a bad Host: 400, no body"
 
 for m in POST PUT DELETE OPTIONS get TRACE; do
 	cgi rm "$m" mta-sts.example.com $WK

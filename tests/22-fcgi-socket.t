@@ -21,6 +21,7 @@ POLICY_COM=$'version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 8
 cat >"$T/fcgi.py" <<'EOF'
 # fcgi.py ADDR get HOST              one request; prints the CGI response
 # fcgi.py ADDR keep N HOST           N kept connections, then a new one
+# fcgi.py ADDR env NAME=VALUE ...     one request with exactly these params
 import socket, struct, sys
 
 def connect(addr):
@@ -49,10 +50,11 @@ def recvn(s, n):
         b += c
     return b
 
-def request(s, rid, host, keep):
-    params = {"REQUEST_METHOD": "GET", "HTTP_HOST": host,
-              "REQUEST_URI": "/.well-known/mta-sts.txt",
-              "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1"}
+def request(s, rid, host, keep, params=None):
+    if params is None:
+        params = {"REQUEST_METHOD": "GET", "HTTP_HOST": host,
+                  "REQUEST_URI": "/.well-known/mta-sts.txt",
+                  "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1"}
     p = b"".join(nvlen(len(k)) + nvlen(len(v)) + k.encode() + v.encode()
                  for k, v in params.items())
     s.sendall(record(1, rid, struct.pack("!HB5x", 1, 1 if keep else 0)) +
@@ -74,6 +76,10 @@ addr, cmd = sys.argv[1], sys.argv[2]
 if cmd == "get":
     s = connect(addr)
     sys.stdout.buffer.write(request(s, 1, sys.argv[3], False))
+elif cmd == "env":
+    s = connect(addr)
+    params = dict(a.split("=", 1) for a in sys.argv[3:])
+    sys.stdout.buffer.write(request(s, 1, None, False, params))
 elif cmd == "keep":
     n, host = int(sys.argv[3]), sys.argv[4]
     kept = []
@@ -124,6 +130,28 @@ t_is "$(grep -c 'Status: 200' <<<"$out")" 8 "7 kept connections and a new one, -
 t_like "$out" 'fresh: Status: 200 OK' "a new connection is served while 7 are kept open"
 t_like "$out" 'again: 7 of 7' "each kept connection serves its next request"
 [ -n "$(sed -n '/fresh: /{/Status: 200/!p}' <<<"$out")" ] && t_diag "$out"
+
+# No REQUEST_URI: the path is SCRIPT_NAME + PATH_INFO, exactly the policy's.
+WK=/.well-known/mta-sts.txt
+fenv() {
+	fcgi "127.0.0.1:$PORT" env REQUEST_METHOD=GET HTTP_HOST=mta-sts.example.com \
+	    SERVER_PROTOCOL=HTTP/1.1 GATEWAY_INTERFACE=CGI/1.1 "$@" |
+	    sed -n '1s/^Status: \([0-9]*\).*/\1/p'
+}
+for sp in "$WK|" "/.well-known|/mta-sts.txt" "|$WK"; do
+	t_is "$(fenv SCRIPT_NAME="${sp%%|*}" PATH_INFO="${sp#*|}")" 200 \
+	    "no REQUEST_URI: SCRIPT_NAME '${sp%%|*}' + PATH_INFO '${sp#*|}': 200"
+done
+for sp in "$WK.bak|" "$WK/|" "$WK/x|" "$WK|/" "$WK|/x" "/.well-known|/mta-sts.txt.bak" \
+    "/.well-known|/mta-sts.txt/" "/.well-known|/mta-sts.txt/x" "|$WK.bak" "|$WK/x" \
+    "/.well-known|"; do
+	t_is "$(fenv SCRIPT_NAME="${sp%%|*}" PATH_INFO="${sp#*|}")" 404 \
+	    "no REQUEST_URI: SCRIPT_NAME '${sp%%|*}' + PATH_INFO '${sp#*|}': 404"
+done
+t_is "$(fenv SCRIPT_NAME="$WK.bak")" 404 "no REQUEST_URI, SCRIPT_NAME '$WK.bak', no PATH_INFO: 404"
+t_is "$(fenv)" 404 "no REQUEST_URI, SCRIPT_NAME or PATH_INFO: 404"
+t_is "$(fenv REQUEST_URI="$WK.bak" SCRIPT_NAME=/.well-known PATH_INFO=/mta-sts.txt)" 404 \
+    "REQUEST_URI '$WK.bak' wins over SCRIPT_NAME + PATH_INFO: 404"
 
 # SIGHUP with -r 0: re-read at once.
 printf 'mode = enforce\nmx = mx-hup.example.com\nmax-age = 1d\n' >"$T/domains/example.com"

@@ -108,6 +108,22 @@ t_ok "a new file is served within 3 s" wait_code n1 mta-sts.example.org 200 3
 rm -f "$T/domains/example.org"
 t_ok "a removed one is gone within 3 s" wait_code n2 mta-sts.example.org 404 3
 
+# A link to a file outside the directory: no event in the directory when
+# the target goes, so a watched directory sees it at the next full sweep
+# (every 60 s) or at SIGHUP; then the domain is gone (a vanished file is not
+# "cannot be read, keep the last good policy").
+mkdir -p "$T/outside"
+printf 'mx = mx.example.org\n' >"$T/outside/example.org.conf"
+chmod -R a+rX "$T/outside"
+ln -s ../outside/example.org.conf "$T/domains/example.org"
+t_ok "a link to a file outside the directory is served within 3 s" wait_code o1 mta-sts.example.org 200 3
+# the directory unchanged for a while: no listing, only the stat sees it
+sleep 3
+rm -f "$T/outside/example.org.conf"
+[ -n "$RPID" ] && kill -HUP "$RPID"
+t_ok "its target removed, SIGHUP: 404 within 3 s" wait_code o2 mta-sts.example.org 404 3
+rm -f "$T/domains/example.org"
+
 # Moved away and back: the watch goes with the old directory, and is set
 # again on the path.
 mv "$T/domains" "$T/domains.away"

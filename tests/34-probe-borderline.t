@@ -281,6 +281,10 @@ tc h-http10 0 'policy served' 'HTTP: an HTTP/1.0 response' \
     raw='HTTP/1.0 200 OK\r\nContent-Type: text/plain'
 tc h-continue 0 'policy served' 'HTTP: 100 Continue before the 200' \
     raw='HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/plain'
+tc h-203 2 'status 203' 'HTTP: 203 with a valid policy (only 200 counts, §3.3)' \
+    raw='HTTP/1.1 203 Non-Authoritative Information\r\nContent-Type: text/plain'
+tc h-206 2 'status 206' 'HTTP: 206 with a valid policy (only 200 counts, §3.3)' \
+    raw='HTTP/1.1 206 Partial Content\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-91/92'
 tc h-empty 2 'empty policy' 'HTTP: 200 with an empty body' pol=''
 tc h-lower 0 'policy served' 'HTTP: header names in lower case' \
     raw='HTTP/1.1 200 OK\r\ncontent-type: text/plain;charset=UTF-8'
@@ -291,6 +295,10 @@ tc h-307 2 'status 307.*redirect' 'HTTP: 307 with a policy body' \
     raw='HTTP/1.1 307 Temporary Redirect\r\nLocation: https://mta-sts.t-min.probe.test/.well-known/mta-sts.txt\r\nContent-Type: text/plain'
 tc h-wrongname 2 '[Cc]ertificate.*(name|match)' 'HTTP: certificate for another name' cert=wrongname
 tc h-wildcert 0 'policy served' 'HTTP: a wildcard certificate *.DOMAIN' cert=wildweb
+tc h-cnonly 2 '[Cc]ertificate.*(name|match)' 'HTTP: the name only in the subject CN, no subjectAltName (no CN fallback)' \
+    cert=cnonly
+tc h-partialwild 2 '[Cc]ertificate.*(name|match)' 'HTTP: a partial wildcard certificate mta-*.DOMAIN' \
+    cert=partialwild
 tc h-untrusted 2 '[Cc]ertificate' 'HTTP: a certificate from an unknown CA' cert=untrusted
 tc h-expired 2 '[Ee]xpired' 'HTTP: expired certificate' cert=expired
 tc h-tls11 2 'TLS 1\.2' 'HTTP: TLS 1.1 at most' addr=127.0.0.11
@@ -314,12 +322,27 @@ tc m-enf-cert 2 'error: MX mx-wrong\.example\.test: certificate' 'MX certificate
     mx=$'10 mx1.example.test.\n20 mx-wrong.example.test.' \
     pol="${G_VM}mx: *.example.test\r\n${G_A}"
 tc m-null 1 'null MX' 'null MX (RFC 7505)' mx='0 .'
+tc m-unused 1 'warning: mx pattern mx3\.example\.test matches no MX host' \
+    'an mx pattern that no MX host uses: a warning, even in enforce' \
+    pol="${G_VM}${G_X}mx: mx3.example.test\r\n${G_A}"
 tc m-none 0 'mode none' 'mode none: an MX not covered does not matter' \
     pol="version: STSv1\r\nmode: none\r\nmx: mx1.example.test\r\n${G_A}"
 
 # ---- TLS-RPT -----------------------------------------------------------------------------
 
 tc r-none 1 'warning: _smtp\._tls\.r-none\.probe\.test' 'no TLS-RPT record: a warning' rpt=-
+tc r-multi 0 '_smtp\._tls\.r-multi\.probe\.test: v=TLSRPTv1; rua=mailto:a@probe\.test,https://r\.probe\.test/v1' \
+    'TLS-RPT: two rua URIs, mailto: and https:' rpt='"v=TLSRPTv1; rua=mailto:a@probe.test,https://r.probe.test/v1"'
+tc r-two 1 "warning: _smtp\\._tls\\.r-two\\.probe\\.test: 2 records begin with 'v=TLSRPTv1;'" \
+    'TLS-RPT: two v=TLSRPTv1 records' rr='_smtp._tls.@N	TXT	"v=TLSRPTv1; rua=mailto:other@probe.test"'
+tc r-norua 1 'warning: _smtp\._tls\.r-norua\.probe\.test: no rua field' 'TLS-RPT: no rua' \
+    rpt='"v=TLSRPTv1; ruf=mailto:a@probe.test"'
+tc r-ftp 1 'warning: _smtp\._tls\.r-ftp\.probe\.test: .*scheme must be mailto: or https:' \
+    'TLS-RPT: an ftp: rua URI' rpt='"v=TLSRPTv1; rua=ftp://r.probe.test/"'
+tc r-spsemi 1 'warning: _smtp\._tls\.r-spsemi\.probe\.test: no v=TLSRPTv1 record' \
+    'TLS-RPT: "v=TLSRPTv1 ;" fails the prefix test' rpt='"v=TLSRPTv1 ; rua=mailto:a@probe.test"'
+tc r-upper 1 'warning: _smtp\._tls\.r-upper\.probe\.test: no v=TLSRPTv1 record' \
+    'TLS-RPT: "V=TLSRPTv1" (case-sensitive)' rpt='"V=TLSRPTv1; rua=mailto:a@probe.test"'
 
 # ---- the zone, the web, the servers -----------------------------------------------------------
 
@@ -428,7 +451,21 @@ mail	A	127.0.0.20
 a.b	A	127.0.0.20
 EOF
 
+# cert_cn_only NAME CN: a leaf with CN and no subjectAltName, from the test CA
+cert_cn_only() {
+	local d=$NS_PKI
+	printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+	    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$d/$1.ext"
+	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -keyout "$d/$1.key" -out "$d/$1.csr" -subj "/CN=$2" >"$d/$1.log" 2>&1 &&
+	openssl x509 -req -in "$d/$1.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+	    -set_serial "0x$(openssl rand -hex 12)" -days 30 -extfile "$d/$1.ext" \
+	    -out "$d/$1.pem" >>"$d/$1.log" 2>&1 || { cat "$d/$1.log" >&2; return 1; }
+	cat "$d/$1.pem" "$d/ca.pem" >"$d/$1.fullchain.pem"
+}
 ns_pki_extra() {
+	cert_cn_only cnonly "mta-sts.h-cnonly.$Z" &&
+	t_cert "$NS_PKI" partialwild "mta-*.h-partialwild.$Z" &&
 	t_cert "$NS_PKI" wrongname www.wrongname.test &&
 	t_cert_expired "$NS_PKI" expired "mta-sts.h-expired.$Z" &&
 	t_cert "$NS_PKI" wildmx mail.wild.test wild.test a.b.wild.test &&

@@ -5,10 +5,13 @@
  */
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ftw.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +404,62 @@ test_pem_special(void)
 
 /* ---- a directory, a glob, a file --------------------------------------- */
 
+/*
+ * As root, which reads anything: a child that has dropped to nobody reads
+ * a directory holding a readable certificate and one mode 000, and exits
+ * 0 only when the unreadable one is warned about (with strerror) and
+ * skipped while the other is read.
+ */
+static void
+unreadable_as_nobody(void)
+{
+	struct sts_strlist	 names = { NULL, 0, 0 }, w = { NULL, 0, 0 };
+	char			 err[STS_ERR_MAX];
+	struct passwd		*pw;
+	pid_t			 pid;
+	int			 st;
+
+	mkdir_p(P("np"));
+	write_pem(P("np/ok.pem"), NULL, leaf("ok.example.com", NULL), NULL);
+	write_pem(P("np/noperm.pem"), NULL, leaf("noperm.example.com", NULL),
+	    NULL);
+	if ((pw = getpwnam("nobody")) == NULL) {
+		ok(1, "dir: unreadable file warned # skip no user nobody");
+		return;
+	}
+	if (chmod(P("np/noperm.pem"), 0) == -1 || chmod(P("np"), 0755) == -1)
+		die("chmod");
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		die("fork");
+	if (pid == 0) {
+		if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+		    setuid(pw->pw_uid) == -1)
+			_exit(10);
+		if (access(P("np/ok.pem"), R_OK) == -1)
+			_exit(11);	/* nobody cannot reach the directory */
+		if (sts_certs_names(P("np"), &names, collect, &w, err,
+		    sizeof(err)) == -1)
+			_exit(1);
+		if (names.n != 1 || strcmp(names.v[0], "ok.example.com") != 0)
+			_exit(2);
+		if (w.n != 1 || nwarn(&w, P("np/noperm.pem"),
+		    ": Permission denied, skipped") != 1)
+			_exit(3);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) == -1)
+		die("waitpid");
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 11) {
+		ok(1, "dir: unreadable file warned # skip nobody cannot "
+		    "reach %s", top);
+		return;
+	}
+	is_int(WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st), 0,
+	    "dir: unreadable file warned with strerror and skipped "
+	    "(as nobody)");
+}
+
 static void
 test_dir(void)
 {
@@ -489,8 +548,7 @@ test_dir(void)
 	    "dir: subdirectory warned, not searched");
 	nw = 7;
 	if (root)
-		ok(1, "dir: unreadable file warned # skip running as root, "
-		    "which reads anything");
+		unreadable_as_nobody();
 	else {
 		is_int(nwarn(&w, P("d/noperm.pem"), "Permission denied, skipped"),
 		    1, "dir: unreadable file warned with strerror");

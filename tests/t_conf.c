@@ -305,6 +305,8 @@ test_defaults_and_reload(void)
 	struct sts_conf	 c, d;
 	char		 err[STS_ERR_MAX], *a, *b;
 	struct sts_settings s;
+	static const struct sts_conf zc;
+	static const struct sts_settings zs;
 
 	sts_conf_defaults(&c);
 	a = dump(&c, "");
@@ -354,13 +356,28 @@ test_defaults_and_reload(void)
 	    strcmp(s.certs, c.dflt.certs) == 0 && s.tlsrpt.n == 2 &&
 	    s.mode == STS_MODE_ENFORCE && s.max_age == 1296000 && s.mx_set,
 	    "  copy holds its own equal values");
+	/*
+	 * Free, then free again: harmless because the first free leaves
+	 * every byte zero (all pointers NULL), which is what is asserted
+	 * here; a free that left a pointer behind would also be a double
+	 * free, which valgrind (make valgrind) and SANITIZE=1 report.
+	 */
 	sts_settings_free(&s);
 	ok(s.certs == NULL && s.mx.n == 0, "  free leaves it empty");
+	ok(memcmp(&s, &zs, sizeof(s)) == 0,
+	    "  free leaves every byte zero (no pointer left to free twice)");
 	sts_settings_free(&s);
-	ok(1, "  free twice is harmless");
+	ok(memcmp(&s, &zs, sizeof(s)) == 0, "  free twice: still all zero");
+	is_int(sts_settings_copy(&s, &c.dflt), 0,
+	    "  and it can be used again: copy into it");
+	ok(s.mx.n == 3 && strcmp(s.certs, c.dflt.certs) == 0,
+	    "  with the values copied");
+	sts_settings_free(&s);
 	sts_conf_free(&c);
+	ok(memcmp(&c, &zc, sizeof(c)) == 0,
+	    "conf free leaves every byte zero (no pointer left to free twice)");
 	sts_conf_free(&c);
-	ok(c.domains == NULL, "conf free twice is harmless");
+	ok(memcmp(&c, &zc, sizeof(c)) == 0, "conf free twice: still all zero");
 
 	/* a zeroed struct is a valid starting point too */
 	memset(&d, 0, sizeof(d));
