@@ -1,0 +1,125 @@
+/* The helpers of util.h: FNV-1a and the capped file reader. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mtasts.h"
+#include "util.h"
+
+#define ESC_MAX	(STS_ERR_MAX / 2)	/* the path in a message */
+
+uint64_t
+sts_hash_add(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char	*s = p;
+
+	while (len-- > 0) {
+		h ^= *s++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+uint64_t
+sts_hash(const void *p, size_t len)
+{
+	return sts_hash_add(STS_HASH_INIT, p, len);
+}
+
+static int
+read_fail(const char *path, int e, char *err, size_t errlen,
+    const char *why)
+{
+	char	 b[ESC_MAX];
+
+	sts_err(err, errlen, "%s: %s", sts_escape(b, sizeof(b), path,
+	    strlen(path)), why != NULL ? why : strerror(e));
+	errno = e;
+	return -1;
+}
+
+int
+sts_read_file(int dirfd, const char *path, size_t cap, char **bufp,
+    size_t *lenp, struct stat *stp, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*buf = NULL, *nb, why[64];
+	size_t		 len = 0, room;
+	ssize_t		 r;
+	int		 fd = -1, e = 0, ret = -1;
+
+	why[0] = '\0';
+	if ((fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+	    O_NOCTTY)) == -1 || fstat(fd, &st) == -1) {
+		e = errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		snprintf(why, sizeof(why), "not a regular file");
+		goto out;
+	}
+	if (stp != NULL)
+		*stp = st;
+	/*
+	 * Sized by the file, not by cap: a hundred thousand small domain
+	 * files are read at start-up. A file that grows while it is read
+	 * gets the room up to cap; one read of the size fstat gave is enough.
+	 */
+	if ((uintmax_t)st.st_size > cap)
+		goto big;
+	room = (size_t)st.st_size < cap ? (size_t)st.st_size + 1 : cap + 1;
+	if ((buf = malloc(room + 1)) == NULL)
+		goto nomem;
+	for (;;) {
+		if (len == room) {	/* grown since fstat */
+			if ((nb = realloc(buf, cap + 2)) == NULL)
+				goto nomem;
+			buf = nb;
+			room = cap + 1;
+		}
+		r = read(fd, buf + len, room - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			e = errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > cap)
+			goto big;
+		if (len == (size_t)st.st_size && len < room)
+			break;
+	}
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	buf = NULL;
+	ret = 0;
+	goto out;
+nomem:
+	e = ENOMEM;
+	snprintf(why, sizeof(why), "out of memory");
+	goto out;
+big:
+	e = EFBIG;
+	snprintf(why, sizeof(why), "larger than %zu KiB", cap / 1024);
+out:
+	if (buf != NULL) {
+		explicit_bzero(buf, len);	/* it may have been a key */
+		free(buf);
+	}
+	if (fd != -1)
+		close(fd);
+	if (ret == -1)
+		return read_fail(path, e, err, errlen, why[0] ? why : NULL);
+	return 0;
+}
