@@ -1,4 +1,4 @@
-/* The helpers of util.h: FNV-1a and the capped file reader. */
+/* The helpers of util.h: FNV-1a, the capped file reader, sts_parse_num. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -121,5 +121,22 @@ out:
 		close(fd);
 	if (ret == -1)
 		return read_fail(path, e, err, errlen, why[0] ? why : NULL);
+	return 0;
+}
+
+int
+sts_parse_num(const char *s, long long min, long long max, int base,
+    long long *out)
+{
+	char		*end = NULL;
+	long long	 v;
+
+	if (s[0] == '\0' || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, base);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
 	return 0;
 }

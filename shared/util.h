@@ -1,7 +1,7 @@
 /*
  * Internal helpers of libmtasts that the library files and the two
- * programs share: the FNV-1a hash, the capped file reader and the
- * character classes of the RFC 8461 grammars. Not part of the public
+ * programs share: the FNV-1a hash, the capped file reader, a bounded
+ * number parser and the character classes of the RFC 8461 grammars. Not part of the public
  * interface (mtasts.h); the names still carry the sts_ prefix because the
  * programs link them from libmtasts.a.
  */
@@ -33,6 +33,13 @@ uint64_t sts_hash(const void *p, size_t len);
  */
 int	 sts_read_file(int dirfd, const char *path, size_t cap, char **buf,
 	    size_t *len, struct stat *st, char *err, size_t errlen);
+
+/*
+ * strtonum-style: all of s, in base (10, or 8 for a file mode), within
+ * [min, max]; no sign, no leading space. 0 and *out, or -1.
+ */
+int	 sts_parse_num(const char *s, long long min, long long max, int base,
+	    long long *out);
 
 /* Character classes (ASCII only, whatever the locale). */
 static inline int
