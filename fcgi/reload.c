@@ -39,14 +39,6 @@
 #define SWEEP_SECS	60
 #define WATCH_ALL	1000
 
-/* A certs spec some domain takes its mx from, and the names it last gave. */
-struct spec {
-	struct spec		*next;
-	char			*spec;
-	struct sts_strlist	 names;
-	int			 changed;
-};
-
 struct reload {
 	char			*confpath;
 	struct sts_conf		 conf;
@@ -142,67 +134,6 @@ warnings_flush(struct reload *rl, struct sts_strlist *now)
 	memset(now, 0, sizeof(*now));
 }
 
-/* ---- certificate specs -------------------------------------------------- */
-
-static struct spec *
-spec_get(struct reload *rl, const char *s)
-{
-	const struct sts_strlist	*names = NULL;
-	struct spec			*sp;
-	char				 err[STS_ERR_MAX];
-
-	for (sp = rl->specs; sp; sp = sp->next)
-		if (strcmp(sp->spec, s) == 0)
-			return sp;
-	if ((sp = calloc(1, sizeof(*sp))) == NULL ||
-	    (sp->spec = strdup(s)) == NULL) {
-		free(sp);
-		return NULL;
-	}
-	if (sts_certstore_get(rl->store, s, &names, err, sizeof(err)) == 0)
-		(void)sts_strlist_copy(&sp->names, names);
-	sp->next = rl->specs;
-	rl->specs = sp;
-	return sp;
-}
-
-/* After the store changed: which specs give other names now. */
-static int
-specs_check(struct reload *rl)
-{
-	const struct sts_strlist	*names = NULL;
-	struct sts_strlist		 none = { NULL, 0, 0 };
-	struct spec			*sp;
-	char				 err[STS_ERR_MAX];
-	int				 n = 0;
-
-	for (sp = rl->specs; sp; sp = sp->next) {
-		if (sts_certstore_get(rl->store, sp->spec, &names, err,
-		    sizeof(err)) == -1)
-			names = &none;
-		if (sts_strlist_equal(names, &sp->names))
-			continue;
-		sp->changed = 1;
-		n++;
-		sts_strlist_free(&sp->names);
-		(void)sts_strlist_copy(&sp->names, names);
-	}
-	return n;
-}
-
-static void
-specs_free(struct spec *sp)
-{
-	struct spec	*next;
-
-	for (; sp; sp = next) {
-		next = sp->next;
-		free(sp->spec);
-		sts_strlist_free(&sp->names);
-		free(sp);
-	}
-}
-
 /* ---- domain files ------------------------------------------------------- */
 
 static void
@@ -290,7 +221,7 @@ job_finish(struct reload *rl, struct poll *p, struct job *j)
 	} else
 		intern_unref(&rl->intern, r, &p->g.resps);
 	d->spec = j->dom.set.mx_set || j->dom.set.certs == NULL ? NULL :
-	    spec_get(rl, j->dom.set.certs);
+	    spec_get(&rl->specs, rl->store, j->dom.set.certs);
 	/*
 	 * Rendered from a helper's store: if the main store, whose changes
 	 * the next polls watch, read other names, read the file again then.
@@ -401,7 +332,7 @@ poll_store(struct reload *rl, struct poll *p)
 		if ((rl->store = sts_certstore_new(log_warning, NULL)) == NULL)
 			return -1;
 	} else if (sts_certstore_refresh(rl->store) > 0)
-		p->certschanged = specs_check(rl) > 0;
+		p->certschanged = specs_check(rl->specs, rl->store) > 0;
 	return 0;
 }
 
@@ -595,16 +526,14 @@ poll_read(struct reload *rl, struct poll *p)
 {
 	struct loader	*l = NULL;
 	struct job	*jobs = NULL;
-	struct spec	*sp;
 	size_t		 i, n;
 
-	for (sp = rl->specs; sp; sp = sp->next)
-		sp->changed = 0;
+	specs_seen(rl->specs);
 	if (p->ntodo == 0)
 		return;
 	/* The global certs first: helpers' stores are then never older. */
 	if (rl->conf.dflt.certs != NULL)
-		(void)spec_get(rl, rl->conf.dflt.certs);
+		(void)spec_get(&rl->specs, rl->store, rl->conf.dflt.certs);
 	if ((l = loader_new(&rl->conf, rl->store, p->dfd, p->now,
 	    p->ntodo)) == NULL) {
 		logmsg("out of memory");
