@@ -1,6 +1,6 @@
 /*
  * The internals of mta-sts-fcgi, one section per file. Calls go one way:
- * main -> listen, cgi, fastcgi; fastcgi -> sandbox, reload, table, http;
+ * main -> listen, cgi, fastcgi; fastcgi -> listen, sandbox, reload, table, http;
  * reload -> loader, specs, watch, table; loader -> watch; cgi, table ->
  * http; everything -> log, which calls nothing of ours.
  */

@@ -146,13 +146,14 @@ out:
 	return rc;
 }
 
-/* Append src to dst; on ENOMEM dst is left as it was. */
+/* Sort src, drop its duplicates, append it to dst; on ENOMEM dst is left as it was. */
 static int
-append_all(struct sts_strlist *dst, const struct sts_strlist *src, char *err,
+append_sorted(struct sts_strlist *dst, struct sts_strlist *src, char *err,
     size_t errlen)
 {
 	size_t	i;
 
+	sts_strlist_sort_uniq(src);
 	for (i = 0; i < src->n; i++)
 		if (sts_strlist_add(dst, src->v[i]) == -1) {
 			while (i-- > 0)
@@ -204,8 +205,7 @@ sts_certs_names_pem(const char *pem, size_t len, struct sts_strlist *names,
 	}
 	if (cert_names(x, &tmp, err, errlen) == -1)
 		goto out;
-	sts_strlist_sort_uniq(&tmp);
-	if (append_all(names, &tmp, err, errlen) == -1)
+	if (append_sorted(names, &tmp, err, errlen) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -405,8 +405,7 @@ sts_certs_names(const char *spec, struct sts_strlist *names,
 			sts_warnf(warn, arg, "%s: %s, skipped",
 			    esc(e1, sf.files.v[i]), why);
 	}
-	sts_strlist_sort_uniq(&tmp);
-	if (append_all(names, &tmp, err, errlen) == -1)
+	if (append_sorted(names, &tmp, err, errlen) == -1)
 		goto out;
 	rc = 0;
 out:

@@ -81,10 +81,15 @@ struct parser {
 
 /* All zero but dir, which is only emptied: 4 KiB per domain file. */
 static void
-parser_init(struct parser *p)
+parser_init(struct parser *p, const char *path, struct sts_settings *set,
+    char *err, size_t errlen)
 {
 	memset(p, 0, offsetof(struct parser, dir));
 	p->dir[0] = '\0';
+	p->path = path;
+	p->set = set;
+	p->err = err;
+	p->errlen = errlen;
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -816,12 +821,8 @@ sts_conf_load(const char *path, struct sts_conf *conf, char *err,
 	int		 ret = -1;
 
 	sts_conf_defaults(&c);
-	parser_init(&p);
-	p.path = path;
+	parser_init(&p, path, &c.dflt, err, errlen);
 	p.conf = &c;
-	p.set = &c.dflt;
-	p.err = err;
-	p.errlen = errlen;
 	if (c.domains == NULL || c.state == NULL || c.dflt.certs == NULL ||
 	    (c.file = strdup(path)) == NULL) {
 		fail(&p, 0, "out of memory");
@@ -861,11 +862,7 @@ sts_settings_parse(const char *path, const char *buf, size_t len,
 	struct sts_settings	 s;
 	int			 ret = -1;
 
-	parser_init(&p);
-	p.path = path;
-	p.set = &s;
-	p.err = err;
-	p.errlen = errlen;
+	parser_init(&p, path, &s, err, errlen);
 	if (sts_settings_copy(&s, set) == -1)
 		return fail(&p, 0, "out of memory");
 	if (len > STS_DOMAIN_FILE_MAX) {
@@ -892,30 +889,14 @@ int
 sts_settings_load(const char *path, struct sts_settings *set, char *err,
     size_t errlen)
 {
-	struct parser		 p;
-	struct sts_settings	 s;
-	char			*buf = NULL;
-	int			 ret = -1;
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 ret;
 
-	parser_init(&p);
-	p.path = path;
-	p.set = &s;
-	p.err = err;
-	p.errlen = errlen;
-	if (sts_settings_copy(&s, set) == -1)
-		return fail(&p, 0, "out of memory");
-	if (file_dir(&p, path) == -1 || sts_read_file(AT_FDCWD, path,
-	    STS_DOMAIN_FILE_MAX, &buf, &p.len, NULL, err, errlen) == -1)
-		goto out;
-	p.buf = buf;
-	if (parse(&p) == -1)
-		goto out;
-	sts_settings_free(set);
-	*set = s;
-	memset(&s, 0, sizeof(s));
-	ret = 0;
-out:
-	sts_settings_free(&s);
+	if (sts_read_file(AT_FDCWD, path, STS_DOMAIN_FILE_MAX, &buf, &len, NULL,
+	    err, errlen) == -1)
+		return -1;
+	ret = sts_settings_parse(path, buf, len, set, err, errlen);
 	free(buf);
 	return ret;
 }

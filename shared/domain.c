@@ -315,21 +315,14 @@ sts_domain_load(const struct sts_conf *conf, struct sts_certstore *store,
     const char *dir, const char *filename, struct sts_domain *out,
     char *err, size_t errlen)
 {
-	struct sts_domain	 dom;
-	int			 ret = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (sts_domain_parse(conf, dir, filename, NULL, 0, &dom, err,
+	if (sts_domain_parse(conf, dir, filename, NULL, 0, out, err,
 	    errlen) == -1)
 		return -1;
-	if (sts_settings_load(dom.file, &dom.set, err, errlen) == -1 ||
-	    sts_domain_render(dom.name, &dom.set, store, &dom.policy,
-	    &dom.text, &dom.textlen, err, errlen) == -1)
-		goto out;
-	*out = dom;
-	memset(&dom, 0, sizeof(dom));
-	ret = 0;
-out:
-	sts_domain_free(&dom);
-	return ret;
+	if (sts_settings_load(out->file, &out->set, err, errlen) == -1 ||
+	    sts_domain_render(out->name, &out->set, store, &out->policy,
+	    &out->text, &out->textlen, err, errlen) == -1) {
+		sts_domain_free(out);
+		return -1;
+	}
+	return 0;
 }
