@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -89,6 +90,23 @@ body(const char *domain)
 	memcpy(b, rc.buf + rc.headlen, rc.len - rc.headlen);
 	b[rc.len - rc.headlen] = '\0';
 	return b;
+}
+
+/* How many lines of the file rel contain s. */
+static int
+lines_with(const char *rel, const char *s)
+{
+	char	 path[PATH_MAX], line[4096];
+	FILE	*f;
+	int	 n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, s) != NULL;
+	fclose(f);
+	return n;
 }
 
 /* ---- http.c ------------------------------------------------------------- */
@@ -263,6 +281,7 @@ test_reload(void)
 	char			 err[STS_ERR_MAX], conffile[1100], name[1100];
 	char			 text[128], cmd[PATH_MAX + 512];
 	struct sts_certstore	*cs = NULL;
+	int			 saved, fd;
 	size_t			 i, bad = 0;
 
 	memset(&conf, 0, sizeof(conf));
@@ -303,6 +322,14 @@ test_reload(void)
 		    i % 4 == 2 ? "mode = enforce\n" : "max-age = 2d\n", i % 7);
 		put(name, text);
 	}
+	/* What the polls log, into TOP/log. */
+	snprintf(name, sizeof(name), "%s/log", top);
+	fflush(stderr);
+	if ((saved = dup(STDERR_FILENO)) == -1 ||
+	    (fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1)
+		abort();
+	close(fd);
 	rl = reload_open(conffile, 1, err, sizeof(err));
 	ok(rl != NULL, "reload_open");
 	if (rl == NULL) {
@@ -363,6 +390,19 @@ test_reload(void)
 	    "mx: mx.c.example\r\nmax_age: 172800\r\n", "a forced poll");
 	reload_free(rl);
 	ok(!table_live(), "reload_free: nothing served");
+	if (dup2(saved, STDERR_FILENO) == -1)
+		abort();
+	close(saved);
+	is_int(lines_with("log", "/bad.example:1: unknown key 'mdoe'"), 1,
+	    "an invalid file is logged once, however often it is looked at");
+	is_int(lines_with("log", "/b.example:3: unknown key 'mdoe' (did you "
+	    "mean 'mode'? expected one of: certs, mode, max-age, mx, tlsrpt) "
+	    "(still serving the last good policy)"), 2,
+	    "a broken file: logged when it broke, and again on a forced poll");
+	is_int(lines_with("log", "/bad.example: valid again"), 1,
+	    "a file valid again says so");
+	is_int(lines_with("log", "/mta-sts.conf: read again"), 1,
+	    "a new global file says so");
 	sts_conf_free(&conf);
 	sts_certstore_free(cs);
 	(void)body(NULL);
