@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -43,11 +44,14 @@ static struct {
 	int		 idle;		/* waiting for a new connection */
 	int		 busy;		/* serving a request */
 	int		 stopping;
+	int		 lost;		/* the socket is gone: stop, exit 1 */
+	int		 wake[2];	/* a worker wakes the main thread */
 } pool = {
 	.mtx = PTHREAD_MUTEX_INITIALIZER,
 	.cv = PTHREAD_COND_INITIALIZER,
 	.accept_mtx = PTHREAD_MUTEX_INITIALIZER,
 	.listen_fd = -1,
+	.wake = { -1, -1 },
 };
 
 static void	*worker(void *);
@@ -156,8 +160,16 @@ accept_failed(int r, int *errs)
 	if (r == -EINTR || r == -ECONNABORTED)
 		return 1;
 	if (r == -EBADF || r == -ENOTSOCK || r == -EINVAL) {
-		logmsg("accept: %s: no socket to serve on", strerror(-r));
-		_exit(1);
+		pthread_mutex_lock(&pool.mtx);
+		if (!pool.lost)
+			logmsg("accept: %s: no socket to serve on",
+			    strerror(-r));
+		pool.lost = 1;
+		pthread_mutex_unlock(&pool.mtx);
+		if (write(pool.wake[1], "", 1) == -1 && errno != EAGAIN)
+			logmsg("cannot wake the main thread: %s",
+			    strerror(errno));
+		return 0;
 	}
 	/* EMFILE and the like: say so, back off a little. */
 	if ((*errs)++ < 10)
@@ -254,33 +266,35 @@ ts_until(const struct timespec *next, struct timespec *ts)
 }
 
 /*
- * The main thread until SIGTERM: reloads when due, on SIGHUP, and
- * SETTLE_MS after an inotify event (when the writer is done).
+ * The main thread until SIGTERM, or until a worker found the socket gone:
+ * reloads when due, on SIGHUP, and SETTLE_MS after an inotify event (when
+ * the writer is done).
  */
 static void
 main_loop(struct reload *rl, const struct fastcgi_opts *o,
     const sigset_t *waitmask)
 {
 	struct timespec	 ts, now, next, soon, *tsp;
-	struct pollfd	 pfd;
-	int		 i, ifd = reload_fd(rl), settling = 0, nfds;
+	struct pollfd	 pfd[2];
+	int		 i, ifd = reload_fd(rl), settling = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	next.tv_sec += o->interval;
+	pfd[0].fd = pool.wake[0];
+	pfd[0].events = POLLIN;
 	while (!*o->got_term) {
 		tsp = NULL;
 		if (o->interval > 0) {
 			ts_until(&next, &ts);
 			tsp = &ts;
 		}
-		nfds = ifd != -1 && !settling;
-		pfd.fd = ifd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		i = ppoll(nfds ? &pfd : NULL, nfds, tsp, waitmask);
-		if (*o->got_term)
+		pfd[1].fd = ifd != -1 && !settling ? ifd : -1;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		i = ppoll(pfd, 2, tsp, waitmask);
+		if (*o->got_term || pfd[0].revents != 0)
 			break;
-		if (i > 0 && pfd.revents != 0 && !*o->got_hup) {
+		if (i > 0 && pfd[1].revents != 0 && !*o->got_hup) {
 			settling = 1;
 			clock_gettime(CLOCK_MONOTONIC, &soon);
 			soon.tv_nsec += SETTLE_MS * 1000000L;
@@ -332,6 +346,7 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 	struct reload	*rl = NULL;
 	sigset_t	 all, waitmask;
 	char		 err[STS_ERR_MAX];
+	int		 lost;
 
 	if (!fd_listening(fd)) {
 		logmsg("fd %d is not a listening socket", fd);
@@ -345,6 +360,10 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 	}
 	if (FCGX_Init() != 0) {
 		logmsg("cannot initialise libfcgi");
+		return 1;
+	}
+	if (pipe2(pool.wake, O_CLOEXEC | O_NONBLOCK) == -1) {
+		logmsg("pipe: %s", strerror(errno));
 		return 1;
 	}
 	pool.listen_fd = fd;
@@ -365,5 +384,8 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 		return 1;
 	main_loop(rl, o, &waitmask);
 	pool_stop();
-	return 0;
+	pthread_mutex_lock(&pool.mtx);
+	lost = pool.lost;
+	pthread_mutex_unlock(&pool.mtx);
+	return lost;
 }
