@@ -23,7 +23,7 @@ listen_unix(const char *path, mode_t mode, int setmode, uid_t uid, gid_t gid)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 sb;
-	int			 fd = -1;
+	int			 fd = -1, ret = -1;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -39,21 +39,22 @@ listen_unix(const char *path, mode_t mode, int setmode, uid_t uid, gid_t gid)
 	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    listen(fd, SOMAXCONN) == -1) {
 		logmsg("%s: %s", path, strerror(errno));
-		goto fail;
+		goto out;
 	}
 	if (setmode && chmod(path, mode) == -1) {
 		logmsg("%s: chmod: %s", path, strerror(errno));
-		goto fail;
+		goto out;
 	}
 	if (uid != (uid_t)-1 && geteuid() == 0 && chown(path, uid, gid) == -1) {
 		logmsg("%s: chown: %s", path, strerror(errno));
-		goto fail;
+		goto out;
 	}
-	return fd;
-fail:
+	ret = fd;
+	fd = -1;
+out:
 	if (fd != -1)
 		close(fd);
-	return -1;
+	return ret;
 }
 
 int

@@ -59,12 +59,6 @@ struct reload {
 	size_t			 pending;	/* files whose stamp is not trusted */
 };
 
-/* What is freed once the new table is in. */
-struct garbage {
-	struct ptrvec	 resps;		/* unreferenced responses */
-	struct ptrvec	 files;		/* removed domain files */
-};
-
 /* Where a poll takes the names of the domain files from. */
 enum source {
 	SRC_LISTING,		/* the directory, listed again */
@@ -136,18 +130,6 @@ warnings_flush(struct reload *rl, struct sts_strlist *now)
 
 /* ---- domain files ------------------------------------------------------- */
 
-static void
-dfile_free(struct dfile *d)
-{
-	if (d == NULL)
-		return;
-	if (d->name != d->fname)
-		free(d->name);
-	free(d->fname);
-	free(d->lasterr);
-	free(d);
-}
-
 /* A domain file that is gone: out of the table, freed after the swap. */
 static void
 dfile_drop(struct reload *rl, struct poll *p, struct dfile *d)
@@ -162,19 +144,10 @@ dfile_drop(struct reload *rl, struct poll *p, struct dfile *d)
 }
 
 static void
-garbage_free(struct garbage *g, int reachable)
+job_oom(struct reload *rl, struct dfile *d)
 {
-	size_t	 i;
-
-	if (reachable && (g->resps.n > 0 || g->files.n > 0))
-		logmsg("out of memory: keeping %zu stale entries",
-		    g->resps.n + g->files.n);
-	for (i = 0; !reachable && i < g->resps.n; i++)
-		free(g->resps.v[i]);
-	for (i = 0; !reachable && i < g->files.n; i++)
-		dfile_free(g->files.v[i]);
-	free(g->resps.v);
-	free(g->files.v);
+	d->failed = 1;
+	logmsg("%s/%s: out of memory", rl->conf.domains, d->fname);
 }
 
 /*
@@ -204,15 +177,18 @@ job_finish(struct reload *rl, struct poll *p, struct job *j)
 	if (d->name == NULL) {
 		if (strcmp(j->dom.name, d->fname) == 0)
 			d->name = d->fname;
-		else if ((d->name = strdup(j->dom.name)) == NULL)
-			goto oom;
+		else if ((d->name = strdup(j->dom.name)) == NULL) {
+			job_oom(rl, d);
+			goto out;
+		}
 	}
 	if (j->me != NULL && j->me->r != NULL && j->me->r->refs > 0) {
 		r = j->me->r;
 		r->refs++;
-	} else if ((r = intern_add(&rl->intern, j->text, j->textlen)) == NULL)
-		goto oom;
-	else if (j->me != NULL)
+	} else if ((r = intern_add(&rl->intern, j->text, j->textlen)) == NULL) {
+		job_oom(rl, d);
+		goto out;
+	} else if (j->me != NULL)
 		j->me->r = r;
 	if (r != d->resp) {
 		intern_unref(&rl->intern, d->resp, &p->g.resps);
@@ -235,10 +211,6 @@ job_finish(struct reload *rl, struct poll *p, struct job *j)
 	d->failed = 0;
 	free(d->lasterr);
 	d->lasterr = NULL;
-	goto out;
-oom:
-	d->failed = 1;
-	logmsg("%s/%s: out of memory", rl->conf.domains, d->fname);
 out:
 	if (!trust)
 		d->st.valid = 0;
@@ -265,6 +237,31 @@ file_hash(const char *path)
 }
 
 /*
+ * The configuration file cannot be read (e): an error at start-up,
+ * else logged once, and the configuration read before kept.
+ */
+static int
+conf_failed(struct reload *rl, struct poll *p, const char *e, char *err,
+    size_t errlen)
+{
+	char	 msg[STS_ERR_MAX + 64];
+
+	if (p->strict)
+		return sts_err(err, errlen, "%s", e);
+	if (p->force) {
+		free(rl->conferr);
+		rl->conferr = NULL;
+	}
+	if (rl->conf.domains != NULL) {
+		snprintf(msg, sizeof(msg), "%s (keeping the configuration "
+		    "read before)", e);
+		log_once(&rl->conferr, msg);
+	} else
+		log_once(&rl->conferr, e);
+	return 0;
+}
+
+/*
  * The configuration file, read again when it changed: 1 it did, 0 not
  * (or it cannot be read: logged, the last one kept), -1 with err (strict).
  */
@@ -274,12 +271,12 @@ poll_conf(struct reload *rl, struct poll *p, char *err, size_t errlen)
 	struct sts_conf	 nc;
 	struct stat	 sb;
 	uint64_t	 h;
-	char		 e[STS_ERR_MAX], msg[STS_ERR_MAX + 64];
+	char		 e[STS_ERR_MAX];
 
 	memset(&nc, 0, sizeof(nc));
 	if (stat(rl->confpath, &sb) == -1) {
 		snprintf(e, sizeof(e), "%s: %s", rl->confpath, strerror(errno));
-		goto fail;
+		return conf_failed(rl, p, e, err, errlen);
 	}
 	if (!p->force && stamp_same(&rl->confst, &sb))
 		return 0;
@@ -294,7 +291,7 @@ poll_conf(struct reload *rl, struct poll *p, char *err, size_t errlen)
 	if (sts_conf_load(rl->confpath, &nc, e, sizeof(e)) == -1) {
 		/* Not read again until it changes. */
 		stamp_set(&rl->confst, &sb);
-		goto fail;
+		return conf_failed(rl, p, e, err, errlen);
 	}
 	if (rl->conf.domains != NULL && h != rl->confhash)
 		logmsg("%s: read again", rl->confpath);
@@ -308,20 +305,6 @@ poll_conf(struct reload *rl, struct poll *p, char *err, size_t errlen)
 	else
 		stamp_set(&rl->confst, &sb);
 	return 1;
-fail:
-	if (p->strict)
-		return sts_err(err, errlen, "%s", e);
-	if (p->force) {
-		free(rl->conferr);
-		rl->conferr = NULL;
-	}
-	if (rl->conf.domains != NULL) {
-		snprintf(msg, sizeof(msg), "%s (keeping the configuration "
-		    "read before)", e);
-		log_once(&rl->conferr, msg);
-	} else
-		log_once(&rl->conferr, e);
-	return 0;
 }
 
 /* The certificate store: made, or asked what changed. -1 out of memory. */

@@ -162,6 +162,16 @@ struct dfile {
 	int		 failed;	/* the last read failed */
 };
 
+/* What a reload frees once the new table is in. */
+struct garbage {
+	struct ptrvec	 resps;		/* responses no file uses */
+	struct ptrvec	 files;		/* domain files removed */
+};
+
+void	 dfile_free(struct dfile *);
+/* reachable: the old table is still served (no new one): kept, and said so. */
+void	 garbage_free(struct garbage *, int reachable);
+
 /* The shared response for a policy text, one more reference to it. */
 struct resp *intern_add(struct intern *, const char *text, size_t textlen);
 /* Drop a reference; the last one takes it out, into garbage (freed after the swap). */

@@ -7,7 +7,7 @@
  * share one buffer. Requests look the domain up in an immutable
  * open-addressing table (FNV-1a, at most half full) under a read lock and
  * copy the bytes out; the reload poll builds a new table and swaps it in
- * under the write lock.
+ * under the write lock, then frees what only the old one used.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -50,6 +50,36 @@ ptrvec_add(struct ptrvec *pv, void *p)
 	}
 	pv->v[pv->n++] = p;
 	return 0;
+}
+
+/* ---- what a reload frees ------------------------------------------------ */
+
+void
+dfile_free(struct dfile *d)
+{
+	if (d == NULL)
+		return;
+	if (d->name != d->fname)
+		free(d->name);
+	free(d->fname);
+	free(d->lasterr);
+	free(d);
+}
+
+void
+garbage_free(struct garbage *g, int reachable)
+{
+	size_t	 i;
+
+	if (reachable && (g->resps.n > 0 || g->files.n > 0))
+		logmsg("out of memory: keeping %zu stale entries",
+		    g->resps.n + g->files.n);
+	for (i = 0; !reachable && i < g->resps.n; i++)
+		free(g->resps.v[i]);
+	for (i = 0; !reachable && i < g->files.n; i++)
+		dfile_free(g->files.v[i]);
+	free(g->resps.v);
+	free(g->files.v);
 }
 
 /* ---- interning ---------------------------------------------------------- */

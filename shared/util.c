@@ -32,29 +32,16 @@ sts_hash(const void *p, size_t len)
 	return sts_hash_add(STS_HASH_INIT, p, len);
 }
 
-static int
-read_fail(const char *path, int e, char *err, size_t errlen,
-    const char *why)
-{
-	char	 b[ESC_MAX];
-
-	sts_err(err, errlen, "%s: %s", sts_escape(b, sizeof(b), path,
-	    strlen(path)), why != NULL ? why : strerror(e));
-	errno = e;
-	return -1;
-}
-
 int
 sts_read_file(int dirfd, const char *path, size_t cap, char **bufp,
     size_t *lenp, struct stat *stp, char *err, size_t errlen)
 {
 	struct stat	 st;
-	char		*buf = NULL, *nb, why[64];
+	char		*buf = NULL, *nb, esc[ESC_MAX];
 	size_t		 len = 0, room;
 	ssize_t		 r;
-	int		 fd = -1, e = 0, ret = -1;
+	int		 fd = -1, e = 0, notreg = 0;
 
-	why[0] = '\0';
 	if ((fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
 	    O_NOCTTY)) == -1 || fstat(fd, &st) == -1) {
 		e = errno;
@@ -62,7 +49,7 @@ sts_read_file(int dirfd, const char *path, size_t cap, char **bufp,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		snprintf(why, sizeof(why), "not a regular file");
+		notreg = 1;
 		goto out;
 	}
 	if (stp != NULL)
@@ -72,46 +59,45 @@ sts_read_file(int dirfd, const char *path, size_t cap, char **bufp,
 	 * files are read at start-up. A file that grows while it is read
 	 * gets the room up to cap; one read of the size fstat gave is enough.
 	 */
-	if ((uintmax_t)st.st_size > cap)
-		goto big;
+	if ((uintmax_t)st.st_size > cap) {
+		e = EFBIG;
+		goto out;
+	}
 	room = (size_t)st.st_size < cap ? (size_t)st.st_size + 1 : cap + 1;
-	if ((buf = malloc(room + 1)) == NULL)
-		goto nomem;
+	if ((buf = malloc(room + 1)) == NULL) {
+		e = ENOMEM;
+		goto out;
+	}
 	for (;;) {
 		if (len == room) {	/* grown since fstat */
-			if ((nb = realloc(buf, cap + 2)) == NULL)
-				goto nomem;
+			if ((nb = realloc(buf, cap + 2)) == NULL) {
+				e = ENOMEM;
+				goto out;
+			}
 			buf = nb;
 			room = cap + 1;
 		}
-		r = read(fd, buf + len, room - len);
-		if (r == -1 && errno == EINTR)
+		if ((r = read(fd, buf + len, room - len)) == -1 &&
+		    errno == EINTR)
 			continue;
-		if (r == -1) {
-			e = errno;
+		if (r <= 0) {
+			e = r == -1 ? errno : 0;
+			break;
+		}
+		len += (size_t)r;
+		if (len > cap) {
+			e = EFBIG;
 			goto out;
 		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > cap)
-			goto big;
 		if (len == (size_t)st.st_size && len < room)
 			break;
 	}
-	buf[len] = '\0';
-	*bufp = buf;
-	*lenp = len;
-	buf = NULL;
-	ret = 0;
-	goto out;
-nomem:
-	e = ENOMEM;
-	snprintf(why, sizeof(why), "out of memory");
-	goto out;
-big:
-	e = EFBIG;
-	snprintf(why, sizeof(why), "larger than %zu KiB", cap / 1024);
+	if (e == 0) {
+		buf[len] = '\0';
+		*bufp = buf;
+		*lenp = len;
+		buf = NULL;
+	}
 out:
 	if (buf != NULL) {
 		explicit_bzero(buf, len);	/* it may have been a key */
@@ -119,9 +105,17 @@ out:
 	}
 	if (fd != -1)
 		close(fd);
-	if (ret == -1)
-		return read_fail(path, e, err, errlen, why[0] ? why : NULL);
-	return 0;
+	if (e == 0)
+		return 0;
+	sts_escape(esc, sizeof(esc), path, strlen(path));
+	if (e == EFBIG)
+		sts_err(err, errlen, "%s: larger than %zu KiB", esc, cap / 1024);
+	else
+		sts_err(err, errlen, "%s: %s", esc, e == ENOMEM ?
+		    "out of memory" : notreg ? "not a regular file" :
+		    strerror(e));
+	errno = e;
+	return -1;
 }
 
 int
