@@ -54,6 +54,12 @@ static struct {
 	.wake = { -1, -1 },
 };
 
+/*
+ * What is served, until the process exits: never freed, as a worker may
+ * still be answering when the main thread returns.
+ */
+static struct reload	*served;
+
 static void	*worker(void *);
 
 static int
@@ -343,7 +349,6 @@ pool_stop(void)
 int
 fastcgi_run(int fd, const struct fastcgi_opts *o)
 {
-	struct reload	*rl = NULL;
 	sigset_t	 all, waitmask;
 	char		 err[STS_ERR_MAX];
 	int		 lost;
@@ -353,7 +358,7 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 		return 1;
 	}
 	/* -r 0 reloads on SIGHUP only: no watching either. */
-	if ((rl = reload_open(o->conffile, o->interval > 0, err,
+	if ((served = reload_open(o->conffile, o->interval > 0, err,
 	    sizeof(err))) == NULL) {
 		logmsg("%s", err);
 		return 1;
@@ -382,7 +387,7 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 	pool.threads = 1;
 	if (worker_start() == -1)
 		return 1;
-	main_loop(rl, o, &waitmask);
+	main_loop(served, o, &waitmask);
 	pool_stop();
 	pthread_mutex_lock(&pool.mtx);
 	lost = pool.lost;
