@@ -104,6 +104,25 @@ void	 watch_update(struct watch *, const char *dir);
 void	 watch_reset(struct watch *);
 void	 watch_close(struct watch *);
 
+/* ---- specs.c: where domains take their mx from ---------------------- */
+
+/* A certs spec some domain takes its mx from, and the names it last gave. */
+struct spec {
+	struct spec		*next;
+	char			*spec;
+	struct sts_strlist	 names;
+	int			 changed;	/* since the last poll that read its domains */
+};
+
+/* The spec s in *list, added (with the names store gives) if new; NULL: out of memory. */
+struct spec *spec_get(struct spec **list, struct sts_certstore *store,
+	    const char *s);
+/* After the store changed: mark the specs that give other names now; how many. */
+int	 specs_check(struct spec *list, struct sts_certstore *store);
+/* Their domains have been looked at: no spec changed from now on. */
+void	 specs_seen(struct spec *list);
+void	 specs_free(struct spec *list);
+
 /* ---- table.c: interned responses and the lookup table ---------------- */
 
 /* A rendered response, stored once however many domains serve it. */
@@ -129,27 +148,6 @@ struct ptrvec {
 };
 
 int	 ptrvec_add(struct ptrvec *, void *);
-
-/* ---- specs.c: where domains take their mx from ---------------------- */
-
-/* A certs spec some domain takes its mx from, and the names it last gave. */
-struct spec {
-	struct spec		*next;
-	char			*spec;
-	struct sts_strlist	 names;
-	int			 changed;	/* since the last poll that read its domains */
-};
-
-/* The spec s in *list, added (with the names store gives) if new; NULL: out of memory. */
-struct spec *spec_get(struct spec **list, struct sts_certstore *store,
-	    const char *s);
-/* After the store changed: mark the specs that give other names now; how many. */
-int	 specs_check(struct spec *list, struct sts_certstore *store);
-/* Their domains have been looked at: no spec changed from now on. */
-void	 specs_seen(struct spec *list);
-void	 specs_free(struct spec *list);
-
-/* ---- table.c (the domain file is the reload's, used by the table) --- */
 
 /* A domain file as the reload poll knows it. */
 struct dfile {
