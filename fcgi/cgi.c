@@ -1,71 +1,102 @@
 /*
- * CGI mode: one request, so only the one domain it names is read: its
- * file directly (the name is a validated host name), or, for an IDN, the
- * file named in U-labels whose A-label it is. A request for an unknown
- * domain costs one stat and no directory read.
+ * CGI mode: one request from the environment, answered on stdout. Only
+ * the one domain it names is read: its file directly (the name is a
+ * validated host name), or, for an IDN, the file named in U-labels whose
+ * A-label it is. A request for an unknown domain costs one stat and no
+ * directory read.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "mtasts.h"
 #include "responder.h"
+#include "util.h"
 
-static void
-log_warning(void *arg, const char *msg)
-{
-	(void)arg;
-	logmsg("%s", msg);
-}
+#define DRAIN_MAX	(1 << 20)
 
 /*
- * What sts_domain_list passes over in silence (shared/domain.c, kept in
- * step by hand): hidden files, editor backups, package manager leftovers.
- * Only the forms a valid host name can take matter here.
+ * The file of domain in c->domains: 1 and *fname (domain itself, or a
+ * name kept in list), 0 none, -1 error (logged).
  */
 static int
-ignored_name(const char *name)
+find_file(const struct sts_conf *c, const char *domain,
+    struct sts_strlist *list, const char **fname)
 {
-	static const char *const sfx[] = { ".swp", ".swo", ".swx", ".tmp",
-	    ".bak", ".orig", ".rej", ".save", ".old" };
-	static const char *const pfx[] = { "dpkg-", "rpm", "ucf-" };
-	const char	*last;
-	size_t		 len = strlen(name), i, sl;
+	struct stat	 sb;
+	struct dirent	*de;
+	DIR		*dir = NULL;
+	char		 path[4096], al[STS_HOST_MAX + 1], err[STS_ERR_MAX];
+	size_t		 i;
+	int		 ret = 0;
 
-	if (name[0] == '.')
-		return 1;
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		sl = strlen(sfx[i]);
-		if (len >= sl && strcmp(name + len - sl, sfx[i]) == 0)
-			return 1;
+	*fname = NULL;
+	/* domain is a validated LDH host name: no '/', no leading '.' */
+	if (strchr(domain, '/') != NULL || domain[0] == '.' ||
+	    sts_domain_ignored(domain))
+		goto out;
+	if (snprintf(path, sizeof(path), "%s/%s", c->domains, domain) >=
+	    (int)sizeof(path))
+		goto out;
+	if (stat(path, &sb) == 0) {
+		*fname = domain;
+		ret = 1;
+		goto out;
 	}
-	if ((last = strrchr(name, '.')) != NULL)
-		for (i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
-			if (strncmp(last + 1, pfx[i], strlen(pfx[i])) == 0)
-				return 1;
-	return 0;
+	if (errno != ENOENT) {
+		logmsg("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	/*
+	 * An IDN's file may be named with U-labels: look for it by its
+	 * A-label among the names that are not ASCII. Only for a domain
+	 * with an "xn--" label, so that a request for an unknown domain
+	 * costs no directory read.
+	 */
+	if (strncmp(domain, "xn--", 4) != 0 && strstr(domain, ".xn--") == NULL)
+		goto out;
+	if ((dir = opendir(c->domains)) == NULL) {
+		logmsg("%s: %s", c->domains, strerror(errno));
+		goto out;
+	}
+	while (*fname == NULL && (de = readdir(dir)) != NULL) {
+		for (i = 0; de->d_name[i] != '\0' &&
+		    (unsigned char)de->d_name[i] < 0x80; i++)
+			;
+		if (de->d_name[i] == '\0' || de->d_name[0] == '.' ||
+		    sts_host_to_alabel(de->d_name, 0, al, sizeof(al), err,
+		    sizeof(err)) == -1 || strcmp(al, domain) != 0)
+			continue;
+		if (sts_strlist_add(list, de->d_name) == -1) {
+			logmsg("out of memory");
+			ret = -1;
+			goto out;
+		}
+		*fname = list->v[0];
+		ret = 1;
+	}
+out:
+	if (dir != NULL)
+		closedir(dir);
+	return ret;
 }
 
-int
-cgi_load_domain(const char *conffile, const char *domain,
-    struct resp_copy *out)
+/* A lookup_fn that loads only the named domain; arg is the configuration file. */
+static int
+load_domain(void *arg, const char *domain, struct resp_copy *out)
 {
+	const char		*conffile = arg, *fname = NULL;
 	struct sts_conf		 c;
 	struct sts_certstore	*cs = NULL;
 	struct sts_domain	 dom;
 	struct sts_strlist	 list = { NULL, 0, 0 };
-	struct stat		 sb;
-	struct dirent		*de;
-	DIR			*dir = NULL;
-	const char		*fname = NULL;
-	char			 err[STS_ERR_MAX], path[4096];
-	char			 al[STS_HOST_MAX + 1], head[256];
-	size_t			 i;
+	char			 err[STS_ERR_MAX], head[256];
 	int			 ret = -1, hl;
 
 	memset(&c, 0, sizeof(c));
@@ -74,56 +105,14 @@ cgi_load_domain(const char *conffile, const char *domain,
 		logmsg("%s", err);
 		goto out;
 	}
-	ret = 0;
-	/* domain is a validated LDH host name: no '/', no leading '.' */
-	if (strchr(domain, '/') != NULL || domain[0] == '.' ||
-	    ignored_name(domain))
+	if ((ret = find_file(&c, domain, &list, &fname)) != 1)
 		goto out;
-	if (snprintf(path, sizeof(path), "%s/%s", c.domains, domain) >=
-	    (int)sizeof(path))
-		goto out;
-	if (stat(path, &sb) == 0)
-		fname = domain;
-	else if (errno == ENOENT) {
-		/*
-		 * An IDN's file may be named with U-labels: look for it by
-		 * its A-label among the names that are not ASCII. Only for
-		 * a domain with an "xn--" label, so that a request for an
-		 * unknown domain costs no directory read.
-		 */
-		if (strncmp(domain, "xn--", 4) != 0 &&
-		    strstr(domain, ".xn--") == NULL)
-			goto out;
-		if ((dir = opendir(c.domains)) == NULL) {
-			logmsg("%s: %s", c.domains, strerror(errno));
-			goto out;
-		}
-		while (fname == NULL && (de = readdir(dir)) != NULL) {
-			for (i = 0; de->d_name[i] != '\0' &&
-			    (unsigned char)de->d_name[i] < 0x80; i++)
-				;
-			if (de->d_name[i] == '\0' || de->d_name[0] == '.' ||
-			    sts_host_to_alabel(de->d_name, 0, al, sizeof(al),
-			    err, sizeof(err)) == -1 || strcmp(al, domain) != 0)
-				continue;
-			if (sts_strlist_add(&list, de->d_name) == -1) {
-				logmsg("out of memory");
-				ret = -1;
-				goto out;
-			}
-			fname = list.v[0];
-		}
-		if (fname == NULL)
-			goto out;
-	} else {
-		logmsg("%s: %s", path, strerror(errno));
-		goto out;
-	}
+	ret = -1;
 	if ((cs = sts_certstore_new(log_warning, NULL)) == NULL) {
 		logmsg("out of memory");
-		ret = -1;
 		goto out;
 	}
+	ret = 0;
 	if (sts_domain_load(&c, cs, c.domains, fname, &dom, err,
 	    sizeof(err)) == -1) {
 		logmsg("%s", err);
@@ -131,23 +120,114 @@ cgi_load_domain(const char *conffile, const char *domain,
 	}
 	if (strcmp(dom.name, domain) != 0)
 		goto out;
-	if ((hl = resp_head(head, sizeof(head), dom.textlen)) == -1 ||
-	    (out->buf = malloc(hl + dom.textlen)) == NULL) {
+	if ((hl = http_head(head, sizeof(head), "200 OK", "",
+	    dom.textlen)) == -1 ||
+	    resp_set(out, head, hl, dom.text, dom.textlen) == -1) {
 		logmsg("out of memory");
 		ret = -1;
 		goto out;
 	}
-	out->cap = out->len = hl + dom.textlen;
-	out->headlen = hl;
-	memcpy(out->buf, head, hl);
-	memcpy(out->buf + hl, dom.text, dom.textlen);
 	ret = 1;
 out:
-	if (dir != NULL)
-		closedir(dir);
 	sts_domain_free(&dom);
 	sts_certstore_free(cs);
 	sts_strlist_free(&list);
 	sts_conf_free(&c);
 	return ret;
+}
+
+/*
+ * A request body (a POST, answered 405) is read and thrown away first: a
+ * web server still writing it to a CGI that has already exited gets EPIPE
+ * and may drop the answer (Apache's mod_cgid does). At most 1 MiB; beyond
+ * that the web server's own limits apply.
+ */
+static void
+drain(const char *content_length)
+{
+	char		buf[8192];
+	long long	left;
+	ssize_t		n;
+
+	if (content_length == NULL ||
+	    sts_parse_num(content_length, 1, LLONG_MAX, 10, &left) == -1)
+		return;
+	if (left > DRAIN_MAX)
+		left = DRAIN_MAX;
+	while (left > 0) {
+		n = read(STDIN_FILENO, buf,
+		    left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left -= n;
+	}
+}
+
+/* mta-sts.conf beside the program, if there is one. */
+static char *
+conf_beside(const char *argv0)
+{
+	char	 self[PATH_MAX], *slash, *path = NULL;
+	ssize_t	 n;
+
+	if (argv0 != NULL && strchr(argv0, '/') != NULL &&
+	    strlen(argv0) < sizeof(self))
+		memcpy(self, argv0, strlen(argv0) + 1);
+	else if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0)
+		self[n] = '\0';
+	else
+		return NULL;
+	if ((slash = strrchr(self, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	if (asprintf(&path, "%s/mta-sts.conf", self[0] ? self : "/") == -1)
+		return NULL;
+	if (access(path, R_OK) == -1) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+int
+cgi_run(const char *conffile, const char *argv0)
+{
+	struct request		 rq;
+	struct resp_copy	 rc = { NULL, 0, 0, 0 };
+	char			*beside = NULL;
+	size_t			 off = 0;
+	ssize_t			 n;
+	int			 st = 1;
+
+	if ((rq.method = getenv("REQUEST_METHOD")) == NULL) {
+		logmsg("no request: run me from a web server (CGI or "
+		    "FastCGI), or give -s; see -h");
+		goto out;
+	}
+	if (conffile == NULL && (beside = conf_beside(argv0)) != NULL)
+		conffile = beside;
+	if (conffile == NULL)
+		conffile = STS_CONF_DEFAULT;
+	rq.host = getenv("HTTP_HOST");
+	rq.uri = getenv("REQUEST_URI");
+	rq.script = getenv("SCRIPT_NAME");
+	rq.pathinfo = getenv("PATH_INFO");
+	drain(getenv("CONTENT_LENGTH"));
+	respond(&rq, load_domain, (void *)conffile, &rc);
+	st = 0;
+	while (off < rc.len) {
+		if ((n = write(STDOUT_FILENO, rc.buf + off, rc.len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			st = 1;
+			break;
+		}
+		off += n;
+	}
+out:
+	free(beside);
+	free(rc.buf);
+	return st;
 }

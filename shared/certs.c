@@ -33,6 +33,7 @@
 #include <openssl/x509v3.h>
 
 #include "mtasts.h"
+#include "util.h"
 
 #define CERT_FILE_MAX	(1024 * 1024)	/* bigger files are skipped */
 #define ESC_MAX		512		/* an escaped path in a message */
@@ -145,13 +146,14 @@ out:
 	return rc;
 }
 
-/* Append src to dst; on ENOMEM dst is left as it was. */
+/* Sort src, drop its duplicates, append it to dst; on ENOMEM dst is left as it was. */
 static int
-append_all(struct sts_strlist *dst, const struct sts_strlist *src, char *err,
+append_sorted(struct sts_strlist *dst, struct sts_strlist *src, char *err,
     size_t errlen)
 {
 	size_t	i;
 
+	sts_strlist_sort_uniq(src);
 	for (i = 0; i < src->n; i++)
 		if (sts_strlist_add(dst, src->v[i]) == -1) {
 			while (i-- > 0)
@@ -203,8 +205,7 @@ sts_certs_names_pem(const char *pem, size_t len, struct sts_strlist *names,
 	}
 	if (cert_names(x, &tmp, err, errlen) == -1)
 		goto out;
-	sts_strlist_sort_uniq(&tmp);
-	if (append_all(names, &tmp, err, errlen) == -1)
+	if (append_sorted(names, &tmp, err, errlen) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -414,73 +415,26 @@ spec_files(const char *spec, struct specfiles *sf, char *err, size_t errlen)
 
 /* ---- reading files ---------------------------------------------------- */
 
-/* Read one certificate file whole; -1 with why ("Permission denied"). */
+/*
+ * Read one certificate file whole; -1 with why ("PATH: Permission
+ * denied"). Subdirectories are not followed.
+ */
 static int
 read_file(const char *path, char **bufp, size_t *lenp, char *why, size_t whylen)
 {
-	struct stat	 st;
-	char		*buf = NULL;
-	size_t		 len = 0;
-	ssize_t		 r;
-	int		 fd = -1, rc = -1;
+	char	 e1[ESC_MAX];
 
-	if (stat(path, &st) == -1) {
-		sts_err(why, whylen, "%s", strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		sts_err(why, whylen, "a directory (subdirectories are not"
-		    " read: name their files with a glob)");
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		sts_err(why, whylen, "not a regular file");
-		goto out;
-	}
-	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1 || fstat(fd, &st) == -1) {
-		sts_err(why, whylen, "%s", strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {	/* swapped since the stat above */
-		sts_err(why, whylen, "not a regular file");
-		goto out;
-	}
-	if (st.st_size > CERT_FILE_MAX)
-		goto toobig;
-	if ((buf = malloc(CERT_FILE_MAX + 1)) == NULL) {
+	if (sts_read_file(AT_FDCWD, path, CERT_FILE_MAX, bufp, lenp, NULL, why,
+	    whylen) == 0)
+		return 0;
+	if (errno == EISDIR)
+		sts_err(why, whylen, "%s: a directory (subdirectories are not"
+		    " read: name their files with a glob)", esc(e1, path));
+	else if (errno == EFBIG)
+		sts_err(why, whylen, "%s: larger than 1 MiB", esc(e1, path));
+	else if (errno == ENOMEM)
 		sts_err(why, whylen, nomem);
-		goto out;
-	}
-	while (len <= CERT_FILE_MAX) {	/* the file may grow as we read */
-		r = read(fd, buf + len, CERT_FILE_MAX + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			sts_err(why, whylen, "%s", strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	if (len > CERT_FILE_MAX)
-		goto toobig;
-	*bufp = buf;
-	*lenp = len;
-	buf = NULL;
-	rc = 0;
-	goto out;
-toobig:
-	sts_err(why, whylen, "larger than 1 MiB");
-out:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, len);	/* it may have been a key */
-		free(buf);
-	}
-	if (fd != -1)
-		close(fd);
-	return rc;
+	return -1;
 }
 
 int
@@ -504,6 +458,10 @@ sts_certs_names(const char *spec, struct sts_strlist *names,
 		    esc(e2, spec));
 	for (i = 0; i < sf.files.n; i++) {
 		r = read_file(sf.files.v[i], &buf, &len, why, sizeof(why));
+		if (r == -1 && strcmp(why, nomem) != 0) {
+			sts_warnf(warn, arg, "%s, skipped", why);
+			continue;
+		}
 		if (r == 0) {
 			r = sts_certs_names_pem(buf, len, &tmp, why, sizeof(why));
 			OPENSSL_cleanse(buf, len);	/* it may hold a key too */
@@ -518,8 +476,7 @@ sts_certs_names(const char *spec, struct sts_strlist *names,
 			sts_warnf(warn, arg, "%s: %s, skipped",
 			    esc(e1, sf.files.v[i]), why);
 	}
-	sts_strlist_sort_uniq(&tmp);
-	if (append_all(names, &tmp, err, errlen) == -1)
+	if (append_sorted(names, &tmp, err, errlen) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -530,21 +487,6 @@ out:
 
 /* ---- signature -------------------------------------------------------- */
 
-#define FNV_OFFSET	0xcbf29ce484222325ULL
-#define FNV_PRIME	0x100000001b3ULL
-
-static uint64_t
-fnv(uint64_t h, const void *p, size_t len)
-{
-	const unsigned char	*s = p;
-
-	while (len-- > 0) {
-		h ^= *s++;
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
 static uint64_t
 fnv_u64(uint64_t h, uint64_t v)
 {
@@ -553,7 +495,7 @@ fnv_u64(uint64_t h, uint64_t v)
 
 	for (i = 0; i < 8; i++)
 		b[i] = (unsigned char)(v >> (8 * i));
-	return fnv(h, b, sizeof(b));
+	return sts_hash_add(h, b, sizeof(b));
 }
 
 /* Everything about a file that a change of it changes. */
@@ -576,17 +518,17 @@ sts_certs_signature(const char *spec, uint64_t *sig, char *err, size_t errlen)
 {
 	struct specfiles	 sf;
 	struct stat		 st;
-	uint64_t		 h = FNV_OFFSET;
+	uint64_t		 h = STS_HASH_INIT;
 	size_t			 i;
 
 	if (spec_files(spec, &sf, err, errlen) == -1)
 		return -1;
-	h = fnv(h, spec, strlen(spec) + 1);
+	h = sts_hash_add(h, spec, strlen(spec) + 1);
 	h = fnv_u64(h, (uint64_t)sf.isdir);
 	if (sf.isdir)
 		h = fnv_stat(h, &sf.dirst);
 	for (i = 0; i < sf.files.n; i++) {
-		h = fnv(h, sf.files.v[i], strlen(sf.files.v[i]) + 1);
+		h = sts_hash_add(h, sf.files.v[i], strlen(sf.files.v[i]) + 1);
 		if (stat(sf.files.v[i], &st) == 0)
 			h = fnv_stat(fnv_u64(h, 0), &st);
 		else

@@ -20,9 +20,8 @@
 #include <arpa/inet.h>
 
 #include "mtasts.h"
+#include "util.h"
 
-#define CONF_FILE_MAX	(1024 * 1024)	/* the global file */
-#define DOMAIN_FILE_MAX	(64 * 1024)	/* a domain file */
 #define CONF_LINE_MAX	4096
 #define TIMEOUT_MAX	300
 
@@ -81,10 +80,15 @@ struct parser {
 
 /* All zero but dir, which is only emptied: 4 KiB per domain file. */
 static void
-parser_init(struct parser *p)
+parser_init(struct parser *p, const char *path, struct sts_settings *set,
+    char *err, size_t errlen)
 {
 	memset(p, 0, offsetof(struct parser, dir));
 	p->dir[0] = '\0';
+	p->path = path;
+	p->set = set;
+	p->err = err;
+	p->errlen = errlen;
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -745,76 +749,6 @@ out:
 	return ret;
 }
 
-/* Read path (at most max bytes) into *buf. */
-static int
-slurp(struct parser *p, const char *path, size_t max, char **buf, size_t *len)
-{
-	struct stat	 st;
-	char		*b = NULL, *nb;
-	size_t		 n = 0, size;
-	ssize_t		 r;
-	int		 fd = -1, ret = -1;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		fail(p, 0, "%s", strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) == -1) {
-		fail(p, 0, "%s", strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fail(p, 0, "not a regular file");
-		goto out;
-	}
-	/*
-	 * Sized by the file, not by max: a hundred thousand small domain
-	 * files are read at start-up. A file that grows while it is read
-	 * gets the room up to max; one read of the size stat gave is enough.
-	 */
-	size = st.st_size >= 0 && (uintmax_t)st.st_size < max ?
-	    (size_t)st.st_size + 1 : max + 1;
-	if ((b = malloc(size)) == NULL) {
-		fail(p, 0, "out of memory");
-		goto out;
-	}
-	for (;;) {
-		if (n == size) {
-			size = max + 1;
-			if ((nb = realloc(b, size)) == NULL) {
-				fail(p, 0, "out of memory");
-				goto out;
-			}
-			b = nb;
-		}
-		r = read(fd, b + n, size - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			fail(p, 0, "%s", strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > max) {
-			fail(p, 0, "larger than %zu KiB", max / 1024);
-			goto out;
-		}
-		if (n == (size_t)st.st_size && n < size)
-			break;
-	}
-	*buf = b;
-	*len = n;
-	b = NULL;
-	ret = 0;
-out:
-	free(b);
-	if (fd != -1)
-		close(fd);
-	return ret;
-}
-
 /* ---- public ----------------------------------------------------------- */
 
 void
@@ -886,19 +820,15 @@ sts_conf_load(const char *path, struct sts_conf *conf, char *err,
 	int		 ret = -1;
 
 	sts_conf_defaults(&c);
-	parser_init(&p);
-	p.path = path;
+	parser_init(&p, path, &c.dflt, err, errlen);
 	p.conf = &c;
-	p.set = &c.dflt;
-	p.err = err;
-	p.errlen = errlen;
 	if (c.domains == NULL || c.state == NULL || c.dflt.certs == NULL ||
 	    (c.file = strdup(path)) == NULL) {
 		fail(&p, 0, "out of memory");
 		goto out;
 	}
-	if (file_dir(&p, path) == -1 ||
-	    slurp(&p, path, CONF_FILE_MAX, &buf, &p.len) == -1)
+	if (file_dir(&p, path) == -1 || sts_read_file(AT_FDCWD, path,
+	    STS_CONF_FILE_MAX, &buf, &p.len, NULL, err, errlen) == -1)
 		goto out;
 	p.buf = buf;
 	if (parse(&p) == -1)
@@ -931,15 +861,11 @@ sts_settings_parse(const char *path, const char *buf, size_t len,
 	struct sts_settings	 s;
 	int			 ret = -1;
 
-	parser_init(&p);
-	p.path = path;
-	p.set = &s;
-	p.err = err;
-	p.errlen = errlen;
+	parser_init(&p, path, &s, err, errlen);
 	if (sts_settings_copy(&s, set) == -1)
 		return fail(&p, 0, "out of memory");
-	if (len > DOMAIN_FILE_MAX) {
-		fail(&p, 0, "larger than %zu KiB", (size_t)DOMAIN_FILE_MAX /
+	if (len > STS_DOMAIN_FILE_MAX) {
+		fail(&p, 0, "larger than %zu KiB", (size_t)STS_DOMAIN_FILE_MAX /
 		    1024);
 		goto out;
 	}
@@ -962,30 +888,14 @@ int
 sts_settings_load(const char *path, struct sts_settings *set, char *err,
     size_t errlen)
 {
-	struct parser		 p;
-	struct sts_settings	 s;
-	char			*buf = NULL;
-	int			 ret = -1;
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 ret;
 
-	parser_init(&p);
-	p.path = path;
-	p.set = &s;
-	p.err = err;
-	p.errlen = errlen;
-	if (sts_settings_copy(&s, set) == -1)
-		return fail(&p, 0, "out of memory");
-	if (file_dir(&p, path) == -1 ||
-	    slurp(&p, path, DOMAIN_FILE_MAX, &buf, &p.len) == -1)
-		goto out;
-	p.buf = buf;
-	if (parse(&p) == -1)
-		goto out;
-	sts_settings_free(set);
-	*set = s;
-	memset(&s, 0, sizeof(s));
-	ret = 0;
-out:
-	sts_settings_free(&s);
+	if (sts_read_file(AT_FDCWD, path, STS_DOMAIN_FILE_MAX, &buf, &len, NULL,
+	    err, errlen) == -1)
+		return -1;
+	ret = sts_settings_parse(path, buf, len, set, err, errlen);
 	free(buf);
 	return ret;
 }

@@ -350,4 +350,26 @@ int	 sts_domain_load(const struct sts_conf *, struct sts_certstore *,
 void	 sts_domain_advise(const struct sts_domain *, sts_warn_fn *warn,
 	    void *arg);
 
+/*
+ * The one rule from a domain's merged settings to its policy, which the
+ * responder serves and the checker compares with what it fetched: mode
+ * and max-age from set; mx from set when it gives any, else (mode testing
+ * or enforce) the names store has for set->certs; rendered by
+ * sts_policy_render. name (the domain) begins every message. Fills *pol
+ * when pol is not NULL, and *text (malloc'd, *textlen bytes).
+ */
+int	 sts_domain_render(const char *name, const struct sts_settings *set,
+	    struct sts_certstore *store, struct sts_policy *pol, char **text,
+	    size_t *textlen, char *err, size_t errlen);
+
+/*
+ * The first half of sts_domain_load, for a caller that read the file
+ * itself: validate filename as a domain name, and parse buf[0..len) over
+ * conf's defaults (buf NULL: the defaults only). Fills name, file and set
+ * of out; policy and text are left for sts_domain_render.
+ */
+int	 sts_domain_parse(const struct sts_conf *, const char *dir,
+	    const char *filename, const char *buf, size_t len,
+	    struct sts_domain *out, char *err, size_t errlen);
+
 #endif /* MTASTS_H */

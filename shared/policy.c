@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "mtasts.h"
+#include "util.h"
 
 #define EXT_NAME_MAX	32	/* (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".") */
 #define MAX_AGE_DIGITS	10
@@ -41,30 +42,6 @@ static const char *
 show(char *buf, const char *s, size_t len)
 {
 	return sts_escape(buf, SHOW_MAX, s, len);
-}
-
-static int
-is_wsp(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int
-is_name_char(unsigned char c)
-{
-	return is_alnum(c) || c == '_' || c == '-' || c == '.';
 }
 
 static char
@@ -348,7 +325,7 @@ parse_max_age(const char *v, size_t len, unsigned long *out)
 	if (len < 1 || len > MAX_AGE_DIGITS)
 		return -1;
 	for (i = 0; i < len; i++) {
-		if (!is_digit((unsigned char)v[i]))
+		if (!sts_is_digit((unsigned char)v[i]))
 			return -1;
 		n = n * 10 + (uint64_t)(v[i] - '0');
 	}
@@ -387,16 +364,16 @@ parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
 		    "(\\xef\\xbb\\xbf); the policy must begin with a field");
 		return -1;
 	}
-	if (is_wsp((unsigned char)l[0])) {
+	if (sts_is_wsp((unsigned char)l[0])) {
 		sts_err(err, errlen, "line %zu: begins with whitespace", lineno);
 		return -1;
 	}
-	if (!is_alnum((unsigned char)l[0])) {
+	if (!sts_is_alnum((unsigned char)l[0])) {
 		sts_err(err, errlen, "line %zu: a field name must begin with a "
 		    "letter or digit: '%s'", lineno, show(sh, l, len));
 		return -1;
 	}
-	for (i = 1; i < len && is_name_char((unsigned char)l[i]); i++)
+	for (i = 1; i < len && sts_is_name_char((unsigned char)l[i]); i++)
 		;
 	name = l;
 	nlen = i;
@@ -406,8 +383,8 @@ parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
 		    show(sh, name, nlen));
 		return -1;
 	}
-	if (i < len && is_wsp((unsigned char)l[i])) {
-		while (i < len && is_wsp((unsigned char)l[i]))
+	if (i < len && sts_is_wsp((unsigned char)l[i])) {
+		while (i < len && sts_is_wsp((unsigned char)l[i]))
 			i++;
 		if (i < len && l[i] == ':')
 			sts_err(err, errlen, "line %zu: whitespace between "
@@ -428,11 +405,11 @@ parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
 		    show(sh, l, i + 1));
 		return -1;
 	}
-	for (i++; i < len && is_wsp((unsigned char)l[i]); i++)
+	for (i++; i < len && sts_is_wsp((unsigned char)l[i]); i++)
 		;
 	v = l + i;
 	vlen = len - i;
-	while (vlen > 0 && is_wsp((unsigned char)v[vlen - 1]))
+	while (vlen > 0 && sts_is_wsp((unsigned char)v[vlen - 1]))
 		vlen--;
 
 	if (nlen == 2 && memcmp(name, "mx", 2) == 0) {

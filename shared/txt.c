@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "mtasts.h"
+#include "util.h"
 
 #define EXT_NAME_MAX	32
 #define SHOW_MAX	80
@@ -39,47 +40,11 @@ show(char *buf, const char *s, size_t len)
 	return sts_escape(buf, SHOW_MAX, s, len);
 }
 
-static int
-is_wsp(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int
-is_alpha(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return is_alpha(c) || is_digit(c);
-}
-
-static int
-is_name_char(unsigned char c)
-{
-	return is_alnum(c) || c == '_' || c == '-' || c == '.';
-}
-
 /* %x21-3A / %x3C / %x3E-7E: no space, ';', '=' or controls */
 static int
 is_ext_char(unsigned char c)
 {
 	return c >= 0x21 && c <= 0x7e && c != ';' && c != '=';
-}
-
-static int
-is_hex(unsigned char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 /*
@@ -117,7 +82,7 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 		}
 	}
 	if (len < vl || memcmp(rec, vers, vl) != 0 ||
-	    (len > vl && !is_wsp((unsigned char)rec[vl]) && rec[vl] != ';')) {
+	    (len > vl && !sts_is_wsp((unsigned char)rec[vl]) && rec[vl] != ';')) {
 		sts_err(err, errlen, "record must begin with '%s' "
 		    "(case-sensitive): '%s'", vers, show(sh, rec, len));
 		return -1;
@@ -125,7 +90,7 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 	i = vl;
 	for (;;) {
 		/* delim = *WSP ";" *WSP, or the end */
-		for (q = i; q < len && is_wsp((unsigned char)rec[q]); q++)
+		for (q = i; q < len && sts_is_wsp((unsigned char)rec[q]); q++)
 			;
 		if (q == len) {
 			if (q > i) {
@@ -140,14 +105,14 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 			    show(sh, rec + q, len - q));
 			return -1;
 		}
-		for (q++; q < len && is_wsp((unsigned char)rec[q]); q++)
+		for (q++; q < len && sts_is_wsp((unsigned char)rec[q]); q++)
 			;
 		if (q == len)
 			break;		/* one trailing delimiter */
 
 		/* field = name "=" value */
 		name = rec + q;
-		if (!is_alnum((unsigned char)rec[q])) {
+		if (!sts_is_alnum((unsigned char)rec[q])) {
 			if (rec[q] == ';')
 				sts_err(err, errlen, "empty field (';;')");
 			else
@@ -156,7 +121,7 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 				    show(sh, rec + q, len - q));
 			return -1;
 		}
-		for (i = q + 1; i < len && is_name_char((unsigned char)rec[i]);
+		for (i = q + 1; i < len && sts_is_name_char((unsigned char)rec[i]);
 		    i++)
 			;
 		nlen = (size_t)(rec + i - name);
@@ -167,7 +132,7 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 			return -1;
 		}
 		if (i == len || rec[i] != '=') {
-			if (i < len && is_wsp((unsigned char)rec[i]))
+			if (i < len && sts_is_wsp((unsigned char)rec[i]))
 				sts_err(err, errlen, "whitespace after field "
 				    "name '%s' (none allowed around '=')",
 				    show(sh, name, nlen));
@@ -185,7 +150,7 @@ record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
 		semi = memchr(val, ';', len - (size_t)(val - rec));
 		fend = semi != NULL ? (size_t)(semi - rec) : len;
 		vlen = (size_t)(rec + fend - val);
-		while (vlen > 0 && is_wsp((unsigned char)val[vlen - 1]))
+		while (vlen > 0 && sts_is_wsp((unsigned char)val[vlen - 1]))
 			vlen--;
 		i = (size_t)(val - rec) + vlen;
 		if (vlen == 0) {
@@ -224,7 +189,7 @@ id_valid(const char *s, size_t len)
 	if (len < 1 || len > STS_ID_MAX)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (!is_alnum((unsigned char)s[i]))
+		if (!sts_is_alnum((unsigned char)s[i]))
 			return 0;
 	return 1;
 }
@@ -339,11 +304,11 @@ sts_uri_check(const char *u, size_t len, int ours, char *err, size_t errlen)
 		unsigned char c = (unsigned char)u[i];
 
 		if (c == '%') {
-			if (i + 2 >= len || !is_hex((unsigned char)u[i + 1]) ||
-			    !is_hex((unsigned char)u[i + 2]))
+			if (i + 2 >= len || !sts_is_hex((unsigned char)u[i + 1]) ||
+			    !sts_is_hex((unsigned char)u[i + 2]))
 				why = "'%' not followed by two hex digits";
 			i += 2;
-		} else if (!is_alnum(c) &&
+		} else if (!sts_is_alnum(c) &&
 		    (c == '\0' || strchr("-._~$&'()*+=:@/?#[]", c) == NULL))
 			why = uri_char_why(c, ours, cbuf, sizeof(cbuf));
 	}
@@ -410,7 +375,7 @@ rpt_field(void *arg, const char *name, size_t nlen, const char *val,
 	}
 	for (;;) {
 		for (s = i; i < vlen && val[i] != ',' &&
-		    !is_wsp((unsigned char)val[i]); i++)
+		    !sts_is_wsp((unsigned char)val[i]); i++)
 			;
 		if (i == s) {
 			sts_err(err, errlen, "empty URI in rua list");
@@ -422,7 +387,7 @@ rpt_field(void *arg, const char *name, size_t nlen, const char *val,
 			sts_err(err, errlen, "out of memory");
 			return -1;
 		}
-		while (i < vlen && is_wsp((unsigned char)val[i]))
+		while (i < vlen && sts_is_wsp((unsigned char)val[i]))
 			i++;
 		if (i == vlen)
 			return 0;
@@ -430,7 +395,7 @@ rpt_field(void *arg, const char *name, size_t nlen, const char *val,
 			sts_err(err, errlen, "rua URIs must be separated by ','");
 			return -1;
 		}
-		for (i++; i < vlen && is_wsp((unsigned char)val[i]); i++)
+		for (i++; i < vlen && sts_is_wsp((unsigned char)val[i]); i++)
 			;
 	}
 }
@@ -482,7 +447,7 @@ select_one(const char *const *recs, const size_t *lens, size_t n,
 			continue;
 		}
 		/* a record probably meant to count, for the message */
-		for (k = 0; k < lens[i] && is_wsp((unsigned char)recs[i][k]); k++)
+		for (k = 0; k < lens[i] && sts_is_wsp((unsigned char)recs[i][k]); k++)
 			;
 		if (near == n && lens[i] - k >= vl &&
 		    strncasecmp(recs[i] + k, prefix, vl) == 0) {
@@ -511,7 +476,7 @@ select_one(const char *const *recs, const size_t *lens, size_t n,
 		sts_err(err, errlen, "no %.*s record: '%s' is discarded because "
 		    "it does not begin with exactly '%s' (case-sensitive)",
 		    (int)vl, prefix, show(sh, r, lens[near]), prefix);
-	else if (lens[near] > vl && is_wsp((unsigned char)r[vl]))
+	else if (lens[near] > vl && sts_is_wsp((unsigned char)r[vl]))
 		sts_err(err, errlen, "no %.*s record: '%s' is discarded because "
 		    "it does not begin with exactly '%s' (RFC 8461 erratum "
 		    "6285: no space before ';')", (int)vl, prefix,

@@ -1,0 +1,83 @@
+/*
+ * Internal helpers of libmtasts that the library files and the two
+ * programs share: the FNV-1a hash, the capped file reader, a bounded
+ * number parser and the character classes of the RFC 8461 grammars. Not part of the public
+ * interface (mtasts.h); the names still carry the sts_ prefix because the
+ * programs link them from libmtasts.a.
+ */
+#ifndef STS_UTIL_H
+#define STS_UTIL_H
+
+#include <sys/stat.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STS_CONF_FILE_MAX	(1024 * 1024)	/* the global file */
+#define STS_DOMAIN_FILE_MAX	(64 * 1024)	/* a domain file */
+
+/* 64-bit FNV-1a: STS_HASH_INIT, then sts_hash_add for each piece. */
+#define STS_HASH_INIT	0xcbf29ce484222325ULL
+uint64_t sts_hash_add(uint64_t h, const void *p, size_t len);
+uint64_t sts_hash(const void *p, size_t len);
+
+/*
+ * Read the regular file path (relative to dirfd, or AT_FDCWD) whole, at
+ * most cap bytes: opened O_RDONLY | O_NONBLOCK | O_CLOEXEC (a FIFO does
+ * not block), checked with fstat, whose result goes into *st when st is
+ * not NULL (taken before the read). 0 and *buf (malloc'd, NUL-terminated,
+ * *len bytes before the NUL), or -1 with err "PATH: reason" and errno
+ * telling why: that of the failed call, EISDIR for a directory, EINVAL for
+ * anything else that is not a regular file, EFBIG over cap ("larger than
+ * N KiB"), ENOMEM. What was read is wiped before it is freed on failure.
+ */
+int	 sts_read_file(int dirfd, const char *path, size_t cap, char **buf,
+	    size_t *len, struct stat *st, char *err, size_t errlen);
+
+/*
+ * strtonum-style: all of s, in base (10, or 8 for a file mode), within
+ * [min, max]; no sign, no leading space. 0 and *out, or -1.
+ */
+int	 sts_parse_num(const char *s, long long min, long long max, int base,
+	    long long *out);
+
+/* Character classes (ASCII only, whatever the locale). */
+static inline int
+sts_is_wsp(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline int
+sts_is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int
+sts_is_alpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline int
+sts_is_alnum(unsigned char c)
+{
+	return sts_is_alpha(c) || sts_is_digit(c);
+}
+
+/* RFC 8461's sts-ext-name / field name characters: ALPHA DIGIT _ - . */
+static inline int
+sts_is_name_char(unsigned char c)
+{
+	return sts_is_alnum(c) || c == '_' || c == '-' || c == '.';
+}
+
+static inline int
+sts_is_hex(unsigned char c)
+{
+	return sts_is_digit(c) || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+#endif /* STS_UTIL_H */

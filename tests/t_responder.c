@@ -1,0 +1,426 @@
+/*
+ * The responder's pure parts, linked from its objects (not main.o):
+ * http.c (respond() given a lookup, the header formatter), table.c
+ * (interning, the lookup table) and reload.c with loader.c and watch.c
+ * (a reload poll over a domain directory built under
+ * tests/tmp/t_responder at run time, removed at the end).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mtasts.h"
+#include "responder.h"
+#include "tap.h"
+
+#define TOP	"tests/tmp/t_responder"
+#define MANY	1100	/* more than a loader batch, enough for helpers */
+
+#define HEAD(len) "Status: 200 OK\r\nContent-Type: text/plain; " \
+	"charset=utf-8\r\nContent-Length: " len "\r\nCache-Control: " \
+	"no-store\r\n\r\n"
+#define POL_GLOBAL "version: STSv1\r\nmode: testing\r\n" \
+	"mx: *.mx.cert.example\r\nmx: mx.cert.example\r\nmax_age: 86400\r\n"
+#define POL_B "version: STSv1\r\nmode: enforce\r\nmx: mx.b.example\r\n" \
+	"max_age: 86400\r\n"
+
+static char	 top[1024];
+
+static int
+rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+put(const char *rel, const char *text)
+{
+	char	 path[PATH_MAX];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if ((f = fopen(path, "w")) == NULL) {
+		diag("%s: %s", path, strerror(errno));
+		abort();
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+del(const char *rel)
+{
+	char	 path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if (unlink(path) == -1)
+		abort();
+}
+
+/* The body a lookup gives for domain, "" for none, "ERROR" for -1. */
+static const char *
+body(const char *domain)
+{
+	static struct resp_copy	 rc;
+	static char		 b[4096];
+	int			 r;
+
+	if (domain == NULL) {		/* done: free the copy */
+		free(rc.buf);
+		memset(&rc, 0, sizeof(rc));
+		return NULL;
+	}
+	r = table_lookup(NULL, domain, &rc);
+	if (r == -1)
+		return "ERROR";
+	if (r == 0)
+		return "";
+	if (rc.len - rc.headlen >= sizeof(b))
+		return "TOO LONG";
+	memcpy(b, rc.buf + rc.headlen, rc.len - rc.headlen);
+	b[rc.len - rc.headlen] = '\0';
+	return b;
+}
+
+/* How many lines of the file rel contain s. */
+static int
+lines_with(const char *rel, const char *s)
+{
+	char	 path[PATH_MAX], line[4096];
+	FILE	*f;
+	int	 n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, s) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* ---- http.c ------------------------------------------------------------- */
+
+static char	 asked[STS_HOST_MAX + 1];
+static int	 answer;
+
+static int
+fake_lookup(void *arg, const char *domain, struct resp_copy *out)
+{
+	char	 head[256];
+	int	 hl;
+
+	snprintf(asked, sizeof(asked), "%s", domain);
+	if (answer != 1)
+		return answer;
+	hl = http_head(head, sizeof(head), "200 OK", "", strlen(arg));
+	return resp_set(out, head, hl, arg, strlen(arg)) == -1 ? -1 : 1;
+}
+
+static void
+check_respond(const char *method, const char *host, const char *uri,
+    int ans, const char *want, const char *what)
+{
+	struct request		 rq = { method, host, uri, NULL, NULL };
+	struct resp_copy	 rc = { NULL, 0, 0, 0 };
+	char			 got[1024];
+
+	answer = ans;
+	asked[0] = '\0';
+	respond(&rq, fake_lookup, "POLICY\n", &rc);
+	snprintf(got, sizeof(got), "%.*s", (int)rc.len, rc.buf ? rc.buf : "");
+	is_str(got, want, "respond: %s", what);
+	free(rc.buf);
+}
+
+static void
+test_http(void)
+{
+	char			 head[256];
+	struct request		 rq = { "GET", "mta-sts.example.com", NULL,
+				    "/.well-known", "/mta-sts.txt" };
+	struct resp_copy	 rc = { NULL, 0, 0, 0 };
+
+	is_int(http_head(head, sizeof(head), "200 OK", "", 5),
+	    (int)strlen(HEAD("5")), "http_head: length");
+	is_str(head, HEAD("5"), "http_head: the 200 headers");
+	is_int(http_head(head, 40, "200 OK", "", 5), -1,
+	    "http_head: truncated is an error");
+
+	check_respond("GET", "MTA-STS.Example.COM.", "/.well-known/mta-sts.txt",
+	    1, HEAD("7") "POLICY\n", "GET, found");
+	is_str(asked, "example.com", "respond: looks up the lower-cased domain");
+	check_respond("HEAD", "mta-sts.example.com:443",
+	    "/.well-known/mta-sts.txt?x=1", 1, HEAD("7"), "HEAD: headers only");
+	check_respond("GET", "www.example.com", "/.well-known/mta-sts.txt", 1,
+	    "Status: 400 Bad Request\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Length: 47\r\nCache-Control: no-store\r\n"
+	    "\r\nbad request: the Host must be mta-sts.<domain>\n",
+	    "400 for a Host that is not mta-sts.<domain>");
+	is_str(asked, "", "respond: no lookup for a bad Host");
+	check_respond("POST", "mta-sts.example.com", "/.well-known/mta-sts.txt",
+	    1, "Status: 405 Method Not Allowed\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Length: 19\r\nCache-Control: no-store\r\n"
+	    "Allow: GET, HEAD\r\n\r\nmethod not allowed\n", "405 for POST");
+	check_respond("GET", "mta-sts.example.com", "/.well-known/mta%2Dsts.txt",
+	    1, "Status: 404 Not Found\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Length: 49\r\nCache-Control: no-store\r\n"
+	    "\r\nnot found: only /.well-known/mta-sts.txt is here\n",
+	    "404 for another path (not decoded)");
+	check_respond("GET", "mta-sts.example.com", "/.well-known/mta-sts.txt",
+	    0, "Status: 404 Not Found\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Length: 45\r\nCache-Control: no-store\r\n"
+	    "\r\nnot found: no MTA-STS policy for this domain\n",
+	    "404 when the lookup finds nothing");
+	check_respond("GET", "mta-sts.example.com", "/.well-known/mta-sts.txt",
+	    -1, "Status: 500 Internal Server Error\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Length: 13\r\nCache-Control: no-store\r\n"
+	    "\r\nserver error\n", "500 when the lookup fails");
+
+	/* SCRIPT_NAME and PATH_INFO when there is no REQUEST_URI */
+	answer = 1;
+	respond(&rq, fake_lookup, "P\n", &rc);
+	ok(rc.len > rc.headlen && memcmp(rc.buf + rc.headlen, "P\n", 2) == 0,
+	    "respond: SCRIPT_NAME + PATH_INFO make the policy path");
+	free(rc.buf);
+}
+
+/* ---- table.c ------------------------------------------------------------ */
+
+static void
+test_table(void)
+{
+	struct intern		 it = { NULL, 0, 0 };
+	struct ptrvec		 garbage = { NULL, 0, 0 };
+	struct sts_strlist	 warnings = { NULL, 0, 0 };
+	struct dfile		 d[3], *dv[3];
+	struct resp		*a, *b, *c;
+	struct table		*t;
+	size_t			 i;
+
+	a = intern_add(&it, "one", 3);
+	b = intern_add(&it, "one", 3);
+	c = intern_add(&it, "two", 3);
+	ok(a != NULL && a == b, "intern: the same text is stored once");
+	ok(c != NULL && c != a, "intern: another text is stored apart");
+	is_int(a->refs, 2, "intern: two references to it");
+	is_int(it.count, 2, "intern: two responses");
+	is_int(a->len - a->headlen, 3, "intern: the body after the headers");
+	ok(memcmp(a->buf, HEAD("3") "one", a->len) == 0,
+	    "intern: a complete 200 response");
+	for (i = 0; i < 200; i++) {
+		char	 text[16];
+
+		snprintf(text, sizeof(text), "text %zu", i);
+		if (intern_add(&it, text, strlen(text)) == NULL)
+			break;
+	}
+	ok(intern_add(&it, "one", 3) == a && a->refs == 3,
+	    "intern: found again after the table grew");
+	intern_unref(&it, a, &garbage);
+	intern_unref(&it, a, &garbage);
+	is_int(garbage.n, 0, "intern: still referenced, not garbage");
+	intern_unref(&it, a, &garbage);
+	ok(garbage.n == 1 && garbage.v[0] == a,
+	    "intern: the last reference makes it garbage");
+	free(garbage.v[0]);
+	free(garbage.v);
+	is_int(it.count, 201, "intern: the garbage is out of the table");
+	b = intern_add(&it, "one", 3);
+	ok(b != NULL && b->refs == 1 && it.count == 202,
+	    "intern: a text no longer referenced is stored anew");
+
+	memset(d, 0, sizeof(d));
+	d[0].fname = d[0].name = "x.example";
+	d[0].resp = c;
+	d[1].fname = "xn--bcher-kva.example";
+	d[1].name = "xn--bcher-kva.example";
+	d[1].resp = b;
+	d[2].fname = "b\xc3\xbc" "cher.example";
+	d[2].name = "xn--bcher-kva.example";
+	d[2].resp = c;
+	for (i = 0; i < 3; i++)
+		dv[i] = &d[i];
+	t = table_build(dv, 3, "/d", &warnings);
+	ok(t != NULL, "table_build");
+	table_swap(t);
+	ok(table_live(), "table_live after a swap");
+	is_str(body("x.example"), "two", "lookup: x.example");
+	is_str(body("xn--bcher-kva.example"), "one",
+	    "lookup: a name served twice goes to the first file");
+	is_str(body("y.example"), "", "lookup: unknown is not found");
+	is_int(warnings.n, 1, "table_build: one warning");
+	is_str(warnings.n ? warnings.v[0] : NULL, "/d/b\xc3\xbc" "cher.example: "
+	    "domain xn--bcher-kva.example is already served from another file; "
+	    "ignored", "table_build: the warning names both");
+	table_swap(NULL);
+	ok(!table_live(), "table_live after swapping in nothing");
+	is_str(body("x.example"), "", "lookup: nothing served");
+	sts_strlist_free(&warnings);
+	intern_free(&it);
+}
+
+/* ---- reload.c ----------------------------------------------------------- */
+
+static void
+test_reload(void)
+{
+	struct reload		*rl = NULL;
+	struct sts_conf		 conf;
+	struct sts_domain	 dom;
+	char			 err[STS_ERR_MAX], conffile[1100], name[1100];
+	char			 text[128], cmd[PATH_MAX + 512];
+	struct sts_certstore	*cs = NULL;
+	int			 saved, fd;
+	size_t			 i, bad = 0;
+
+	memset(&conf, 0, sizeof(conf));
+	snprintf(conffile, sizeof(conffile), "%s/mta-sts.conf", top);
+	ok(reload_open(conffile, 0, err, sizeof(err)) == NULL &&
+	    strstr(err, "mta-sts.conf: No such file or directory") != NULL,
+	    "reload_open: no configuration is an error: %s", err);
+	put("mta-sts.conf", "domains = domains\nmode = testing\n"
+	    "max-age = 1d\ncerts = certs\n");
+	ok(reload_open(conffile, 0, err, sizeof(err)) == NULL &&
+	    strstr(err, "/domains: No such file or directory") != NULL,
+	    "reload_open: no domain directory is an error: %s", err);
+	snprintf(name, sizeof(name), "%s/domains", top);
+	if (mkdir(name, 0755) == -1)
+		abort();
+	snprintf(name, sizeof(name), "%s/certs", top);
+	if (mkdir(name, 0755) == -1)
+		abort();
+	/* the mx names of the domains that set none */
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -new -nodes -newkey ec "
+	    "-pkeyopt ec_paramgen_curve:P-256 -keyout /dev/null -out "
+	    "'%s/certs/mx.pem' -days 2 -subj /CN=mx.cert.example -addext "
+	    "subjectAltName=DNS:mx.cert.example,DNS:*.mx.cert.example "
+	    ">/dev/null 2>&1", top);
+	if (system(cmd) != 0) {
+		diag("openssl cannot make a certificate");
+		abort();
+	}
+	put("domains/a.example", "");
+	put("domains/b.example", "mode = enforce\nmx = mx.b.example\n");
+	put("domains/n.example", "mode = none\n");
+	put("domains/bad.example", "mdoe = enforce\n");
+	for (i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "domains/m%zu.example", i);
+		/* explicit mx, and the three memo keys of the certs */
+		snprintf(text, sizeof(text), i % 4 == 0 ?
+		    "mode = enforce\nmx = mx%zu.example\n" : i % 4 == 1 ? "" :
+		    i % 4 == 2 ? "mode = enforce\n" : "max-age = 2d\n", i % 7);
+		put(name, text);
+	}
+	/* What the polls log, into TOP/log. */
+	snprintf(name, sizeof(name), "%s/log", top);
+	fflush(stderr);
+	if ((saved = dup(STDERR_FILENO)) == -1 ||
+	    (fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1)
+		abort();
+	close(fd);
+	rl = reload_open(conffile, 1, err, sizeof(err));
+	ok(rl != NULL, "reload_open");
+	if (rl == NULL) {
+		diag("%s", err);
+		return;
+	}
+	is_str(body("a.example"), POL_GLOBAL, "a.example: the global settings, "
+	    "mx from the certificate");
+	is_str(body("b.example"), POL_B, "b.example: its own");
+	is_str(body("n.example"), "version: STSv1\r\nmode: none\r\n"
+	    "max_age: 86400\r\n", "n.example: mode none, no mx");
+	is_str(body("bad.example"), "", "bad.example: invalid, not served");
+
+	/* The responder and sts_domain_load agree on every policy. */
+	if (sts_conf_load(conffile, &conf, err, sizeof(err)) == -1 ||
+	    (cs = sts_certstore_new(NULL, NULL)) == NULL)
+		abort();
+	for (i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "m%zu.example", i);
+		if (sts_domain_load(&conf, cs, conf.domains, name, &dom, err,
+		    sizeof(err)) == -1 || strcmp(body(name), dom.text) != 0)
+			bad++;
+		sts_domain_free(&dom);
+	}
+	is_int(bad, 0, "%d domains read by the loader, each as "
+	    "sts_domain_load renders it", MANY);
+
+	/*
+	 * What changed in the last RECENT_SECS is looked at again at every
+	 * poll: after a while, only what changes is.
+	 */
+	sleep(3);
+	reload_poll(rl, 0);
+	del("domains/a.example");
+	reload_poll(rl, 0);
+	is_str(body("a.example"), "", "a.example: removed, not served");
+	is_str(body("b.example"), POL_B, "b.example: still served");
+
+	put("domains/b.example", "mode = enforce\nmx = mx.b.example\nmdoe = x\n");
+	put("domains/c.example", "mode = enforce\nmx = mx.c.example\n");
+	put("domains/bad.example", "mode = enforce\nmx = mx.b.example\n\n");
+	reload_poll(rl, 0);
+	is_str(body("b.example"), POL_B, "b.example broken: the last good "
+	    "policy is still served");
+	is_str(body("c.example"), "version: STSv1\r\nmode: enforce\r\n"
+	    "mx: mx.c.example\r\nmax_age: 86400\r\n", "c.example: new, served");
+	is_str(body("bad.example"), POL_B, "bad.example: valid now, served");
+
+	put("mta-sts.conf", "domains = domains\nmode = testing\n"
+	    "max-age = 2d\ncerts = certs\n");
+	reload_poll(rl, 0);
+	is_str(body("m1.example"), "version: STSv1\r\nmode: testing\r\n"
+	    "mx: *.mx.cert.example\r\nmx: mx.cert.example\r\n"
+	    "max_age: 172800\r\n",
+	    "a new global file: every domain read again");
+	reload_poll(rl, 1);
+	is_str(body("c.example"), "version: STSv1\r\nmode: enforce\r\n"
+	    "mx: mx.c.example\r\nmax_age: 172800\r\n", "a forced poll");
+	reload_free(rl);
+	ok(!table_live(), "reload_free: nothing served");
+	if (dup2(saved, STDERR_FILENO) == -1)
+		abort();
+	close(saved);
+	is_int(lines_with("log", "/bad.example:1: unknown key 'mdoe'"), 1,
+	    "an invalid file is logged once, however often it is looked at");
+	is_int(lines_with("log", "/b.example:3: unknown key 'mdoe' (did you "
+	    "mean 'mode'? expected one of: certs, mode, max-age, mx, tlsrpt) "
+	    "(still serving the last good policy)"), 2,
+	    "a broken file: logged when it broke, and again on a forced poll");
+	is_int(lines_with("log", "/bad.example: valid again"), 1,
+	    "a file valid again says so");
+	is_int(lines_with("log", "/mta-sts.conf: read again"), 1,
+	    "a new global file says so");
+	sts_conf_free(&conf);
+	sts_certstore_free(cs);
+	(void)body(NULL);
+}
+
+int
+main(void)
+{
+	if (getcwd(top, sizeof(top) - sizeof(TOP) - 1) == NULL)
+		abort();
+	strcat(top, "/" TOP);
+	nftw(TOP, rm, 16, FTW_DEPTH | FTW_PHYS);
+	if ((mkdir("tests/tmp", 0755) == -1 && errno != EEXIST) ||
+	    mkdir(TOP, 0755) == -1)
+		abort();
+	test_http();
+	test_table();
+	test_reload();
+	nftw(TOP, rm, 16, FTW_DEPTH | FTW_PHYS);
+	return done_testing();
+}
