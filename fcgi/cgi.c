@@ -210,6 +210,7 @@ cgi_run(const char *conffile, const char *argv0)
 		conffile = beside;
 	if (conffile == NULL)
 		conffile = STS_CONF_DEFAULT;
+	rq.nul = 0;
 	rq.host = getenv("HTTP_HOST");
 	rq.uri = getenv("REQUEST_URI");
 	rq.script = getenv("SCRIPT_NAME");

@@ -31,7 +31,10 @@
 #define SETTLE_MS	100		/* after an inotify event, before the poll */
 #define STOP_WAIT	10		/* seconds in-flight requests get at exit */
 #define STACK_SIZE	(256 * 1024)
-#define REQUEST_WAIT	5		/* seconds a new connection has to send its request */
+#define REQUEST_WAIT	5		/* seconds a connection has to send a whole request */
+#define KEEP_IDLE	10		/* seconds a kept connection waits for its next one */
+#define CLOSE_WAIT_MS	1000		/* what a connection may still send after its answer */
+#define PARAMS_MAX	(64 * 1024)	/* bytes of a request up to the end of its parameters */
 #define ACCEPT_BACKOFF	(100 * 1000)	/* microseconds after a failed accept */
 
 static struct {
@@ -110,10 +113,11 @@ stopping(void)
 }
 
 static void
-serve(FCGX_Request *req, struct resp_copy *rc)
+serve(FCGX_Request *req, struct resp_copy *rc, int nul)
 {
 	struct request	 rq;
 
+	rq.nul = nul;
 	rq.method = FCGX_GetParam("REQUEST_METHOD", req->envp);
 	rq.host = FCGX_GetParam("HTTP_HOST", req->envp);
 	rq.uri = FCGX_GetParam("REQUEST_URI", req->envp);
@@ -149,7 +153,7 @@ worker_accept(FCGX_Request *req)
 	worker_more(fd == -1 || pool.stopping);
 	if (fd == -1)
 		return -e;
-	/* Until its first request is read and answered. */
+	/* For each read of libfcgi's (the request body). */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	req->ipcFd = fd;
 	/* So that FCGX_Accept_r's leading FCGX_Finish_r leaves it open. */
@@ -184,16 +188,40 @@ accept_failed(int r, int *errs)
 	return 1;
 }
 
+/*
+ * Finish a request: the answer goes out, and the connection stays open
+ * for the next request when the web server asked for that. Otherwise it
+ * is closed here, by gate_close, not by libfcgi (see there).
+ */
+static void
+finish(FCGX_Request *req)
+{
+	int	 keep = req->keepConnection;
+
+	/* libfcgi closes after a broken request: nothing more to read. */
+	if (FCGX_GetError(req->in) != 0)
+		(void)shutdown(req->ipcFd, SHUT_RDWR);
+	req->keepConnection = 1;
+	FCGX_Finish_r(req);
+	if (!keep && req->ipcFd >= 0) {
+		gate_close(req->ipcFd, CLOSE_WAIT_MS);
+		req->ipcFd = -1;
+	}
+}
+
 static void *
 worker(void *arg)
 {
 	FCGX_Request		 req;
 	struct resp_copy	 rc = { NULL, 0, 0, 0 };
-	struct timeval		 none = { 0, 0 };
-	int			 fresh, r, stop, errs = 0;
+	struct gate_limits	 lim = { PARAMS_MAX, 0, REQUEST_WAIT * 1000L };
+	unsigned char		*gbuf = NULL;
+	enum gate		 g;
+	int			 fresh, r, stop, nul = 0, errs = 0;
 
 	(void)arg;
-	if (FCGX_InitRequest(&req, -1, 0) != 0) {
+	if (FCGX_InitRequest(&req, -1, 0) != 0 ||
+	    (gbuf = malloc(PARAMS_MAX)) == NULL) {
 		logmsg("cannot set up a FastCGI request");
 		goto out;
 	}
@@ -205,10 +233,19 @@ worker(void *arg)
 				break;
 			continue;
 		}
+		/* The whole request is there, or the connection goes. */
+		lim.idle_ms = (fresh ? REQUEST_WAIT : KEEP_IDLE) * 1000L;
+		if ((g = gate_wait(req.ipcFd, &lim, gbuf, stopping, &nul)) !=
+		    GATE_READY) {
+			(void)close(req.ipcFd);
+			req.ipcFd = -1;
+			if (g == GATE_STOPPING)
+				break;
+			continue;
+		}
 		/*
-		 * Read the request. On failure (a client that sent no valid
-		 * request in time, a kept connection closed by the web
-		 * server) libfcgi has closed the connection.
+		 * Read the request. On failure (one libfcgi refuses) libfcgi
+		 * has closed the connection.
 		 */
 		r = FCGX_Accept_r(&req);
 		pthread_mutex_lock(&pool.mtx);
@@ -223,12 +260,8 @@ worker(void *arg)
 		errs = 0;
 		pool.busy++;
 		worker_more(stop);
-		serve(&req, &rc);
-		FCGX_Finish_r(&req);
-		/* Kept open by the web server: wait for its next request. */
-		if (fresh && req.ipcFd >= 0)
-			(void)setsockopt(req.ipcFd, SOL_SOCKET, SO_RCVTIMEO,
-			    &none, sizeof(none));
+		serve(&req, &rc, nul);
+		finish(&req);
 		pthread_mutex_lock(&pool.mtx);
 		pool.busy--;
 		stop = pool.stopping;
@@ -239,6 +272,7 @@ worker(void *arg)
 	}
 	FCGX_Free(&req, 1);
 out:
+	free(gbuf);
 	free(rc.buf);
 	pthread_mutex_lock(&pool.mtx);
 	pool.threads--;

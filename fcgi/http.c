@@ -94,6 +94,11 @@ respond(const struct request *rq, lookup_fn *lookup, void *arg,
 	int	 head, r;
 
 	head = rq->method != NULL && strcmp(rq->method, "HEAD") == 0;
+	if (rq->nul) {
+		r = error_resp(out, "400 Bad Request", "",
+		    "bad request: a NUL byte in a request parameter\n", head);
+		goto out;
+	}
 	if (rq->host == NULL || sts_host_policy_domain(rq->host,
 	    strlen(rq->host), domain, sizeof(domain)) == -1) {
 		r = error_resp(out, "400 Bad Request", "",

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,12 +19,60 @@
 #include "responder.h"
 #include "util.h"
 
+/*
+ * As root, every directory on the way to the socket must be one that only
+ * root can write (or a sticky one of root's, such as /tmp): whoever else could write one could swap the socket's
+ * name, or a directory above it, for a link between bind() and the owner
+ * change, and have a file of root's re-owned. 0 when safe, else -1 and
+ * the directory is named.
+ */
+static int
+socket_dir_safe(const char *path)
+{
+	struct stat	 sb;
+	char		 dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char		*slash;
+
+	if (geteuid() != 0)
+		return 0;
+	if (path[0] != '/') {
+		logmsg("%s: the socket path must be absolute when started "
+		    "as root", path);
+		return -1;
+	}
+	(void)snprintf(dir, sizeof(dir), "%s", path);
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		slash[slash == dir] = '\0';
+		if (stat(dir, &sb) == -1) {
+			logmsg("%s: %s", dir, strerror(errno));
+			return -1;
+		}
+		/* Sticky (/tmp): others cannot move what root made there. */
+		if (sb.st_uid != 0 || ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+		    (sb.st_mode & S_ISVTX) == 0)) {
+			logmsg("%s: the socket directory is writable by a user "
+			    "other than root; give -s unix: a path in a "
+			    "directory only root can write (such as "
+			    "/run/mta-sts-fcgi)", dir);
+			return -1;
+		}
+		if (slash == dir)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * The mode is set through the umask when the socket is made, and the owner
+ * without following a link, in a directory nobody but root can change.
+ */
 int
 listen_unix(const char *path, mode_t mode, int setmode, uid_t uid, gid_t gid)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 sb;
-	int			 fd = -1, ret = -1;
+	mode_t			 old = 0;
+	int			 fd = -1, ret = -1, e;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -32,20 +81,26 @@ listen_unix(const char *path, mode_t mode, int setmode, uid_t uid, gid_t gid)
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
+	if (socket_dir_safe(path) == -1)
+		goto out;
 	/* A socket left from an earlier run goes; anything else stays. */
 	if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
 		(void)unlink(path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    listen(fd, SOMAXCONN) == -1) {
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		logmsg("%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (setmode && chmod(path, mode) == -1) {
-		logmsg("%s: chmod: %s", path, strerror(errno));
+	if (setmode)
+		old = umask(~mode & 0777);
+	e = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ? errno : 0;
+	if (setmode)
+		(void)umask(old);
+	if (e != 0 || listen(fd, SOMAXCONN) == -1) {
+		logmsg("%s: %s", path, strerror(e != 0 ? e : errno));
 		goto out;
 	}
-	if (uid != (uid_t)-1 && geteuid() == 0 && chown(path, uid, gid) == -1) {
+	if (uid != (uid_t)-1 && geteuid() == 0 && fchownat(AT_FDCWD, path,
+	    uid, gid, AT_SYMLINK_NOFOLLOW) == -1) {
 		logmsg("%s: chown: %s", path, strerror(errno));
 		goto out;
 	}

@@ -185,6 +185,10 @@ user_lookup(const char *spec, uid_t *uid, gid_t *gid)
 		}
 		*gid = gr->gr_gid;
 	}
+	if (*gid == 0) {
+		logmsg("-u %s: refusing to run as group root (gid 0)", spec);
+		return -1;
+	}
 	return 0;
 }
 

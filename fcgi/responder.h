@@ -1,6 +1,7 @@
 /*
  * The internals of mta-sts-fcgi, one section per file. Calls go one way:
- * main -> listen, cgi, fastcgi; fastcgi -> listen, sandbox, reload, table, http;
+ * main -> listen, cgi, fastcgi; fastcgi -> gate, listen, sandbox, reload,
+ * table, http;
  * reload -> loader, specs, watch, table; loader -> watch; cgi, table ->
  * http; everything -> log, which calls nothing of ours.
  */
@@ -27,6 +28,34 @@ void	 log_once(char **last, const char *msg);
 /* An sts_warn_fn that logs. */
 void	 log_warning(void *arg, const char *msg);
 
+/* ---- gate.c: a whole request before libfcgi reads it ----------------- */
+
+enum gate {
+	GATE_READY,		/* libfcgi can read the request at once */
+	GATE_MORE,		/* (gate_scan) part of a request so far */
+	GATE_TOO_BIG,		/* parameters over the cap */
+	GATE_BAD,		/* not a request for a responder */
+	GATE_CLOSED,		/* the peer closed, or an error */
+	GATE_IDLE,		/* no byte within the idle time */
+	GATE_SLOW,		/* not whole within the request time */
+	GATE_STOPPING,		/* the responder stops */
+};
+
+struct gate_limits {
+	size_t	 cap;		/* bytes of records up to the end of PARAMS */
+	long	 idle_ms;	/* for the first byte */
+	long	 request_ms;	/* from the first byte to the end of PARAMS */
+};
+
+/* What the len bytes at buf hold of a request: READY, MORE, BAD, TOO_BIG. */
+enum gate gate_scan(const unsigned char *buf, size_t len, size_t cap);
+/* A whole request's parameters: 0 good, 1 a NUL in one, -1 malformed. */
+int	 gate_params(unsigned char *buf, size_t len);
+enum gate gate_wait(int fd, const struct gate_limits *lim, unsigned char *buf,
+	    int (*stopping)(void), int *nul);
+/* Half-close fd, read what the peer still sends for ms at most, close. */
+void	 gate_close(int fd, long ms);
+
 /* ---- http.c: requests to responses ----------------------------------- */
 
 /*
@@ -47,6 +76,7 @@ struct request {
 	const char	*uri;
 	const char	*script;
 	const char	*pathinfo;
+	int		 nul;		/* a parameter held a NUL: 400 */
 };
 
 /*

@@ -65,6 +65,9 @@ static const char *const publish_names[] = {
 	[STS_PUBLISH_ZONEFILE] = "zonefile",
 };
 
+/* What a message says in place of the words of a file that is no domain file. */
+#define NOT_QUOTED	"not quoted: no line of the file sets a domain key"
+
 struct parser {
 	const char		*path;
 	const char		*buf;
@@ -73,6 +76,7 @@ struct parser {
 	struct sts_conf		*conf;	/* NULL in a domain file */
 	struct sts_settings	*set;
 	unsigned		 seen[NKEYS];	/* line where each key was set */
+	int			 quote;	/* words of the file may be quoted */
 	char			*err;
 	size_t			 errlen;
 	char			 dir[PATH_MAX];	/* for relative paths; last */
@@ -640,6 +644,20 @@ distance(const char *a, size_t n, const char *b)
 	return d[n][m];
 }
 
+static int	 is_keychar(int);
+
+/* The index of the key k[0..n) in keys, NKEYS when there is none. */
+static size_t
+key_find(const char *k, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strlen(keys[i].name) == n && memcmp(keys[i].name, k, n) == 0)
+			break;
+	return i;
+}
+
 static int
 unknown_key(struct parser *p, const char *k, size_t n)
 {
@@ -659,9 +677,43 @@ unknown_key(struct parser *p, const char *k, size_t n)
 	}
 	if (best != NULL)
 		snprintf(hint, sizeof(hint), "did you mean '%s'? ", best);
+	if (best == NULL && !p->quote)
+		return fail(p, p->line, "no key this file may set (%s; "
+		    "expected one of: %s)", NOT_QUOTED, list);
 	sts_escape(b, sizeof(b), k, n);
 	return fail(p, p->line, "unknown key '%s' (%sexpected one of: %s)",
 	    b, hint, list);
+}
+
+/*
+ * Whether a domain file may be quoted in messages: when a line of it sets
+ * a key a domain file may set. A file that is no domain file at all (a
+ * link to /etc/passwd) is not quoted, so that reading it through the
+ * domain directory shows none of it.
+ */
+static int
+may_quote(const struct parser *p)
+{
+	size_t	 i = 0, k, n;
+
+	if (p->conf != NULL)
+		return 1;
+	while (i < p->len) {
+		while (i < p->len && (p->buf[i] == ' ' || p->buf[i] == '\t'))
+			i++;
+		for (k = i; i < p->len && is_keychar(p->buf[i]); i++)
+			;
+		n = i - k;
+		while (i < p->len && (p->buf[i] == ' ' || p->buf[i] == '\t'))
+			i++;
+		if (n > 0 && i < p->len && p->buf[i] == '=' &&
+		    key_find(p->buf + k, n) != NKEYS)
+			return 1;
+		while (i < p->len && p->buf[i] != '\n')
+			i++;
+		i++;
+	}
+	return 0;
 }
 
 static int
@@ -682,6 +734,7 @@ parse(struct parser *p)
 
 	if (check_bytes(p) == -1)
 		return -1;
+	p->quote = may_quote(p);
 	p->line = 1;
 	for (;;) {
 		skip_ws(p);
@@ -704,12 +757,18 @@ parse(struct parser *p)
 					end++;
 				sts_escape(b, sizeof(b), k, end - p->pos);
 				fail(p, p->line, "section header '%s' is not "
-				    "used here (expected 'key = value')", b);
+				    "used here (expected 'key = value')",
+				    p->quote ? b : NOT_QUOTED);
 			} else
 				fail(p, p->line, "expected 'key = value'");
 			goto out;
 		}
 		skip_ws(p);
+		if (cur(p) != '=' && !p->quote && key_find(k, n) == NKEYS) {
+			fail(p, p->line, "expected 'key = value' (%s)",
+			    NOT_QUOTED);
+			goto out;
+		}
 		if (cur(p) != '=') {
 			sts_escape(b, sizeof(b), k, n);
 			fail(p, p->line, "missing '=' after '%s' (expected "
@@ -717,11 +776,7 @@ parse(struct parser *p)
 			goto out;
 		}
 		p->pos++;
-		for (i = 0; i < NKEYS; i++)
-			if (strlen(keys[i].name) == n &&
-			    memcmp(keys[i].name, k, n) == 0)
-				break;
-		if (i == NKEYS) {
+		if ((i = key_find(k, n)) == NKEYS) {
 			unknown_key(p, k, n);
 			goto out;
 		}

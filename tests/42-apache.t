@@ -31,12 +31,12 @@ d_apache_conf "$T/apache" "$p1" "$p2"
 uopt=
 [ "$(id -u)" -eq 0 ] && uopt="-u $user"
 # shellcheck disable=SC2086
-"$D_FCGI" -c "$T/etc/mta-sts.conf" -s "unix:$T/run/fcgi.sock" $uopt -M 0660 \
+"$D_FCGI" -c "$T/etc/mta-sts.conf" -s "unix:$T/mtsrun/fcgi.sock" $uopt -M 0660 \
     2>"$T/fcgi.stderr" &
 t_bg $!
-t_ok "responder listens on its unix socket" d_wait_sock "$T/run/fcgi.sock"
-t_is "$(stat -c %a "$T/run/fcgi.sock")" 660 "socket mode 0660 (-M)"
-t_is "$(stat -c %U "$T/run/fcgi.sock")" "$user" "socket belongs to the -u user"
+t_ok "responder listens on its unix socket" d_wait_sock "$T/mtsrun/fcgi.sock"
+t_is "$(stat -c %a "$T/mtsrun/fcgi.sock")" 660 "socket mode 0660 (-M)"
+t_is "$(stat -c %U "$T/mtsrun/fcgi.sock")" "$user" "socket belongs to the -u user"
 
 if ! t_ok "Apache starts with both snippets" d_apache "$T/apache" "$p1" "$p2"; then
 	t_skip 20 "Apache did not start"
@@ -52,7 +52,7 @@ t_like "$(d_children "$D_APACHE_PID")" "(^|"$'\n'")$user +mta-sts-fcgi" \
 
 # enablereuse=on: after the requests, Apache still holds a connection to
 # the responder's socket.
-held=$(ss -xH 2>/dev/null | grep -c "$T/run/fcgi.sock")
+held=$(ss -xH 2>/dev/null | grep -c "$T/mtsrun/fcgi.sock")
 t_unlike "$held" '^0$' "mod_proxy_fcgi keeps its connections open (enablereuse=on)"
 
 if grep -q 'AH[0-9]*: .*\(error\|emerg\)' "$T/apache/error.log"; then

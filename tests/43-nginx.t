@@ -27,11 +27,11 @@ d_nginx_conf "$T/nginx" 4
 sopt=
 [ "$(id -u)" -eq 0 ] && sopt="-U $user -G $(id -gn "$user") -u $user"
 # shellcheck disable=SC2086
-MTA_STS_CONF=$T/etc/mta-sts.conf spawn-fcgi -n -s "$T/run/fcgi.sock" -M 0660 $sopt \
+MTA_STS_CONF=$T/etc/mta-sts.conf spawn-fcgi -n -s "$T/mtsrun/fcgi.sock" -M 0660 $sopt \
     -- "$D_FCGI" >"$T/fcgi.stderr" 2>&1 &
 fcgi=$!
 t_bg "$fcgi"
-t_ok "spawn-fcgi starts the responder on a unix socket" d_wait_sock "$T/run/fcgi.sock"
+t_ok "spawn-fcgi starts the responder on a unix socket" d_wait_sock "$T/mtsrun/fcgi.sock"
 t_is "$(ps -o user=,comm= -p "$fcgi" | tr -s ' ')" "$user mta-sts-fcgi" \
     "the responder runs as $user, in spawn-fcgi's place"
 
@@ -73,7 +73,7 @@ t_is "$others" 0 "nginx logged only 200s under load ($(wc -l <"$T/load.log") req
 
 # keepalive 32 + fastcgi_keep_conn on: the connections stay open after the
 # load, and the responder still answers at once.
-held=$(ss -xH 2>/dev/null | grep -c "$T/run/fcgi.sock")
+held=$(ss -xH 2>/dev/null | grep -c "$T/mtsrun/fcgi.sock")
 t_unlike "$held" '^0$' "nginx keeps upstream connections open ($held held)"
 # The connections kept after the load leave threads free: 64 new clients
 # at once, landing on any of the 4 workers, all answered within 3 s.

@@ -58,21 +58,21 @@ uopt=
 [ "$(id -u)" -eq 0 ] && uopt="-u $user"
 if command -v systemd-socket-activate >/dev/null 2>&1; then
 	# shellcheck disable=SC2086
-	systemd-socket-activate -l "$T/run/fcgi.sock" \
+	systemd-socket-activate -l "$T/mtsrun/fcgi.sock" \
 	    "$D_FCGI" -c "$T/etc/mta-sts.conf" $uopt 2>"$T/fcgi.stderr" &
 	fcgi=$!
 	t_bg "$fcgi"
-	t_ok "socket activation: the socket is there" d_wait_sock "$T/run/fcgi.sock"
+	t_ok "socket activation: the socket is there" d_wait_sock "$T/mtsrun/fcgi.sock"
 	# what SocketGroup=www-data and SocketMode=0660 do in the .socket unit
-	chgrp "$(id -gn "$user")" "$T/run/fcgi.sock" && chmod 0660 "$T/run/fcgi.sock"
+	chgrp "$(id -gn "$user")" "$T/mtsrun/fcgi.sock" && chmod 0660 "$T/mtsrun/fcgi.sock"
 else
 	t_skip 1 "no systemd-socket-activate: responder -s instead"
 	# shellcheck disable=SC2086
-	"$D_FCGI" -c "$T/etc/mta-sts.conf" -s "unix:$T/run/fcgi.sock" -M 0660 $uopt \
+	"$D_FCGI" -c "$T/etc/mta-sts.conf" -s "unix:$T/mtsrun/fcgi.sock" -M 0660 $uopt \
 	    2>"$T/fcgi.stderr" &
 	fcgi=$!
 	t_bg "$fcgi"
-	d_wait_sock "$T/run/fcgi.sock"
+	d_wait_sock "$T/mtsrun/fcgi.sock"
 fi
 
 plain=$(t_free_port)

@@ -107,6 +107,11 @@ build(void)
 	/* bad files, with valid names */
 	put("domains/global-key.example", "mode = testing\npublish = hook\n");
 	put("domains/unknown.example", "mdoe = enforce\n");
+	/* what is no domain file is not quoted; a domain file with a typo is */
+	put("domains/passwd.example", "root:x:0:0:root:/root:/bin/bash\n"
+	    "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
+	put("domains/far.example", "listen = 127.0.0.1\n");
+	put("domains/typo.example", "mode = enforce\nlisten = 127.0.0.1\n");
 	put("domains/overage.example", "mode = enforce\n\nmax-age = 400d\n");
 	put("domains/bad-mx.example", "mx = mx.example.com, *.com\n");
 	if ((big = malloc(70 * 1024 + 1)) == NULL)
@@ -153,8 +158,9 @@ test_list(void)
 	static const char *const want[] = {
 		"UPPER.Example", "bad-mx.example", "big.example",
 		"b\xc3\xbc" "cher.example", "certs-none.example", "empty.example",
-		"example.com", "example.org", "global-key.example",
-		"none.example", "overage.example", "unknown.example",
+		"example.com", "example.org", "far.example",
+		"global-key.example", "none.example", "overage.example",
+		"passwd.example", "typo.example", "unknown.example",
 	};
 	struct sts_strlist	 files = { NULL, 0, 0 }, warns = { NULL, 0, 0 };
 	struct sts_strlist	 wantw = { NULL, 0, 0 };
@@ -308,6 +314,13 @@ test_load(const struct sts_conf *conf, struct sts_certstore *store)
 		{ "unknown.example", NULL, "/unknown.example:1: unknown key "
 		    "'mdoe' (did you mean 'mode'? expected one of: certs, mode, "
 		    "max-age, mx, tlsrpt)" },
+		{ "passwd.example", NULL, "/passwd.example:1: expected 'key = "
+		    "value' (not quoted: no line of the file sets a domain key)" },
+		{ "far.example", NULL, "/far.example:1: no key this file may set "
+		    "(not quoted: no line of the file sets a domain key; expected "
+		    "one of: certs, mode, max-age, mx, tlsrpt)" },
+		{ "typo.example", NULL, "/typo.example:2: unknown key 'listen' "
+		    "(expected one of: certs, mode, max-age, mx, tlsrpt)" },
 		{ "overage.example", NULL, "/overage.example:3: max-age '400d' "
 		    "is above 31557600 seconds" },
 		{ "bad-mx.example", NULL, "/bad-mx.example:1: mx: not a valid "

@@ -5,6 +5,7 @@
  * (a reload poll over a domain directory built under
  * tests/tmp/t_responder at run time, removed at the end).
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -131,7 +132,7 @@ static void
 check_respond(const char *method, const char *host, const char *uri,
     int ans, const char *want, const char *what)
 {
-	struct request		 rq = { method, host, uri, NULL, NULL };
+	struct request		 rq = { method, host, uri, NULL, NULL, 0 };
 	struct resp_copy	 rc = { NULL, 0, 0, 0 };
 	char			 got[1024];
 
@@ -148,7 +149,7 @@ test_http(void)
 {
 	char			 head[256];
 	struct request		 rq = { "GET", "mta-sts.example.com", NULL,
-				    "/.well-known", "/mta-sts.txt" };
+				    "/.well-known", "/mta-sts.txt", 0 };
 	struct resp_copy	 rc = { NULL, 0, 0, 0 };
 
 	is_int(http_head(head, sizeof(head), "200 OK", "", 5),
@@ -408,6 +409,115 @@ test_reload(void)
 	(void)body(NULL);
 }
 
+/* ---- gate.c -------------------------------------------------------------- */
+
+/* One FastCGI record of type t, request id 1, with clen bytes of c, pad. */
+static size_t
+rec(unsigned char *b, size_t off, int ver, int t, const void *c, size_t clen,
+    size_t pad)
+{
+	b[off] = (unsigned char)ver;
+	b[off + 1] = (unsigned char)t;
+	b[off + 2] = 0;
+	b[off + 3] = 1;
+	b[off + 4] = (unsigned char)(clen >> 8);
+	b[off + 5] = (unsigned char)clen;
+	b[off + 6] = (unsigned char)pad;
+	b[off + 7] = 0;
+	memcpy(b + off + 8, c, clen);
+	memset(b + off + 8 + clen, 0, pad);
+	return off + 8 + clen + pad;
+}
+
+static const unsigned char begin_resp[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
+static const unsigned char begin_auth[8] = { 0, 2, 1, 0, 0, 0, 0, 0 };
+/* HTTP_HOST=mta-sts.example.com, short lengths */
+static const unsigned char nv_host[] = "\x09\x13HTTP_HOSTmta-sts.example.com";
+
+static int	 stop_now;
+static int	 stop_fn(void) { return stop_now; }
+
+static void
+test_gate(void)
+{
+	unsigned char	 b[4096], big[300];
+	unsigned char	 nv4[4 + 1 + 4 + 3];
+	struct gate_limits lim = { 4096, 150, 150 };
+	size_t		 n;
+	int		 sv[2], nul = -1;
+
+	/* a whole request */
+	n = rec(b, 0, 1, 1, begin_resp, 8, 0);
+	n = rec(b, n, 1, 4, nv_host, sizeof(nv_host) - 1, 3);
+	n = rec(b, n, 1, 4, "", 0, 0);
+	is_int(gate_scan(b, n, 4096), GATE_READY, "gate: a whole request is ready");
+	is_int(gate_scan(b, n - 8, 4096), GATE_MORE, "gate: without the empty PARAMS, more");
+	is_int(gate_scan(b, n - 3, 4096), GATE_MORE, "gate: with part of its header, more");
+	is_int(gate_scan(b, 5, 4096), GATE_MORE, "gate: five bytes, more");
+	is_int(gate_scan(b, n - 8, n - 8), GATE_TOO_BIG, "gate: the end just past the cap is too big");
+	is_int(gate_scan(b, n, n), GATE_READY, "gate: the end just within the cap is ready");
+	is_int(gate_params(b, n), 0, "gate: the parameters are good");
+	/* refused shapes */
+	n = rec(b, 0, 2, 1, begin_resp, 8, 0);
+	is_int(gate_scan(b, n, 4096), GATE_BAD, "gate: version 2 is bad");
+	n = rec(b, 0, 1, 1, begin_auth, 8, 0);
+	is_int(gate_scan(b, n, 4096), GATE_BAD, "gate: the authorizer role is bad");
+	n = rec(b, 0, 1, 9, "", 0, 0);
+	is_int(gate_scan(b, n, 4096), GATE_BAD, "gate: FCGI_GET_VALUES is bad");
+	n = rec(b, 0, 1, 5, "", 0, 0);
+	is_int(gate_scan(b, n, 4096), GATE_BAD, "gate: STDIN first is bad");
+	n = rec(b, 0, 1, 1, begin_resp, 8, 0);
+	n = rec(b, n, 1, 5, "x", 1, 0);
+	is_int(gate_scan(b, n, 4096), GATE_BAD, "gate: STDIN before the end of PARAMS is bad");
+	/* parameters without end */
+	memset(big, 'a', sizeof(big));
+	n = rec(b, 0, 1, 1, begin_resp, 8, 0);
+	n = rec(b, n, 1, 4, big, sizeof(big), 0);
+	is_int(gate_scan(b, n, 256), GATE_TOO_BIG, "gate: 300 bytes of PARAMS with a cap of 256");
+	is_int(gate_scan(b, n, 4096), GATE_MORE, "gate: the same under a larger cap waits");
+	/* NULs, malformed pairs, four-byte lengths */
+	n = rec(b, 0, 1, 1, begin_resp, 8, 0);
+	n = rec(b, n, 1, 4, "\x09\x14HTTP_HOSTmta-sts.example.com\0x", 31, 0);
+	n = rec(b, n, 1, 4, "", 0, 0);
+	is_int(gate_params(b, n), 1, "gate: a NUL in a value");
+	n = rec(b, 0, 1, 1, begin_resp, 8, 0);
+	n = rec(b, n, 1, 4, "\x03\x01" "A\0Bc", 6, 0);
+	n = rec(b, n, 1, 4, "", 0, 0);
+	is_int(gate_params(b, n), 1, "gate: a NUL in a name");
+	n = rec(b, 0, 1, 1, begin_resp, 8, 0);
+	n = rec(b, n, 1, 4, "\x09\x7fHTTP_HOSTshort", 16, 0);
+	n = rec(b, n, 1, 4, "", 0, 0);
+	is_int(gate_params(b, n), -1, "gate: a value longer than the parameters is malformed");
+	memcpy(nv4, "\x80\x00\x00\x01" "\x80\x00\x00\x03" "Kabc", 12);
+	n = rec(b, 0, 1, 1, begin_resp, 8, 0);
+	n = rec(b, n, 1, 4, nv4, 6, 0);		/* a pair split over records */
+	n = rec(b, n, 1, 4, nv4 + 6, 6, 0);
+	n = rec(b, n, 1, 4, "", 0, 0);
+	is_int(gate_params(b, n), 0, "gate: four-byte lengths, a pair over two records");
+	/* waiting on a socket */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		abort();
+	n = rec(b, 0, 1, 1, begin_resp, 8, 0);
+	n = rec(b, n, 1, 4, nv_host, sizeof(nv_host) - 1, 0);
+	n = rec(b, n, 1, 4, "", 0, 0);
+	if (write(sv[1], b, n) != (ssize_t)n)
+		abort();
+	is_int(gate_wait(sv[0], &lim, big, stop_fn, &nul), GATE_READY, "gate_wait: ready");
+	is_int(nul, 0, "gate_wait: no NUL");
+	lim.cap = sizeof(big);
+	is_int(recv(sv[0], b, sizeof(b), MSG_DONTWAIT), (int)n, "gate_wait: nothing taken from the socket");
+	if (write(sv[1], b, 20) != 20)
+		abort();
+	is_int(gate_wait(sv[0], &lim, big, stop_fn, &nul), GATE_SLOW, "gate_wait: part of a request, then nothing: slow");
+	(void)recv(sv[0], b, sizeof(b), MSG_DONTWAIT);
+	is_int(gate_wait(sv[0], &lim, big, stop_fn, &nul), GATE_IDLE, "gate_wait: nothing at all: idle");
+	stop_now = 1;
+	is_int(gate_wait(sv[0], &lim, big, stop_fn, &nul), GATE_STOPPING, "gate_wait: the responder stops");
+	close(sv[1]);
+	is_int(gate_wait(sv[0], &lim, big, stop_fn, &nul), GATE_CLOSED, "gate_wait: the peer closed");
+	close(sv[0]);
+}
+
 int
 main(void)
 {
@@ -419,6 +529,7 @@ main(void)
 	    mkdir(TOP, 0755) == -1)
 		abort();
 	test_http();
+	test_gate();
 	test_table();
 	test_reload();
 	nftw(TOP, rm, 16, FTW_DEPTH | FTW_PHYS);

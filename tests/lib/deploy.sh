@@ -70,7 +70,7 @@ d_fill() {
 	    -e "s|/etc/mta-sts/mta-sts.conf|$T/etc/mta-sts.conf|g" \
 	    -e "s|/etc/ssl/mta-sts/fullchain.pem|$T/tls/web.fullchain.pem|g" \
 	    -e "s|/etc/ssl/mta-sts/privkey.pem|$T/tls/web.key|g" \
-	    -e "s|/run/mta-sts/fcgi.sock|$T/run/fcgi.sock|g" \
+	    -e "s|/run/mta-sts/fcgi.sock|$T/mtsrun/fcgi.sock|g" \
 	    -e "s|/run/lighttpd/mta-sts-fcgi.sock|$T/run/lighttpd-fcgi.sock|g" \
 	    -e "s|<VirtualHost \*:443>|<VirtualHost 127.0.0.1:$2>|" \
 	    -e "s|^\([[:space:]]*listen\) 443 ssl;|\1 127.0.0.1:$2 ssl;|" \
@@ -89,10 +89,12 @@ d_children() {
 	done
 }
 
-# d_run_dir: $T/run, where servers and sockets may write as the web user.
+# d_run_dir: $T/run, where servers and sockets may write as the web user;
+# $T/mtsrun, the responder's own socket directory (/run/mta-sts), which
+# only root may write when the responder starts as root.
 d_run_dir() {
-	mkdir -p "$T/run" && chown "$(d_user)" "$T/run" 2>/dev/null
-	chmod 0755 "$T/run"
+	mkdir -p "$T/run" "$T/mtsrun" && chown "$(d_user)" "$T/run" 2>/dev/null
+	chmod 0755 "$T/run" "$T/mtsrun"
 }
 
 # d_get PORT NAME [PATH] [CURL ARGS...]: HTTPS GET of https://NAME:PORT/PATH

@@ -1,0 +1,151 @@
+# tests/helpers/fcgiclient.py: a FastCGI client that behaves as a web
+# server would, or as a hostile local user on the responder's socket would.
+#
+#   fcgiclient.py ADDR get HOST [NAME=VALUE ...]   one request; the response
+#                                                  (\xNN in HOST is that byte)
+#   fcgiclient.py ADDR drip SECS                   a request, one byte every
+#                                                  SECS: when was it closed?
+#   fcgiclient.py ADDR idle HOST                   a kept connection after one
+#                                                  answer: when was it closed?
+#   fcgiclient.py ADDR linger HOST SECS            keep sending a byte every
+#                                                  SECS after an answer that
+#                                                  closes: when was it closed?
+#   fcgiclient.py ADDR flood MIB                   PARAMS without end: how much
+#                                                  was taken before the close?
+# ADDR is unix:PATH or HOST:PORT. Each probe stops by itself after LIMIT
+# seconds (environment, default 20) and says "open after N s" then.
+import os, socket, struct, sys, time
+
+LIMIT = float(os.environ.get("LIMIT", "20"))
+
+def connect(addr):
+    if addr.startswith("unix:"):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(5)
+        s.connect(addr[5:])
+    else:
+        host, port = addr.rsplit(":", 1)
+        s = socket.create_connection((host, int(port)), timeout=5)
+    return s
+
+def record(t, rid, content):
+    pad = (8 - len(content) % 8) % 8
+    return struct.pack("!BBHHBx", 1, t, rid, len(content), pad) + content + b"\0" * pad
+
+def nvlen(n):
+    return bytes([n]) if n < 128 else struct.pack("!I", n | 0x80000000)
+
+def nv(k, v):
+    return nvlen(len(k)) + nvlen(len(v)) + k + v
+
+def request(host, keep, extra=()):
+    params = [(b"REQUEST_METHOD", b"GET"), (b"HTTP_HOST", host),
+              (b"REQUEST_URI", b"/.well-known/mta-sts.txt"),
+              (b"SERVER_PROTOCOL", b"HTTP/1.1"),
+              (b"GATEWAY_INTERFACE", b"CGI/1.1")] + list(extra)
+    p = b"".join(nv(k, v) for k, v in params)
+    recs = record(1, 1, struct.pack("!HB5x", 1, 1 if keep else 0))
+    for i in range(0, len(p), 65535):
+        recs += record(4, 1, p[i:i + 65535])
+    return recs + record(4, 1, b"") + record(5, 1, b"")
+
+def recvn(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError("connection closed")
+        b += c
+    return b
+
+def response(s):
+    out = b""
+    while True:
+        _, t, _, clen, plen = struct.unpack("!BBHHBx", recvn(s, 8))
+        content = recvn(s, clen)
+        recvn(s, plen)
+        if t == 6:
+            out += content
+        elif t == 3:
+            return out
+
+def closed(s, t0):
+    """Wait (reading) until the peer closes; seconds since t0, or None."""
+    s.settimeout(0.2)
+    while time.time() - t0 < LIMIT:
+        try:
+            if not s.recv(4096):
+                return time.time() - t0
+        except socket.timeout:
+            continue
+        except OSError:
+            return time.time() - t0
+    return None
+
+def say(t):
+    print("open after %d s" % LIMIT if t is None else "closed after %.1f s" % t)
+
+addr, cmd = sys.argv[1], sys.argv[2]
+if cmd == "get":
+    s = connect(addr)
+    unesc = lambda a: a.encode("latin-1").decode("unicode_escape").encode("latin-1")
+    extra = [tuple(unesc(a).split(b"=", 1)) for a in sys.argv[4:]]
+    s.sendall(request(unesc(sys.argv[3]), False, extra))
+    sys.stdout.buffer.write(response(s))
+elif cmd == "drip":
+    s = connect(addr)
+    req, t0, gap = request(b"mta-sts.example.com", False), time.time(), float(sys.argv[3])
+    s.settimeout(gap)
+    t = None
+    for i in range(len(req)):
+        if time.time() - t0 > LIMIT:
+            break
+        try:
+            s.send(req[i:i + 1])
+            if s.recv(1) == b"":
+                t = time.time() - t0
+                break
+            print("answered after %.1f s" % (time.time() - t0))
+            sys.exit(0)
+        except socket.timeout:
+            continue
+        except OSError:
+            t = time.time() - t0
+            break
+    say(t)
+elif cmd == "idle":
+    s = connect(addr)
+    s.sendall(request(sys.argv[3].encode(), True))
+    print(response(s).split(b"\r\n", 1)[0].decode())
+    say(closed(s, time.time()))
+elif cmd == "linger":
+    s = connect(addr)
+    s.sendall(request(sys.argv[3].encode(), False))
+    print(response(s).split(b"\r\n", 1)[0].decode())
+    t0, gap, t = time.time(), float(sys.argv[4]), None
+    while time.time() - t0 < LIMIT:
+        try:
+            s.send(b"x")
+        except OSError:
+            t = time.time() - t0
+            break
+        time.sleep(gap)
+    say(t)
+elif cmd == "flood":
+    # One parameter whose value claims MIB MiB, then streamed: a reader
+    # that believes the length allocates it all.
+    s = connect(addr)
+    want, sent = int(sys.argv[3]) << 20, 0
+    head = bytes([6]) + struct.pack("!I", want | 0x80000000) + b"HTTP_X"
+    chunk = record(4, 1, b"B" * 65528)
+    t0 = time.time()
+    try:
+        s.sendall(record(1, 1, struct.pack("!HB5x", 1, 1)) + record(4, 1, head))
+        while sent < want and time.time() - t0 < LIMIT:
+            s.sendall(chunk)
+            sent += len(chunk)
+        print("took %d bytes" % sent)
+    except socket.timeout:
+        print("stalled after %d bytes" % sent)
+    except OSError:
+        print("closed after %d bytes" % sent)
