@@ -196,8 +196,9 @@ cgi_run(const char *conffile, const char *argv0)
 {
 	struct request		 rq;
 	struct resp_copy	 rc = { NULL, 0, 0, 0 };
-	char			*beside = NULL;
-	size_t			 off = 0;
+	char			*beside = NULL, err[STS_ERR_MAX];
+	const char		*off = NULL;
+	size_t			 done = 0;
 	ssize_t			 n;
 	int			 st = 1;
 
@@ -210,6 +211,15 @@ cgi_run(const char *conffile, const char *argv0)
 		conffile = beside;
 	if (conffile == NULL)
 		conffile = STS_CONF_DEFAULT;
+	/*
+	 * A shared host's kernel may have no seccomp: the request is still
+	 * answered, and that is said. So is SANDBOX=0; the test builds'
+	 * reasons (ASan, valgrind) are not said on every request.
+	 */
+	if (sandbox_enter(err, sizeof(err), &off) == -1)
+		logmsg("%s", err);
+	else if (off != NULL && strcmp(off, SANDBOX_OFF_ASKED) == 0)
+		logmsg("serving without the seccomp sandbox: %s", off);
 	rq.nul = 0;
 	rq.host = getenv("HTTP_HOST");
 	rq.uri = getenv("REQUEST_URI");
@@ -218,14 +228,14 @@ cgi_run(const char *conffile, const char *argv0)
 	drain(getenv("CONTENT_LENGTH"));
 	respond(&rq, load_domain, (void *)conffile, &rc);
 	st = 0;
-	while (off < rc.len) {
-		if ((n = write(STDOUT_FILENO, rc.buf + off, rc.len - off)) == -1) {
+	while (done < rc.len) {
+		if ((n = write(STDOUT_FILENO, rc.buf + done, rc.len - done)) == -1) {
 			if (errno == EINTR)
 				continue;
 			st = 1;
 			break;
 		}
-		off += n;
+		done += n;
 	}
 out:
 	free(beside);

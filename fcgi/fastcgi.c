@@ -385,6 +385,7 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 {
 	sigset_t	 all, waitmask;
 	char		 err[STS_ERR_MAX];
+	const char	*off = NULL;
 	int		 lost;
 
 	if (!fd_listening(fd)) {
@@ -408,10 +409,12 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 	pool.listen_fd = fd;
 	pool.max = o->threads;
 	/* Loaded, privileges dropped, no thread yet: from here on, serve only. */
-	if (sandbox_enter(err, sizeof(err)) == -1) {
+	if (sandbox_enter(err, sizeof(err), &off) == -1) {
 		logmsg("%s", err);
 		return 1;
 	}
+	if (off != NULL)
+		logmsg("serving without the seccomp sandbox: %s", off);
 	/* Workers never see signals; the main thread takes them in ppoll. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &waitmask);

@@ -317,6 +317,11 @@ int	 cgi_run(const char *conffile, const char *argv0);
 /* ---- sandbox.c: seccomp ---------------------------------------------- */
 
 /* Confine the process to serving and reloading. 0, or -1 with err. */
-int	 sandbox_enter(char *err, size_t errlen);
+#define SANDBOX_OFF_ASKED	"SANDBOX=0 in the environment"
+/*
+ * Enter the seccomp sandbox: 0, or -1 and err. When it is off by design,
+ * 0 and *off says why (else NULL).
+ */
+int	 sandbox_enter(char *err, size_t errlen, const char **off);
 
 #endif /* RESPONDER_H */

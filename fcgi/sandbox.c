@@ -30,7 +30,9 @@
  * SANDBOX=0 in the environment turns it off (debugging, strace of a
  * missing call). Builds with AddressSanitizer (make SANITIZE=1) and runs
  * under valgrind skip it: their run-time makes calls of its own (the leak
- * checker ptraces the process at exit).
+ * checker ptraces the process at exit). Each of these is said at start-up
+ * by the caller. CGI mode enters the same sandbox once it has found its
+ * configuration, before it reads the request.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -113,31 +115,32 @@ static const int fatal[] = {
 /* All of these set: a thread, not a process. */
 #define CLONE_THREADS	(CLONE_VM | CLONE_THREAD | CLONE_SIGHAND)
 
-static int
+/* Why the sandbox is off, or NULL. */
+static const char *
 sandbox_disabled(void)
 {
 	const char	*v;
 
 	if ((v = getenv("SANDBOX")) != NULL && strcmp(v, "0") == 0)
-		return 1;
+		return SANDBOX_OFF_ASKED;
 	if (SANITIZED)
-		return 1;
+		return "an AddressSanitizer build";
 #ifdef HAVE_VALGRIND_H
 	if (RUNNING_ON_VALGRIND)
-		return 1;
+		return "running under valgrind";
 #endif
-	return 0;
+	return NULL;
 }
 
 int
-sandbox_enter(char *err, size_t errlen)
+sandbox_enter(char *err, size_t errlen, const char **off)
 {
 	scmp_filter_ctx	 ctx = NULL;
 	const char	*what = "seccomp_init";
 	size_t		 i;
 	int		 r = 0, ret = -1;
 
-	if (sandbox_disabled())
+	if ((*off = sandbox_disabled()) != NULL)
 		return 0;
 	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL) {
 		r = -ENOMEM;
@@ -189,10 +192,11 @@ out:
 #else /* !__linux__ */
 
 int
-sandbox_enter(char *err, size_t errlen)
+sandbox_enter(char *err, size_t errlen, const char **off)
 {
 	(void)err;
 	(void)errlen;
+	*off = "not Linux";
 	return 0;
 }
 

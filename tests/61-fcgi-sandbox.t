@@ -370,10 +370,26 @@ probe(void *arg)
 	return NULL;
 }
 
+/* CGI mode: at exit, after the request, the filter must be there. */
+static void
+at_exit(void)
+{
+	char	 msg[64];
+	int	 r;
+
+	snprintf(msg, sizeof(msg), "exit-seccomp=%d", mode());
+	say(msg, 0, 0);
+	r = socket(AF_INET, SOCK_STREAM, 0);
+	say("exit-socket", r, errno);
+}
+
 __attribute__((constructor)) static void
 start(void)
 {
 	pthread_t	 t;
+
+	if (getenv("PROBE_AT_EXIT") != NULL)
+		atexit(at_exit);
 
 	if (getenv("PROBE_DIR") != NULL &&
 	    pthread_create(&t, NULL, probe, NULL) == 0)
@@ -444,8 +460,29 @@ _t_pids=${_t_pids/ $PROBE_PID/}
 
 probe_run off SANDBOX=0
 t_is "$(seccomp "$PROBE_PID")" 0 "SANDBOX=0: Seccomp: 0"
+t_like "$(cat "$T/off.err")" 'mta-sts-fcgi: serving without the seccomp sandbox: SANDBOX=0 in the environment' \
+    "SANDBOX=0: said at start-up"
 t_is "$(probe_is off open-create)/$(probe_is off socket)/$(probe_is off fork)" "ok/ok/ok" \
     "SANDBOX=0: the probe may create files, open sockets and fork" || t_diag "$(cat "$T/off.err")"
 t_stop "$PROBE_PID"
+
+# ---- 4. CGI mode ----------------------------------------------------------------
+
+AS=()
+[ "$(id -u)" = 0 ] && AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+cgi_probe() {
+	"${AS[@]}" env "$@" REQUEST_METHOD=GET HTTP_HOST=mta-sts.example.com \
+	    REQUEST_URI=/.well-known/mta-sts.txt PROBE_AT_EXIT=1 \
+	    LD_PRELOAD="$T/probe.so" MTA_STS_CONF="$T/mta-sts.conf" "$BIN" 2>&1 >"$T/cgi.out"
+}
+out=$(cgi_probe)
+t_like "$(head -n 1 "$T/cgi.out")" '^Status: 200' "CGI mode in the sandbox: the policy is served"
+t_is "$(sed -n 's/^probe: //p' <<<"$out" | tr '\n' ' ')" "exit-seccomp=2 ok exit-socket EPERM " \
+    "CGI mode: the filter is on once the request is read (a socket is refused)"
+t_unlike "$out" 'mta-sts-fcgi:' "CGI mode: nothing logged"
+out=$(cgi_probe SANDBOX=0)
+t_like "$out" 'mta-sts-fcgi: serving without the seccomp sandbox: SANDBOX=0 in the environment' \
+    "CGI mode, SANDBOX=0: said"
+t_like "$out" 'probe: exit-seccomp=0 ok' "CGI mode, SANDBOX=0: no filter"
 
 t_done
