@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tlsrpt.h"
 
 #define MX_CHECK_MAX	10		/* MX hosts checked per domain */
 #define EXPIRY_WARN	(14 * 86400)	/* certificates expiring sooner: warning */
@@ -90,6 +91,8 @@ usage(int status)
 	    "       mta-sts-check [-c FILE] probe DOMAIN ...\n"
 	    "       mta-sts-check [-c FILE] records [DOMAIN ...]\n"
 	    "       mta-sts-check [-c FILE] policy DOMAIN\n"
+	    "       mta-sts-check [-c FILE] ingest [--maildir DIR] [--spool DIR] [FILE ...]\n"
+	    "       mta-sts-check [-c FILE] report [--since DAYS] [DOMAIN ...]\n"
 	    "       mta-sts-check -h | -V\n");
 	exit(status);
 }
@@ -1474,6 +1477,10 @@ main(int argc, char *argv[])
 				o.cmd = CMD_RECORDS;
 			else if (strcmp(w, "policy") == 0)
 				o.cmd = CMD_POLICY;
+			else if (strcmp(w, "ingest") == 0 ||
+			    strcmp(w, "report") == 0)	/* TLS-RPT: tlsrpt.h */
+				return tlsrpt_main(o.conffile, argc - optind,
+				    argv + optind);
 			if (o.cmd != CMD_CHECK) {
 				optind++;
 				continue;	/* options may follow the command */
