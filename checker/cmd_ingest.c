@@ -110,6 +110,13 @@ ingest_buf(struct ingest *in, const char *name, const char *buf, size_t len)
 		if (ret == -1)
 			goto bad;
 	}
+	if (r.end + (time_t)in->conf->report_keep * 86400 < time(NULL)) {
+		printf("%s: report-id %s from %s: ended more than report-keep "
+		    "(%u days) ago; not stored\n", name, sts_escape(b, sizeof(b),
+		    r.id, strlen(r.id)), r.org, in->conf->report_keep);
+		tlsrpt_free(&r);
+		return EX_OK;
+	}
 	rc = reports_store(in->conf->state, &r, &in->served, err, sizeof(err));
 	switch (rc) {
 	case STORE_NEW:
