@@ -413,12 +413,12 @@ covered(struct agg *a)
 			if (e > ce)
 				ce = e;
 		} else {
-			total += ce - cs;
+			total += ce - cs + 1;
 			cs = s;
 			ce = e;
 		}
 	}
-	total += ce - cs;
+	total += ce - cs + 1;
 	return total;
 }
 
