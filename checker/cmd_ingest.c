@@ -40,7 +40,7 @@ read_all(int fd, char **out, size_t *outlen)
 		return -1;
 	for (;;) {
 		if (len == cap) {
-			if (cap > TLSRPT_INPUT_MAX) {
+			if (cap > TLSRPT_INPUT_MAX) {	/* cap is max + 1 */
 				/* drain, so the MTA sees the whole message read */
 				while ((r = read(fd, sink, sizeof(sink))) != 0)
 					if (r == -1 && errno != EINTR)
@@ -48,7 +48,8 @@ read_all(int fd, char **out, size_t *outlen)
 				free(b);
 				return 1;
 			}
-			cap *= 2;
+			cap = cap * 2 > TLSRPT_INPUT_MAX ? TLSRPT_INPUT_MAX + 1 :
+			    cap * 2;
 			if ((n = realloc(b, cap + 1)) == NULL) {
 				free(b);
 				return -1;
