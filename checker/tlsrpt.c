@@ -225,6 +225,8 @@ tlsrpt_date(const char *s, time_t *out)
 	}
 	if (*p != '\0')
 		return -1;
+	if (y1 * 100 + y2 < 1970)	/* no report is that old; and %Y round-trips */
+		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
 	    mi > 59 || sec > 60)
 		return -1;
