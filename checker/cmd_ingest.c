@@ -92,7 +92,7 @@ looks_json(const char *b, size_t len)
 static int
 ingest_buf(struct ingest *in, const char *name, const char *buf, size_t len)
 {
-	char err[STS_ERR_MAX], b[96], *part = NULL;
+	char err[STS_ERR_MAX], b[96], o[96], *part = NULL;
 	size_t plen;
 	struct tlsrpt r;
 	enum store_rc rc;
@@ -114,7 +114,8 @@ ingest_buf(struct ingest *in, const char *name, const char *buf, size_t len)
 	if (r.end + (time_t)in->conf->report_keep * 86400 < time(NULL)) {
 		printf("%s: report-id %s from %s: ended more than report-keep "
 		    "(%u days) ago; not stored\n", name, sts_escape(b, sizeof(b),
-		    r.id, strlen(r.id)), r.org, in->conf->report_keep);
+		    r.id, strlen(r.id)), sts_escape(o, sizeof(o), r.org,
+		    strlen(r.org)), in->conf->report_keep);
 		tlsrpt_free(&r);
 		return EX_OK;
 	}
@@ -123,7 +124,8 @@ ingest_buf(struct ingest *in, const char *name, const char *buf, size_t len)
 	case STORE_NEW:
 	case STORE_DUP:
 		printf("%s: report-id %s from %s: %s%s%s\n", name,
-		    sts_escape(b, sizeof(b), r.id, strlen(r.id)), r.org,
+		    sts_escape(b, sizeof(b), r.id, strlen(r.id)),
+		    sts_escape(o, sizeof(o), r.org, strlen(r.org)),
 		    rc == STORE_NEW ? "stored" : "already stored",
 		    err[0] != '\0' ? "; " : "", err);
 		ret = EX_OK;

@@ -120,7 +120,7 @@ reports_store(const char *statedir, const struct tlsrpt *r,
 {
 	char top[4096], dir[4096], name[64], path[4096], other[STS_ERR_MAX] = "";
 	struct sts_strlist doms = { 0 };
-	int *keep = NULL, any = 0, fresh = 0;
+	int *keep = NULL, fresh = 0;
 	enum store_rc rc = STORE_TEMP;
 	char *json = NULL;
 	struct stat sb;
@@ -168,10 +168,8 @@ reports_store(const char *statedir, const struct tlsrpt *r,
 			sts_err(err, errlen, "%s: path too long", dir);
 			goto out;
 		}
-		if (stat(path, &sb) == 0) {
-			any = 1;
+		if (stat(path, &sb) == 0)
 			continue;	/* this report-id is already stored */
-		}
 		for (i = 0; i < r->npolicies; i++)
 			keep[i] = strcmp(r->policies[i].domain, doms.v[k]) == 0;
 		free(json);
@@ -183,7 +181,6 @@ reports_store(const char *statedir, const struct tlsrpt *r,
 			goto out;
 		fresh = 1;
 	}
-	(void)any;
 	rc = fresh ? STORE_NEW : STORE_DUP;
 	if (other[0] != '\0')
 		(void)snprintf(err, errlen, "policies for %s (not served here) "
@@ -617,14 +614,16 @@ reports_summary(const char *statedir, const struct summary_in *in, FILE *fp,
 			fprintf(fp, "%llu failed sessions without details\n",
 			    (unsigned long long)a.failed);
 		for (i = 0; i < a.nf; i++) {
-			char b2[256];
+			char b1[128], b2[256];
 
 			if (i > 0 && strcmp(a.f[i].mx, a.f[i - 1].mx) == 0 &&
 			    strcmp(a.f[i].type, a.f[i - 1].type) == 0)
 				continue;
 			fprintf(fp, "%s%s: %s (%s)", i > 0 ? "; " : "",
 			    sts_escape(b2, sizeof(b2), a.f[i].mx,
-			    strlen(a.f[i].mx)), advice(a.f[i].type), a.f[i].type);
+			    strlen(a.f[i].mx)), advice(a.f[i].type),
+			    sts_escape(b1, sizeof(b1), a.f[i].type,
+			    strlen(a.f[i].type)));
 		}
 		if (a.nf > 0)
 			fprintf(fp, "\n");
