@@ -406,7 +406,7 @@ int	 tsig_load(const char *path, struct tsig *, char *err, size_t errlen);
 
 /* ---- a run (domains.c, pool.c, main.c) ---------------------------------- */
 
-enum cmd { CMD_CHECK, CMD_PROBE, CMD_RECORDS, CMD_POLICY };
+enum cmd { CMD_CHECK, CMD_PROBE, CMD_RECORDS, CMD_POLICY, CMD_TLSRPT };
 
 struct opts {
 	const char	*conffile;

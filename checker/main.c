@@ -6,6 +6,8 @@
  *	mta-sts-check [-c FILE] probe DOMAIN ...
  *	mta-sts-check [-c FILE] records [DOMAIN ...]
  *	mta-sts-check [-c FILE] policy DOMAIN
+ *	mta-sts-check [-c FILE] ingest [--maildir DIR] [--spool DIR] [FILE ...]
+ *	mta-sts-check [-c FILE] report [--since DAYS] [DOMAIN ...]
  *
  * This file: the command line and the table of sub-commands (one file
  * each, cmd_*.c). Errors come back here as an exit status; nothing else
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tlsrpt.h"
 
 #define JOBS_DEFAULT	4
 #define JOBS_MAX	64
@@ -30,11 +33,15 @@ static const struct command {
 	enum cmd	 cmd;
 	int		 min, max;	/* DOMAIN arguments; max -1: any */
 	int		(*run)(struct run *, char **, int);
+	/* A command with options of its own, given its word and what follows. */
+	int		(*own)(const char *conffile, int argc, char **argv);
 } commands[] = {
-	{ NULL, CMD_CHECK, 0, -1, cmd_check },
-	{ "probe", CMD_PROBE, 1, -1, cmd_probe },
-	{ "records", CMD_RECORDS, 0, -1, cmd_records },
-	{ "policy", CMD_POLICY, 1, 1, cmd_policy },
+	{ NULL, CMD_CHECK, 0, -1, cmd_check, NULL },
+	{ "probe", CMD_PROBE, 1, -1, cmd_probe, NULL },
+	{ "records", CMD_RECORDS, 0, -1, cmd_records, NULL },
+	{ "policy", CMD_POLICY, 1, 1, cmd_policy, NULL },
+	{ "ingest", CMD_TLSRPT, 0, -1, NULL, tlsrpt_main },
+	{ "report", CMD_TLSRPT, 0, -1, NULL, tlsrpt_main },
 };
 
 static int
@@ -45,6 +52,8 @@ usage(int status)
 	    "       mta-sts-check [-c FILE] probe DOMAIN ...\n"
 	    "       mta-sts-check [-c FILE] records [DOMAIN ...]\n"
 	    "       mta-sts-check [-c FILE] policy DOMAIN\n"
+	    "       mta-sts-check [-c FILE] ingest [--maildir DIR] [--spool DIR] [FILE ...]\n"
+	    "       mta-sts-check [-c FILE] report [--since DAYS] [DOMAIN ...]\n"
 	    "       mta-sts-check -h | -V\n");
 	return status;
 }
@@ -130,6 +139,8 @@ options(int argc, char *argv[], struct opts *o, const struct command **cmd)
 		if (optind < argc && *cmd == &commands[0] &&
 		    (c = command(argv[optind])) != NULL) {
 			*cmd = c;
+			if (c->own != NULL)	/* its options are its own */
+				break;
 			optind++;
 			continue;
 		}
@@ -169,6 +180,8 @@ main(int argc, char *argv[])
 	case -1:
 		return usage(3);
 	}
+	if (cmd->own != NULL)
+		return cmd->own(o.conffile, argc - optind, argv + optind);
 	n = argc - optind;
 	if (n < cmd->min || (cmd->max >= 0 && n > cmd->max))
 		return usage(3);

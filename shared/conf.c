@@ -24,13 +24,14 @@
 
 #define CONF_LINE_MAX	4096
 #define TIMEOUT_MAX	300
+#define REPORT_KEEP_MAX	3650		/* days */
 
 enum ktype { K_PATH, K_CMD, K_MODE, K_DURATION, K_MX, K_URIS, K_PUBLISH,
-	K_HOSTPORT, K_TIMEOUT };
+	K_HOSTPORT, K_TIMEOUT, K_DAYS };
 
 enum kid { DOMAINS, CERTS, STATE, MODE, MAXAGE, MX, TLSRPT, PUBLISH,
 	DNSSERVER, TSIGKEY, HOOK, ZONEFILE, RELOAD, RESOLVER, CAFILE, TIMEOUT,
-	NKEYS };
+	REPORTKEEP, NKEYS };
 
 static const struct key {
 	const char	*name;
@@ -56,6 +57,7 @@ static const struct key {
 	[RESOLVER] =	{ "resolver", K_HOSTPORT, 0, "host[:port]" },
 	[CAFILE] =	{ "ca-file", K_PATH, 0, "a PEM file" },
 	[TIMEOUT] =	{ "timeout", K_TIMEOUT, 0, "seconds, 1 to 300" },
+	[REPORTKEEP] =	{ "report-keep", K_DAYS, 0, "days, 1 to 3650" },
 };
 
 static const char *const publish_names[] = {
@@ -380,6 +382,14 @@ apply(struct parser *p, enum kid k, struct sts_strlist *items)
 			c->timeout = (unsigned)n;
 		else
 			p->set->max_age = n;
+		return 0;
+	case K_DAYS:
+		rc = duration(v, REPORT_KEEP_MAX, &n);
+		if (rc != 0 || n == 0 || strspn(v, "0123456789") != strlen(v))
+			return fail(p, p->line, "%s '%s' is not valid "
+			    "(expected %s)", key->name, esc(b, sizeof(b), v),
+			    key->expect);
+		c->report_keep = (unsigned)n;
 		return 0;
 	case K_PUBLISH:
 		for (i = 0; i < sizeof(publish_names) / sizeof(publish_names[0]);
@@ -844,6 +854,7 @@ sts_conf_defaults(struct sts_conf *c)
 	c->dflt.certs = strdup("/etc/mta-sts/certs");
 	c->publish = STS_PUBLISH_NONE;
 	c->timeout = 10;
+	c->report_keep = 400;
 }
 
 void

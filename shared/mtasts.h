@@ -224,6 +224,7 @@ struct sts_conf {
 	char		       *resolver;	/* host[:port] or NULL: /etc/resolv.conf */
 	char		       *ca_file;
 	unsigned		timeout;	/* "timeout": seconds per network step, default 10 */
+	unsigned		report_keep;	/* "report-keep": days TLS-RPT reports are kept, default 400 */
 };
 
 void	 sts_conf_defaults(struct sts_conf *);	/* built-in defaults, no file */
