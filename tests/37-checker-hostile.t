@@ -221,10 +221,11 @@ else
 		CASE_OPTS=-n run_case "vg-$c" "$d" $VG & pids="$pids $!"
 		# two at a time: valgrind is slow enough without sharing a core
 		# with ten others (a TLS handshake then missed its timeout)
+		# shellcheck disable=SC2086 # a list of pids
 		set -- $pids
 		if [ $# -ge 2 ]; then
 			wait "$1"
-			pids=${pids# $1}
+			pids=${pids# "$1"}
 		fi
 	done
 	for p in $pids; do
