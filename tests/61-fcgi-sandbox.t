@@ -471,9 +471,9 @@ t_stop "$PROBE_PID"
 AS=()
 [ "$(id -u)" = 0 ] && AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 cgi_probe() {
-	"${AS[@]}" env "$@" REQUEST_METHOD=GET HTTP_HOST=mta-sts.example.com \
+	{ "${AS[@]}" env "$@" REQUEST_METHOD=GET HTTP_HOST=mta-sts.example.com \
 	    REQUEST_URI=/.well-known/mta-sts.txt PROBE_AT_EXIT=1 \
-	    LD_PRELOAD="$T/probe.so" MTA_STS_CONF="$T/mta-sts.conf" "$BIN" 2>&1 >"$T/cgi.out"
+	    LD_PRELOAD="$T/probe.so" MTA_STS_CONF="$T/mta-sts.conf" "$BIN" >"$T/cgi.out"; } 2>&1
 }
 out=$(cgi_probe)
 t_like "$(head -n 1 "$T/cgi.out")" '^Status: 200' "CGI mode in the sandbox: the policy is served"
