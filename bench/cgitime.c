@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Times a command run as a CGI would run it: N times fork, exec, wait,
  * with stdout to /dev/null; prints the median and 99th percentile in

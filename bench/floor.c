@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The FastCGI floor: the least any libfcgi responder can do. It answers
  * every request with the same constant policy and the headers mta-sts-fcgi

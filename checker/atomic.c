@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * atomic.c: the one way the checker replaces a file (a domain's state, the
  * zone file): a temporary file in the same directory, written, synced and

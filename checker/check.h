@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mta-sts-check internals, the one header between its files (the tests
  * link the checker's objects through it too):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * checks.c: steps 3 to 6 of a run, for one domain, as findings in its
  * report: the policy over HTTPS as a sender fetches it (certificate,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cmd_check.c: `mta-sts-check [DOMAIN ...]`, the cron job. For each
  * domain, in the worker threads: the policy (step 1, rendered by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mta-sts-check ingest [--maildir DIR | --spool DIR] [FILE ...]
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cmd_policy.c: `mta-sts-check policy DOMAIN`: the policy the configuration
  * gives the domain, byte for byte what the responder serves.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cmd_probe.c: `mta-sts-check probe DOMAIN ...`: what a sender sees of
  * any domain, with no configuration needed and nothing changed: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cmd_records.c: `mta-sts-check records [DOMAIN ...]`: the _mta-sts and
  * _smtp._tls records of each domain, in zone-file syntax, for setting by

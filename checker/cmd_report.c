@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mta-sts-check report [--since DAYS] [DOMAIN ...]
  *

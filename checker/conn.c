@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conn.c: the transport under https.c and smtp.c: a TCP connection to the
  * first address of a host that answers (non-blocking, poll()ed), one

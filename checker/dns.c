@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns.c: the resolver the checker asks DNS through (libldns): opened on
  * /etc/resolv.conf or a configured server, one query at a time over UDP

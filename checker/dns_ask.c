@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns_ask.c: what the checker asks DNS, as a sender would see it: TXT
  * records (CNAMEs followed, strings joined), MX, the zone that holds a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns_int.h: what dns.c (the resolver and the query engine) and
  * dns_ask.c (the questions the checker asks) share; nothing else

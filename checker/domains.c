@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * domains.c: what every sub-command starts from and ends with, in the
  * main thread: the configuration, the domain files (and which ones the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * https.c: fetching the policy as a sender does (RFC 8461 §3.3): HTTPS to
  * mta-sts.<domain> over conn.c, certificate checked, HTTP/1.1 GET, no

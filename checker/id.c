@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * id.c: the rule that decides a domain's id, with nothing around it: no
  * network, no files, no output. cmd_check.c gathers what the state, HTTPS

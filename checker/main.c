@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mta-sts-check: keeps each domain's _mta-sts id in step with the policy
  * the responder serves, and says, before a sender does, what is wrong.

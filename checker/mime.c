@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The TLS-RPT report in a mail message (RFC 8460 §5.3), found with GMime:
  * a multipart/report; report-type="tlsrpt" with an application/tlsrpt+gzip

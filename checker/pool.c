@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pool.c: the -j worker threads and what they share for one run. Each
  * worker has its own resolver and takes the next selected job; a job

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * publish.c: getting "v=STSv1; id=..." into _mta-sts.<domain>, by the
  * method the configuration names, from one table:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * publish_hook.c: publish = hook. The program named by `hook` (an absolute
  * path, run directly, no shell) gets the record in its environment:

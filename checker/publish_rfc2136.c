@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * publish_rfc2136.c: publish = rfc2136. One TSIG-signed DNS UPDATE (RFC
  * 2136, libldns) that replaces the TXT RRset at _mta-sts.<domain>, sent to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * publish_zonefile.c: publish = zonefile. The records of every domain in
  * one include file (`zonefile`), replaced atomically when its text

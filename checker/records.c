@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * records.c: the text side of publishing, with no network in it: TXT
  * records in zone-file syntax (what `records` prints and what the

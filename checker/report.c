@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * report.c: findings per domain and how they are shown: one line
  * "DOMAIN: LEVEL: message" each, or one JSON document for the whole run.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The TLS-RPT store: STATE/reports/<domain>/<YYYYMMDD>-<hash>.json, one
  * compact file per report and domain, named by the day its date-range ends

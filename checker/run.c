@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * run.c: run a program (the publish hook, the zonefile reload command)
  * the way cron jobs should: no shell unless asked for, stdin from

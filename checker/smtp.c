@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What a sending MTA sees at an MX (RFC 8461 §4): port 25, the banner,
  * EHLO, STARTTLS, a TLS >= 1.2 handshake with SNI = the MX name, and a

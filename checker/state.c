@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * state.c: what mta-sts-check remembers per domain (the digest of the
  * policy and the id given to it), the run lock, and id generation.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One TLS-RPT report (RFC 8460 §4): gzip (zlib) or JSON (jansson) into a
  * struct tlsrpt, bounded in size, depth, counts and string lengths.

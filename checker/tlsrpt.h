@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS-RPT reports (RFC 8460): the parser (tlsrpt.c), the extraction from a
  * mail message (mime.c), the store and the summary (reports.c), and the two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * CGI mode: one request from the environment, answered on stdout. Only
  * the one domain it names is read: its file directly (the name is a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * FastCGI mode: a pool of worker threads that accept on the socket and
  * serve what comes, growing on demand up to -t, while the main thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The FastCGI request gate: a request is handed to libfcgi only once the
  * whole of its parameters is waiting on the socket.

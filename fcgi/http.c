@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * HTTP for the responder, the same in FastCGI and CGI mode: a request
  * (method, Host, path) to a complete CGI response, the policy found by a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The FastCGI socket: a Unix or TCP socket of our own (-s), or one the
  * web server or systemd passed in.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading domain files for a reload. A reload that has many to read
  * (start-up, SIGHUP, a new global file) reads them in batches with a few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The responder's messages: one line each to stderr, where the web server
  * or systemd collects them. A leaf: calls nothing else of the program.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mta-sts-fcgi: serves https://mta-sts.<domain>/.well-known/mta-sts.txt
  * for every domain in the domain directory, as a FastCGI responder behind

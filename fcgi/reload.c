@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The reload poll of mta-sts-fcgi, run by one thread (the main one).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The internals of mta-sts-fcgi, one section per file. Calls go one way:
  * main -> listen, cgi, fastcgi; fastcgi -> gate, listen, sandbox, reload,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The responder's system-call sandbox (Linux, libseccomp).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The certificate specs ("certs" values) domains take their mx from, and
  * the names each gave when its domains were last read: after the store

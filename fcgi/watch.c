@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Telling what changed without reading it: a file's stamp (inode, size,
  * mtime, ctime), and an inotify watch on the domain directory that names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Names from the mail server's certificates: the DNS names of the leaf
  * certificate of every file a certs spec names, a cheap signature of those

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration: the global file and the domain files, read by one
  * parser. `key = value` lines, '#' comments (outside quotes), blank lines;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The domain directory, and one domain file to a rendered policy. */
 #include <sys/stat.h>
 

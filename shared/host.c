@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Host names, Host headers, mx patterns and IDN conversion. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libmtasts: everything mta-sts-fcgi and mta-sts-check share.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The policy model: mode names, comparison, rendering (RFC 8461 §3.2, CRLF
  * line ends) and a strict parser for what a sender fetches.

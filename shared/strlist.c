@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A growable list of strings, and messages: errors, warnings, escaping. */
 #include <stdarg.h>
 #include <stdio.h>

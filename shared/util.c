@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The helpers of util.h: FNV-1a, the capped file reader, sts_parse_num. */
 #include <sys/stat.h>
 

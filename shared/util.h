@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Internal helpers of libmtasts that the library files and the two
  * programs share: the FNV-1a hash, the capped file reader, a bounded

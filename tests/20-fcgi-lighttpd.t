@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-fcgi behind a real lighttpd (mod_fastcgi bin-path, HTTP and one
 # HTTPS socket): policies byte for byte, errors, hostile Host headers and
 # paths, reloads (poll, SIGHUP, certificate store, configuration), and

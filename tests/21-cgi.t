@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-fcgi as a plain CGI program: one request from the environment,
 # the answer on stdout, only the named domain read.
 # T_WRAP="valgrind -q --leak-check=full --error-exitcode=99" runs it under valgrind.

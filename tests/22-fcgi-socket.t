@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-fcgi on its own socket: -s tcp: and -s unix: (with -M), fd 0
 # from spawn-fcgi, systemd socket activation; kept FastCGI connections
 # (nginx fastcgi_keep_conn) never stall other requests; SIGHUP, SIGTERM.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-fcgi with a domain directory large enough (over 1000 files) that
 # polls rely on inotify: an idle poll stats no domain file, yet an edit in
 # place, an edit seen through a symbolic link, a new file and a removed one

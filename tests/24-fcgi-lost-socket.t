@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-fcgi whose listening socket stops listening under it (fd 0 shut
 # down by the process that passed it): the workers say so once and the
 # main thread exits with status 1, instead of a worker spinning on accept.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 30-checker-net.t: the checker's network primitives (checker/dns.c,
 # dns_ask.c, conn.c, https.c, smtp.c), one call at a time through
 # tests/helpers/netprobe, against real servers in a private network

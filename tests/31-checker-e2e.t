@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-check end to end, publishing by RFC 2136 with TSIG to Knot, in a
 # network namespace (tests/lib/netns.sh): the first run publishes an id, a
 # second run is silent, policy changes (mode, a certificate added to the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-check's publish methods other than rfc2136, end to end in a
 # network namespace (tests/lib/netns.sh): `hook` (the environment the hook
 # gets, a failing hook, the run lock held by a slow hook, a far-future id

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-check against broken servers in a network namespace
 # (tests/lib/netns.sh): the DNS server down or not answering, the web
 # server down, a web certificate for the wrong name or expired, a

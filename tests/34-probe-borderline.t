@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 34-probe-borderline.t: `mta-sts-check probe` against several dozen
 # domains, each publishing one RFC 8461 borderline case (the _mta-sts TXT
 # record, the policy text, how the policy is served over HTTPS, the MX

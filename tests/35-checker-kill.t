@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-check killed with SIGKILL at random moments (tests/lib/netns.sh,
 # publish = rfc2136 to Knot). Each round may change the policy of some
 # domains (served at once, or left unserved for a while as when the

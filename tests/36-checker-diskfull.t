@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-check with its state directory on a full file system (a small
 # tmpfs, mounted in the test's own mount namespace so it never leaks):
 # a run that must write state (a changed policy, a new domain) fails with

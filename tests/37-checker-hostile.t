@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-check against hostile peers, in a network namespace
 # (tests/lib/netns.sh, timeout = 2):
 #  - DNS: the checker's resolver is tests/helpers/fakedns.py, which relays

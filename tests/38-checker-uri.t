@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # One rua URI rule (sts_uri_check): `policy` (the configuration parser) and
 # `records` (the record builder) agree on tlsrpt. "{x}" is not an RFC 3986
 # URI (RFC 8460 §3: tlsrpt-uri = URI), so both refuse it with the same

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-check ingest and report, end to end with the built checker:
 # TLS-RPT reports shaped like those large senders send (RFC 8460 §4.4's
 # example, gzip'd JSON in a multipart/report message, built with Python's

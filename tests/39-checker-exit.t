@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-check's exit status for what needs no network (the contract cron
 # relies on: 0 good, 1 warnings, 2 errors, 3 usage or configuration error):
 # usage and global configuration errors exit 3 and say what is wrong; a

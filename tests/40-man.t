@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The man pages: mandoc -Tlint -Wwarning clean; each program's usage
 # (prog -h) is its SYNOPSIS word for word; every option letter the program
 # accepts and every configuration key the parser knows is documented.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # make install / make uninstall with DESTDIR and PREFIX: exactly the
 # programs, the three man pages and the deploy kit, nothing outside
 # DESTDIR, paths in the kit rewritten for PREFIX; the installed programs

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Apache with the shipped snippets, filled in only with paths and ports:
 # deploy/apache/mta-sts-fcgid.conf (mod_fcgid starts the responder) and
 # deploy/apache/mta-sts-proxy-fcgi.conf (mod_proxy_fcgi to a responder on a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # nginx with the shipped deploy/nginx/mta-sts.conf, filled in only with
 # paths and the port, in front of a responder started by spawn-fcgi as the
 # snippet says: both domains byte for byte, 404 for other names, and 128

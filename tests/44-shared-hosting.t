@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The shared-hosting kit: Apache with AllowOverride All and mod_cgid, the
 # responder copied as mta-sts.cgi into a web root with the shipped
 # .htaccess and mta-sts.conf (unchanged) beside it, domains/ beside that.

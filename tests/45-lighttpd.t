@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # lighttpd with the shipped snippets, filled in only with paths and ports:
 # deploy/lighttpd/mta-sts-binpath.conf (lighttpd starts the responder) and
 # deploy/lighttpd/mta-sts-socket.conf in front of a responder started by

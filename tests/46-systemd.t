@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The shipped systemd units parse and verify (systemd-analyze verify; no
 # running systemd needed) with their ExecStart= pointing at the built
 # programs, and say what the deployment promises: socket activation, an

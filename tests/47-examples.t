@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The shipped example configuration means what its comments say:
 # deploy/mta-sts.conf.example with deploy/domains.example/ (only the
 # domains and certs paths filled in), and the shared-hosting mta-sts.conf,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # certbot and the mail servers' certificates, with a certbot-shaped tree
 # made here: live/NAME/{cert,chain,fullchain,privkey}.pem symlinks into
 # archive/NAME/, live/ and archive/ mode 0700, privkey 0600.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Replays every seed and regression input in tests/fuzz/NAME/ through its
 # libFuzzer target (built with clang, ASan and UBSan); no fuzzing here,
 # `make fuzz` does that.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-fcgi under stress.
 #
 # 1. Load through lighttpd (bin-path, max-procs 2, -r 1): wrk with 256

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The responder's seccomp sandbox (fcgi/sandbox.c).
 #
 # 1. Under lighttpd (bin-path, -u nobody as root): the filter is installed

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Hostile peers and files against mta-sts-fcgi (the security review):
 #
 # 1. The unix socket (as root): a socket directory that another user can

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * certs.c: names from certificates, the signature of a certs spec, the
  * certificate store. Certificates are made here at run time (EC P-256, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conf.c: the global configuration file, driven by fixtures.
  * tests/fixtures/conf/good/NAME.conf must load and dump as NAME.expect

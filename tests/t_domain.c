@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * domain.c: listing a domain directory and turning domain files into
  * policies. Builds its tree under tests/tmp/t_domain at run time and

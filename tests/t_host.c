@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* host.c: host names, Host headers, mx matching, IDN conversion. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * id.c: id_decide(), case by case over RFC 8461 §8.1 (the id changes with
  * the policy; a new id goes into DNS only once the new policy is served),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * shared/policy.c: the strict RFC 8461 §3.2 parser (table of valid,
  * invalid and borderline policies, each with its verdict and message),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * publish.c: the table of publish methods. Each method of the
  * configuration (enum sts_publish) has one entry, under the name the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * t_records: checker/records.c — TSIG key files (BIND format, strict,
  * refused when others may read them, the secret never in a message) and

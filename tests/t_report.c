@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * t_report: checker/report.c — findings, the exit status they make, the
  * "DOMAIN: LEVEL: message" lines and the JSON document (escaping).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The responder's pure parts, linked from its objects (not main.o):
  * http.c (respond() given a lookup, the header formatter), table.c

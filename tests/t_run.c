@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * t_run: checker/run.c — how the hook and the reload command are run:
  * no shell, stdin from /dev/null, output captured as one escaped line,

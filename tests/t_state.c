@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * t_state: checker/state.c — ids strictly later than every earlier id,
  * atomic writes, damaged files refused, the run lock.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * t_tlsrpt: checker/tlsrpt.c and checker/mime.c — the RFC 8460 §4.4
  * example and its errata, mx-host as a string or a list, dates with and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * shared/txt.c: _mta-sts records (RFC 8461 §3.1) and _smtp._tls records
  * (RFC 8460 §3): tables of valid, invalid and borderline records with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A minimal TAP producer for the C unit tests, run by prove.
  * ok(), is_int(), is_str(), diag() and done_testing(); the exit status is

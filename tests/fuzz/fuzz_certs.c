@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: certificate-name extraction from PEM data. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: the configuration parser, fed through a memfd. */
 #include <sys/mman.h>
 

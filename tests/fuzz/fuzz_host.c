@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: Host-header normalisation, host validation, mx matching, IDN. */
 #include <stdint.h>
 #include <stdlib.h>

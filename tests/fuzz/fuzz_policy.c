@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: the strict policy parser, and render(parse(x)) round trip. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target: the TLS-RPT report parser (checker/tlsrpt.c), JSON
  * and gzip. A report that parses must survive the store's round trip.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: _mta-sts and _smtp._tls TXT parsers and selection. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """fakedns.py: a DNS proxy for tests that answers some names with hostile
 packets and forwards every other query to a real server.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/helpers/fcgiclient.py: a FastCGI client that behaves as a web
 # server would, or as a hostile local user on the responder's socket would.
 #

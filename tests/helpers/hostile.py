@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """hostile.py: TCP servers for tests that misbehave on purpose.
 
     hostile.py MODE ADDR:PORT [--cert FULLCHAIN.pem --key KEY.pem] [--pidfile F]

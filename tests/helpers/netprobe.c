@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * netprobe: a test driver for the checker's network primitives
  * (checker/dns.c, dns_ask.c, conn.c, https.c, smtp.c), one call per run,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * smtpd: a tiny SMTP listener for tests. It speaks just enough for a
  * STARTTLS check: 220 banner, EHLO (advertising STARTTLS unless told not

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/deploy.sh: what the deployment tests (4x-*.t) share, on top of
 # testlib.sh: a two-domain configuration with known policies, a test CA and
 # web certificate, the shipped snippets with only paths and ports filled in,

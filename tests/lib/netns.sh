@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/netns.sh: a little internet inside a network namespace, for the
 # checker's end-to-end tests (bash; source tests/lib/testlib.sh first).
 #

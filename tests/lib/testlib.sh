@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/testlib.sh: a small TAP library for the shell tests (bash).
 #
 #	#!/bin/bash
