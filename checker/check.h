@@ -144,10 +144,12 @@ struct fetch {
  * delimited, body over STS_POLICY_MAX refused. -1 with err for anything
  * that keeps a sender from getting a policy (connect, TLS, certificate,
  * status != 200 — status and location still filled —, body too long,
- * timeout); content type is for the caller to judge.
+ * timeout); content type is for the caller to judge. addr: that address
+ * of mta-sts.<domain> only (a literal), NULL: the first that answers.
  */
-int	 https_fetch(struct dns *, const char *domain, const char *ca_file,
-	    unsigned timeout, struct fetch *, char *err, size_t errlen);
+int	 https_fetch(struct dns *, const char *domain, const char *addr,
+	    const char *ca_file, unsigned timeout, struct fetch *, char *err,
+	    size_t errlen);
 void	 fetch_free(struct fetch *);
 
 /* ---- conn.c (OpenSSL) --------------------------------------------------- */
@@ -169,6 +171,9 @@ struct tlsinfo {
 
 int	 conn_open(struct dns *, const char *host, unsigned port, unsigned timeout,
 	    struct conn **, char *err, size_t errlen);
+/* the same to one address (a literal) of host; host is still the TLS name */
+int	 conn_open_at(const char *host, const char *addr, unsigned port,
+	    unsigned timeout, struct conn **, char *err, size_t errlen);
 /* a new deadline (now + timeout) for the step named what ("the banner") */
 void	 conn_step(struct conn *, const char *what);
 /* the step named what, under the same deadline */
@@ -248,7 +253,8 @@ struct id_seen {
 	int		 state;		/* 0 a state, 1 none yet, -1 damaged (state_read) */
 	const struct state *st;		/* the state read, when state is 0 */
 	const char	*digest;	/* of the policy rendered now */
-	int		 served;	/* HTTPS serves exactly that policy */
+	int		 served;	/* HTTPS serves exactly that policy (at one address at least) */
+	int		 lagging;	/* another address of mta-sts.<domain> does not (yet) */
 	int		 dns_ok;	/* the _mta-sts TXT lookup was answered */
 	const char	*dns_id;	/* the id in it, "" when no usable record */
 	int		 can_publish;	/* publish is not none */
@@ -486,12 +492,16 @@ const char *bare(const char *err, const char *name);
 void	 policy_summary(const struct sts_policy *, char *buf, size_t len);
 /*
  * Step 3: fetch the policy as a sender does. With want (check): 1 when it
- * is served and equals want. Without (probe): 1 when a usable policy was
- * fetched, left in *got. why says, briefly, why not.
+ * is served and equals want; when mta-sts.<domain> has several addresses,
+ * every one is asked too and *lagging counts those that do not serve want
+ * (each named in an error; old, the state before this run or NULL, tells
+ * the old policy). Without (probe): 1 when a usable policy was fetched,
+ * left in *got. why says, briefly, why not.
  */
 int	 check_https(struct run *, struct dns *, const char *domain,
-	    const struct sts_policy *want, struct sts_policy *got,
-	    struct report *, char *why, size_t whylen);
+	    const struct sts_policy *want, const struct state *old,
+	    struct sts_policy *got, struct report *, int *lagging,
+	    char *why, size_t whylen);
 /*
  * The id senders see at name (_mta-sts.<domain>): -1 when DNS gave no
  * answer (why); 0 with id, or id "" and why saying why no record is usable.

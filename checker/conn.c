@@ -192,6 +192,28 @@ unblock_sigpipe(struct conn *c)
 	c->pipe_blocked = 0;
 }
 
+/* a connection not yet open, named host */
+static struct conn *
+conn_new(const char *host, unsigned timeout, char *err, size_t errlen)
+{
+	struct conn	*c = NULL;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		sts_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->fd = -1;
+	c->timeout = timeout ? timeout : 1;
+	block_sigpipe(c);
+	c->what = "connect";
+	if (snprintf(c->host, sizeof(c->host), "%s", host) >= (int)sizeof(c->host)) {
+		sts_err(err, errlen, "host name too long");
+		conn_close(c);
+		return NULL;
+	}
+	return c;
+}
+
 int
 conn_open(struct dns *dns, const char *host, unsigned port, unsigned timeout,
     struct conn **cp, char *err, size_t errlen)
@@ -202,18 +224,8 @@ conn_open(struct dns *dns, const char *host, unsigned port, unsigned timeout,
 	int			 rc = -1;
 
 	*cp = NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		sts_err(err, errlen, "out of memory");
+	if ((c = conn_new(host, timeout, err, errlen)) == NULL)
 		return -1;
-	}
-	c->fd = -1;
-	c->timeout = timeout ? timeout : 1;
-	block_sigpipe(c);
-	c->what = "connect";
-	if (snprintf(c->host, sizeof(c->host), "%s", host) >= (int)sizeof(c->host)) {
-		sts_err(err, errlen, "host name too long");
-		goto out;
-	}
 	if (dns_addrs(dns, host, &addrs, err, errlen) == -1)
 		goto out;
 	if (addrs.n == 0) {
@@ -232,6 +244,23 @@ conn_open(struct dns *dns, const char *host, unsigned port, unsigned timeout,
 	sts_strlist_free(&addrs);
 	conn_close(c);
 	return rc;
+}
+
+int
+conn_open_at(const char *host, const char *addr, unsigned port,
+    unsigned timeout, struct conn **cp, char *err, size_t errlen)
+{
+	struct conn	*c = NULL;
+
+	*cp = NULL;
+	if ((c = conn_new(host, timeout, err, errlen)) == NULL)
+		return -1;
+	if (connect_one(c, addr, port, err, errlen) == -1) {
+		conn_close(c);
+		return -1;
+	}
+	*cp = c;
+	return 0;
 }
 
 void
