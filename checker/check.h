@@ -31,6 +31,7 @@
 #ifndef CHECK_H
 #define CHECK_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <pthread.h>
@@ -356,6 +357,20 @@ unsigned run_timeout(const struct sts_conf *);
 /* run conf->reload (sh -c), bounded in time; 0 when it is unset or exits 0 */
 int	 publish_reload(const struct sts_conf *, char *err, size_t errlen);
 
+/* ---- file.c ------------------------------------------------------------- */
+
+/*
+ * open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode), then fstat
+ * into sb (may be NULL): the fd of a regular file, or -1 with err
+ * "WHAT PATH: not a regular file (a FIFO)" or "WHAT PATH: strerror" (what
+ * may be NULL) and errno (ENOENT kept; EINVAL for the wrong type). Every
+ * file the checker reads is opened this way: a FIFO never blocks a run.
+ */
+int	 file_open(const char *what, const char *path, int flags, mode_t mode,
+	    struct stat *sb, char *err, size_t errlen);
+/* "a FIFO", "a directory", "a symbolic link", ... for st_mode */
+const char *file_kind(mode_t);
+
 /* ---- atomic.c ----------------------------------------------------------- */
 
 /*
@@ -407,7 +422,10 @@ struct tsig {
 /* the file text (len bytes); errors "PATH:LINE: what", never the secret */
 int	 tsig_parse(const char *path, const char *buf, size_t len, struct tsig *,
 	    char *err, size_t errlen);
-/* read path strictly; refused when group or others have any access to it */
+/*
+ * read path strictly (file_open: a regular file); refused when group or
+ * others have any access to it, or its owner is neither root nor us
+ */
 int	 tsig_load(const char *path, struct tsig *, char *err, size_t errlen);
 
 /* ---- a run (domains.c, pool.c, main.c) ---------------------------------- */

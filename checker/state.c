@@ -90,9 +90,9 @@ state_lock(const char *dir, int *fdp, char *err, size_t errlen)
 	*fdp = -1;
 	if (path_join(path, sizeof(path), dir, "lock") == -1)
 		return sts_err(err, errlen, "%s: path too long", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1)
-		return sts_err(err, errlen, "%s: %s", path, strerror(errno));
+	if ((fd = file_open(NULL, path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600,
+	    NULL, err, errlen)) == -1)
+		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		int saved = errno;
 
@@ -369,11 +369,9 @@ state_read(const char *dir, const char *domain, struct state *st, char *err,
 		return sts_err(err, errlen, "%s: not a domain name", domain);
 	if (path_join(path, sizeof(path), dir, domain) == -1)
 		return sts_err(err, errlen, "%s: path too long", dir);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		if (errno == ENOENT)
-			return 1;
-		return sts_err(err, errlen, "%s: %s", path, strerror(errno));
-	}
+	if ((fd = file_open(NULL, path, O_RDONLY | O_NOFOLLOW, 0, NULL, err,
+	    errlen)) == -1)
+		return errno == ENOENT ? 1 : -1;
 	for (;;) {
 		r = read(fd, buf + len, sizeof(buf) - 1 - len);
 		if (r == -1) {

@@ -755,7 +755,8 @@ slurp(struct parser *p, const char *path, size_t max, char **buf, size_t *len)
 	ssize_t		 r;
 	int		 fd = -1, ret = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/* O_NONBLOCK: a FIFO at path is refused below, never waited for */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
 		fail(p, 0, "%s", strerror(errno));
 		goto out;
 	}
