@@ -78,6 +78,18 @@ t_like "$CHK_OUT" "_mta-sts\.$D: id [0-9]{14} waits for the policy to be served:
     "the new id waits for $W2"
 ns_check
 t_is "$(ns_sts_id $D)" "$id1" "the next run does not publish it either"
+idw=$(sed -n 's/^id //p' "$T/state/$D")
+t_like "$idw" '^[0-9]{14}$' "the state holds the waiting id ($idw)"
+ns_check records $D
+t_is "$CHK_RC" 0 "records $D exits 0" || t_diag "$CHK_OUT"
+t_like "$CHK_OUT" "(^|
+)_mta-sts\.$D\. 3600 IN TXT \"v=STSv1; id=$id1\"" \
+    "records prints the id that is published ($id1)"
+t_like "$CHK_OUT" "(^|
+); $D: id $idw waits for the policy to be served by every address of mta-sts\.$D \(RFC 8461 section 8\.1\): .*; the record below keeps the id published" \
+    "... and the waiting id only as a comment that says so"
+t_unlike "$(printf '%s\n' "$CHK_OUT" | grep -v '^;')" "$idw" \
+    "the waiting id is in no record line"
 
 # ---- the state is lost meanwhile: DNS's id is not adopted -------------------------
 
