@@ -232,7 +232,10 @@ struct state {
 	char	 pub_id[STS_ID_MAX + 1];	/* the id last put into DNS (or seen there), "" if none */
 };
 
-/* STATE itself, mode 0700, parents as needed; 0 if it exists already */
+/*
+ * STATE itself, mode 0700, parents as needed; 0 if it exists already
+ * and is ours and not writable by group or others (refused otherwise)
+ */
 int	 state_mkdir(const char *dir, char *err, size_t errlen);
 
 /* exclusive lock on STATE/lock; -1 with err "another run holds LOCK" when busy */

@@ -49,6 +49,25 @@ path_join(char *out, size_t outlen, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+/* ours, and nobody else may write into it (plant or swap state files) */
+static int
+state_dir_ok(const char *dir, const struct stat *sb, char *err, size_t errlen)
+{
+	if (!S_ISDIR(sb->st_mode))
+		return sts_err(err, errlen, "%s: not a directory", dir);
+	if (sb->st_uid != geteuid())
+		return sts_err(err, errlen, "state directory %s belongs to uid "
+		    "%lu, not to the user running the checker (uid %lu); "
+		    "refusing to use it: chown %lu %s", dir,
+		    (unsigned long)sb->st_uid, (unsigned long)geteuid(),
+		    (unsigned long)geteuid(), dir);
+	if ((sb->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return sts_err(err, errlen, "state directory %s may be written "
+		    "by group or others (mode %03o); refusing to use it: "
+		    "chmod 700 %s", dir, (unsigned)(sb->st_mode & 0777), dir);
+	return 0;
+}
+
 int
 state_mkdir(const char *dir, char *err, size_t errlen)
 {
@@ -60,11 +79,8 @@ state_mkdir(const char *dir, char *err, size_t errlen)
 	len = strlen(dir);
 	if (len == 0 || len >= sizeof(path))
 		return sts_err(err, errlen, "state directory name is empty or too long");
-	if (stat(dir, &sb) == 0) {
-		if (!S_ISDIR(sb.st_mode))
-			return sts_err(err, errlen, "%s: not a directory", dir);
-		return 0;
-	}
+	if (stat(dir, &sb) == 0)
+		return state_dir_ok(dir, &sb, err, errlen);
 	if (errno != ENOENT)
 		return sts_err(err, errlen, "%s: %s", dir, strerror(errno));
 	memcpy(path, dir, len + 1);

@@ -5,7 +5,8 @@
  * or the hook gives an error naming the file and what it is, never a
  * hang (each call runs under an alarm: a hang kills the test); a symbolic
  * link at the zonefile path is refused and neither it nor its target
- * changes; a TSIG key owned by another user is refused.
+ * changes; a TSIG key owned by another user is refused, and so is a state
+ * directory of another owner or one that group or others may write.
  */
 #include <sys/stat.h>
 
@@ -126,6 +127,41 @@ test_state(void)
 	alarm(0);
 	names_fifo(err, path, "FIFO lock");
 	state_unlock(fd);
+}
+
+/* finding 14: a state directory of another owner, or writable by others */
+static void
+test_statedir(void)
+{
+	char sdir[512], err[STS_ERR_MAX];
+
+	(void)snprintf(sdir, sizeof(sdir), "%s/state2", dir);
+	is_int(state_mkdir(sdir, err, sizeof(err)), 0, "a new state directory");
+	is_int(state_mkdir(sdir, err, sizeof(err)), 0, "... is accepted again");
+	(void)chmod(sdir, 0755);
+	is_int(state_mkdir(sdir, err, sizeof(err)), 0, "mode 0755: accepted");
+	(void)chmod(sdir, 0775);
+	err[0] = '\0';
+	is_int(state_mkdir(sdir, err, sizeof(err)), -1,
+	    "mode 0775 (group may write): refused");
+	ok(strstr(err, sdir) != NULL && strstr(err, "chmod 700") != NULL,
+	    "... saying how to fix it: '%s'", err);
+	(void)chmod(sdir, 01777);
+	is_int(state_mkdir(sdir, err, sizeof(err)), -1,
+	    "mode 1777 (anyone may write): refused");
+	(void)chmod(sdir, 0700);
+	if (geteuid() == 0) {
+		if (chown(sdir, 65534, 65534) == -1)
+			diag("chown: %s", strerror(errno));
+		err[0] = '\0';
+		is_int(state_mkdir(sdir, err, sizeof(err)), -1,
+		    "a state directory of another user (65534): refused");
+		ok(strstr(err, sdir) != NULL && strstr(err, "belongs to uid "
+		    "65534") != NULL, "... naming it and its owner: '%s'", err);
+	} else {
+		ok(1, "# SKIP needs root to give the directory away");
+		ok(1, "# SKIP needs root to give the directory away");
+	}
 }
 
 static void
@@ -251,6 +287,7 @@ main(void)
 	}
 	test_tsig();
 	test_state();
+	test_statedir();
 	test_zonefile();
 	test_library();
 	test_hook();
