@@ -360,6 +360,17 @@ unsigned run_timeout(const struct sts_conf *);
 /* run conf->reload (sh -c), bounded in time; 0 when it is unset or exits 0 */
 int	 publish_reload(const struct sts_conf *, char *err, size_t errlen);
 
+/* ---- deadline.c: per domain and per run, per thread ------------------ */
+
+double	 deadline_clock(void);		/* CLOCK_MONOTONIC, seconds */
+/* this thread's deadline (deadline_clock() time, 0: none), named what
+ * ("domain-timeout (300 s)"); clears deadline_hit() */
+void	 deadline_set(double at, const char *what);
+double	 deadline_left(void);		/* seconds, 0 when passed, -1 when none */
+int	 deadline_passed(void);		/* 1 (and deadline_hit() from now) when it has */
+int	 deadline_hit(void);		/* something was cut short by it */
+const char *deadline_what(void);
+
 /* ---- file.c ------------------------------------------------------------- */
 
 /*
@@ -471,6 +482,7 @@ struct run {
 	struct sts_strlist	 warnings;	/* run-wide, main thread only */
 	int			 nomem;		/* a warning was lost */
 	/* pool.c */
+	double			 run_end;	/* deadline_clock() + run-timeout, from pool_init */
 	size_t			 next;
 	job_fn			*fn;
 	int			 locks;		/* mu and cv initialised */

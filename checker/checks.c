@@ -468,6 +468,11 @@ check_mx(struct run *run, struct dns *dns, const char *domain,
 			    "MX hosts were checked", MX_CHECK_MAX, n);
 			break;
 		}
+		if (deadline_passed()) {
+			report_add(r, L_WARN, "smtp", "MX %s not checked: cut "
+			    "short, %s ran out", hosts[i], deadline_what());
+			continue;
+		}
 		checked++;
 		mx_smtp(run, dns, hosts[i], tls_bad, r);
 	}

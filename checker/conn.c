@@ -51,10 +51,20 @@ struct conn {
 
 /* ---- deadlines and waiting ------------------------------------------------ */
 
+/* now + secs, but never past the thread's deadline (deadline.c) */
 static void
 deadline_in(struct timespec *ts, unsigned secs)
 {
+	double	left = deadline_left();
+	long	ns;
+
 	clock_gettime(CLOCK_MONOTONIC, ts);
+	if (left >= 0 && left < secs) {
+		ns = ts->tv_nsec + (long)((left - (long)left) * 1e9);
+		ts->tv_sec += (time_t)left + ns / 1000000000L;
+		ts->tv_nsec = ns % 1000000000L;
+		return;
+	}
 	ts->tv_sec += secs;
 }
 
@@ -82,8 +92,12 @@ wait_fd(struct conn *c, short events, char *err, size_t errlen)
 
 	for (;;) {
 		if ((ms = ms_left(&c->deadline)) == 0) {
-			sts_err(err, errlen, "%s: no answer within %u s (%s)",
-			    c->host, c->timeout, c->what);
+			if (deadline_passed())
+				sts_err(err, errlen, "%s: cut short: %s ran out "
+				    "(%s)", c->host, deadline_what(), c->what);
+			else
+				sts_err(err, errlen, "%s: no answer within %u s "
+				    "(%s)", c->host, c->timeout, c->what);
 			return -1;
 		}
 		pfd.fd = c->fd;
@@ -131,8 +145,14 @@ connect_one(struct conn *c, const char *addr, unsigned port, char *err,
 		if (errno != EINPROGRESS)
 			soerr = errno;
 		else if (wait_fd(c, POLLOUT, NULL, 0) == -1) {
-			sts_err(err, errlen, "%s: no connection within %u s "
-			    "(%s port %u)", c->host, c->timeout, addr, port);
+			if (deadline_passed())
+				sts_err(err, errlen, "%s: cut short: %s ran out "
+				    "(connecting to %s port %u)", c->host,
+				    deadline_what(), addr, port);
+			else
+				sts_err(err, errlen, "%s: no connection within "
+				    "%u s (%s port %u)", c->host, c->timeout,
+				    addr, port);
 			goto out;
 		} else {
 			sl = sizeof(soerr);

@@ -224,6 +224,8 @@ struct sts_conf {
 	char		       *resolver;	/* host[:port] or NULL: /etc/resolv.conf */
 	char		       *ca_file;
 	unsigned		timeout;	/* "timeout": seconds per network step, default 10 */
+	unsigned		domain_timeout;	/* seconds for all of one domain's checks, default 300 */
+	unsigned		run_timeout;	/* seconds for a whole run, default 1800 */
 };
 
 void	 sts_conf_defaults(struct sts_conf *);	/* built-in defaults, no file */
