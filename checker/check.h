@@ -125,6 +125,9 @@ int	 dns_push_addr(struct ldns_struct_resolver *, const char *addr);
 /* IPv4/IPv6 addresses of host, as text, for connecting */
 int	 dns_addrs(struct dns *, const char *host, struct sts_strlist *addrs,
 	    char *err, size_t errlen);
+/* the same, but -1 when the A or the AAAA lookup fails: every address or none */
+int	 dns_addrs_all(struct dns *, const char *host, struct sts_strlist *addrs,
+	    char *err, size_t errlen);
 
 /* ---- https.c (OpenSSL) -------------------------------------------------- */
 

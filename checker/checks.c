@@ -157,11 +157,14 @@ describe_diff(const struct sts_policy *got, const struct sts_policy *want,
 #undef ADD
 }
 
-/* the whole step 3 at one address (addr NULL: the first that answers) */
+/*
+ * The whole step 3 at one address (addr NULL: the first that answers);
+ * named: the messages name the address (one of several).
+ */
 static int
 https_judge(struct run *run, struct dns *dns, const char *domain,
-    const char *addr, const struct sts_policy *want, struct sts_policy *got,
-    struct report *r, char *why, size_t whylen)
+    const char *addr, int named, const struct sts_policy *want,
+    struct sts_policy *got, struct report *r, char *why, size_t whylen)
 {
 	char err[STS_ERR_MAX], url[STS_HOST_MAX + 64], diff[512], d[16];
 	char ct[STS_HOST_MAX + 16], cs[64];
@@ -173,7 +176,7 @@ https_judge(struct run *run, struct dns *dns, const char *domain,
 	memset(&pol, 0, sizeof(pol));
 	(void)snprintf(url, sizeof(url),
 	    "https://mta-sts.%s/.well-known/mta-sts.txt%s%s", domain,
-	    addr ? " at " : "", addr ? addr : "");
+	    named ? " at " : "", named ? addr : "");
 	if (https_fetch(dns, domain, addr, run->conf.ca_file, run->conf.timeout,
 	    &f, err, sizeof(err)) == -1) {
 		(void)snprintf(ct, sizeof(ct), "mta-sts.%s", domain);
@@ -302,19 +305,38 @@ check_https(struct run *run, struct dns *dns, const char *domain,
 	if (lagging != NULL)
 		*lagging = 0;
 	(void)snprintf(host, sizeof(host), "mta-sts.%s", domain);
-	/* probe, or a single address: as a sender fetches it */
-	if (want == NULL || dns_addrs(dns, host, &addrs, err, sizeof(err)) == -1 ||
-	    addrs.n < 2) {
-		sts_strlist_free(&addrs);
-		return https_judge(run, dns, domain, NULL, want, got, r, why,
+	if (want == NULL)	/* probe: as a sender fetches it */
+		return https_judge(run, dns, domain, NULL, 0, want, got, r, why,
 		    whylen);
+	if (dns_addrs_all(dns, host, &addrs, err, sizeof(err)) == -1) {
+		/* the details as a sender may see them; but not every address is known */
+		rc = https_judge(run, dns, domain, NULL, 0, want, got, r, why,
+		    whylen);
+		report_add(r, L_ERROR, "https", "%s: cannot look up every "
+		    "address: %s; the id waits until each can be checked", host,
+		    bare(err, host));
+		if (lagging != NULL && rc == 1) {
+			*lagging = 1;
+			(void)snprintf(why, whylen, "%s: not every address can "
+			    "be looked up", host);
+		}
+		return rc;
+	}
+	if (addrs.n < 2) {	/* one address (or none): as a sender fetches it */
+		rc = https_judge(run, dns, domain, addrs.n ? addrs.v[0] : NULL,
+		    0, want, got, r, why, whylen);
+		sts_strlist_free(&addrs);
+		return rc;
 	}
 	/*
 	 * Several web servers: a sender may ask any of them, so every one
 	 * must serve the policy before its id goes out (RFC 8461 section 8.1).
 	 */
-	rc = https_judge(run, dns, domain, addrs.v[0], want, got, r, why, whylen);
+	rc = https_judge(run, dns, domain, addrs.v[0], 1, want, got, r, why,
+	    whylen);
 	for (i = 0; i < addrs.n; i++) {
+		if (i == 0 && rc == 1)	/* just judged so */
+			continue;
 		if (https_serves_at(run, dns, domain, addrs.v[i], want, old,
 		    what, sizeof(what)) == 1)
 			continue;
