@@ -22,10 +22,15 @@
  *   publish.c    the table of publish methods; publish_rfc2136.c,
  *                publish_hook.c, publish_zonefile.c one method each
  *   records.c    record text, zone-file lines, TSIG key files
- *   run.c        running a program (hook, reload) bounded in time
+ *   run.c        running a program (hook, reload) bounded in time, in a
+ *                process group of its own
+ *   file.c       file_open(): every file the checker reads (O_NONBLOCK,
+ *                fstat: a regular file or an error naming it)
+ *   deadline.c   domain-timeout and run-timeout, per worker thread
  *
- * Every network function is bounded by `timeout` seconds per step, never
- * prints, and reports problems as findings. All functions are safe to call
+ * Every network function is bounded by `timeout` seconds per step (and by
+ * the thread's deadline, deadline.c), never prints, and reports problems
+ * as findings. All functions are safe to call
  * from several threads at once on different domains (-j N); none exits.
  */
 #ifndef CHECK_H
