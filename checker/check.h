@@ -23,15 +23,21 @@
  *   publish.c    the table of publish methods; publish_rfc2136.c,
  *                publish_hook.c, publish_zonefile.c one method each
  *   records.c    record text, zone-file lines, TSIG key files
- *   run.c        running a program (hook, reload) bounded in time
+ *   run.c        running a program (hook, reload) bounded in time, in a
+ *                process group of its own
+ *   file.c       file_open(): every file the checker reads (O_NONBLOCK,
+ *                fstat: a regular file or an error naming it)
+ *   deadline.c   domain-timeout and run-timeout, per worker thread
  *
- * Every network function is bounded by `timeout` seconds per step, never
- * prints, and reports problems as findings. All functions are safe to call
+ * Every network function is bounded by `timeout` seconds per step (and by
+ * the thread's deadline, deadline.c), never prints, and reports problems
+ * as findings. All functions are safe to call
  * from several threads at once on different domains (-j N); none exits.
  */
 #ifndef CHECK_H
 #define CHECK_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <pthread.h>
@@ -125,6 +131,9 @@ int	 dns_push_addr(struct ldns_struct_resolver *, const char *addr);
 /* IPv4/IPv6 addresses of host, as text, for connecting */
 int	 dns_addrs(struct dns *, const char *host, struct sts_strlist *addrs,
 	    char *err, size_t errlen);
+/* the same, but -1 when the A or the AAAA lookup fails: every address or none */
+int	 dns_addrs_all(struct dns *, const char *host, struct sts_strlist *addrs,
+	    char *err, size_t errlen);
 
 /* ---- https.c (OpenSSL) -------------------------------------------------- */
 
@@ -145,10 +154,12 @@ struct fetch {
  * delimited, body over STS_POLICY_MAX refused. -1 with err for anything
  * that keeps a sender from getting a policy (connect, TLS, certificate,
  * status != 200 — status and location still filled —, body too long,
- * timeout); content type is for the caller to judge.
+ * timeout); content type is for the caller to judge. addr: that address
+ * of mta-sts.<domain> only (a literal), NULL: the first that answers.
  */
-int	 https_fetch(struct dns *, const char *domain, const char *ca_file,
-	    unsigned timeout, struct fetch *, char *err, size_t errlen);
+int	 https_fetch(struct dns *, const char *domain, const char *addr,
+	    const char *ca_file, unsigned timeout, struct fetch *, char *err,
+	    size_t errlen);
 void	 fetch_free(struct fetch *);
 
 /* ---- conn.c (OpenSSL) --------------------------------------------------- */
@@ -170,6 +181,9 @@ struct tlsinfo {
 
 int	 conn_open(struct dns *, const char *host, unsigned port, unsigned timeout,
 	    struct conn **, char *err, size_t errlen);
+/* the same to one address (a literal) of host; host is still the TLS name */
+int	 conn_open_at(const char *host, const char *addr, unsigned port,
+	    unsigned timeout, struct conn **, char *err, size_t errlen);
 /* a new deadline (now + timeout) for the step named what ("the banner") */
 void	 conn_step(struct conn *, const char *what);
 /* the step named what, under the same deadline */
@@ -227,7 +241,10 @@ struct state {
 	char	 pub_id[STS_ID_MAX + 1];	/* the id last put into DNS (or seen there), "" if none */
 };
 
-/* STATE itself, mode 0700, parents as needed; 0 if it exists already */
+/*
+ * STATE itself, mode 0700, parents as needed; 0 if it exists already
+ * and is ours and not writable by group or others (refused otherwise)
+ */
 int	 state_mkdir(const char *dir, char *err, size_t errlen);
 
 /* exclusive lock on STATE/lock; -1 with err "another run holds LOCK" when busy */
@@ -249,7 +266,8 @@ struct id_seen {
 	int		 state;		/* 0 a state, 1 none yet, -1 damaged (state_read) */
 	const struct state *st;		/* the state read, when state is 0 */
 	const char	*digest;	/* of the policy rendered now */
-	int		 served;	/* HTTPS serves exactly that policy */
+	int		 served;	/* HTTPS serves exactly that policy (at one address at least) */
+	int		 lagging;	/* another address of mta-sts.<domain> does not (yet) */
 	int		 dns_ok;	/* the _mta-sts TXT lookup was answered */
 	const char	*dns_id;	/* the id in it, "" when no usable record */
 	int		 can_publish;	/* publish is not none */
@@ -351,6 +369,31 @@ unsigned run_timeout(const struct sts_conf *);
 /* run conf->reload (sh -c), bounded in time; 0 when it is unset or exits 0 */
 int	 publish_reload(const struct sts_conf *, char *err, size_t errlen);
 
+/* ---- deadline.c: per domain and per run, per thread ------------------ */
+
+double	 deadline_clock(void);		/* CLOCK_MONOTONIC, seconds */
+/* this thread's deadline (deadline_clock() time, 0: none), named what
+ * ("domain-timeout (300 s)"); clears deadline_hit() */
+void	 deadline_set(double at, const char *what);
+double	 deadline_left(void);		/* seconds, 0 when passed, -1 when none */
+int	 deadline_passed(void);		/* 1 (and deadline_hit() from now) when it has */
+int	 deadline_hit(void);		/* something was cut short by it */
+const char *deadline_what(void);
+
+/* ---- file.c ------------------------------------------------------------- */
+
+/*
+ * open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode), then fstat
+ * into sb (may be NULL): the fd of a regular file, or -1 with err
+ * "WHAT PATH: not a regular file (a FIFO)" or "WHAT PATH: strerror" (what
+ * may be NULL) and errno (ENOENT kept; EINVAL for the wrong type). Every
+ * file the checker reads is opened this way: a FIFO never blocks a run.
+ */
+int	 file_open(const char *what, const char *path, int flags, mode_t mode,
+	    struct stat *sb, char *err, size_t errlen);
+/* "a FIFO", "a directory", "a symbolic link", ... for st_mode */
+const char *file_kind(mode_t);
+
 /* ---- atomic.c ----------------------------------------------------------- */
 
 /*
@@ -402,7 +445,10 @@ struct tsig {
 /* the file text (len bytes); errors "PATH:LINE: what", never the secret */
 int	 tsig_parse(const char *path, const char *buf, size_t len, struct tsig *,
 	    char *err, size_t errlen);
-/* read path strictly; refused when group or others have any access to it */
+/*
+ * read path strictly (file_open: a regular file); refused when group or
+ * others have any access to it, or its owner is neither root nor us
+ */
 int	 tsig_load(const char *path, struct tsig *, char *err, size_t errlen);
 
 /* ---- a run (domains.c, pool.c, main.c) ---------------------------------- */
@@ -445,6 +491,7 @@ struct run {
 	struct sts_strlist	 warnings;	/* run-wide, main thread only */
 	int			 nomem;		/* a warning was lost */
 	/* pool.c */
+	double			 run_end;	/* deadline_clock() + run-timeout, from pool_init */
 	size_t			 next;
 	job_fn			*fn;
 	int			 locks;		/* mu and cv initialised */
@@ -487,12 +534,16 @@ const char *bare(const char *err, const char *name);
 void	 policy_summary(const struct sts_policy *, char *buf, size_t len);
 /*
  * Step 3: fetch the policy as a sender does. With want (check): 1 when it
- * is served and equals want. Without (probe): 1 when a usable policy was
- * fetched, left in *got. why says, briefly, why not.
+ * is served and equals want; when mta-sts.<domain> has several addresses,
+ * every one is asked too and *lagging counts those that do not serve want
+ * (each named in an error; old, the state before this run or NULL, tells
+ * the old policy). Without (probe): 1 when a usable policy was fetched,
+ * left in *got. why says, briefly, why not.
  */
 int	 check_https(struct run *, struct dns *, const char *domain,
-	    const struct sts_policy *want, struct sts_policy *got,
-	    struct report *, char *why, size_t whylen);
+	    const struct sts_policy *want, const struct state *old,
+	    struct sts_policy *got, struct report *, int *lagging,
+	    char *why, size_t whylen);
 /*
  * The id senders see at name (_mta-sts.<domain>): -1 when DNS gave no
  * answer (why); 0 with id, or id "" and why saying why no record is usable.

@@ -158,10 +158,14 @@ describe_diff(const struct sts_policy *got, const struct sts_policy *want,
 #undef ADD
 }
 
-int
-check_https(struct run *run, struct dns *dns, const char *domain,
-    const struct sts_policy *want, struct sts_policy *got, struct report *r,
-    char *why, size_t whylen)
+/*
+ * The whole step 3 at one address (addr NULL: the first that answers);
+ * named: the messages name the address (one of several).
+ */
+static int
+https_judge(struct run *run, struct dns *dns, const char *domain,
+    const char *addr, int named, const struct sts_policy *want,
+    struct sts_policy *got, struct report *r, char *why, size_t whylen)
 {
 	char err[STS_ERR_MAX], url[STS_HOST_MAX + 64], diff[512], d[16];
 	char ct[STS_HOST_MAX + 16], cs[64];
@@ -172,9 +176,10 @@ check_https(struct run *run, struct dns *dns, const char *domain,
 	memset(&f, 0, sizeof(f));
 	memset(&pol, 0, sizeof(pol));
 	(void)snprintf(url, sizeof(url),
-	    "https://mta-sts.%s/.well-known/mta-sts.txt", domain);
-	if (https_fetch(dns, domain, run->conf.ca_file, run->conf.timeout, &f,
-	    err, sizeof(err)) == -1) {
+	    "https://mta-sts.%s/.well-known/mta-sts.txt%s%s", domain,
+	    named ? " at " : "", named ? addr : "");
+	if (https_fetch(dns, domain, addr, run->conf.ca_file, run->conf.timeout,
+	    &f, err, sizeof(err)) == -1) {
 		(void)snprintf(ct, sizeof(ct), "mta-sts.%s", domain);
 		report_add(r, L_ERROR, "https", "%s: %s", url, bare(err, ct));
 		(void)snprintf(why, whylen, "%s cannot be fetched", url);
@@ -231,6 +236,122 @@ check_https(struct run *run, struct dns *dns, const char *domain,
  out:
 	sts_policy_free(&pol);
 	fetch_free(&f);
+	return rc;
+}
+
+/*
+ * Does addr serve want with a valid certificate? 1 yes; 0 with what it
+ * does instead in buf ("serves the old policy (id X)" when it serves the
+ * policy of old, the state before this run).
+ */
+static int
+https_serves_at(struct run *run, struct dns *dns, const char *domain,
+    const char *addr, const struct sts_policy *want, const struct state *old,
+    char *buf, size_t len)
+{
+	char err[STS_ERR_MAX], host[STS_HOST_MAX + 16], diff[512], dg[65];
+	struct sts_policy pol;
+	struct fetch f;
+	int rc = 0;
+
+	memset(&pol, 0, sizeof(pol));
+	(void)snprintf(host, sizeof(host), "mta-sts.%s", domain);
+	if (https_fetch(dns, domain, addr, run->conf.ca_file, run->conf.timeout,
+	    &f, err, sizeof(err)) == -1) {
+		(void)snprintf(buf, len, "%s", bare(err, host));
+		goto out;
+	}
+	if (f.ctype[0] == '\0' || ctype_ok(f.ctype, diff, sizeof(diff)) == -1) {
+		(void)snprintf(buf, len, "serves the policy with the wrong "
+		    "Content-Type");
+		goto out;
+	}
+	if (sts_policy_parse(f.body ? f.body : "", f.bodylen, &pol, err,
+	    sizeof(err)) == -1) {
+		(void)snprintf(buf, len, "serves a policy that does not parse: "
+		    "%.300s", err);
+		goto out;
+	}
+	if (!sts_policy_equal(&pol, want)) {
+		state_digest(f.body, f.bodylen, dg);
+		if (old != NULL && old->id[0] != '\0' &&
+		    strcmp(dg, old->digest) == 0)
+			(void)snprintf(buf, len, "serves the old policy (id %s)",
+			    old->id);
+		else {
+			describe_diff(&pol, want, diff, sizeof(diff));
+			(void)snprintf(buf, len, "serves a different policy: %.300s",
+			    diff);
+		}
+		goto out;
+	}
+	rc = 1;
+ out:
+	sts_policy_free(&pol);
+	fetch_free(&f);
+	return rc;
+}
+
+int
+check_https(struct run *run, struct dns *dns, const char *domain,
+    const struct sts_policy *want, const struct state *old,
+    struct sts_policy *got, struct report *r, int *lagging, char *why,
+    size_t whylen)
+{
+	struct sts_strlist addrs = { 0 };
+	char host[STS_HOST_MAX + 16], err[STS_ERR_MAX], what[STS_ERR_MAX];
+	size_t i;
+	int rc;
+
+	if (lagging != NULL)
+		*lagging = 0;
+	(void)snprintf(host, sizeof(host), "mta-sts.%s", domain);
+	if (want == NULL)	/* probe: as a sender fetches it */
+		return https_judge(run, dns, domain, NULL, 0, want, got, r, why,
+		    whylen);
+	if (dns_addrs_all(dns, host, &addrs, err, sizeof(err)) == -1) {
+		/* the details as a sender may see them; but not every address is known */
+		rc = https_judge(run, dns, domain, NULL, 0, want, got, r, why,
+		    whylen);
+		report_add(r, L_ERROR, "https", "%s: cannot look up every "
+		    "address: %s; the id waits until each can be checked", host,
+		    bare(err, host));
+		if (lagging != NULL && rc == 1) {
+			*lagging = 1;
+			(void)snprintf(why, whylen, "%s: not every address can "
+			    "be looked up", host);
+		}
+		return rc;
+	}
+	if (addrs.n < 2) {	/* one address (or none): as a sender fetches it */
+		rc = https_judge(run, dns, domain, addrs.n ? addrs.v[0] : NULL,
+		    0, want, got, r, why, whylen);
+		sts_strlist_free(&addrs);
+		return rc;
+	}
+	/*
+	 * Several web servers: a sender may ask any of them, so every one
+	 * must serve the policy before its id goes out (RFC 8461 section 8.1).
+	 */
+	rc = https_judge(run, dns, domain, addrs.v[0], 1, want, got, r, why,
+	    whylen);
+	for (i = 0; i < addrs.n; i++) {
+		if (i == 0 && rc == 1)	/* just judged so */
+			continue;
+		if (https_serves_at(run, dns, domain, addrs.v[i], want, old,
+		    what, sizeof(what)) == 1)
+			continue;
+		report_add(r, L_ERROR, "https", "%s %s: %s; every address of "
+		    "%s must serve the policy before its id is published",
+		    host, addrs.v[i], what, host);
+		if (lagging != NULL && (*lagging)++ == 0 && rc == 1)
+			(void)snprintf(why, whylen, "%s %s: %s", host,
+			    addrs.v[i], what);
+	}
+	if (rc == 1 && (lagging == NULL || *lagging == 0))
+		report_add(r, L_INFO, "https", "policy served as configured at "
+		    "all %zu addresses of %s", addrs.n, host);
+	sts_strlist_free(&addrs);
 	return rc;
 }
 
@@ -369,6 +490,11 @@ check_mx(struct run *run, struct dns *dns, const char *domain,
 			report_add(r, L_INFO, "smtp", "only the first %d of %zu "
 			    "MX hosts were checked", MX_CHECK_MAX, n);
 			break;
+		}
+		if (deadline_passed()) {
+			report_add(r, L_WARN, "smtp", "MX %s not checked: cut "
+			    "short, %s ran out", hosts[i], deadline_what());
+			continue;
 		}
 		checked++;
 		mx_smtp(run, dns, hosts[i], tls_bad, r);

@@ -24,6 +24,7 @@ struct seen {
 	char		 why[STS_ERR_MAX];	/* why the policy is not served */
 	int		 src;			/* state_read */
 	int		 dns_ok;
+	int		 lagging;		/* addresses of mta-sts.<domain> that do not serve it */
 };
 
 static int
@@ -139,8 +140,9 @@ gather(struct run *run, struct dns *dns, struct job *j, struct seen *s)
 		report_add(r, L_ERROR, "state", "%s; ids of %s are left alone: "
 		    "move the file away and the next run starts again from "
 		    "what DNS and HTTPS show", err, j->d.name);
-	j->served = check_https(run, dns, j->d.name, &j->d.policy, NULL, r,
-	    s->why, sizeof(s->why));
+	j->served = check_https(run, dns, j->d.name, &j->d.policy,
+	    s->src == 0 ? &j->st : NULL, NULL, r, &s->lagging, s->why,
+	    sizeof(s->why));
 
 	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
 	if (check_txt_id(dns, name, s->dns_id, err, sizeof(err)) == -1) {
@@ -284,6 +286,8 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	in.st = &j->st;
 	in.digest = s->digest;
 	in.served = j->served;
+	in.lagging = s->lagging;
+	j->served = j->served && !s->lagging;	/* for the zone file */
 	in.dns_ok = s->dns_ok;
 	in.dns_id = s->dns_id;
 	in.can_publish = run->conf.publish != STS_PUBLISH_NONE;

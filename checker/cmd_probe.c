@@ -38,7 +38,8 @@ probe_domain(struct run *run, struct dns *dns, struct job *j)
 	(void)snprintf(r->id, sizeof(r->id), "%s", id);
 	(void)snprintf(r->dns_id, sizeof(r->dns_id), "%s", id);
 	r->published = id[0] != '\0';
-	have = check_https(run, dns, r->domain, NULL, &pol, r, why, sizeof(why));
+	have = check_https(run, dns, r->domain, NULL, NULL, &pol, r, NULL, why,
+	    sizeof(why));
 	if (have) {
 		policy_summary(&pol, pats, sizeof(pats));
 		report_add(r, L_INFO, "policy", "id %s, mode %s, max_age %lu, "

@@ -2,8 +2,10 @@
 /*
  * cmd_records.c: `mta-sts-check records [DOMAIN ...]`: the _mta-sts and
  * _smtp._tls records of each domain, in zone-file syntax, for setting by
- * hand or loading into a zone; the id is the one the state gave. Nothing
- * is changed and nothing is asked of the network.
+ * hand or loading into a zone; the id is the one published (the state
+ * says which): an id that waits for its policy to be served is only a
+ * comment, so no one publishes it early by hand (RFC 8461 section 8.1).
+ * Nothing is changed and nothing is asked of the network.
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +32,15 @@ records_of(struct run *run, struct job *j)
 		printf("; %s: no id yet: run mta-sts-check first (it gives one "
 		    "once the policy is served)\n", j->d.name);
 	} else {
-		id = st.id;
+		id = st.published ? st.id : st.pub_id;
+		if (strcmp(id, st.id) != 0)
+			printf("; %s: id %s waits for the policy to be served "
+			    "by every address of mta-sts.%s (RFC 8461 section "
+			    "8.1): then mta-sts-check publishes it (publish = "
+			    "none: prints the record to set by hand); %s\n",
+			    j->d.name, st.id, j->d.name, id[0] ? "the record "
+			    "below keeps the id published" : "no id is "
+			    "published yet");
 		state_digest(j->d.text, j->d.textlen, digest);
 		if (strcmp(digest, st.digest) != 0)
 			printf("; %s: the policy changed since the last run; the "

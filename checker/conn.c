@@ -52,10 +52,20 @@ struct conn {
 
 /* ---- deadlines and waiting ------------------------------------------------ */
 
+/* now + secs, but never past the thread's deadline (deadline.c) */
 static void
 deadline_in(struct timespec *ts, unsigned secs)
 {
+	double	left = deadline_left();
+	long	ns;
+
 	clock_gettime(CLOCK_MONOTONIC, ts);
+	if (left >= 0 && left < secs) {
+		ns = ts->tv_nsec + (long)((left - (long)left) * 1e9);
+		ts->tv_sec += (time_t)left + ns / 1000000000L;
+		ts->tv_nsec = ns % 1000000000L;
+		return;
+	}
 	ts->tv_sec += secs;
 }
 
@@ -83,8 +93,12 @@ wait_fd(struct conn *c, short events, char *err, size_t errlen)
 
 	for (;;) {
 		if ((ms = ms_left(&c->deadline)) == 0) {
-			sts_err(err, errlen, "%s: no answer within %u s (%s)",
-			    c->host, c->timeout, c->what);
+			if (deadline_passed())
+				sts_err(err, errlen, "%s: cut short: %s ran out "
+				    "(%s)", c->host, deadline_what(), c->what);
+			else
+				sts_err(err, errlen, "%s: no answer within %u s "
+				    "(%s)", c->host, c->timeout, c->what);
 			return -1;
 		}
 		pfd.fd = c->fd;
@@ -132,8 +146,14 @@ connect_one(struct conn *c, const char *addr, unsigned port, char *err,
 		if (errno != EINPROGRESS)
 			soerr = errno;
 		else if (wait_fd(c, POLLOUT, NULL, 0) == -1) {
-			sts_err(err, errlen, "%s: no connection within %u s "
-			    "(%s port %u)", c->host, c->timeout, addr, port);
+			if (deadline_passed())
+				sts_err(err, errlen, "%s: cut short: %s ran out "
+				    "(connecting to %s port %u)", c->host,
+				    deadline_what(), addr, port);
+			else
+				sts_err(err, errlen, "%s: no connection within "
+				    "%u s (%s port %u)", c->host, c->timeout,
+				    addr, port);
 			goto out;
 		} else {
 			sl = sizeof(soerr);
@@ -193,6 +213,28 @@ unblock_sigpipe(struct conn *c)
 	c->pipe_blocked = 0;
 }
 
+/* a connection not yet open, named host */
+static struct conn *
+conn_new(const char *host, unsigned timeout, char *err, size_t errlen)
+{
+	struct conn	*c = NULL;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		sts_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->fd = -1;
+	c->timeout = timeout ? timeout : 1;
+	block_sigpipe(c);
+	c->what = "connect";
+	if (snprintf(c->host, sizeof(c->host), "%s", host) >= (int)sizeof(c->host)) {
+		sts_err(err, errlen, "host name too long");
+		conn_close(c);
+		return NULL;
+	}
+	return c;
+}
+
 int
 conn_open(struct dns *dns, const char *host, unsigned port, unsigned timeout,
     struct conn **cp, char *err, size_t errlen)
@@ -203,18 +245,8 @@ conn_open(struct dns *dns, const char *host, unsigned port, unsigned timeout,
 	int			 rc = -1;
 
 	*cp = NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		sts_err(err, errlen, "out of memory");
+	if ((c = conn_new(host, timeout, err, errlen)) == NULL)
 		return -1;
-	}
-	c->fd = -1;
-	c->timeout = timeout ? timeout : 1;
-	block_sigpipe(c);
-	c->what = "connect";
-	if (snprintf(c->host, sizeof(c->host), "%s", host) >= (int)sizeof(c->host)) {
-		sts_err(err, errlen, "host name too long");
-		goto out;
-	}
 	if (dns_addrs(dns, host, &addrs, err, errlen) == -1)
 		goto out;
 	if (addrs.n == 0) {
@@ -233,6 +265,23 @@ conn_open(struct dns *dns, const char *host, unsigned port, unsigned timeout,
 	sts_strlist_free(&addrs);
 	conn_close(c);
 	return rc;
+}
+
+int
+conn_open_at(const char *host, const char *addr, unsigned port,
+    unsigned timeout, struct conn **cp, char *err, size_t errlen)
+{
+	struct conn	*c = NULL;
+
+	*cp = NULL;
+	if ((c = conn_new(host, timeout, err, errlen)) == NULL)
+		return -1;
+	if (connect_one(c, addr, port, err, errlen) == -1) {
+		conn_close(c);
+		return -1;
+	}
+	*cp = c;
+	return 0;
 }
 
 void

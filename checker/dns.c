@@ -403,6 +403,12 @@ dns_query(struct dns *d, const char *server, const ldns_rdf *qname,
 	*pkt = NULL;
 	if (dns_name2str(qname, name, sizeof(name)) == -1)
 		snprintf(name, sizeof(name), "%s", "(name)");
+	/* one query may take a timeout: none is started past the deadline */
+	if (deadline_passed()) {
+		sts_err(err, errlen, "%s: cut short: %s ran out before asking "
+		    "DNS server %s", name, deadline_what(), server);
+		return -1;
+	}
 	/* ldns marks a server that failed once as unreachable for good */
 	for (i = 0; i < ldns_resolver_nameserver_count(d->res); i++)
 		ldns_resolver_set_nameserver_rtt(d->res, i, LDNS_RESOLV_RTT_MIN);

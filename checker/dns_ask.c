@@ -237,9 +237,10 @@ rdf2addr(const ldns_rdf *rdf, char *out, size_t outlen)
 	return -1;
 }
 
-int
-dns_addrs(struct dns *d, const char *host, struct sts_strlist *addrs,
-    char *err, size_t errlen)
+/* strict: -1 when either lookup fails, even if the other found some */
+static int
+addrs_lookup(struct dns *d, const char *host, int strict,
+    struct sts_strlist *addrs, char *err, size_t errlen)
 {
 	static const ldns_rr_type types[] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA };
 	ldns_rr_list	*list = NULL;
@@ -275,11 +276,25 @@ dns_addrs(struct dns *d, const char *host, struct sts_strlist *addrs,
 		ldns_rr_list_deep_free(list);
 		list = NULL;
 	}
-	if (found == 0 && failed) {
+	if ((found == 0 || strict) && failed) {
 		sts_err(err, errlen, "%s", e);
 		return -1;
 	}
 	return 0;
+}
+
+int
+dns_addrs(struct dns *d, const char *host, struct sts_strlist *addrs,
+    char *err, size_t errlen)
+{
+	return addrs_lookup(d, host, 0, addrs, err, errlen);
+}
+
+int
+dns_addrs_all(struct dns *d, const char *host, struct sts_strlist *addrs,
+    char *err, size_t errlen)
+{
+	return addrs_lookup(d, host, 1, addrs, err, errlen);
 }
 
 /* rec contains want, ending where a field ends ("id=1" is not in "id=12") */

@@ -307,8 +307,9 @@ read_body(struct conn *c, const struct resp *rp, struct fetch *f, char *err,
 }
 
 int
-https_fetch(struct dns *dns, const char *domain, const char *ca_file,
-    unsigned timeout, struct fetch *f, char *err, size_t errlen)
+https_fetch(struct dns *dns, const char *domain, const char *addr,
+    const char *ca_file, unsigned timeout, struct fetch *f, char *err,
+    size_t errlen)
 {
 	struct conn	*c = NULL;
 	struct tlsinfo	 ti;
@@ -333,7 +334,8 @@ https_fetch(struct dns *dns, const char *domain, const char *ca_file,
 		sts_err(err, errlen, "%s: name too long", host);
 		return -1;
 	}
-	if (conn_open(dns, host, 443, timeout, &c, err, errlen) == -1)
+	if ((addr != NULL ? conn_open_at(host, addr, 443, timeout, &c, err,
+	    errlen) : conn_open(dns, host, 443, timeout, &c, err, errlen)) == -1)
 		goto out;
 	/* one deadline for the whole exchange, so a slow server cannot drip-feed */
 	conn_step(c, "TLS handshake");

@@ -10,6 +10,11 @@
  *
  *   state      policy    DNS            id            DNS
  *   damaged    -         -              left alone    nothing
+ * "Served" means served by every A and AAAA address of mta-sts.<domain>
+ * with a valid certificate: one address that lags (serves the old policy,
+ * or none) is enough for a sender to cache the old policy under the new
+ * id, so the id waits (and a lost state does not adopt DNS's id).
+ *
  *   none       -         unreadable     undecided     nothing
  *   none       served    has an id      adopted       current
  *   none       else      -              new           publish if served, else wait
@@ -45,6 +50,13 @@ id_latest(const char *a, const char *b)
 	return strcmp(a, b) >= 0 ? a : b;
 }
 
+/* every address serves the policy */
+static int
+served(const struct id_seen *s)
+{
+	return s->served && !s->lagging;
+}
+
 /* step 4 for an id that is not new: DNS shows it, or was it published? */
 static enum dns_step
 dns_for_kept(const struct id_seen *s, const char *id, const char *pub_id)
@@ -57,7 +69,7 @@ dns_for_kept(const struct id_seen *s, const char *id, const char *pub_id)
 		if (s->auth == ID_AUTH_YES)
 			return DNS_CACHED;
 	}
-	return s->served ? DNS_PUBLISH : DNS_WAIT;
+	return served(s) ? DNS_PUBLISH : DNS_WAIT;
 }
 
 void
@@ -76,14 +88,14 @@ id_decide(const struct id_seen *s, struct id_decision *d)
 			d->id = ID_UNDECIDED;
 			return;
 		}
-		if (s->dns_id[0] != '\0' && s->served) {
+		if (s->dns_id[0] != '\0' && served(s)) {
 			d->id = ID_ADOPT;
 			d->dns = DNS_CURRENT;
 			return;
 		}
 		d->id = ID_NEW;
 		d->after = id_latest(s->dns_id, NULL);
-		d->dns = s->served ? DNS_PUBLISH : DNS_WAIT;
+		d->dns = served(s) ? DNS_PUBLISH : DNS_WAIT;
 		return;
 	}
 	if (strcmp(st->digest, s->digest) != 0) {
@@ -91,7 +103,7 @@ id_decide(const struct id_seen *s, struct id_decision *d)
 		d->after = id_latest(id_latest(st->id, st->prev_id),
 		    id_latest(st->pub_id, s->dns_ok ? s->dns_id : NULL));
 		if (s->dns_ok)
-			d->dns = s->served ? DNS_PUBLISH : DNS_WAIT;
+			d->dns = served(s) ? DNS_PUBLISH : DNS_WAIT;
 		return;
 	}
 	d->id = ID_KEEP;

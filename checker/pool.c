@@ -30,6 +30,8 @@ pool_init(struct run *run)
 		return -1;
 	}
 	run->locks = 1;
+	if (run->run_end == 0 && run->conf.run_timeout > 0)
+		run->run_end = deadline_clock() + run->conf.run_timeout;
 	return 0;
 }
 
@@ -102,6 +104,39 @@ smtp_cached(struct run *run, struct dns *dns, const char *host, int *rc,
 	return &e->res;
 }
 
+/* one job under its deadline: domain-timeout, within run-timeout */
+static void
+run_job(struct run *run, struct dns *dns, struct job *j)
+{
+	char what[64];
+	double now = deadline_clock(), at = 0;
+
+	if (run->run_end != 0 && now >= run->run_end) {
+		report_add(&j->r, L_ERROR, "deadline", "%s not checked: the "
+		    "run took longer than run-timeout (%u s)", j->r.domain,
+		    run->conf.run_timeout);
+		return;
+	}
+	what[0] = '\0';
+	if (run->conf.domain_timeout > 0) {
+		at = now + run->conf.domain_timeout;
+		(void)snprintf(what, sizeof(what), "domain-timeout (%u s)",
+		    run->conf.domain_timeout);
+	}
+	if (run->run_end != 0 && (at == 0 || run->run_end < at)) {
+		at = run->run_end;
+		(void)snprintf(what, sizeof(what), "run-timeout (%u s)",
+		    run->conf.run_timeout);
+	}
+	deadline_set(at, what);
+	run->fn(run, dns, j);
+	if (deadline_hit())
+		report_add(&j->r, L_WARN, "deadline", "the checks of %s were "
+		    "cut short: %s ran out; what was not done is named above",
+		    j->r.domain, what);
+	deadline_set(0, NULL);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -122,7 +157,7 @@ worker_main(void *arg)
 		if (dns == NULL)
 			report_add(&run->jobs[i].r, L_ERROR, "dns", "%s", err);
 		else
-			run->fn(run, dns, &run->jobs[i]);
+			run_job(run, dns, &run->jobs[i]);
 	}
 	dns_close(dns);
 	return NULL;

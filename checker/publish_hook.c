@@ -46,6 +46,7 @@ publish_hook(const struct publish_req *q, char *note, size_t notelen,
 	char **envp = NULL;
 	size_t n = 0, i;
 	enum publish_rc rc = PUB_FAILED;
+	struct stat sb;
 
 	if (conf->hook == NULL || conf->hook[0] == '\0') {
 		(void)sts_err(err, errlen, "publish = hook, but no hook is set "
@@ -57,9 +58,14 @@ publish_hook(const struct publish_req *q, char *note, size_t notelen,
 		    conf->hook);
 		goto out;
 	}
-	if (access(conf->hook, X_OK) == -1) {
+	if (stat(conf->hook, &sb) == -1 || access(conf->hook, X_OK) == -1) {
 		(void)sts_err(err, errlen, "hook %s: %s", conf->hook,
 		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		(void)sts_err(err, errlen, "hook %s: not a regular file (%s)",
+		    conf->hook, file_kind(sb.st_mode));
 		goto out;
 	}
 	(void)snprintf(name, sizeof(name), "_mta-sts.%s", q->d->name);

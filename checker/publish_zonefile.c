@@ -7,10 +7,14 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -47,10 +51,16 @@ same_text(const char *path, const struct stat *sb, const char *text,
 	char *old = NULL;
 	size_t oldlen = 0;
 	FILE *fp = NULL;
-	int same = 0;
+	char err[STS_ERR_MAX];
+	int fd, same = 0;
 
-	if ((size_t)sb->st_size != len || (fp = fopen(path, "re")) == NULL)
+	if ((size_t)sb->st_size != len || (fd = file_open(NULL, path,
+	    O_RDONLY | O_NOFOLLOW, 0, NULL, err, sizeof(err))) == -1)
 		return 0;
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return 0;
+	}
 	if ((old = malloc(len + 1)) != NULL) {
 		oldlen = fread(old, 1, len + 1, fp);
 		same = oldlen == len && memcmp(old, text, len) == 0;
@@ -80,7 +90,28 @@ publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
 		(void)sts_err(err, errlen, "out of memory");
 		goto out;
 	}
-	have_old = stat(conf->zonefile, &sb) == 0;
+	/*
+	 * Only a regular file is replaced: a symbolic link is refused rather
+	 * than replaced by a file that takes its target's owner and mode
+	 * (or written through, to wherever it points); a FIFO or a device
+	 * is refused too.
+	 */
+	if (lstat(conf->zonefile, &sb) == 0) {
+		have_old = 1;
+		if (!S_ISREG(sb.st_mode)) {
+			(void)sts_err(err, errlen, "zonefile %s is %s, not a "
+			    "regular file; refusing to replace it: point "
+			    "zonefile at the file itself", conf->zonefile,
+			    file_kind(sb.st_mode));
+			goto out;
+		}
+	} else if (errno == ENOENT)
+		have_old = 0;
+	else {
+		(void)sts_err(err, errlen, "zonefile %s: %s", conf->zonefile,
+		    strerror(errno));
+		goto out;
+	}
 	if (have_old && same_text(conf->zonefile, &sb, text, len)) {
 		rc = PUB_UNCHANGED;
 		goto out;

@@ -133,10 +133,17 @@ zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines)
 	size_t cap = 0, l1, l2;
 	ssize_t len;
 	FILE *fp = NULL;
-	int rc = 0;
+	char err[STS_ERR_MAX];
+	int fd, rc = 0;
 
-	if (path == NULL || (fp = fopen(path, "re")) == NULL)
+	/* not there, or not a regular file (publish_zonefile says so): none */
+	if (path == NULL || (fd = file_open(NULL, path, O_RDONLY | O_NOFOLLOW,
+	    0, NULL, err, sizeof(err))) == -1)
 		return 0;
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -1;
+	}
 	l1 = (size_t)snprintf(owner1, sizeof(owner1), "_mta-sts.%s.", domain);
 	l2 = (size_t)snprintf(owner2, sizeof(owner2), "_smtp._tls.%s.", domain);
 	while ((len = getline(&line, &cap, fp)) != -1) {
@@ -381,15 +388,14 @@ tsig_load(const char *path, struct tsig *k, char *err, size_t errlen)
 
 	if (path == NULL)
 		return sts_err(err, errlen, "publish = rfc2136 needs tsig-key");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return sts_err(err, errlen, "TSIG key %s: %s", path,
-		    strerror(errno));
-	if (fstat(fd, &sb) == -1) {
-		sts_err(err, errlen, "TSIG key %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		sts_err(err, errlen, "TSIG key %s: not a regular file", path);
+	if ((fd = file_open("TSIG key", path, O_RDONLY, 0, &sb, err,
+	    errlen)) == -1)
+		return -1;
+	if (sb.st_uid != 0 && sb.st_uid != geteuid()) {
+		sts_err(err, errlen, "TSIG key %s is owned by uid %lu, neither "
+		    "root nor the user running the checker (uid %lu); refusing "
+		    "to use it: chown %lu %s", path, (unsigned long)sb.st_uid,
+		    (unsigned long)geteuid(), (unsigned long)geteuid(), path);
 		goto out;
 	}
 	if ((sb.st_mode & 077) != 0) {

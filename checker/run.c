@@ -2,10 +2,13 @@
 /*
  * run.c: run a program (the publish hook, the zonefile reload command)
  * the way cron jobs should: no shell unless asked for, stdin from
- * /dev/null, what it prints captured into one escaped line, and killed by
- * its pid when it overruns its time. Safe to call from several threads:
- * the pipe is close-on-exec, and the child does only async-signal-safe
- * things before execve.
+ * /dev/null, what it prints captured into one escaped line, in a process
+ * group of its own that is killed as a whole when it overruns its time
+ * (children it forked included). The program starts clean: default signal
+ * dispositions and an empty signal mask (the checker ignores SIGPIPE and
+ * its threads block it), and no descriptor but 0-2. Safe to call from
+ * several threads: the pipe is close-on-exec, and the child does only
+ * async-signal-safe things before execve.
  */
 #include <sys/wait.h>
 
@@ -91,17 +94,36 @@ run_program(char *const argv[], char *const envp[], unsigned timeout,
 		return sts_err(err, errlen, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
 		static const char m[] = "cannot execute the program\n";
+		struct sigaction sa;
+		sigset_t none;
+		int nul, sig;
 
+		(void)setpgid(0, 0);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		for (sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				(void)sigaction(sig, &sa, NULL);
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		nul = open("/dev/null", O_RDONLY);
 		if (nul == -1 || dup2(nul, 0) == -1 || dup2(p[1], 1) == -1 ||
 		    dup2(p[1], 2) == -1)
 			_exit(126);
+		if (close_range(3, ~0U, 0) == -1) {
+			long fd, max = sysconf(_SC_OPEN_MAX);
+
+			for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+				(void)close((int)fd);
+		}
 		execve(argv[0], argv, envp);
 		if (write(2, m, sizeof(m) - 1) < 0)
 			_exit(127);
 		_exit(127);
 	}
+	/* also here, so the group exists before a kill can be needed */
+	(void)setpgid(pid, pid);
 	close(p[1]);
 	deadline = now_s() + timeout;
 	pfd.fd = p[0];
@@ -113,7 +135,8 @@ run_program(char *const argv[], char *const envp[], unsigned timeout,
 				exited = 1;
 		}
 		if (now_s() >= deadline) {
-			(void)kill(pid, SIGKILL);
+			/* the whole group: what it forked goes too */
+			(void)kill(-pid, SIGKILL);
 			if (!exited)
 				(void)waitpid(pid, &status, 0);
 			exited = killed = 1;

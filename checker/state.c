@@ -50,6 +50,25 @@ path_join(char *out, size_t outlen, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+/* ours, and nobody else may write into it (plant or swap state files) */
+static int
+state_dir_ok(const char *dir, const struct stat *sb, char *err, size_t errlen)
+{
+	if (!S_ISDIR(sb->st_mode))
+		return sts_err(err, errlen, "%s: not a directory", dir);
+	if (sb->st_uid != geteuid())
+		return sts_err(err, errlen, "state directory %s belongs to uid "
+		    "%lu, not to the user running the checker (uid %lu); "
+		    "refusing to use it: chown %lu %s", dir,
+		    (unsigned long)sb->st_uid, (unsigned long)geteuid(),
+		    (unsigned long)geteuid(), dir);
+	if ((sb->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return sts_err(err, errlen, "state directory %s may be written "
+		    "by group or others (mode %03o); refusing to use it: "
+		    "chmod 700 %s", dir, (unsigned)(sb->st_mode & 0777), dir);
+	return 0;
+}
+
 int
 state_mkdir(const char *dir, char *err, size_t errlen)
 {
@@ -61,11 +80,8 @@ state_mkdir(const char *dir, char *err, size_t errlen)
 	len = strlen(dir);
 	if (len == 0 || len >= sizeof(path))
 		return sts_err(err, errlen, "state directory name is empty or too long");
-	if (stat(dir, &sb) == 0) {
-		if (!S_ISDIR(sb.st_mode))
-			return sts_err(err, errlen, "%s: not a directory", dir);
-		return 0;
-	}
+	if (stat(dir, &sb) == 0)
+		return state_dir_ok(dir, &sb, err, errlen);
 	if (errno != ENOENT)
 		return sts_err(err, errlen, "%s: %s", dir, strerror(errno));
 	memcpy(path, dir, len + 1);
@@ -91,9 +107,9 @@ state_lock(const char *dir, int *fdp, char *err, size_t errlen)
 	*fdp = -1;
 	if (path_join(path, sizeof(path), dir, "lock") == -1)
 		return sts_err(err, errlen, "%s: path too long", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1)
-		return sts_err(err, errlen, "%s: %s", path, strerror(errno));
+	if ((fd = file_open(NULL, path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600,
+	    NULL, err, errlen)) == -1)
+		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		int saved = errno;
 
@@ -370,11 +386,9 @@ state_read(const char *dir, const char *domain, struct state *st, char *err,
 		return sts_err(err, errlen, "%s: not a domain name", domain);
 	if (path_join(path, sizeof(path), dir, domain) == -1)
 		return sts_err(err, errlen, "%s: path too long", dir);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		if (errno == ENOENT)
-			return 1;
-		return sts_err(err, errlen, "%s: %s", path, strerror(errno));
-	}
+	if ((fd = file_open(NULL, path, O_RDONLY | O_NOFOLLOW, 0, NULL, err,
+	    errlen)) == -1)
+		return errno == ENOENT ? 1 : -1;
 	for (;;) {
 		r = read(fd, buf + len, sizeof(buf) - 1 - len);
 		if (r == -1) {

@@ -26,13 +26,14 @@
 #define CONF_LINE_MAX	4096
 #define TIMEOUT_MAX	300
 #define REPORT_KEEP_MAX	3650		/* days */
+#define DEADLINE_MAX	86400	/* domain-timeout, run-timeout */
 
 enum ktype { K_PATH, K_CMD, K_MODE, K_DURATION, K_MX, K_URIS, K_PUBLISH,
-	K_HOSTPORT, K_TIMEOUT, K_DAYS };
+	K_HOSTPORT, K_TIMEOUT, K_DEADLINE, K_DAYS };
 
 enum kid { DOMAINS, CERTS, STATE, MODE, MAXAGE, MX, TLSRPT, PUBLISH,
 	DNSSERVER, TSIGKEY, HOOK, ZONEFILE, RELOAD, RESOLVER, CAFILE, TIMEOUT,
-	REPORTKEEP, NKEYS };
+	DOMAINTIMEOUT, RUNTIMEOUT, REPORTKEEP, NKEYS };
 
 static const struct key {
 	const char	*name;
@@ -58,6 +59,10 @@ static const struct key {
 	[RESOLVER] =	{ "resolver", K_HOSTPORT, 0, "host[:port]" },
 	[CAFILE] =	{ "ca-file", K_PATH, 0, "a PEM file" },
 	[TIMEOUT] =	{ "timeout", K_TIMEOUT, 0, "seconds, 1 to 300" },
+	[DOMAINTIMEOUT] = { "domain-timeout", K_DEADLINE, 0,
+	    "seconds, or a number with s, m, h or d, 1 to 86400 seconds" },
+	[RUNTIMEOUT] =	{ "run-timeout", K_DEADLINE, 0,
+	    "seconds, or a number with s, m, h or d, 1 to 86400 seconds" },
 	[REPORTKEEP] =	{ "report-keep", K_DAYS, 0, "days, 1 to 3650" },
 };
 
@@ -338,7 +343,7 @@ apply(struct parser *p, enum kid k, struct sts_strlist *items)
 	struct sts_strlist	 l = { NULL, 0, 0 };
 	char			 host[STS_HOST_MAX + 3], e[STS_ERR_MAX], b[128];
 	const char		*v = items->n > 0 ? items->v[0] : "";
-	unsigned long		 n;
+	unsigned long		 n, max;
 	size_t			 i;
 	int			 rc, ret = -1;
 
@@ -366,21 +371,25 @@ apply(struct parser *p, enum kid k, struct sts_strlist *items)
 		return 0;
 	case K_DURATION:
 	case K_TIMEOUT:
-		rc = duration(v, key->type == K_TIMEOUT ? TIMEOUT_MAX :
-		    STS_MAX_AGE_MAX, &n);
-		if (rc == 0 && key->type == K_TIMEOUT && n == 0)
+	case K_DEADLINE:
+		max = key->type == K_TIMEOUT ? TIMEOUT_MAX : key->type ==
+		    K_DEADLINE ? DEADLINE_MAX : STS_MAX_AGE_MAX;
+		rc = duration(v, max, &n);
+		if (rc == 0 && key->type != K_DURATION && n == 0)
 			rc = -3;
 		if (rc == -2)
 			return fail(p, p->line, "%s '%s' is above %lu seconds",
-			    key->name, esc(b, sizeof(b), v),
-			    key->type == K_TIMEOUT ? (unsigned long)TIMEOUT_MAX :
-			    STS_MAX_AGE_MAX);
+			    key->name, esc(b, sizeof(b), v), max);
 		if (rc != 0)
 			return fail(p, p->line, "%s '%s' is not valid "
 			    "(expected %s)", key->name, esc(b, sizeof(b), v),
 			    key->expect);
 		if (key->type == K_TIMEOUT)
 			c->timeout = (unsigned)n;
+		else if (key == &keys[DOMAINTIMEOUT])
+			c->domain_timeout = (unsigned)n;
+		else if (key == &keys[RUNTIMEOUT])
+			c->run_timeout = (unsigned)n;
 		else
 			p->set->max_age = n;
 		return 0;
@@ -855,6 +864,8 @@ sts_conf_defaults(struct sts_conf *c)
 	c->dflt.certs = strdup("/etc/mta-sts/certs");
 	c->publish = STS_PUBLISH_NONE;
 	c->timeout = 10;
+	c->domain_timeout = 300;
+	c->run_timeout = 1800;
 	c->report_keep = 400;
 }
 

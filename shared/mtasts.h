@@ -225,6 +225,8 @@ struct sts_conf {
 	char		       *resolver;	/* host[:port] or NULL: /etc/resolv.conf */
 	char		       *ca_file;
 	unsigned		timeout;	/* "timeout": seconds per network step, default 10 */
+	unsigned		domain_timeout;	/* seconds for all of one domain's checks, default 300 */
+	unsigned		run_timeout;	/* seconds for a whole run, default 1800 */
 	unsigned		report_keep;	/* "report-keep": days TLS-RPT reports are kept, default 400 */
 };
 

@@ -107,6 +107,10 @@ dump(const struct sts_conf *c, const char *dir)
 	LINE("ca-file", c->ca_file);
 	snprintf(num, sizeof(num), "%u", c->timeout);
 	LINE("timeout", num);
+	snprintf(num, sizeof(num), "%u", c->domain_timeout);
+	LINE("domain-timeout", num);
+	snprintf(num, sizeof(num), "%u", c->run_timeout);
+	LINE("run-timeout", num);
 #undef LINE
 	return b;
 }
@@ -326,7 +330,9 @@ test_defaults_and_reload(void)
 	    "reload = (unset)\n"
 	    "resolver = (unset)\n"
 	    "ca-file = (unset)\n"
-	    "timeout = 10\n", "built-in defaults");
+	    "timeout = 10\n"
+	    "domain-timeout = 300\n"
+	    "run-timeout = 1800\n", "built-in defaults");
 	ok(c.file == NULL, "defaults have no file");
 
 	/* a second load starts again from the defaults: nothing stale */

@@ -18,6 +18,7 @@
 #define ID3	"20260301000000"
 
 enum { NONE = 1, OK = 0, DAMAGED = -1 };
+#define LAG	2	/* served: at one address, another lags (serves the old one) */
 
 static const struct tcase {
 	const char	*what;
@@ -25,7 +26,7 @@ static const struct tcase {
 	const char	*digest;		/* of the state */
 	const char	*id, *prev_id, *pub_id;	/* of the state */
 	int		 published;
-	int		 served, dns_ok;
+	int		 served, dns_ok;	/* served: 0, 1, or LAG */
 	const char	*dns_id;
 	int		 can_publish, auth;
 	enum id_step	 want_id;
@@ -57,6 +58,14 @@ static const struct tcase {
 	    NONE, NULL, NULL, NULL, NULL, 0, 1, 1, "", 0, ID_AUTH_UNASKED,
 	    ID_NEW, DNS_PUBLISH, NULL },
 
+	{ "state lost, DNS has an id, one web server serves the policy, "
+	    "another lags: no adoption, a new id that waits (8.1)",
+	    NONE, NULL, NULL, NULL, NULL, 0, LAG, 1, ID2, 1, ID_AUTH_UNASKED,
+	    ID_NEW, DNS_WAIT, ID2 },
+	{ "first run, no record, one address serves, another lags: waits",
+	    NONE, NULL, NULL, NULL, NULL, 0, LAG, 1, "", 1, ID_AUTH_UNASKED,
+	    ID_NEW, DNS_WAIT, NULL },
+
 	/* ---- a damaged state: nothing is decided */
 	{ "damaged state: ids left alone",
 	    DAMAGED, NULL, NULL, NULL, NULL, 0, 1, 1, ID1, 1, ID_AUTH_UNASKED,
@@ -70,6 +79,10 @@ static const struct tcase {
 	{ "policy changed and served: new id, published",
 	    OK, D_OLD, ID1, "", ID1, 1, 1, 1, ID1, 1, ID_AUTH_UNASKED,
 	    ID_CHANGED, DNS_PUBLISH, ID1 },
+	{ "policy changed, served at one address, another address still "
+	    "serves the old policy: new id waits (8.1, several web servers)",
+	    OK, D_OLD, ID1, "", ID1, 1, LAG, 1, ID1, 1, ID_AUTH_UNASKED,
+	    ID_CHANGED, DNS_WAIT, ID1 },
 	{ "policy changed, DNS unreadable: new id, DNS left for the next run",
 	    OK, D_OLD, ID1, "", ID1, 1, 1, 0, "", 1, ID_AUTH_UNASKED,
 	    ID_CHANGED, DNS_NOTHING, ID1 },
@@ -108,6 +121,13 @@ static const struct tcase {
 	{ "... they do not, and the policy is served: publish again",
 	    OK, D_NOW, ID2, ID1, ID2, 1, 1, 1, ID1, 1, ID_AUTH_NO,
 	    ID_KEEP, DNS_PUBLISH, NULL },
+	{ "unchanged, id never published, served at one address, another "
+	    "lags: still waits",
+	    OK, D_NOW, ID2, ID1, ID1, 0, LAG, 1, ID1, 1, ID_AUTH_UNASKED,
+	    ID_KEEP, DNS_WAIT, NULL },
+	{ "... they do not, and one address lags: waits",
+	    OK, D_NOW, ID2, ID1, ID2, 1, LAG, 1, ID1, 1, ID_AUTH_NO,
+	    ID_KEEP, DNS_WAIT, NULL },
 	{ "... they do not, and the policy is not served: waits",
 	    OK, D_NOW, ID2, ID1, ID2, 1, 0, 1, "", 1, ID_AUTH_NO,
 	    ID_KEEP, DNS_WAIT, NULL },
@@ -148,7 +168,8 @@ test_cases(void)
 		in.state = c->state;
 		in.st = c->state == OK ? &st : NULL;
 		in.digest = D_NOW;
-		in.served = c->served;
+		in.served = c->served != 0;
+		in.lagging = c->served == LAG;
 		in.dns_ok = c->dns_ok;
 		in.dns_id = c->dns_id;
 		in.can_publish = c->can_publish;

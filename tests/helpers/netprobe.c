@@ -60,7 +60,7 @@ stress_run(void *arg)
 			snprintf(st->err, sizeof(st->err), "%s", err);
 		}
 		sts_strlist_free(&l);
-		if (https_fetch(d, st->domain, st->ca, st->timeout, &f, err,
+		if (https_fetch(d, st->domain, NULL, st->ca, st->timeout, &f, err,
 		    sizeof(err)) == 0)
 			st->ok++;
 		else {
@@ -209,7 +209,7 @@ main(int argc, char *argv[])
 		    sizeof(err))) == 0)
 			printf("auth=ok\n");
 	} else if (strcmp(cmd, "https") == 0 && argc == 2) {
-		rc = https_fetch(d, argv[1], ca, timeout, &f, err, sizeof(err));
+		rc = https_fetch(d, argv[1], NULL, ca, timeout, &f, err, sizeof(err));
 		printf("status=%d\n", f.status);
 		if (f.ctype[0])
 			printf("ctype=%s\n", f.ctype);
