@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * deadline.c: the bound on a whole domain and on a whole run, on top of
  * `timeout` per network step (a hostile set of MX hosts, each stalling

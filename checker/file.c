@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * file.c: the one way the checker opens a file it reads (the TSIG key,
  * the zone file, state files, the lock): O_NONBLOCK, so a FIFO or a

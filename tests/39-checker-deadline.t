@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A bound on a whole domain and on a whole run (issue 11, finding 14):
 # slow.test has eight MX hosts, all at a server that drips its banner a
 # byte at a time (tests/helpers/hostile.py smtpdrip), so each costs a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # RFC 8461 section 8.1 across several web servers (issue 11, finding 2):
 # mta-sts.example.test has two A records, 127.0.0.10 (lighttpd and the
 # responder, as netns.sh sets it up) and 127.0.0.11 (a second lighttpd

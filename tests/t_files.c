@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * t_files: what the checker does with hostile files where it reads and
  * writes (issue 11, findings 6, 8 and 14): a FIFO as the TSIG key, a
