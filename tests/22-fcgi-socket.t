@@ -171,7 +171,7 @@ kill -TERM "$TCP_PID"
 st=0
 wait "$TCP_PID" || st=$?
 t_is "$st" 0 "SIGTERM: exits with status 0"
-t_is "$(cat "$T/tcp.err")" "" "nothing logged"
+t_is "$(t_log "$T/tcp.err")" "" "nothing logged"
 
 # ---- -s unix: -M ------------------------------------------------------------
 
@@ -273,7 +273,7 @@ if command -v openssl >/dev/null && t_ca "$T/many/ca" && t_cert "$T/many/ca" mx 
 	t_like "$b" 'mx: mx-hup\.example\.com' "SIGHUP re-reads all 1000 (in parallel) and sees the edit"
 	b=$(fcgi "127.0.0.1:$PORT" get mta-sts.d1998.example | body_of)
 	t_like "$b" 'mx: mx\.example\.net' "and the others still serve theirs"
-	t_is "$(cat "$T/many.err")" "" "nothing logged"
+	t_is "$(t_log "$T/many.err")" "" "nothing logged"
 	t_stop "$MANY_PID"
 else
 	t_skip 4 "cannot make test certificates"
