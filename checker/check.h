@@ -10,7 +10,10 @@
  *   checks.c     steps 3 to 6 for one domain: HTTPS, the _mta-sts id,
  *                MX and SMTP, TLS-RPT
  *   id.c         id_decide(): what the state, HTTPS and DNS call for
- *   report.c     findings per domain, text and JSON
+ *   report.c     findings per domain, each with a stable code; JSON
+ *   output.c     the text report: each domain folded in as it ends,
+ *                shared causes once, worst first, the summary line,
+ *                --changes against the previous run
  *   dns.c        the resolver and its queries (libldns); dns_int.h is
  *                what it shares with dns_ask.c, and nothing else includes it
  *   dns_ask.c    what DNS shows: TXT, MX, the zone, the authoritative
@@ -46,7 +49,8 @@ enum level { L_OK, L_INFO, L_WARN, L_ERROR };
 
 struct finding {
 	enum level	 level;
-	char		 check[16];	/* "config", "id", "https", "dns", "publish", "mx", "smtp", "tlsrpt" */
+	char		 code[32];	/* stable: "mx.uncovered", "smtp.cert"; the part before the
+					 * first dot is the check ("https", "dns", "mx", ...) */
 	char		*msg;		/* one line, names the host/record, says what to do */
 };
 
@@ -63,7 +67,8 @@ struct report {
 	int		 published;			/* the current id is in DNS */
 };
 
-void	 report_add(struct report *, enum level, const char *check,
+/* code: one of those listed in mta-sts-check(8), FINDING CODES */
+void	 report_add(struct report *, enum level, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	 report_free(struct report *);
 
@@ -411,6 +416,7 @@ enum cmd { CMD_CHECK, CMD_PROBE, CMD_RECORDS, CMD_POLICY };
 struct opts {
 	const char	*conffile;
 	int		 dry, quiet, verbose, json;
+	int		 changes;	/* --changes: only what appeared or cleared */
 	unsigned	 jobs;
 	enum cmd	 cmd;
 };
@@ -426,6 +432,7 @@ struct job {
 	struct state	 st;
 	int		 served;	/* the current policy is being served */
 	int		 want_publish;	/* zonefile: the current id should go out */
+	int		 folded;	/* output.c has its report */
 };
 
 #define SMTP_BUCKETS	256
@@ -450,6 +457,11 @@ struct run {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	struct smtp_entry	*smtp[SMTP_BUCKETS];
+	/* output.c: the text report, built as the domains end */
+	struct agg		*agg;
+	int			 stream;	/* fold each job as soon as it ends */
+	size_t			 ndom, nok, nwarn, nerr, npub;
+	int			 lost;		/* a report lost a finding */
 };
 
 /* domains.c: everything returns 0, or the exit status 3 after run_fail */
@@ -470,6 +482,19 @@ int	 run_domains(struct run *, char **names, int nnames);
 void	 run_load(struct run *, struct job *);
 /* the reports in domain order; the exit status */
 int	 run_output(struct run *, int only_selected);
+
+/*
+ * output.c: fold one job's report into the run's text report (counts,
+ * findings grouped by code, level and message with the domain taken
+ * out), then free its findings; the caller holds run->mu when workers
+ * run. Each job once; later calls do nothing.
+ */
+void	 out_fold(struct run *, struct job *);
+/* the text report: warnings, findings worst first, the summary; the status */
+int	 out_text(struct run *, FILE *);
+void	 out_free(struct run *);
+/* message with every mention of domain as "<domain>" (a shared cause reads the same) */
+int	 out_template(const char *msg, const char *domain, char *out, size_t outlen);
 
 /* pool.c: fn on every selected job, in o->jobs threads with a resolver each */
 int	 pool_init(struct run *);	/* -1: no mutex */

@@ -3,7 +3,7 @@
  * main thread: the configuration, the domain files (and which ones the
  * command line names), each domain's rendered policy, run-wide warnings,
  * a fatal error (printed here, the status returned to main()) and the
- * reports printed in domain order.
+ * reports printed (output.c for text, report.c for JSON).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -31,6 +31,7 @@ run_free(struct run *run)
 	size_t i;
 
 	pool_free(run);
+	out_free(run);
 	for (i = 0; i < run->njobs; i++) {
 		report_free(&run->jobs[i].r);
 		if (run->jobs[i].loaded)
@@ -180,7 +181,7 @@ run_load(struct run *run, struct job *j)
 
 	if (sts_domain_load(&run->conf, run->store, run->conf.domains, j->file,
 	    &j->d, err, sizeof(err)) == -1) {
-		report_add(&j->r, L_ERROR, "config", "%s", err);
+		report_add(&j->r, L_ERROR, "config.invalid", "%s", err);
 		return;
 	}
 	(void)snprintf(j->r.domain, sizeof(j->r.domain), "%s", j->d.name);
@@ -192,32 +193,25 @@ run_output(struct run *run, int only_selected)
 {
 	const struct opts *o = run->o;
 	struct report *rs = NULL;
-	enum level min;
 	size_t i, n = 0;
 	int status;
 
 	if (run->nomem)
 		return run_fail(run, "out of memory");
-	if ((rs = calloc(run->njobs ? run->njobs : 1, sizeof(*rs))) == NULL)
-		return run_fail(run, "out of memory");
 	for (i = 0; i < run->njobs; i++)
 		if (!only_selected || run->jobs[i].selected)
-			rs[n++] = run->jobs[i].r;
-	status = report_status(rs, n, run->warnings.n > 0);
+			out_fold(run, &run->jobs[i]);
 	if (o->json) {
+		if ((rs = calloc(run->njobs ? run->njobs : 1, sizeof(*rs))) == NULL)
+			return run_fail(run, "out of memory");
+		for (i = 0; i < run->njobs; i++)
+			if (!only_selected || run->jobs[i].selected)
+				rs[n++] = run->jobs[i].r;
+		status = report_status(rs, n, run->warnings.n > 0);
 		report_print_json(stdout, rs, n, status, &run->warnings, NULL);
-	} else {
-		if (!o->quiet)
-			for (i = 0; i < run->warnings.n; i++)
-				printf("mta-sts-check: warning: %s\n",
-				    run->warnings.v[i]);
-		min = o->quiet ? L_ERROR : (o->verbose || o->dry ||
-		    o->cmd == CMD_PROBE) ? L_INFO : L_WARN;
-		for (i = 0; i < n; i++)
-			report_print_text(stdout, &rs[i], min,
-			    o->verbose && o->cmd == CMD_CHECK);
-	}
-	free(rs);
+		free(rs);
+	} else
+		status = out_text(run, stdout);
 	if (fflush(stdout) == EOF)
 		return 3;
 	if (status == 3)

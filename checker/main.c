@@ -2,7 +2,8 @@
  * mta-sts-check: keeps each domain's _mta-sts id in step with the policy
  * the responder serves, and says, before a sender does, what is wrong.
  *
- *	mta-sts-check [-c FILE] [-n] [-q | -v] [--json] [-j N] [DOMAIN ...]
+ *	mta-sts-check [-c FILE] [-n] [-q | -v] [--changes] [--json] [-j N]
+ *	    [DOMAIN ...]
  *	mta-sts-check [-c FILE] probe DOMAIN ...
  *	mta-sts-check [-c FILE] records [DOMAIN ...]
  *	mta-sts-check [-c FILE] policy DOMAIN
@@ -41,7 +42,8 @@ static int
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: mta-sts-check [-c FILE] [-n] [-q | -v] [--json] [-j N] [DOMAIN ...]\n"
+	    "usage: mta-sts-check [-c FILE] [-n] [-q | -v] [--changes] [--json] [-j N]\n"
+	    "                     [DOMAIN ...]\n"
 	    "       mta-sts-check [-c FILE] probe DOMAIN ...\n"
 	    "       mta-sts-check [-c FILE] records [DOMAIN ...]\n"
 	    "       mta-sts-check [-c FILE] policy DOMAIN\n"
@@ -79,6 +81,7 @@ options(int argc, char *argv[], struct opts *o, const struct command **cmd)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
+		{ "changes", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -107,6 +110,9 @@ options(int argc, char *argv[], struct opts *o, const struct command **cmd)
 				break;
 			case 'J':
 				o->json = 1;
+				break;
+			case 'C':
+				o->changes = 1;
 				break;
 			case 'j':
 				errno = 0;

@@ -119,7 +119,7 @@ worker_main(void *arg)
 		if (i == run->njobs)
 			break;
 		if (dns == NULL)
-			report_add(&run->jobs[i].r, L_ERROR, "dns", "%s", err);
+			report_add(&run->jobs[i].r, L_ERROR, "dns.resolver", "%s", err);
 		else
 			run->fn(run, dns, &run->jobs[i]);
 	}

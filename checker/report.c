@@ -1,6 +1,7 @@
 /*
- * report.c: findings per domain and how they are shown: one line
- * "DOMAIN: LEVEL: message" each, or one JSON document for the whole run.
+ * report.c: findings per domain, each with its stable code, and how one
+ * domain's are shown: "DOMAIN: LEVEL: message" lines, or one JSON
+ * document for the whole run (output.c makes the text report of a run).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,7 +45,7 @@ clean(const char *s)
  * the run ends with status 3 once the reports are printed.
  */
 void
-report_add(struct report *r, enum level level, const char *check,
+report_add(struct report *r, enum level level, const char *code,
     const char *fmt, ...)
 {
 	struct finding *f = NULL;
@@ -74,7 +75,7 @@ report_add(struct report *r, enum level level, const char *check,
 	f = &r->f[r->nf++];
 	memset(f, 0, sizeof(*f));
 	f->level = level;
-	(void)snprintf(f->check, sizeof(f->check), "%s", check);
+	(void)snprintf(f->code, sizeof(f->code), "%s", code);
 	f->msg = msg;
 	added = 1;
  out:
@@ -223,7 +224,8 @@ report_print_json(FILE *fp, const struct report *r, size_t n, int status,
 			fputs("{\"level\":", fp);
 			json_str(fp, level_name(r[i].f[j].level));
 			fputs(",\"check\":", fp);
-			json_str(fp, r[i].f[j].check);
+			fprintf(fp, "\"%.*s\"", (int)strcspn(r[i].f[j].code, "."),
+			    r[i].f[j].code);
 			fputs(",\"message\":", fp);
 			json_str(fp, r[i].f[j].msg);
 			fputc('}', fp);
