@@ -74,6 +74,9 @@ void	 report_free(struct report *);
 
 /* ---- output (report.c) -------------------------------------------------- */
 
+/* s as a JSON string: valid UTF-8 as is, invalid bytes U+FFFD, bidi/C1 visible */
+void	 json_str(FILE *, const char *s);
+
 const char *level_name(enum level);		/* "error", "warning", "info", "ok" */
 /* 0 all good, 1 warnings, 2 errors, 3 a report ran out of memory, over n
  * reports (and run-wide warnings) */
