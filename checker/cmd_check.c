@@ -268,7 +268,7 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	struct seen *s = NULL;
 
 	if (!j->loaded)
-		return;
+		goto out;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (j->r.policy = strdup(j->d.text)) == NULL) {
 		report_add(&j->r, L_ERROR, "internal.nomem", "%s: out of memory", j->d.name);
@@ -310,8 +310,6 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 		pthread_mutex_lock(&run->mu);
 		out_fold(run, j);
 		pthread_mutex_unlock(&run->mu);
-		sts_domain_free(&j->d);
-		j->loaded = 0;
 	}
 }
 
@@ -472,8 +470,12 @@ cmd_check(struct run *run, char **names, int nnames)
 		status = run_fail(run, "cannot start the workers");
 		goto out;
 	}
-	/* with zonefile, findings come after the checks; --json prints them all */
-	run->stream = run->conf.publish != STS_PUBLISH_ZONEFILE && !run->o->json;
+	/* with zonefile, findings come after the checks */
+	run->stream = run->conf.publish != STS_PUBLISH_ZONEFILE;
+	if (run->stream && fmt_open(run, err, sizeof(err)) == -1) {
+		status = run_fail(run, "%s", err);
+		goto out;
+	}
 	pool_run(run, check_domain);
 	run->stream = 0;
 	if (run->conf.publish == STS_PUBLISH_ZONEFILE) {

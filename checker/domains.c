@@ -23,6 +23,7 @@ run_init(struct run *run, const struct opts *o)
 	run->o = o;
 	sts_conf_defaults(&run->conf);
 	run->now = time(NULL);
+	(void)clock_gettime(CLOCK_MONOTONIC, &run->t0);
 }
 
 void
@@ -30,6 +31,7 @@ run_free(struct run *run)
 {
 	size_t i;
 
+	fmt_abort(run);
 	pool_free(run);
 	out_free(run);
 	for (i = 0; i < run->njobs; i++) {
@@ -56,7 +58,8 @@ run_fail(struct run *run, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (run->o->json)
+	fmt_abort(run);
+	if (run->o->format == FMT_JSON)
 		report_print_json(stdout, NULL, 0, 3, &run->warnings, msg);
 	fflush(stdout);
 	fprintf(stderr, "mta-sts-check: %s\n", msg);
@@ -191,29 +194,28 @@ run_load(struct run *run, struct job *j)
 int
 run_output(struct run *run, int only_selected)
 {
-	const struct opts *o = run->o;
-	struct report *rs = NULL;
-	size_t i, n = 0;
+	char err[STS_ERR_MAX];
+	size_t i;
 	int status;
 
 	if (run->nomem)
 		return run_fail(run, "out of memory");
+	if (fmt_open(run, err, sizeof(err)) == -1)
+		return run_fail(run, "%s", err);
 	for (i = 0; i < run->njobs; i++)
 		if (!only_selected || run->jobs[i].selected)
 			out_fold(run, &run->jobs[i]);
-	if (o->json) {
-		if ((rs = calloc(run->njobs ? run->njobs : 1, sizeof(*rs))) == NULL)
-			return run_fail(run, "out of memory");
-		for (i = 0; i < run->njobs; i++)
-			if (!only_selected || run->jobs[i].selected)
-				rs[n++] = run->jobs[i].r;
-		status = report_status(rs, n, run->warnings.n > 0);
-		report_print_json(stdout, rs, n, status, &run->warnings, NULL);
-		free(rs);
-	} else
-		status = out_text(run, stdout);
-	if (fflush(stdout) == EOF)
+	if (run->o->format == FMT_TEXT)
+		status = out_text(run, run->out);
+	else {
+		fmt_emit_ready(run);
+		status = run->lost ? 3 : run->nerr ? 2 :
+		    (run->nwarn || run->warnings.n) ? 1 : 0;
+	}
+	if (fmt_close(run, status, err, sizeof(err)) == -1) {
+		fprintf(stderr, "mta-sts-check: %s\n", err);
 		return 3;
+	}
 	if (status == 3)
 		fprintf(stderr, "mta-sts-check: out of memory: findings were "
 		    "lost\n");

@@ -227,8 +227,10 @@ out_fold(struct run *run, struct job *j)
 		run->nok++;
 	if (r->published)
 		run->npub++;
-	if (o->json)	/* report.c prints the reports themselves */
+	if (o->format != FMT_TEXT) {	/* formats.c writes the reports in order */
+		fmt_emit_ready(run);
 		return;
+	}
 	if (run->agg == NULL && (run->agg = calloc(1, sizeof(*run->agg))) == NULL) {
 		run->lost = 1;
 		return;
@@ -243,6 +245,10 @@ out_fold(struct run *run, struct job *j)
 		add_finding(run, idx, L_OK, "ok", ok, r->nf);
 	}
 	report_free(r);
+	if (run->stream && j->loaded) {
+		sts_domain_free(&j->d);
+		j->loaded = 0;
+	}
 }
 
 void

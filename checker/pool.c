@@ -150,3 +150,17 @@ pool_run(struct run *run, job_fn *fn)
 		pthread_join(t[i], NULL);
 	free(t);
 }
+
+/* the entries, sorted by the caller; only finished ones */
+void
+smtp_each(struct run *run, void (*fn)(void *, const char *, int,
+    const struct smtp_result *, const char *), void *arg)
+{
+	struct smtp_entry *e = NULL;
+	size_t i;
+
+	for (i = 0; i < SMTP_BUCKETS; i++)
+		for (e = run->smtp[i]; e != NULL; e = e->next)
+			if (e->done)
+				fn(arg, e->host, e->rc, &e->res, e->err);
+}
