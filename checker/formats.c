@@ -296,6 +296,8 @@ json_domain(struct run *run, const struct job *j, FILE *fp)
 	fputs(",\"dns_id\":", fp);
 	json_str(fp, r->dns_id[0] ? r->dns_id : NULL);
 	fprintf(fp, ",\"published\":%s", r->published ? "true" : "false");
+	if (run->o->cmd == CMD_CHECK)
+		fprintf(fp, ",\"served\":%s", j->served ? "true" : "false");
 	if (run->o->cmd == CMD_PROBE && r->policy != NULL) {
 		fputs(",\"policy\":", fp);
 		json_str(fp, r->policy);

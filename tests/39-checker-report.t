@@ -108,7 +108,7 @@ s = doc["summary"]
 print("summary", s["domains"], s["ok"], s["warnings"], s["errors"], s["published"], doc["status"])
 print("domains", len(doc["domains"]), doc["domains"][0]["domain"], doc["domains"][-1]["domain"])
 d = [x for x in doc["domains"] if x["domain"] == "d000.test"][0]
-print("d000", d["status"], d["mode"], d["max_age"], d["published"], d["id"] == d["dns_id"])
+print("d000", d["status"], d["mode"], d["max_age"], d["published"], d["served"], d["id"] == d["dns_id"])
 bad = [f["code"] for x in doc["domains"] for f in x["findings"] if f["code"] not in codes]
 print("undocumented", len(bad))
 mx2 = [f for x in doc["domains"] for f in x["findings"] if f["code"] == "smtp.starttls"]
@@ -117,7 +117,7 @@ PY
 }
 t_is "$(py_json 2>&1)" "summary $ALL 0 $ALL 0 $ALL 1
 domains $ALL xn--bcher-kva.test odd.test
-d000 warning testing 86400 True True
+d000 warning testing 86400 True True True
 undocumented 0
 smtp.starttls $ALL warning mx2.example.test xn--bcher-kva.test" "json: Python's json module reads the summary, every domain and documented codes"
 
