@@ -53,14 +53,19 @@ t_is "$CHK_OUT" "$UNCOVERED
 $ALL domains: $((ALL - 1)) ok, 1 with warnings, 0 with errors; $ALL ids published" \
     "first run: the one warning, then the summary"
 
-# a steady run, measured: peak RSS with every domain's report folded as it ends
+# steady runs, measured: peak RSS with every domain's report folded or
+# written as it ends, whatever the format
 if [ -x /usr/bin/time ]; then
-	ns_exec /usr/bin/time -v "$NS_CHECKER" -c "$NS_CHECK/mta-sts.conf" -j 8 >"$T/steady.out" 2>"$T/steady.time"
-	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$T/steady.time")
-	secs=$(sed -n 's/.*Elapsed (wall clock) time.*: //p' "$T/steady.time")
-	t_ok "steady run over $ALL domains: peak RSS ${rss:-?} KiB, $secs" test "${rss:-999999}" -lt 65536
+	for f in text json html; do
+		ns_exec /usr/bin/time -v "$NS_CHECKER" -c "$NS_CHECK/mta-sts.conf" -j 8 \
+		    --format "$f" >"$T/steady.out" 2>"$T/steady.time"
+		rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$T/steady.time")
+		secs=$(sed -n 's/.*Elapsed (wall clock) time.*: //p' "$T/steady.time")
+		t_ok "steady run over $ALL domains, --format $f: peak RSS ${rss:-?} KiB, $secs" \
+		    test "${rss:-999999}" -lt 65536
+	done
 else
-	t_skip 1 "no /usr/bin/time (Debian package time)"
+	t_skip 3 "no /usr/bin/time (Debian package time)"
 fi
 
 # ---- one shared MX down -------------------------------------------------------------
