@@ -267,6 +267,13 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	struct id_seen in;
 	struct seen *s = NULL;
 
+	if (run->stream && !j->folded) {
+		/* loaded here, so that only the domains in flight are in memory;
+		 * the certificate store is shared: one loader at a time */
+		pthread_mutex_lock(&run->mu);
+		run_load(run, j);
+		pthread_mutex_unlock(&run->mu);
+	}
 	if (!j->loaded)
 		goto out;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
@@ -462,16 +469,18 @@ cmd_check(struct run *run, char **names, int nnames)
 		status = run_fail(run, "%s", err);
 		goto out;
 	}
+	/* with zonefile, every domain's records go into the file: all loaded
+	 * now; otherwise each domain is loaded by the worker that checks it */
 	need_all = run->conf.publish == STS_PUBLISH_ZONEFILE;
+	run->stream = !need_all;
 	for (i = 0; i < run->njobs; i++)
-		if (run->jobs[i].selected || need_all)
+		if (need_all)
 			run_load(run, &run->jobs[i]);
 	if (pool_init(run) == -1) {
 		status = run_fail(run, "cannot start the workers");
 		goto out;
 	}
 	/* with zonefile, findings come after the checks */
-	run->stream = run->conf.publish != STS_PUBLISH_ZONEFILE;
 	if (run->stream && fmt_open(run, err, sizeof(err)) == -1) {
 		status = run_fail(run, "%s", err);
 		goto out;
