@@ -4,14 +4,19 @@
  * link the checker's objects through it too):
  *
  *   main.c       command line, the table of sub-commands; the only exit
- *   cmd_*.c      one file per sub-command: check, probe, records, policy
+ *   cmd_*.c      one file per sub-command: check, probe, records, policy,
+ *                list
  *   domains.c    a run: configuration, the domains, run-wide warnings,
  *                fatal errors and the output of the reports
  *   pool.c       the -j worker threads and the per-run SMTP cache
  *   checks.c     steps 3 to 6 for one domain: HTTPS, the _mta-sts id,
  *                MX and SMTP, TLS-RPT
  *   id.c         id_decide(): what the state, HTTPS and DNS call for
- *   report.c     findings per domain, text and JSON
+ *   report.c     findings per domain, each with a stable code; JSON
+ *   formats.c    the report as JSON, JSON Lines, CSV, Prometheus, HTML
+ *   output.c     the text report: each domain folded in as it ends,
+ *                shared causes once, worst first, the summary line,
+ *                --changes against the previous run
  *   dns.c        the resolver and its queries (libldns); dns_int.h is
  *                what it shares with dns_ask.c, and nothing else includes it
  *   dns_ask.c    what DNS shows: TXT, MX, the zone, the authoritative
@@ -53,7 +58,8 @@ enum level { L_OK, L_INFO, L_WARN, L_ERROR };
 
 struct finding {
 	enum level	 level;
-	char		 check[16];	/* "config", "id", "https", "dns", "publish", "mx", "smtp", "tlsrpt" */
+	char		 code[32];	/* stable: "mx.uncovered", "smtp.cert"; the part before the
+					 * first dot is the check ("https", "dns", "mx", ...) */
 	char		*msg;		/* one line, names the host/record, says what to do */
 };
 
@@ -70,11 +76,15 @@ struct report {
 	int		 published;			/* the current id is in DNS */
 };
 
-void	 report_add(struct report *, enum level, const char *check,
+/* code: one of those listed in mta-sts-check(8), FINDING CODES */
+void	 report_add(struct report *, enum level, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	 report_free(struct report *);
 
 /* ---- output (report.c) -------------------------------------------------- */
+
+/* s as a JSON string: valid UTF-8 as is, invalid bytes U+FFFD, bidi/C1 visible */
+void	 json_str(FILE *, const char *s);
 
 const char *level_name(enum level);		/* "error", "warning", "info", "ok" */
 /* 0 all good, 1 warnings, 2 errors, 3 a report ran out of memory, over n
@@ -453,11 +463,24 @@ int	 tsig_load(const char *path, struct tsig *, char *err, size_t errlen);
 
 /* ---- a run (domains.c, pool.c, main.c) ---------------------------------- */
 
-enum cmd { CMD_CHECK, CMD_PROBE, CMD_RECORDS, CMD_POLICY, CMD_TLSRPT };
+enum cmd { CMD_CHECK, CMD_PROBE, CMD_RECORDS, CMD_POLICY, CMD_LIST,
+	CMD_TLSRPT };
+
+/* records --format */
+enum recfmt { REC_ZONE, REC_CSV, REC_NSUPDATE, REC_JSON };
+
+/* --format; --json is FMT_JSON */
+enum format { FMT_TEXT, FMT_JSON, FMT_JSONL, FMT_CSV, FMT_PROM, FMT_HTML };
 
 struct opts {
 	const char	*conffile;
-	int		 dry, quiet, verbose, json;
+	int		 dry, quiet, verbose, json;	/* json: format is not text */
+	int		 changes;	/* --changes: only what appeared or cleared */
+	enum format	 format;
+	const char	*outfile;	/* -o: written to a temporary file, renamed */
+	const char	*format_arg;	/* --format as given; records reads it its way */
+	enum recfmt	 recfmt;
+	int		 hostnames;	/* list --hostnames */
 	unsigned	 jobs;
 	enum cmd	 cmd;
 };
@@ -473,6 +496,7 @@ struct job {
 	struct state	 st;
 	int		 served;	/* the current policy is being served */
 	int		 want_publish;	/* zonefile: the current id should go out */
+	int		 folded;	/* output.c has its report */
 };
 
 #define SMTP_BUCKETS	256
@@ -498,6 +522,17 @@ struct run {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	struct smtp_entry	*smtp[SMTP_BUCKETS];
+	/* output.c: the text report, built as the domains end */
+	struct agg		*agg;
+	int			 stream;	/* fold each job as soon as it ends */
+	size_t			 ndom, nok, nwarn, nerr, npub;
+	int			 lost;		/* a report lost a finding */
+	/* formats.c: where the report goes, and the next job to write */
+	FILE			*out;
+	char			*outtmp;	/* -o: the temporary file */
+	FILE			*fam[3];	/* prometheus: per-domain families */
+	size_t			 next_emit, nemitted;
+	struct timespec		 t0;
 };
 
 /* domains.c: everything returns 0, or the exit status 3 after run_fail */
@@ -518,6 +553,38 @@ int	 run_domains(struct run *, char **names, int nnames);
 void	 run_load(struct run *, struct job *);
 /* the reports in domain order; the exit status */
 int	 run_output(struct run *, int only_selected);
+
+/*
+ * output.c: fold one job's report into the run's text report (counts,
+ * findings grouped by code, level and message with the domain taken
+ * out), then free its findings; the caller holds run->mu when workers
+ * run. Each job once; later calls do nothing.
+ */
+void	 out_fold(struct run *, struct job *);
+/* the text report: warnings, findings worst first, the summary; the status */
+int	 out_text(struct run *, FILE *);
+void	 out_free(struct run *);
+/* message with every mention of domain as "<domain>" (a shared cause reads the same) */
+int	 out_template(const char *msg, const char *domain, char *out, size_t outlen);
+
+/*
+ * formats.c: the report as JSON, JSON Lines, CSV, Prometheus text or one
+ * HTML page, each domain written as soon as it and those before it are
+ * done (domain order), then freed.
+ */
+int	 fmt_parse(const char *name, enum format *);
+const char *fmt_name(enum format);
+/* where the report goes (stdout, or -o's temporary file) and its head; -1 err */
+int	 fmt_open(struct run *, char *err, size_t errlen);
+/* write every job that is ready, in order */
+void	 fmt_emit_ready(struct run *);
+/* the tail (summary), then the rename over -o's file; -1 with err */
+int	 fmt_close(struct run *, int status, char *err, size_t errlen);
+void	 fmt_abort(struct run *);	/* on a fatal error: the temporary file removed */
+
+/* pool.c: each MX host checked in this run, sorted by name */
+void	 smtp_each(struct run *, void (*)(void *, const char *host, int rc,
+	    const struct smtp_result *, const char *err), void *);
 
 /* pool.c: fn on every selected job, in o->jobs threads with a resolver each */
 int	 pool_init(struct run *);	/* -1: no mutex */
@@ -562,5 +629,10 @@ int	 cmd_check(struct run *, char **names, int nnames);
 int	 cmd_probe(struct run *, char **names, int nnames);
 int	 cmd_records(struct run *, char **names, int nnames);
 int	 cmd_policy(struct run *, char **names, int nnames);
+int	 cmd_list(struct run *, char **names, int nnames);
+/* cmd_records.c: "zone", "csv", "nsupdate", "json"; -1 for anything else */
+int	 rec_parse(const char *name, enum recfmt *);
+/* cmd_list.c: alabel in U-labels; as is when it has no xn-- label */
+void	 list_ulabel(const char *alabel, char *out, size_t outlen);
 
 #endif /* CHECK_H */

@@ -181,19 +181,20 @@ https_judge(struct run *run, struct dns *dns, const char *domain,
 	if (https_fetch(dns, domain, addr, run->conf.ca_file, run->conf.timeout,
 	    &f, err, sizeof(err)) == -1) {
 		(void)snprintf(ct, sizeof(ct), "mta-sts.%s", domain);
-		report_add(r, L_ERROR, "https", "%s: %s", url, bare(err, ct));
+		report_add(r, L_ERROR, f.status ? "https.status" : "https.fetch",
+		    "%s: %s", url, bare(err, ct));
 		(void)snprintf(why, whylen, "%s cannot be fetched", url);
 		goto out;
 	}
 	if (f.cert_expires != 0 && f.cert_expires - run->now < EXPIRY_WARN)
-		report_add(r, L_WARN, "https", "mta-sts.%s: certificate expires "
+		report_add(r, L_WARN, "https.cert.expiry", "mta-sts.%s: certificate expires "
 		    "on %s (in %lld days); renew it", domain,
 		    day(f.cert_expires, d, sizeof(d)),
 		    (long long)((f.cert_expires - run->now) / 86400));
 	if (f.ctype[0] == '\0' ||
 	    (ctr = ctype_ok(f.ctype, cs, sizeof(cs))) == -1) {
 		sts_escape(ct, sizeof(ct), f.ctype, strlen(f.ctype));
-		report_add(r, L_ERROR, "https", "%s: Content-Type '%s'; senders "
+		report_add(r, L_ERROR, "https.content_type", "%s: Content-Type '%s'; senders "
 		    "take only text/plain (RFC 8461 section 3.2)", url,
 		    f.ctype[0] ? ct : "(none)");
 		(void)snprintf(why, whylen, "%s is served with the wrong "
@@ -201,12 +202,12 @@ https_judge(struct run *run, struct dns *dns, const char *domain,
 		goto out;
 	}
 	if (ctr == 1)
-		report_add(r, L_INFO, "https", "%s: charset '%s' is ignored "
+		report_add(r, L_INFO, "https.charset", "%s: charset '%s' is ignored "
 		    "by senders (RFC 8461 section 3.2: only utf-8 and us-ascii "
 		    "count); the policy is read all the same", url, cs);
 	if (sts_policy_parse(f.body ? f.body : "", f.bodylen, &pol, err,
 	    sizeof(err)) == -1) {
-		report_add(r, L_ERROR, "https", "%s: the policy does not parse: "
+		report_add(r, L_ERROR, "https.policy.parse", "%s: the policy does not parse: "
 		    "%s", url, err);
 		(void)snprintf(why, whylen, "%s serves a policy that does not "
 		    "parse", url);
@@ -214,7 +215,7 @@ https_judge(struct run *run, struct dns *dns, const char *domain,
 	}
 	if (want != NULL && !sts_policy_equal(&pol, want)) {
 		describe_diff(&pol, want, diff, sizeof(diff));
-		report_add(r, L_ERROR, "https", "%s serves a different policy "
+		report_add(r, L_ERROR, "https.policy.differs", "%s serves a different policy "
 		    "than the configuration gives: %s; is the responder "
 		    "running with the same configuration?", url, diff);
 		(void)snprintf(why, whylen, "%s still serves a different "
@@ -227,9 +228,9 @@ https_judge(struct run *run, struct dns *dns, const char *domain,
 		/* probe: the policy text for --json; none when out of memory */
 		if (r->policy == NULL && f.body != NULL &&
 		    (r->policy = strdup(f.body)) == NULL)
-			report_add(r, L_WARN, "https", "%s: out of memory", url);
+			report_add(r, L_WARN, "internal.nomem", "%s: out of memory", url);
 	}
-	report_add(r, L_INFO, "https", "policy served%s at %s, certificate "
+	report_add(r, L_INFO, "https.ok", "policy served%s at %s, certificate "
 	    "valid until %s", want ? " as configured" : "", url,
 	    f.cert_expires ? day(f.cert_expires, d, sizeof(d)) : "?");
 	rc = 1;
@@ -400,7 +401,7 @@ mx_vs_policy(const struct sts_policy *pol, const char *domain,
 		for (j = 0, match = 0; j < pol->mx.n && !match; j++)
 			match = sts_mx_match(pol->mx.v[j], hosts[i]);
 		if (!match)
-			report_add(r, mode_level(pol->mode), "mx", "MX %s matches "
+			report_add(r, mode_level(pol->mode), "mx.uncovered", "MX %s matches "
 			    "no mx pattern of the policy (%s)%s", hosts[i],
 			    pol->mx.n ? pats : "none",
 			    pol->mode == STS_MODE_ENFORCE ? "; senders will not "
@@ -410,7 +411,7 @@ mx_vs_policy(const struct sts_policy *pol, const char *domain,
 		for (i = 0, match = 0; i < n && !match; i++)
 			match = sts_mx_match(pol->mx.v[j], hosts[i]);
 		if (!match)
-			report_add(r, L_WARN, "mx", "mx pattern %s matches no MX "
+			report_add(r, L_WARN, "mx.pattern.unused", "mx pattern %s matches no MX "
 			    "host of %s", pol->mx.v[j], domain);
 	}
 }
@@ -426,22 +427,22 @@ mx_smtp(struct run *run, struct dns *dns, const char *host, enum level bad,
 	int rc;
 
 	if ((res = smtp_cached(run, dns, host, &rc, &err)) == NULL) {
-		report_add(r, L_ERROR, "smtp", "MX %s: out of memory", host);
+		report_add(r, L_ERROR, "internal.nomem", "MX %s: out of memory", host);
 		return;
 	}
 	if (rc == -1)
-		report_add(r, bad, "smtp", "MX %s: %s", host, bare(err, host));
+		report_add(r, bad, "smtp.starttls", "MX %s: %s", host, bare(err, host));
 	else if (!res->cert_ok)
-		report_add(r, bad, "smtp", "MX %s: certificate not acceptable: "
+		report_add(r, bad, "smtp.cert", "MX %s: certificate not acceptable: "
 		    "%s", host, bare(err, host));
 	else if (res->cert_expires != 0 &&
 	    res->cert_expires - run->now < EXPIRY_WARN)
-		report_add(r, L_WARN, "smtp", "MX %s: certificate expires on %s "
+		report_add(r, L_WARN, "smtp.cert.expiry", "MX %s: certificate expires on %s "
 		    "(in %lld days); renew it", host,
 		    day(res->cert_expires, d, sizeof(d)),
 		    (long long)((res->cert_expires - run->now) / 86400));
 	else
-		report_add(r, L_INFO, "smtp", "MX %s: STARTTLS%s%s, certificate "
+		report_add(r, L_INFO, "smtp.ok", "MX %s: STARTTLS%s%s, certificate "
 		    "valid until %s", host, res->tls_version[0] ? " with " : "",
 		    res->tls_version, res->cert_expires ?
 		    day(res->cert_expires, d, sizeof(d)) : "?");
@@ -458,22 +459,22 @@ check_mx(struct run *run, struct dns *dns, const char *domain,
 	size_t n = 0, nh = 0, i, j, checked = 0;
 
 	if (dns_mx(dns, domain, &mx, &n, err, sizeof(err)) == -1) {
-		report_add(r, L_ERROR, "mx", "cannot look up the MX records of "
+		report_add(r, L_ERROR, "dns.mx.lookup", "cannot look up the MX records of "
 		    "%s: %s", domain, bare(err, domain));
 		goto out;
 	}
 	if (n >= 1 && mx[0].host[0] == '\0') {
-		report_add(r, L_WARN, "mx", "%s has a null MX (RFC 7505): it "
+		report_add(r, L_WARN, "mx.null", "%s has a null MX (RFC 7505): it "
 		    "accepts no mail, so an MTA-STS policy protects nothing",
 		    domain);
 		goto out;
 	}
 	if ((hosts = calloc(n ? n : 1, sizeof(*hosts))) == NULL) {
-		report_add(r, L_ERROR, "mx", "%s: out of memory", domain);
+		report_add(r, L_ERROR, "internal.nomem", "%s: out of memory", domain);
 		goto out;
 	}
 	if (n == 0) {
-		report_add(r, L_WARN, "mx", "%s has no MX records; senders "
+		report_add(r, L_WARN, "mx.none", "%s has no MX records; senders "
 		    "deliver to %s itself", domain, domain);
 		hosts[nh++] = domain;
 	}
@@ -487,7 +488,7 @@ check_mx(struct run *run, struct dns *dns, const char *domain,
 		if (j < i)
 			continue;
 		if (checked == MX_CHECK_MAX) {
-			report_add(r, L_INFO, "smtp", "only the first %d of %zu "
+			report_add(r, L_INFO, "mx.limit", "only the first %d of %zu "
 			    "MX hosts were checked", MX_CHECK_MAX, n);
 			break;
 		}
@@ -520,32 +521,32 @@ check_tlsrpt(struct dns *dns, const char *domain, const struct sts_strlist *rua,
 		(void)snprintf(q, sizeof(q), "\"v=TLSRPTv1; rua=mailto:postmaster@%s\"",
 		    domain);
 	if (dns_txt(dns, name, &recs, err, sizeof(err)) == -1) {
-		report_add(r, L_WARN, "tlsrpt", "cannot look up %s: %s", name,
+		report_add(r, L_WARN, "tlsrpt.lookup", "cannot look up %s: %s", name,
 		    bare(err, name));
 		goto out;
 	}
 	if ((lens = calloc(recs.n ? recs.n : 1, sizeof(*lens))) == NULL) {
-		report_add(r, L_WARN, "tlsrpt", "%s: out of memory", name);
+		report_add(r, L_WARN, "internal.nomem", "%s: out of memory", name);
 		goto out;
 	}
 	for (i = 0; i < recs.n; i++)
 		lens[i] = strlen(recs.v[i]);
 	if (sts_tlsrpt_select((const char *const *)recs.v, lens, recs.n, &which,
 	    &got, err, sizeof(err)) == -1) {
-		report_add(r, L_WARN, "tlsrpt", "%s: %s; publish: %s. %d IN TXT %s",
+		report_add(r, L_WARN, "tlsrpt.missing", "%s: %s; publish: %s. %d IN TXT %s",
 		    name, err, name, TXT_TTL, q);
 		goto out;
 	}
-	report_add(r, L_INFO, "tlsrpt", "%s: %s", name, recs.v[which]);
+	report_add(r, L_INFO, "tlsrpt.ok", "%s: %s", name, recs.v[which]);
 	if (rua != NULL && rua->n > 0) {
 		if (sts_strlist_copy(&want, rua) == -1) {
-			report_add(r, L_WARN, "tlsrpt", "%s: out of memory", name);
+			report_add(r, L_WARN, "internal.nomem", "%s: out of memory", name);
 			goto out;
 		}
 		sts_strlist_sort_uniq(&want);
 		sts_strlist_sort_uniq(&got);
 		if (!sts_strlist_equal(&want, &got))
-			report_add(r, L_INFO, "tlsrpt", "%s: rua differs from the "
+			report_add(r, L_INFO, "tlsrpt.rua", "%s: rua differs from the "
 			    "configuration, which gives: %s", name, rec);
 	}
  out:

@@ -6,7 +6,8 @@
  * and 4), carried out here (new id, state written, id published and
  * verified), then MX and TLS-RPT (steps 5 and 6, checks.c). With
  * publish = zonefile, the file is written once for every domain after
- * the checks (zonefile_batch), then verified.
+ * the checks (zonefile_batch), then verified. Otherwise each domain's
+ * report goes to the text report (output.c) as soon as its checks end.
  */
 #include <sys/stat.h>
 
@@ -36,7 +37,7 @@ save_state(struct run *run, struct job *j)
 		return 0;
 	if (state_write(run->conf.state, j->d.name, &j->st, err,
 	    sizeof(err)) == -1) {
-		report_add(&j->r, L_ERROR, "state", "%s; nothing published", err);
+		report_add(&j->r, L_ERROR, "state.write", "%s; nothing published", err);
 		return -1;
 	}
 	return 0;
@@ -66,7 +67,7 @@ verify_published(struct run *run, struct dns *dns, struct job *j)
 	char err[STS_ERR_MAX];
 
 	if (auth_shows(dns, j->d.name, j->st.id, err, sizeof(err)) == -1) {
-		report_add(&j->r, L_WARN, "publish", "_mta-sts.%s: id %s was "
+		report_add(&j->r, L_WARN, "publish.unverified", "_mta-sts.%s: id %s was "
 		    "published by %s, but DNS does not show it yet: %s",
 		    j->d.name, j->st.id, publish_name(run->conf.publish), err);
 		return;
@@ -88,7 +89,7 @@ publish(struct run *run, struct dns *dns, struct job *j, const char *dns_id,
 
 	(void)sts_txt_record(j->st.id, rec, sizeof(rec));
 	if (run->o->dry && run->conf.publish != STS_PUBLISH_NONE) {
-		report_add(&j->r, L_INFO, "publish", "_mta-sts.%s: would "
+		report_add(&j->r, L_INFO, "publish.dry_run", "_mta-sts.%s: would "
 		    "publish \"%s\" by %s (DNS has %s%s)", name, rec, method,
 		    dns_id[0] ? "id " : "", dns_id[0] ? dns_id : dns_why);
 		return;
@@ -99,11 +100,11 @@ publish(struct run *run, struct dns *dns, struct job *j, const char *dns_id,
 	    sizeof(err))) {
 	case PUB_BY_HAND:
 		if (dns_id[0])
-			report_add(&j->r, L_ERROR, "dns", "_mta-sts.%s: id %s "
+			report_add(&j->r, L_ERROR, "dns.txt.mismatch", "_mta-sts.%s: id %s "
 			    "published, %s expected; publish = none, so set "
 			    "the record by hand: %s", name, dns_id, j->st.id, note);
 		else
-			report_add(&j->r, L_WARN, "dns", "_mta-sts.%s: %s, %s "
+			report_add(&j->r, L_WARN, "dns.txt.missing", "_mta-sts.%s: %s, %s "
 			    "expected; publish = none, so set the record by "
 			    "hand: %s", name, dns_why, j->st.id, note);
 		return;
@@ -111,14 +112,14 @@ publish(struct run *run, struct dns *dns, struct job *j, const char *dns_id,
 		j->want_publish = 1;
 		return;
 	case PUB_FAILED:
-		report_add(&j->r, L_ERROR, "publish", "_mta-sts.%s: publishing "
+		report_add(&j->r, L_ERROR, "publish.failed", "_mta-sts.%s: publishing "
 		    "id %s by %s failed: %s", name, j->st.id, method, err);
 		return;
 	case PUB_DONE:
 	case PUB_UNCHANGED:
 		break;
 	}
-	report_add(&j->r, L_INFO, "publish", "_mta-sts.%s: published id %s "
+	report_add(&j->r, L_INFO, "publish.done", "_mta-sts.%s: published id %s "
 	    "by %s%s%s", name, j->st.id, method, note[0] ? ": " : "", note);
 	(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
 	if (save_state(run, j) == -1)
@@ -137,7 +138,7 @@ gather(struct run *run, struct dns *dns, struct job *j, struct seen *s)
 	s->src = state_read(run->conf.state, j->d.name, &j->st, err,
 	    sizeof(err));
 	if (s->src == -1)
-		report_add(r, L_ERROR, "state", "%s; ids of %s are left alone: "
+		report_add(r, L_ERROR, "state.damaged", "%s; ids of %s are left alone: "
 		    "move the file away and the next run starts again from "
 		    "what DNS and HTTPS show", err, j->d.name);
 	j->served = check_https(run, dns, j->d.name, &j->d.policy,
@@ -146,7 +147,7 @@ gather(struct run *run, struct dns *dns, struct job *j, struct seen *s)
 
 	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
 	if (check_txt_id(dns, name, s->dns_id, err, sizeof(err)) == -1) {
-		report_add(r, L_ERROR, "dns", "%s: %s", name, bare(err, name));
+		report_add(r, L_ERROR, "dns.txt.lookup", "%s: %s", name, bare(err, name));
 		return;
 	}
 	s->dns_ok = 1;
@@ -168,7 +169,7 @@ apply_id(struct run *run, struct job *j, const struct seen *s,
 	case ID_LEAVE:
 		return -1;
 	case ID_UNDECIDED:
-		report_add(r, L_WARN, "id", "no state yet and DNS cannot be "
+		report_add(r, L_WARN, "id.undecided", "no state yet and DNS cannot be "
 		    "read; the id is decided on the next run");
 		return -1;
 	case ID_KEEP:
@@ -183,14 +184,14 @@ apply_id(struct run *run, struct job *j, const struct seen *s,
 		if (d->id == ID_ADOPT) {
 			(void)snprintf(j->st.id, sizeof(j->st.id), "%s", s->dns_id);
 			j->st.published = 1;
-			report_add(r, L_INFO, "id", "kept id %s from DNS: the "
+			report_add(r, L_INFO, "id.adopted", "kept id %s from DNS: the "
 			    "policy served matches the configuration", s->dns_id);
 		} else {
 			state_new_id(d->after, run->now, newid);
 			(void)snprintf(j->st.id, sizeof(j->st.id), "%s", newid);
 			(void)snprintf(j->st.prev_id, sizeof(j->st.prev_id), "%s",
 			    s->dns_id);
-			report_add(r, L_INFO, "id", "%s id %s%s%s", verb, newid,
+			report_add(r, L_INFO, "id.new", "%s id %s%s%s", verb, newid,
 			    s->dns_id[0] ? "; DNS has " : "", s->dns_id);
 		}
 		if (save_state(run, j) == -1)
@@ -198,7 +199,7 @@ apply_id(struct run *run, struct job *j, const struct seen *s,
 		break;
 	case ID_CHANGED:
 		state_new_id(d->after, run->now, newid);
-		report_add(r, L_INFO, "id", "the policy changed: %s id %s "
+		report_add(r, L_INFO, "id.changed", "the policy changed: %s id %s "
 		    "(was %s)", verb, newid, j->st.id);
 		(void)snprintf(j->st.prev_id, sizeof(j->st.prev_id), "%s",
 		    j->st.id);
@@ -231,13 +232,13 @@ apply_dns(struct run *run, struct dns *dns, struct job *j,
 	case DNS_ASK_AUTH:
 		return;
 	case DNS_CURRENT:
-		report_add(r, L_INFO, "dns", "%s: id %s", name, dns_id);
+		report_add(r, L_INFO, "dns.txt.ok", "%s: id %s", name, dns_id);
 		r->published = 1;
 		save = !j->st.published || strcmp(j->st.pub_id, j->st.id) != 0;
 		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
 		break;
 	case DNS_CACHED:
-		report_add(r, L_INFO, "dns", "%s: the authoritative servers show "
+		report_add(r, L_INFO, "dns.txt.cached", "%s: the authoritative servers show "
 		    "id %s; the resolver still answers %s (cached)", name,
 		    j->st.id, dns_id[0] ? dns_id : s->dns_why);
 		r->published = 1;
@@ -245,7 +246,7 @@ apply_dns(struct run *run, struct dns *dns, struct job *j,
 		break;
 	case DNS_WAIT:
 		j->st.published = 0;
-		report_add(r, L_WARN, "dns", "%s: id %s waits for the policy to "
+		report_add(r, L_WARN, "dns.txt.waiting", "%s: id %s waits for the policy to "
 		    "be served: %s; DNS keeps %s%s", name, j->st.id,
 		    s->why[0] ? s->why : "the policy is not served",
 		    dns_id[0] ? "id " : "", dns_id[0] ? dns_id : "no usable record");
@@ -269,15 +270,22 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	struct id_seen in;
 	struct seen *s = NULL;
 
+	if (run->stream && !j->folded) {
+		/* loaded here, so that only the domains in flight are in memory;
+		 * the certificate store is shared: one loader at a time */
+		pthread_mutex_lock(&run->mu);
+		run_load(run, j);
+		pthread_mutex_unlock(&run->mu);
+	}
 	if (!j->loaded)
-		return;
+		goto out;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (j->r.policy = strdup(j->d.text)) == NULL) {
-		report_add(&j->r, L_ERROR, "id", "%s: out of memory", j->d.name);
+		report_add(&j->r, L_ERROR, "internal.nomem", "%s: out of memory", j->d.name);
 		goto out;
 	}
 	policy_summary(&j->d.policy, pats, sizeof(pats));
-	report_add(&j->r, L_INFO, "policy", "mode %s, max_age %lu, mx %s",
+	report_add(&j->r, L_INFO, "policy.summary", "mode %s, max_age %lu, mx %s",
 	    sts_mode_name(j->d.policy.mode), j->d.policy.max_age, pats);
 	gather(run, dns, j, s);
 
@@ -309,6 +317,12 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
  out:
 	free(s);
+	if (run->stream) {
+		/* nothing comes back to this domain: its report is folded now */
+		pthread_mutex_lock(&run->mu);
+		out_fold(run, j);
+		pthread_mutex_unlock(&run->mu);
+	}
 }
 
 /* ---- publish = zonefile: one file for every domain --------------------- */
@@ -361,7 +375,7 @@ zonefile_failed(struct run *run, const char *err)
 
 	for (i = 0; i < run->njobs; i++)
 		if (run->jobs[i].want_publish)
-			report_add(&run->jobs[i].r, L_ERROR, "publish",
+			report_add(&run->jobs[i].r, L_ERROR, "publish.failed",
 			    "_mta-sts.%s: publishing id %s by zonefile "
 			    "failed: %s", run->jobs[i].d.name,
 			    run->jobs[i].st.id, err);
@@ -389,7 +403,7 @@ zonefile_batch(struct run *run)
 	if (run->o->dry) {
 		for (i = 0; i < run->njobs; i++)
 			if (run->jobs[i].want_publish)
-				report_add(&run->jobs[i].r, L_INFO, "publish",
+				report_add(&run->jobs[i].r, L_INFO, "publish.dry_run",
 				    "_mta-sts.%s: would publish id %s by "
 				    "zonefile (%s)", run->jobs[i].d.name,
 				    run->jobs[i].st.id, run->conf.zonefile);
@@ -412,7 +426,7 @@ zonefile_batch(struct run *run)
 		j = &run->jobs[i];
 		if (!j->want_publish)
 			continue;
-		report_add(&j->r, L_INFO, "publish", "_mta-sts.%s: published "
+		report_add(&j->r, L_INFO, "publish.done", "_mta-sts.%s: published "
 		    "id %s by zonefile (%s%s)", j->d.name, j->st.id,
 		    run->conf.zonefile, rc == PUB_UNCHANGED ?
 		    ", already there" : "");
@@ -460,15 +474,24 @@ cmd_check(struct run *run, char **names, int nnames)
 		status = run_fail(run, "%s", err);
 		goto out;
 	}
+	/* with zonefile, every domain's records go into the file: all loaded
+	 * now; otherwise each domain is loaded by the worker that checks it */
 	need_all = run->conf.publish == STS_PUBLISH_ZONEFILE;
+	run->stream = !need_all;
 	for (i = 0; i < run->njobs; i++)
-		if (run->jobs[i].selected || need_all)
+		if (need_all)
 			run_load(run, &run->jobs[i]);
 	if (pool_init(run) == -1) {
 		status = run_fail(run, "cannot start the workers");
 		goto out;
 	}
+	/* with zonefile, findings come after the checks */
+	if (run->stream && fmt_open(run, err, sizeof(err)) == -1) {
+		status = run_fail(run, "%s", err);
+		goto out;
+	}
 	pool_run(run, check_domain);
+	run->stream = 0;
 	if (run->conf.publish == STS_PUBLISH_ZONEFILE) {
 		if ((sel = calloc(run->njobs ? run->njobs : 1, sizeof(int))) == NULL) {
 			status = run_fail(run, "out of memory");

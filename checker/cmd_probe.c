@@ -19,9 +19,9 @@ probe_txt(struct dns *dns, struct report *r, char id[STS_ID_MAX + 1])
 
 	(void)snprintf(name, sizeof(name), "_mta-sts.%s", r->domain);
 	if (check_txt_id(dns, name, id, err, sizeof(err)) == -1)
-		report_add(r, L_ERROR, "dns", "%s: %s", name, bare(err, name));
+		report_add(r, L_ERROR, "dns.txt.lookup", "%s: %s", name, bare(err, name));
 	else if (id[0] == '\0')
-		report_add(r, L_ERROR, "dns", "%s: %s: senders see no "
+		report_add(r, L_ERROR, "dns.txt.missing", "%s: %s: senders see no "
 		    "MTA-STS policy", name, err);
 }
 
@@ -42,12 +42,12 @@ probe_domain(struct run *run, struct dns *dns, struct job *j)
 	    sizeof(why));
 	if (have) {
 		policy_summary(&pol, pats, sizeof(pats));
-		report_add(r, L_INFO, "policy", "id %s, mode %s, max_age %lu, "
+		report_add(r, L_INFO, "policy.summary", "id %s, mode %s, max_age %lu, "
 		    "mx %s", id[0] ? id : "(none)", sts_mode_name(pol.mode),
 		    pol.max_age, pats);
 		/* a short max_age is how mode none withdraws (§8.3) */
 		if (pol.max_age < 86400 && pol.mode != STS_MODE_NONE)
-			report_add(r, L_WARN, "policy", "max_age %lu is under a "
+			report_add(r, L_WARN, "policy.max_age.short", "max_age %lu is under a "
 			    "day; senders cache the policy only that long",
 			    pol.max_age);
 	}

@@ -4,7 +4,7 @@
  * main thread: the configuration, the domain files (and which ones the
  * command line names), each domain's rendered policy, run-wide warnings,
  * a fatal error (printed here, the status returned to main()) and the
- * reports printed in domain order.
+ * reports printed (output.c for text, report.c for JSON).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,6 +24,7 @@ run_init(struct run *run, const struct opts *o)
 	run->o = o;
 	sts_conf_defaults(&run->conf);
 	run->now = time(NULL);
+	(void)clock_gettime(CLOCK_MONOTONIC, &run->t0);
 }
 
 void
@@ -31,7 +32,9 @@ run_free(struct run *run)
 {
 	size_t i;
 
+	fmt_abort(run);
 	pool_free(run);
+	out_free(run);
 	for (i = 0; i < run->njobs; i++) {
 		report_free(&run->jobs[i].r);
 		if (run->jobs[i].loaded)
@@ -56,7 +59,8 @@ run_fail(struct run *run, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (run->o->json)
+	fmt_abort(run);
+	if (run->o->format == FMT_JSON)
 		report_print_json(stdout, NULL, 0, 3, &run->warnings, msg);
 	fflush(stdout);
 	fprintf(stderr, "mta-sts-check: %s\n", msg);
@@ -181,7 +185,7 @@ run_load(struct run *run, struct job *j)
 
 	if (sts_domain_load(&run->conf, run->store, run->conf.domains, j->file,
 	    &j->d, err, sizeof(err)) == -1) {
-		report_add(&j->r, L_ERROR, "config", "%s", err);
+		report_add(&j->r, L_ERROR, "config.invalid", "%s", err);
 		return;
 	}
 	(void)snprintf(j->r.domain, sizeof(j->r.domain), "%s", j->d.name);
@@ -191,36 +195,28 @@ run_load(struct run *run, struct job *j)
 int
 run_output(struct run *run, int only_selected)
 {
-	const struct opts *o = run->o;
-	struct report *rs = NULL;
-	enum level min;
-	size_t i, n = 0;
+	char err[STS_ERR_MAX];
+	size_t i;
 	int status;
 
 	if (run->nomem)
 		return run_fail(run, "out of memory");
-	if ((rs = calloc(run->njobs ? run->njobs : 1, sizeof(*rs))) == NULL)
-		return run_fail(run, "out of memory");
+	if (fmt_open(run, err, sizeof(err)) == -1)
+		return run_fail(run, "%s", err);
 	for (i = 0; i < run->njobs; i++)
 		if (!only_selected || run->jobs[i].selected)
-			rs[n++] = run->jobs[i].r;
-	status = report_status(rs, n, run->warnings.n > 0);
-	if (o->json) {
-		report_print_json(stdout, rs, n, status, &run->warnings, NULL);
-	} else {
-		if (!o->quiet)
-			for (i = 0; i < run->warnings.n; i++)
-				printf("mta-sts-check: warning: %s\n",
-				    run->warnings.v[i]);
-		min = o->quiet ? L_ERROR : (o->verbose || o->dry ||
-		    o->cmd == CMD_PROBE) ? L_INFO : L_WARN;
-		for (i = 0; i < n; i++)
-			report_print_text(stdout, &rs[i], min,
-			    o->verbose && o->cmd == CMD_CHECK);
+			out_fold(run, &run->jobs[i]);
+	if (run->o->format == FMT_TEXT)
+		status = out_text(run, run->out);
+	else {
+		fmt_emit_ready(run);
+		status = run->lost ? 3 : run->nerr ? 2 :
+		    (run->nwarn || run->warnings.n) ? 1 : 0;
 	}
-	free(rs);
-	if (fflush(stdout) == EOF)
+	if (fmt_close(run, status, err, sizeof(err)) == -1) {
+		fprintf(stderr, "mta-sts-check: %s\n", err);
 		return 3;
+	}
 	if (status == 3)
 		fprintf(stderr, "mta-sts-check: out of memory: findings were "
 		    "lost\n");

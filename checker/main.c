@@ -3,9 +3,11 @@
  * mta-sts-check: keeps each domain's _mta-sts id in step with the policy
  * the responder serves, and says, before a sender does, what is wrong.
  *
- *	mta-sts-check [-c FILE] [-n] [-q | -v] [--json] [-j N] [DOMAIN ...]
+ *	mta-sts-check [-c FILE] [-n] [-q | -v] [--changes] [--json] [-j N]
+ *	    [DOMAIN ...]
  *	mta-sts-check [-c FILE] probe DOMAIN ...
- *	mta-sts-check [-c FILE] records [DOMAIN ...]
+ *	mta-sts-check [-c FILE] list [--hostnames] [DOMAIN ...]
+ *	mta-sts-check [-c FILE] records [--format FORMAT] [DOMAIN ...]
  *	mta-sts-check [-c FILE] policy DOMAIN
  *	mta-sts-check [-c FILE] ingest [--maildir DIR] [--spool DIR] [FILE ...]
  *	mta-sts-check [-c FILE] report [--since DAYS] [DOMAIN ...]
@@ -41,6 +43,7 @@ static const struct command {
 	{ "probe", CMD_PROBE, 1, -1, cmd_probe, NULL },
 	{ "records", CMD_RECORDS, 0, -1, cmd_records, NULL },
 	{ "policy", CMD_POLICY, 1, 1, cmd_policy, NULL },
+	{ "list", CMD_LIST, 0, -1, cmd_list, NULL },
 	{ "ingest", CMD_TLSRPT, 0, -1, NULL, tlsrpt_main },
 	{ "report", CMD_TLSRPT, 0, -1, NULL, tlsrpt_main },
 };
@@ -49,14 +52,43 @@ static int
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: mta-sts-check [-c FILE] [-n] [-q | -v] [--json] [-j N] [DOMAIN ...]\n"
-	    "       mta-sts-check [-c FILE] probe DOMAIN ...\n"
-	    "       mta-sts-check [-c FILE] records [DOMAIN ...]\n"
+	    "usage: mta-sts-check [-c FILE] [-n] [-q | -v] [--changes]\n"
+	    "                     [--format FORMAT | --json] [-o FILE] [-j N] [DOMAIN ...]\n"
+	    "       mta-sts-check [-c FILE] [--format FORMAT | --json] [-o FILE] probe DOMAIN ...\n"
+	    "       mta-sts-check [-c FILE] list [--hostnames] [DOMAIN ...]\n"
+	    "       mta-sts-check [-c FILE] records [--format zone | csv | nsupdate | json]\n"
+	    "                     [DOMAIN ...]\n"
 	    "       mta-sts-check [-c FILE] policy DOMAIN\n"
 	    "       mta-sts-check [-c FILE] ingest [--maildir DIR] [--spool DIR] [FILE ...]\n"
 	    "       mta-sts-check [-c FILE] report [--since DAYS] [DOMAIN ...]\n"
-	    "       mta-sts-check -h | -V\n");
+	    "       mta-sts-check -h | --help | -V\n");
 	return status;
+}
+
+/* --help: the usage, then one line per option */
+static int
+help(void)
+{
+	(void)usage(0);
+	fputs("\n"
+	    "  -c FILE          the configuration (default " STS_CONF_DEFAULT ")\n"
+	    "  -n               change nothing: say what would be published or written\n"
+	    "  -q               print errors only\n"
+	    "  -v               also print what is good, and always the summary line\n"
+	    "  --changes        print only what appeared or cleared since the last --changes run\n"
+	    "  --format FORMAT  text (default), json, jsonl, csv, prometheus or html\n"
+	    "  --json           the same as --format json\n"
+	    "  -o FILE          write the report to FILE (a temporary file renamed over it)\n"
+	    "  -j N             check up to N domains at the same time, 1 to 64 (default 4)\n"
+	    "  -h, --help       the usage; --help also these lines\n"
+	    "  -V, --version    the version\n"
+	    "\n"
+	    "  probe DOMAIN...  check any domain as a sender sees it\n"
+	    "  list             every domain: U-label, A-label, mode, max_age, ids, status\n"
+	    "  --hostnames      list: only the web names mta-sts.<domain>, one a line\n"
+	    "  records          the DNS records to publish (--format zone, csv, nsupdate, json)\n"
+	    "  policy DOMAIN    the policy served for DOMAIN\n", stdout);
+	return 0;
 }
 
 static const struct command *
@@ -89,7 +121,10 @@ options(int argc, char *argv[], struct opts *o, const struct command **cmd)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "changes", no_argument, NULL, 'C' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "hostnames", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'H' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -100,7 +135,7 @@ options(int argc, char *argv[], struct opts *o, const struct command **cmd)
 
 	*cmd = &commands[0];
 	for (;;) {
-		while ((ch = getopt_long(argc, argv, "+c:nqvj:hV", longopts,
+		while ((ch = getopt_long(argc, argv, "+c:nqvj:o:hV", longopts,
 		    NULL)) != -1) {
 			switch (ch) {
 			case 'c':
@@ -116,7 +151,19 @@ options(int argc, char *argv[], struct opts *o, const struct command **cmd)
 				o->verbose = 1;
 				break;
 			case 'J':
-				o->json = 1;
+				o->format = FMT_JSON;
+				break;
+			case 'F':
+				o->format_arg = optarg;
+				break;
+			case 'N':
+				o->hostnames = 1;
+				break;
+			case 'o':
+				o->outfile = optarg;
+				break;
+			case 'C':
+				o->changes = 1;
 				break;
 			case 'j':
 				errno = 0;
@@ -131,6 +178,8 @@ options(int argc, char *argv[], struct opts *o, const struct command **cmd)
 				break;
 			case 'h':
 				return 'h';
+			case 'H':
+				return 'H';
 			case 'V':
 				return 'V';
 			default:
@@ -148,6 +197,19 @@ options(int argc, char *argv[], struct opts *o, const struct command **cmd)
 		break;
 	}
 	o->cmd = (*cmd)->cmd;
+	if (o->format_arg != NULL && o->cmd == CMD_RECORDS) {
+		if (rec_parse(o->format_arg, &o->recfmt) == -1) {
+			fprintf(stderr, "mta-sts-check: records --format takes "
+			    "zone, csv, nsupdate or json\n");
+			return -1;
+		}
+	} else if (o->format_arg != NULL &&
+	    fmt_parse(o->format_arg, &o->format) == -1) {
+		fprintf(stderr, "mta-sts-check: --format takes text, json, "
+		    "jsonl, csv, prometheus or html\n");
+		return -1;
+	}
+	o->json = o->format != FMT_TEXT;
 	if (o->quiet && o->verbose) {
 		fprintf(stderr, "mta-sts-check: -q and -v exclude each other\n");
 		return -1;
@@ -175,6 +237,8 @@ main(int argc, char *argv[])
 	switch (options(argc, argv, &o, &cmd)) {
 	case 'h':
 		return usage(0);
+	case 'H':
+		return help();
 	case 'V':
 		printf("mta-sts-check %s\n", STS_VERSION);
 		return 0;

@@ -155,7 +155,7 @@ worker_main(void *arg)
 		if (i == run->njobs)
 			break;
 		if (dns == NULL)
-			report_add(&run->jobs[i].r, L_ERROR, "dns", "%s", err);
+			report_add(&run->jobs[i].r, L_ERROR, "dns.resolver", "%s", err);
 		else
 			run_job(run, dns, &run->jobs[i]);
 	}
@@ -185,4 +185,18 @@ pool_run(struct run *run, job_fn *fn)
 	for (i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
 	free(t);
+}
+
+/* the entries, sorted by the caller; only finished ones */
+void
+smtp_each(struct run *run, void (*fn)(void *, const char *, int,
+    const struct smtp_result *, const char *), void *arg)
+{
+	struct smtp_entry *e = NULL;
+	size_t i;
+
+	for (i = 0; i < SMTP_BUCKETS; i++)
+		for (e = run->smtp[i]; e != NULL; e = e->next)
+			if (e->done)
+				fn(arg, e->host, e->rc, &e->res, e->err);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * report.c: findings per domain and how they are shown: one line
- * "DOMAIN: LEVEL: message" each, or one JSON document for the whole run.
+ * report.c: findings per domain, each with its stable code, and how one
+ * domain's are shown: "DOMAIN: LEVEL: message" lines, or one JSON
+ * document for the whole run (output.c makes the text report of a run).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,30 +12,96 @@
 #include "check.h"
 
 /*
- * printable ASCII as is; anything else (newlines, controls, 8-bit) as
- * \xNN; NULL when out of memory
+ * One UTF-8 sequence at p: its length (1 to 4) with *cp, or 0 when it is
+ * not valid (a stray or missing continuation byte, an overlong form, a
+ * surrogate, above U+10FFFF).
+ */
+static size_t
+u8_next(const unsigned char *p, unsigned *cp)
+{
+	size_t n, i;
+	unsigned c, min;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2, c = p[0] & 0x1f, min = 0x80;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3, c = p[0] & 0x0f, min = 0x800;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4, c = p[0] & 0x07, min = 0x10000;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * Characters that must not reach a terminal or a page as they are: the C1
+ * controls, the bidirectional controls (they reorder what follows, as in
+ * "Trojan Source") and the line and paragraph separators.
+ */
+static int
+u8_hidden(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c ||
+	    cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * printable ASCII and valid UTF-8 as is; anything else (newlines,
+ * controls, C1 and bidi controls, invalid bytes) as \xNN per byte; NULL
+ * when out of memory
  */
 static char *
 clean(const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
-	const unsigned char *p = NULL;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0, k, i;
+	unsigned cp;
 	char *out = NULL, *q = NULL;
+	int pass;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		n += (*p >= 0x20 && *p < 0x7f) ? 1 : 4;
-	if ((out = malloc(n + 1)) == NULL)
-		return NULL;
-	for (p = (const unsigned char *)s, q = out; *p != '\0'; p++) {
-		if (*p >= 0x20 && *p < 0x7f) {
-			*q++ = (char)*p;
-			continue;
+	for (pass = 0; pass < 2; pass++) {
+		for (p = (const unsigned char *)s; *p != '\0'; p += k) {
+			k = u8_next(p, &cp);
+			if (k > 0 && cp >= 0x20 && cp != 0x7f && !u8_hidden(cp)) {
+				if (pass == 0)
+					n += k;
+				else
+					for (i = 0; i < k; i++)
+						*q++ = (char)p[i];
+				continue;
+			}
+			if (k == 0)
+				k = 1;
+			for (i = 0; i < k; i++) {
+				if (pass == 0) {
+					n += 4;
+					continue;
+				}
+				*q++ = '\\';
+				*q++ = 'x';
+				*q++ = hex[p[i] >> 4];
+				*q++ = hex[p[i] & 0xf];
+			}
 		}
-		*q++ = '\\';
-		*q++ = 'x';
-		*q++ = hex[*p >> 4];
-		*q++ = hex[*p & 0xf];
+		if (pass == 0) {
+			if ((out = malloc(n + 1)) == NULL)
+				return NULL;
+			q = out;
+		}
 	}
 	*q = '\0';
 	return out;
@@ -45,7 +112,7 @@ clean(const char *s)
  * the run ends with status 3 once the reports are printed.
  */
 void
-report_add(struct report *r, enum level level, const char *check,
+report_add(struct report *r, enum level level, const char *code,
     const char *fmt, ...)
 {
 	struct finding *f = NULL;
@@ -75,7 +142,7 @@ report_add(struct report *r, enum level level, const char *check,
 	f = &r->f[r->nf++];
 	memset(f, 0, sizeof(*f));
 	f->level = level;
-	(void)snprintf(f->check, sizeof(f->check), "%s", check);
+	(void)snprintf(f->code, sizeof(f->code), "%s", code);
 	f->msg = msg;
 	added = 1;
  out:
@@ -145,18 +212,34 @@ report_print_text(FILE *fp, const struct report *r, enum level min, int okline)
 		    r->published ? " published" : "");
 }
 
-static void
+/*
+ * s as a JSON string (RFC 8259): '"', '\' and the controls below U+0020
+ * escaped, valid UTF-8 as is; an invalid byte becomes U+FFFD, and a C1,
+ * bidi or separator control the visible text "<U+202E>"
+ */
+void
 json_str(FILE *fp, const char *s)
 {
 	const unsigned char *p = NULL;
+	unsigned cp;
+	size_t k;
 
 	if (s == NULL) {
 		fputs("null", fp);
 		return;
 	}
 	fputc('"', fp);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
+	for (p = (const unsigned char *)s; *p != '\0'; p += k) {
+		if ((k = u8_next(p, &cp)) == 0) {
+			fputs("\xef\xbf\xbd", fp);
+			k = 1;
+			continue;
+		}
+		if (u8_hidden(cp)) {
+			fprintf(fp, "<U+%04X>", cp);
+			continue;
+		}
+		switch (cp) {
 		case '"':
 			fputs("\\\"", fp);
 			break;
@@ -173,10 +256,10 @@ json_str(FILE *fp, const char *s)
 			fputs("\\t", fp);
 			break;
 		default:
-			if (*p < 0x20 || *p >= 0x7f)
-				fprintf(fp, "\\u%04x", *p);
+			if (cp < 0x20 || cp == 0x7f)
+				fprintf(fp, "\\u%04x", cp);
 			else
-				fputc(*p, fp);
+				fwrite(p, 1, k, fp);
 		}
 	}
 	fputc('"', fp);
@@ -224,7 +307,10 @@ report_print_json(FILE *fp, const struct report *r, size_t n, int status,
 			fputs("{\"level\":", fp);
 			json_str(fp, level_name(r[i].f[j].level));
 			fputs(",\"check\":", fp);
-			json_str(fp, r[i].f[j].check);
+			fprintf(fp, "\"%.*s\"", (int)strcspn(r[i].f[j].code, "."),
+			    r[i].f[j].code);
+			fputs(",\"code\":", fp);
+			json_str(fp, r[i].f[j].code);
 			fputs(",\"message\":", fp);
 			json_str(fp, r[i].f[j].msg);
 			fputc('}', fp);
