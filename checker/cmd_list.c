@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cmd_list.c: `mta-sts-check list [--hostnames] [DOMAIN ...]`: the
  * configured domains as the state directory knows them, with no network:

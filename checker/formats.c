@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * formats.c: the report for programs and pages, --format json, jsonl,
  * csv, prometheus or html (text is output.c's), to standard output or

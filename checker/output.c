@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * output.c: the text report an operator of many domains reads from cron.
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-check's report for an operator of many domains, in a network
 # namespace (tests/lib/netns.sh): 200 hosted domains sharing the MX hosts
 # mx1 and mx2, one more with an MX its policy does not cover. With mx2
