@@ -490,6 +490,7 @@ struct job {
 	char		*file;		/* domain file name, as listed */
 	int		 selected;	/* checked in this run */
 	int		 loaded;	/* d holds the rendered policy */
+	int		 cut;		/* "cut short" is in its report */
 	struct sts_domain d;
 	/* for the zone file, after the checks */
 	int		 state_ok;	/* st is what is on disk (or will be) */
@@ -498,6 +499,9 @@ struct job {
 	int		 want_publish;	/* zonefile: the current id should go out */
 	int		 folded;	/* output.c has its report */
 };
+
+/* Once per job: a finding that its checks were cut short, if they were. */
+void	 pool_cut_short(struct job *);
 
 #define SMTP_BUCKETS	256
 

@@ -314,7 +314,7 @@ check_https(struct run *run, struct dns *dns, const char *domain,
 		/* the details as a sender may see them; but not every address is known */
 		rc = https_judge(run, dns, domain, NULL, 0, want, got, r, why,
 		    whylen);
-		report_add(r, L_ERROR, "https", "%s: cannot look up every "
+		report_add(r, L_ERROR, "https.addresses", "%s: cannot look up every "
 		    "address: %s; the id waits until each can be checked", host,
 		    bare(err, host));
 		if (lagging != NULL && rc == 1) {
@@ -342,7 +342,7 @@ check_https(struct run *run, struct dns *dns, const char *domain,
 		if (https_serves_at(run, dns, domain, addrs.v[i], want, old,
 		    what, sizeof(what)) == 1)
 			continue;
-		report_add(r, L_ERROR, "https", "%s %s: %s; every address of "
+		report_add(r, L_ERROR, "https.address.lags", "%s %s: %s; every address of "
 		    "%s must serve the policy before its id is published",
 		    host, addrs.v[i], what, host);
 		if (lagging != NULL && (*lagging)++ == 0 && rc == 1)
@@ -350,7 +350,7 @@ check_https(struct run *run, struct dns *dns, const char *domain,
 			    addrs.v[i], what);
 	}
 	if (rc == 1 && (lagging == NULL || *lagging == 0))
-		report_add(r, L_INFO, "https", "policy served as configured at "
+		report_add(r, L_INFO, "https.addresses.ok", "policy served as configured at "
 		    "all %zu addresses of %s", addrs.n, host);
 	sts_strlist_free(&addrs);
 	return rc;
@@ -493,7 +493,7 @@ check_mx(struct run *run, struct dns *dns, const char *domain,
 			break;
 		}
 		if (deadline_passed()) {
-			report_add(r, L_WARN, "smtp", "MX %s not checked: cut "
+			report_add(r, L_WARN, "mx.cut_short", "MX %s not checked: cut "
 			    "short, %s ran out", hosts[i], deadline_what());
 			continue;
 		}

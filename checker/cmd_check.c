@@ -317,6 +317,7 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
  out:
 	free(s);
+	pool_cut_short(j);
 	if (run->stream) {
 		/* nothing comes back to this domain: its report is folded now */
 		pthread_mutex_lock(&run->mu);

@@ -112,7 +112,7 @@ run_job(struct run *run, struct dns *dns, struct job *j)
 	double now = deadline_clock(), at = 0;
 
 	if (run->run_end != 0 && now >= run->run_end) {
-		report_add(&j->r, L_ERROR, "deadline", "%s not checked: the "
+		report_add(&j->r, L_ERROR, "run.unchecked", "%s not checked: the "
 		    "run took longer than run-timeout (%u s)", j->r.domain,
 		    run->conf.run_timeout);
 		return;
@@ -130,11 +130,19 @@ run_job(struct run *run, struct dns *dns, struct job *j)
 	}
 	deadline_set(at, what);
 	run->fn(run, dns, j);
-	if (deadline_hit())
-		report_add(&j->r, L_WARN, "deadline", "the checks of %s were "
-		    "cut short: %s ran out; what was not done is named above",
-		    j->r.domain, what);
+	pool_cut_short(j);
 	deadline_set(0, NULL);
+}
+
+void
+pool_cut_short(struct job *j)
+{
+	if (!deadline_hit() || j->cut)
+		return;
+	j->cut = 1;
+	report_add(&j->r, L_WARN, "run.cut_short", "the checks of %s were cut "
+	    "short: %s ran out; what was not done is named above", j->r.domain,
+	    deadline_what());
 }
 
 static void *

@@ -87,7 +87,7 @@ t_like "$CHK_OUT" "(^|
 )_mta-sts\.$D\. 3600 IN TXT \"v=STSv1; id=$id1\"" \
     "records prints the id that is published ($id1)"
 t_like "$CHK_OUT" "(^|
-); $D: id $idw waits for the policy to be served by every address of mta-sts\.$D \(RFC 8461 section 8\.1\): .*; the record below keeps the id published" \
+); $D: id $idw waits for the policy to be served by every address of mta-sts\.$D \(RFC 8461 section 8\.1\): .*; the record keeps the id published" \
     "... and the waiting id only as a comment that says so"
 t_unlike "$(printf '%s\n' "$CHK_OUT" | grep -v '^;')" "$idw" \
     "the waiting id is in no record line"
