@@ -358,7 +358,8 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 		return 1;
 	}
 	/* -r 0 reloads on SIGHUP only: no watching either. */
-	if ((served = reload_open(o->conffile, o->interval > 0, err,
+	if ((served = reload_open_kept(o->conffile, o->interval > 0,
+	    lastgood_open(o->lastgood, o->lastgood_quiet), o->lastgood, err,
 	    sizeof(err))) == NULL) {
 		logmsg("%s", err);
 		return 1;
@@ -374,7 +375,7 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 	pool.listen_fd = fd;
 	pool.max = o->threads;
 	/* Loaded, privileges dropped, no thread yet: from here on, serve only. */
-	if (sandbox_enter(err, sizeof(err)) == -1) {
+	if (sandbox_enter(reload_lastgood_fd(served), err, sizeof(err)) == -1) {
 		logmsg("%s", err);
 		return 1;
 	}

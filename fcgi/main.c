@@ -35,6 +35,7 @@ struct options {
 	const char	*conffile;
 	const char	*sock;
 	const char	*user;
+	const char	*lastgood;
 	mode_t		 mode;
 	int		 setmode;
 	int		 threads;
@@ -47,7 +48,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: " PROGNAME " [-hV] [-c file] [-s unix:path | tcp:host:port] "
 	    "[-u user[:group]]\n"
-	    "       [-M mode] [-t threads] [-r seconds]\n");
+	    "       [-M mode] [-t threads] [-r seconds] [-L dir]\n");
 }
 
 /* fds 0-2 open, on /dev/null if need be; -1 if they cannot be. */
@@ -97,7 +98,7 @@ options_parse(int argc, char *argv[], struct options *o)
 	long long	 v;
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "hVc:s:u:M:t:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "hVc:s:u:M:t:r:L:")) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout);
@@ -119,6 +120,9 @@ options_parse(int argc, char *argv[], struct options *o)
 			break;
 		case 'u':
 			o->user = optarg;
+			break;
+		case 'L':
+			o->lastgood = optarg;
 			break;
 		case 'M':
 			if (sts_parse_num(optarg, 0, 0777, 8, &v) == -1) {
@@ -254,9 +258,14 @@ main(int argc, char *argv[])
 		o.conffile = getenv("MTA_STS_CONF");
 	if (o.conffile != NULL && o.conffile[0] == '\0')
 		o.conffile = NULL;
+	if (o.lastgood == NULL)
+		o.lastgood = getenv("MTA_STS_LAST_GOOD");
 	if (fd == -1)
-		return cgi_run(o.conffile, argv[0]);
+		return cgi_run(o.conffile, o.lastgood, argv[0]);
 	fo.conffile = o.conffile ? o.conffile : STS_CONF_DEFAULT;
+	/* Not given: the default, which the package may not have made. */
+	fo.lastgood_quiet = o.lastgood == NULL;
+	fo.lastgood = o.lastgood ? o.lastgood : LASTGOOD_DEFAULT;
 	fo.threads = o.threads;
 	fo.interval = o.interval;
 	fo.got_hup = &got_hup;
