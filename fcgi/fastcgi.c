@@ -1,6 +1,6 @@
 /*
  * FastCGI mode: a pool of worker threads that accept on the socket and
- * serve what comes, growing on demand up to -t, while the main thread
+ * serve what comes, growing on demand up to -T, while the main thread
  * polls for changes every -r seconds, soon after an inotify event in the
  * domain directory, and on SIGHUP.
  *
@@ -8,7 +8,7 @@
  * keeps the connection open (nginx fastcgi_keep_conn, Apache enablereuse)
  * waits for that connection's next request without the lock, so it never
  * stalls the others. When no worker is left waiting for a new connection,
- * another is started, up to -t; a web server that keeps more connections
+ * another is started, up to -T; a web server that keeps more connections
  * open than that has to wait for a free one.
  */
 #include <sys/types.h>

@@ -317,6 +317,11 @@ int	 fastcgi_run(int fd, const struct fastcgi_opts *);
 int	 cgi_run(const char *conffile, const char *lastgood,
 	    const char *argv0);
 
+/* ---- configtest.c: -t ------------------------------------------------ */
+
+/* Check conffile, every domain file and the certificates; the exit status. */
+int	 configtest_run(const char *conffile);
+
 /* ---- sandbox.c: seccomp ---------------------------------------------- */
 
 /*

@@ -223,8 +223,8 @@ fi
 
 t_like "$("$BIN" -V)" '^mta-sts-fcgi [0-9]' "-V prints the version"
 t_like "$("$BIN" -h)" '^usage: mta-sts-fcgi \[-hV\] \[-c file\] \[-s unix:path \| tcp:host:port\]' "-h prints the usage"
-st=0; "$BIN" -t 0 >/dev/null 2>&1 || st=$?
-t_isnt "$st" 0 "-t 0 is refused"
+st=0; "$BIN" -T 0 >/dev/null 2>&1 || st=$?
+t_isnt "$st" 0 "-T 0 is refused"
 st=0; "$BIN" -M 999 >/dev/null 2>&1 || st=$?
 t_isnt "$st" 0 "-M 999 is refused"
 st=0; "$BIN" -s http:x >/dev/null 2>&1 || st=$?
