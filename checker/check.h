@@ -231,6 +231,14 @@ int	 state_mkdir(const char *dir, char *err, size_t errlen);
 
 /* exclusive lock on STATE/lock; -1 with err "another run holds LOCK" when busy */
 int	 state_lock(const char *dir, int *fd, char *err, size_t errlen);
+/*
+ * Refuse a state directory that is not ours to write: owned by another
+ * user than the one running (err says "sudo -u OWNER mta-sts-check"
+ * followed by again), holding a file the checker did not write, or a
+ * file of another user. 0, or -1 with err.
+ */
+int	 state_check(const char *dir, const char *again, char *err,
+	    size_t errlen);
 void	 state_unlock(int fd);
 /* 0 and the state; 1 when the domain has none yet; -1 on a damaged file (err) */
 int	 state_read(const char *dir, const char *domain, struct state *, char *err, size_t errlen);

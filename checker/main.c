@@ -30,11 +30,12 @@ static const struct command {
 	enum cmd	 cmd;
 	int		 min, max;	/* DOMAIN arguments; max -1: any */
 	int		(*run)(struct run *, char **, int);
+	int		 json;		/* has --json output */
 } commands[] = {
-	{ NULL, CMD_CHECK, 0, -1, cmd_check },
-	{ "probe", CMD_PROBE, 1, -1, cmd_probe },
-	{ "records", CMD_RECORDS, 0, -1, cmd_records },
-	{ "policy", CMD_POLICY, 1, 1, cmd_policy },
+	{ NULL, CMD_CHECK, 0, -1, cmd_check, 1 },
+	{ "probe", CMD_PROBE, 1, -1, cmd_probe, 1 },
+	{ "records", CMD_RECORDS, 0, -1, cmd_records, 0 },
+	{ "policy", CMD_POLICY, 1, 1, cmd_policy, 0 },
 };
 
 static int
@@ -138,6 +139,11 @@ options(int argc, char *argv[], struct opts *o, const struct command **cmd)
 	o->cmd = (*cmd)->cmd;
 	if (o->quiet && o->verbose) {
 		fprintf(stderr, "mta-sts-check: -q and -v exclude each other\n");
+		return -1;
+	}
+	if (o->json && !(*cmd)->json) {
+		fprintf(stderr, "mta-sts-check: --json: %s has no JSON output "
+		    "(only the check and probe do)\n", (*cmd)->name);
 		return -1;
 	}
 	return 0;
