@@ -234,11 +234,12 @@ int	 state_lock(const char *dir, int *fd, char *err, size_t errlen);
 /*
  * Refuse a state directory that is not ours to write: owned by another
  * user than the one running (err says "sudo -u OWNER mta-sts-check"
- * followed by again), holding a file the checker did not write, or a
- * file of another user. 0, or -1 with err.
+ * followed by again), holding a file the checker did not write (one that
+ * does not begin as a state file, unless named after one of the sorted
+ * domains), or a file of another user. 0, or -1 with err.
  */
-int	 state_check(const char *dir, const char *again, char *err,
-	    size_t errlen);
+int	 state_check(const char *dir, const char *again,
+	    const struct sts_strlist *domains, char *err, size_t errlen);
 void	 state_unlock(int fd);
 /* 0 and the state; 1 when the domain has none yet; -1 on a damaged file (err) */
 int	 state_read(const char *dir, const char *domain, struct state *, char *err, size_t errlen);

@@ -447,9 +447,24 @@ state_again(const struct run *run, char **names, int nnames, char *out,
 	return 0;
 }
 
+/* The names of every domain, sorted. -1 out of memory (err set). */
+static int
+state_known(const struct run *run, struct sts_strlist *known)
+{
+	size_t i;
+
+	for (i = 0; i < run->njobs; i++)
+		if (run->jobs[i].r.domain[0] != '\0' &&
+		    sts_strlist_add(known, run->jobs[i].r.domain) == -1)
+			return -1;
+	sts_strlist_sort_uniq(known);
+	return 0;
+}
+
 int
 cmd_check(struct run *run, char **names, int nnames)
 {
+	struct sts_strlist known = { 0 };
 	char err[STS_ERR_MAX], again[1024];
 	struct dns *probe = NULL;
 	int lockfd = -1, status = 0, need_all, *sel = NULL;
@@ -472,7 +487,8 @@ cmd_check(struct run *run, char **names, int nnames)
 	 */
 	if (!run->o->dry && (state_mkdir(run->conf.state, err,
 	    sizeof(err)) == -1 || state_again(run, names, nnames, again,
-	    sizeof(again)) == -1 || state_check(run->conf.state, again, err,
+	    sizeof(again)) == -1 || state_known(run, &known) == -1 ||
+	    state_check(run->conf.state, again, &known, err,
 	    sizeof(err)) == -1 || state_lock(run->conf.state, &lockfd, err,
 	    sizeof(err)) == -1)) {
 		status = run_fail(run, "%s", err);
@@ -502,6 +518,7 @@ cmd_check(struct run *run, char **names, int nnames)
 	}
 	status = run_output(run, 1);
  out:
+	sts_strlist_free(&known);
 	free(sel);
 	state_unlock(lockfd);
 	return status;

@@ -146,9 +146,17 @@ ours_by_content(int dfd, const char *name)
 	    memcmp(buf, STATE_MAGIC "\n", sizeof(buf)) == 0;
 }
 
-int
-state_check(const char *dir, const char *again, char *err, size_t errlen)
+static int
+cstr_cmp(const void *a, const void *b)
 {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+state_check(const char *dir, const char *again,
+    const struct sts_strlist *domains, char *err, size_t errlen)
+{
+	char *name;
 	struct dirent *de;
 	struct stat sb;
 	DIR *dp = NULL;
@@ -174,8 +182,15 @@ state_check(const char *dir, const char *again, char *err, size_t errlen)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (!ours_by_name(de->d_name) && !(name_ok(de->d_name) &&
-		    ours_by_content(dirfd(dp), de->d_name))) {
+		/*
+		 * A domain's file, even damaged (reported by the run, never
+		 * replaced), or another file we write.
+		 */
+		name = de->d_name;
+		if (!ours_by_name(name) && !(name_ok(name) &&
+		    (ours_by_content(dirfd(dp), name) || (domains->n > 0 &&
+		    bsearch(&name, domains->v, domains->n, sizeof(char *),
+		    cstr_cmp) != NULL)))) {
 			sts_err(err, errlen, "%s holds %s, which mta-sts-check "
 			    "did not write: it is not its state directory "
 			    "(another program's? postfix-mta-sts-resolver "
