@@ -123,6 +123,17 @@ t_is "$(status r9)" 404 "unknown domain: 404"
 t_like "$(header r9 Content-Type)" '^text/plain' "404 is text/plain"
 t_is "$(header r9 Content-Length)" "$(($(wc -c <"$T/r9.body")))" "404 Content-Length matches"
 
+# A file the directory listing skips (sts_domain_ignored) is no domain for
+# a request either: mta-sts.x.com.conf does not serve domains/x.com.conf.
+cp "$T/domains/example.com" "$T/domains/example.com.conf"
+cp "$T/domains/example.com" "$T/domains/example.com.old"
+chmod a+r "$T/domains/example.com.conf" "$T/domains/example.com.old"
+cgi rconf GET mta-sts.example.com.conf $WK
+t_is "$(status rconf)" 404 "mta-sts.example.com.conf: 404, domains/example.com.conf is not a domain file"
+cgi rold GET mta-sts.example.com.old $WK
+t_is "$(status rold)" 404 "mta-sts.example.com.old: 404, a backup copy is not a domain file"
+rm -f "$T/domains/example.com.conf" "$T/domains/example.com.old"
+
 for p in / /index.html /.well-known/mta-sts.txt/ /.well-known/mta-sts.txt.bak \
     /.well-known/../.well-known/mta-sts.txt /.well-known/mta%2Dsts.txt \
     //.well-known/mta-sts.txt /.WELL-KNOWN/MTA-STS.TXT; do
