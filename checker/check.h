@@ -506,7 +506,7 @@ int	 check_https(struct run *, struct dns *, const char *domain,
  * answer (why); 0 with id, or id "" and why saying why no record is usable.
  */
 int	 check_txt_id(struct dns *, const char *name, char id[STS_ID_MAX + 1],
-	    char *why, size_t whylen);
+	    struct report *r, char *why, size_t whylen);
 /* Step 5; pol NULL (probe, no policy): STARTTLS only, problems as warnings */
 void	 check_mx(struct run *, struct dns *, const char *domain,
 	    const struct sts_policy *pol, struct report *);

@@ -142,7 +142,7 @@ gather(struct run *run, struct dns *dns, struct job *j, struct seen *s)
 	    s->why, sizeof(s->why));
 
 	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
-	if (check_txt_id(dns, name, s->dns_id, err, sizeof(err)) == -1) {
+	if (check_txt_id(dns, name, s->dns_id, r, err, sizeof(err)) == -1) {
 		report_add(r, L_ERROR, "dns", "%s: %s", name, bare(err, name));
 		return;
 	}

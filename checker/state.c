@@ -179,8 +179,8 @@ state_check(const char *dir, const char *again,
 		goto out;
 	}
 	while ((de = readdir(dp)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		/* Hidden files are nobody's state (ours are temporaries). */
+		if (de->d_name[0] == '.' && !ours_by_name(de->d_name))
 			continue;
 		/*
 		 * A domain's file, even damaged (reported by the run, never
