@@ -7,7 +7,7 @@
  * MTA_STS_LAST_GOOD, else LASTGOOD_DEFAULT), named by the domain's
  * A-label and holding the rendered policy body, exactly what was served.
  * A file is written only when the policy changed, atomically: a
- * temporary ".tmp-NAME", fsync, rename over NAME. It goes when the
+ * temporary ".tmp-NAME.PID", fsync, rename over NAME. It goes when the
  * domain file is gone. What is read back is parsed again
  * (sts_policy_parse) before it is served: a damaged copy is dropped,
  * never served.
@@ -95,7 +95,7 @@ out:
 int
 lastgood_put(int fd, const char *name, const char *text, size_t len)
 {
-	char	 tmp[STS_HOST_MAX + 8], *old = NULL;
+	char	 tmp[STS_HOST_MAX + 32], *old = NULL;
 	size_t	 oldlen = 0, off = 0;
 	ssize_t	 n;
 	int	 tfd = -1, ret = -1;
@@ -108,7 +108,8 @@ lastgood_put(int fd, const char *name, const char *text, size_t len)
 		ret = 0;
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), ".tmp-%s", name);
+	/* Several processes may serve (mod_fcgid, CGI): a name each. */
+	snprintf(tmp, sizeof(tmp), ".tmp-%s.%ld", name, (long)getpid());
 	if ((tfd = openat(fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 	    O_NOFOLLOW, 0644)) == -1)
 		goto fail;
