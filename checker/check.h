@@ -259,6 +259,15 @@ int	 state_mkdir(const char *dir, char *err, size_t errlen);
 
 /* exclusive lock on STATE/lock; -1 with err "another run holds LOCK" when busy */
 int	 state_lock(const char *dir, int *fd, char *err, size_t errlen);
+/*
+ * Refuse a state directory that is not ours to write: owned by another
+ * user than the one running (err says "sudo -u OWNER mta-sts-check"
+ * followed by again), holding a file the checker did not write (one that
+ * does not begin as a state file, unless named after one of the sorted
+ * domains), or a file of another user. 0, or -1 with err.
+ */
+int	 state_check(const char *dir, const char *again,
+	    const struct sts_strlist *domains, char *err, size_t errlen);
 void	 state_unlock(int fd);
 /* 0 and the state; 1 when the domain has none yet; -1 on a damaged file (err) */
 int	 state_read(const char *dir, const char *domain, struct state *, char *err, size_t errlen);
@@ -620,7 +629,7 @@ int	 check_https(struct run *, struct dns *, const char *domain,
  * answer (why); 0 with id, or id "" and why saying why no record is usable.
  */
 int	 check_txt_id(struct dns *, const char *name, char id[STS_ID_MAX + 1],
-	    char *why, size_t whylen);
+	    struct report *r, char *why, size_t whylen);
 /* Step 5; pol NULL (probe, no policy): STARTTLS only, problems as warnings */
 void	 check_mx(struct run *, struct dns *, const char *domain,
 	    const struct sts_policy *pol, struct report *);

@@ -358,11 +358,26 @@ check_https(struct run *run, struct dns *dns, const char *domain,
 
 /* ---- the _mta-sts record (step 4) ------------------------------------- */
 
+struct txt_warn {
+	struct report	*r;
+	const char	*name;
+};
+
+/* A warning about the record chosen (a repeated id field ...). */
+static void
+txt_warn(void *arg, const char *msg)
+{
+	struct txt_warn *w = arg;
+
+	report_add(w->r, L_WARN, "dns", "%s: %s", w->name, msg);
+}
+
 int
 check_txt_id(struct dns *dns, const char *name, char id[STS_ID_MAX + 1],
-    char *why, size_t whylen)
+    struct report *r, char *why, size_t whylen)
 {
 	struct sts_strlist recs = { 0 };
+	struct txt_warn w = { r, name };
 	size_t *lens = NULL, i, which;
 	int rc = -1;
 
@@ -375,8 +390,8 @@ check_txt_id(struct dns *dns, const char *name, char id[STS_ID_MAX + 1],
 	}
 	for (i = 0; i < recs.n; i++)
 		lens[i] = strlen(recs.v[i]);
-	if (sts_txt_select((const char *const *)recs.v, lens, recs.n, &which,
-	    id, why, whylen) == -1)
+	if (sts_txt_select_warn((const char *const *)recs.v, lens, recs.n,
+	    &which, id, txt_warn, &w, why, whylen) == -1)
 		id[0] = '\0';
 	rc = 0;
  out:

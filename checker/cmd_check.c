@@ -146,7 +146,7 @@ gather(struct run *run, struct dns *dns, struct job *j, struct seen *s)
 	    sizeof(s->why));
 
 	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
-	if (check_txt_id(dns, name, s->dns_id, err, sizeof(err)) == -1) {
+	if (check_txt_id(dns, name, s->dns_id, r, err, sizeof(err)) == -1) {
 		report_add(r, L_ERROR, "dns.txt.lookup", "%s: %s", name, bare(err, name));
 		return;
 	}
@@ -447,12 +447,46 @@ zonefile_batch(struct run *run)
 
 /* ---- the command ------------------------------------------------------- */
 
+/* The arguments to give again, for a message: " -c FILE DOMAIN ...". */
+static int
+state_again(const struct run *run, char **names, int nnames, char *out,
+    size_t len)
+{
+	size_t off = 0;
+	int i, n;
+
+	out[0] = '\0';
+	if (run->o->conffile != NULL && (n = snprintf(out, len, " -c %s",
+	    run->o->conffile)) > 0)
+		off = (size_t)n;
+	for (i = 0; i < nnames && off < len; i++)
+		if ((n = snprintf(out + off, len - off, " %s", names[i])) > 0)
+			off += (size_t)n;
+	if (off >= len)
+		snprintf(out + len - 5, 5, " ...");
+	return 0;
+}
+
+/* The names of every domain, sorted. -1 out of memory (err set). */
+static int
+state_known(const struct run *run, struct sts_strlist *known)
+{
+	size_t i;
+
+	for (i = 0; i < run->njobs; i++)
+		if (run->jobs[i].r.domain[0] != '\0' &&
+		    sts_strlist_add(known, run->jobs[i].r.domain) == -1)
+			return -1;
+	sts_strlist_sort_uniq(known);
+	return 0;
+}
+
 int
 cmd_check(struct run *run, char **names, int nnames)
 {
-	char err[STS_ERR_MAX];
+	struct sts_strlist known = { 0 };
+	char err[STS_ERR_MAX], again[1024];
 	struct dns *probe = NULL;
-	struct stat sb;
 	int lockfd = -1, status = 0, need_all, *sel = NULL;
 	size_t i;
 
@@ -466,12 +500,17 @@ cmd_check(struct run *run, char **names, int nnames)
 	dns_close(probe);
 	if ((status = run_domains(run, names, nnames)) != 0)
 		goto out;
-	if (!run->o->dry && state_mkdir(run->conf.state, err, sizeof(err)) == -1) {
-		status = run_fail(run, "%s", err);
-		goto out;
-	}
-	if ((!run->o->dry || stat(run->conf.state, &sb) == 0) &&
-	    state_lock(run->conf.state, &lockfd, err, sizeof(err)) == -1) {
+	/*
+	 * -n only reads the state: no lock, no write access needed. A run
+	 * that writes refuses a directory that is not its own before it
+	 * makes anything there (not even the lock).
+	 */
+	if (!run->o->dry && (state_mkdir(run->conf.state, err,
+	    sizeof(err)) == -1 || state_again(run, names, nnames, again,
+	    sizeof(again)) == -1 || state_known(run, &known) == -1 ||
+	    state_check(run->conf.state, again, &known, err,
+	    sizeof(err)) == -1 || state_lock(run->conf.state, &lockfd, err,
+	    sizeof(err)) == -1)) {
 		status = run_fail(run, "%s", err);
 		goto out;
 	}
@@ -508,6 +547,7 @@ cmd_check(struct run *run, char **names, int nnames)
 	}
 	status = run_output(run, 1);
  out:
+	sts_strlist_free(&known);
 	free(sel);
 	state_unlock(lockfd);
 	return status;

@@ -18,7 +18,7 @@ probe_txt(struct dns *dns, struct report *r, char id[STS_ID_MAX + 1])
 	char name[STS_HOST_MAX + 16], err[STS_ERR_MAX];
 
 	(void)snprintf(name, sizeof(name), "_mta-sts.%s", r->domain);
-	if (check_txt_id(dns, name, id, err, sizeof(err)) == -1)
+	if (check_txt_id(dns, name, id, r, err, sizeof(err)) == -1)
 		report_add(r, L_ERROR, "dns.txt.lookup", "%s: %s", name, bare(err, name));
 	else if (id[0] == '\0')
 		report_add(r, L_ERROR, "dns.txt.missing", "%s: %s: senders see no "

@@ -6,7 +6,10 @@
  * a fatal error (printed here, the status returned to main()) and the
  * reports printed (output.c for text, report.c for JSON).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,8 +168,9 @@ run_domains(struct run *run, char **names, int nnames)
 			if (strcmp(run->jobs[i].r.domain, a) == 0)
 				break;
 		if (i == run->njobs) {
-			status = run_fail(run, "unknown domain %s: no file for "
-			    "it in %s", names[k], run->conf.domains);
+			(void)sts_domain_missing(run->conf.domains, names[k],
+			    err, sizeof(err));
+			status = run_fail(run, "%s", err);
 			goto out;
 		}
 		run->jobs[i].selected = 1;
@@ -178,18 +182,52 @@ run_domains(struct run *run, char **names, int nnames)
 	return status;
 }
 
+/* msg without "DOMAIN: " in front: the report names the domain already. */
+static const char *
+unprefixed(const char *domain, const char *msg)
+{
+	size_t n = strlen(domain);
+
+	if (strncmp(msg, domain, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+		return msg + n + 2;
+	return msg;
+}
+
+static void
+advise(void *arg, const char *msg)
+{
+	struct job *j = arg;
+
+	report_add(&j->r, L_WARN, "config", "%s",
+	    unprefixed(j->r.domain, msg));
+}
+
 void
 run_load(struct run *run, struct job *j)
 {
-	char err[STS_ERR_MAX];
+	struct stat sb;
+	char err[STS_ERR_MAX], path[PATH_MAX], target[PATH_MAX];
+	size_t pl;
 
 	if (sts_domain_load(&run->conf, run->store, run->conf.domains, j->file,
 	    &j->d, err, sizeof(err)) == -1) {
-		report_add(&j->r, L_ERROR, "config.invalid", "%s", err);
+		/* Through an alias: name the file to fix. */
+		if (snprintf(path, sizeof(path), "%s/%s", run->conf.domains,
+		    j->file) < (int)sizeof(path) && lstat(path, &sb) == 0 &&
+		    S_ISLNK(sb.st_mode) && realpath(path, target) != NULL &&
+		    strncmp(err, path, (pl = strlen(path))) == 0 &&
+		    err[pl] == ':') {
+			report_add(&j->r, L_ERROR, "config.invalid", "%s%s (through "
+			    "the alias %s)", target, err + pl, path);
+			return;
+		}
+		report_add(&j->r, L_ERROR, "config.invalid", "%s",
+		    unprefixed(j->r.domain, err));
 		return;
 	}
 	(void)snprintf(j->r.domain, sizeof(j->r.domain), "%s", j->d.name);
 	j->loaded = 1;
+	sts_domain_advise(&j->d, advise, j);
 }
 
 int

@@ -38,14 +38,15 @@ static const struct command {
 	int		(*run)(struct run *, char **, int);
 	/* A command with options of its own, given its word and what follows. */
 	int		(*own)(const char *conffile, int argc, char **argv);
+	int		 json;		/* has --json output */
 } commands[] = {
-	{ NULL, CMD_CHECK, 0, -1, cmd_check, NULL },
-	{ "probe", CMD_PROBE, 1, -1, cmd_probe, NULL },
-	{ "records", CMD_RECORDS, 0, -1, cmd_records, NULL },
-	{ "policy", CMD_POLICY, 1, 1, cmd_policy, NULL },
-	{ "list", CMD_LIST, 0, -1, cmd_list, NULL },
-	{ "ingest", CMD_TLSRPT, 0, -1, NULL, tlsrpt_main },
-	{ "report", CMD_TLSRPT, 0, -1, NULL, tlsrpt_main },
+	{ NULL, CMD_CHECK, 0, -1, cmd_check, NULL, 1 },
+	{ "probe", CMD_PROBE, 1, -1, cmd_probe, NULL, 1 },
+	{ "records", CMD_RECORDS, 0, -1, cmd_records, NULL, 0 },
+	{ "policy", CMD_POLICY, 1, 1, cmd_policy, NULL, 0 },
+	{ "list", CMD_LIST, 0, -1, cmd_list, NULL, 0 },
+	{ "ingest", CMD_TLSRPT, 0, -1, NULL, tlsrpt_main, 0 },
+	{ "report", CMD_TLSRPT, 0, -1, NULL, tlsrpt_main, 0 },
 };
 
 static int
@@ -212,6 +213,11 @@ options(int argc, char *argv[], struct opts *o, const struct command **cmd)
 	o->json = o->format != FMT_TEXT;
 	if (o->quiet && o->verbose) {
 		fprintf(stderr, "mta-sts-check: -q and -v exclude each other\n");
+		return -1;
+	}
+	if (o->json && !(*cmd)->json) {
+		fprintf(stderr, "mta-sts-check: --json: %s has no JSON output "
+		    "(only the check and probe do)\n", (*cmd)->name);
 		return -1;
 	}
 	return 0;

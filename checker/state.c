@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,27 @@
 #include "check.h"
 
 #define STATE_MAGIC	"mta-sts-check-state 1"
+
+/* a safe file name: what a valid A-label domain is made of, no leading dot */
+static int
+name_ok_prefix(const char *d, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > STS_HOST_MAX || d[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz0123456789.-", d[i]) ==
+		    NULL || d[i] == '\0')
+			return 0;
+	return 1;
+}
+
+static int
+name_ok(const char *d)
+{
+	return name_ok_prefix(d, strlen(d));
+}
 
 static int
 path_join(char *out, size_t outlen, const char *dir, const char *name)
@@ -98,6 +120,119 @@ state_mkdir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* The name of user uid, or its number. */
+static const char *
+user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwuid(uid)) != NULL && pw->pw_name != NULL)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "%lu", (unsigned long)uid);
+	return buf;
+}
+
+/* A name of ours that is not a domain: the lock, a temporary file. */
+static int
+ours_by_name(const char *name)
+{
+	const char *dot;
+
+	if (strcmp(name, "lock") == 0)
+		return 1;
+	/* ".<domain>.XXXXXX" from atomic_write */
+	return name[0] == '.' && (dot = strrchr(name, '.')) != name &&
+	    strlen(dot) == 7 && name_ok_prefix(name + 1, dot - name - 1);
+}
+
+/* A state file: named as a domain, and beginning as we write them. */
+static int
+ours_by_content(int dfd, const char *name)
+{
+	char buf[sizeof(STATE_MAGIC)];
+	ssize_t n;
+	int fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == (ssize_t)sizeof(buf) &&
+	    memcmp(buf, STATE_MAGIC "\n", sizeof(buf)) == 0;
+}
+
+static int
+cstr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+state_check(const char *dir, const char *again,
+    const struct sts_strlist *domains, char *err, size_t errlen)
+{
+	char *name;
+	struct dirent *de;
+	struct stat sb;
+	DIR *dp = NULL;
+	uid_t me = geteuid();
+	char owner[64], self[64];
+	int ret = -1;
+
+	if ((dp = opendir(dir)) == NULL)
+		return sts_err(err, errlen, "%s: %s", dir, strerror(errno));
+	if (fstat(dirfd(dp), &sb) == -1) {
+		sts_err(err, errlen, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (sb.st_uid != me) {
+		sts_err(err, errlen, "%s belongs to user %s, not to %s who "
+		    "runs mta-sts-check: run it as %s instead: "
+		    "sudo -u %s mta-sts-check%s", dir,
+		    user_name(sb.st_uid, owner, sizeof(owner)),
+		    user_name(me, self, sizeof(self)), owner, owner, again);
+		goto out;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		/* Hidden files are nobody's state (ours are temporaries). */
+		if (de->d_name[0] == '.' && !ours_by_name(de->d_name))
+			continue;
+		/*
+		 * A domain's file, even damaged (reported by the run, never
+		 * replaced), or another file we write.
+		 */
+		name = de->d_name;
+		if (!ours_by_name(name) && !(name_ok(name) &&
+		    (ours_by_content(dirfd(dp), name) || (domains->n > 0 &&
+		    bsearch(&name, domains->v, domains->n, sizeof(char *),
+		    cstr_cmp) != NULL)))) {
+			sts_err(err, errlen, "%s holds %s, which mta-sts-check "
+			    "did not write: it is not its state directory "
+			    "(another program's? postfix-mta-sts-resolver "
+			    "keeps its cache.db in /var/lib/mta-sts); set "
+			    "state = to a directory of its own, e.g. "
+			    "/var/lib/mtasts", dir, de->d_name);
+			goto out;
+		}
+		if (fstatat(dirfd(dp), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
+		    0 && sb.st_uid != me) {
+			sts_err(err, errlen, "%s/%s belongs to user %s, not to "
+			    "%s who runs mta-sts-check (left by a run as %s?): "
+			    "chown %s %s/%s", dir, de->d_name,
+			    user_name(sb.st_uid, owner, sizeof(owner)),
+			    user_name(me, self, sizeof(self)), owner, self,
+			    dir, de->d_name);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	closedir(dp);
+	return ret;
+}
+
 int
 state_lock(const char *dir, int *fdp, char *err, size_t errlen)
 {
@@ -153,15 +288,6 @@ state_digest(const char *text, size_t len, char out[65])
 	out[64] = '\0';
 }
 
-/* a safe file name: what a valid A-label domain is made of, no leading dot */
-static int
-name_ok(const char *d)
-{
-	size_t n = strlen(d);
-
-	return n > 0 && n <= STS_HOST_MAX && d[0] != '.' &&
-	    strspn(d, "abcdefghijklmnopqrstuvwxyz0123456789.-") == n;
-}
 
 static int
 id_valid(const char *s, int empty_ok)

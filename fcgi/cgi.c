@@ -5,6 +5,13 @@
  * validated host name), or, for an IDN, the file named in U-labels whose
  * A-label it is. A request for an unknown domain costs one stat and no
  * directory read.
+ *
+ * The last good policies (lastgood.c) are kept as in FastCGI mode, in
+ * -L, MTA_STS_LAST_GOOD, else "last-good" beside the program when the
+ * configuration is there (shared hosting), else LASTGOOD_DEFAULT: a
+ * policy served is written there when it changed; a domain whose file
+ * (or the configuration) cannot be read serves its copy; a domain whose
+ * file is gone loses it.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -88,11 +95,39 @@ out:
 	return ret;
 }
 
-/* A lookup_fn that loads only the named domain; arg is the configuration file. */
+struct cgi {
+	const char	*conffile;
+	int		 lgfd;		/* the last good policies, or -1 */
+};
+
+/* domain's last good policy into out: 1, or 0 none. */
+static int
+serve_kept(const struct cgi *cg, const char *domain, struct resp_copy *out)
+{
+	char	*text = NULL, head[256];
+	size_t	 len;
+	int	 hl, ret = 0;
+
+	if (lastgood_get(cg->lgfd, domain, &text, &len) != 1)
+		return 0;
+	if ((hl = http_head(head, sizeof(head), "200 OK", "", len)) == -1 ||
+	    resp_set(out, head, hl, text, len) == -1)
+		logmsg("out of memory");
+	else {
+		logmsg("%s: serving the last good policy kept from before",
+		    domain);
+		ret = 1;
+	}
+	free(text);
+	return ret;
+}
+
+/* A lookup_fn that loads only the named domain; arg is a struct cgi. */
 static int
 load_domain(void *arg, const char *domain, struct resp_copy *out)
 {
-	const char		*conffile = arg, *fname = NULL;
+	const struct cgi	*cg = arg;
+	const char		*conffile = cg->conffile, *fname = NULL;
 	struct sts_conf		 c;
 	struct sts_certstore	*cs = NULL;
 	struct sts_domain	 dom;
@@ -104,10 +139,17 @@ load_domain(void *arg, const char *domain, struct resp_copy *out)
 	memset(&dom, 0, sizeof(dom));
 	if (sts_conf_load(conffile, &c, err, sizeof(err)) == -1) {
 		logmsg("%s", err);
+		if (serve_kept(cg, domain, out) == 1)
+			ret = 1;
 		goto out;
 	}
-	if ((ret = find_file(&c, domain, &list, &fname)) != 1)
+	if ((ret = find_file(&c, domain, &list, &fname)) != 1) {
+		if (ret == 0)
+			lastgood_drop(cg->lgfd, domain);	/* gone */
+		else if (serve_kept(cg, domain, out) == 1)
+			ret = 1;
 		goto out;
+	}
 	ret = -1;
 	if ((cs = sts_certstore_new(log_warning, NULL)) == NULL) {
 		logmsg("out of memory");
@@ -117,6 +159,7 @@ load_domain(void *arg, const char *domain, struct resp_copy *out)
 	if (sts_domain_load(&c, cs, c.domains, fname, &dom, err,
 	    sizeof(err)) == -1) {
 		logmsg("%s", err);
+		ret = serve_kept(cg, domain, out);
 		goto out;
 	}
 	if (strcmp(dom.name, domain) != 0)
@@ -128,6 +171,7 @@ load_domain(void *arg, const char *domain, struct resp_copy *out)
 		ret = -1;
 		goto out;
 	}
+	(void)lastgood_put(cg->lgfd, domain, dom.text, dom.textlen);
 	ret = 1;
 out:
 	sts_domain_free(&dom);
@@ -166,9 +210,9 @@ drain(const char *content_length)
 	}
 }
 
-/* mta-sts.conf beside the program, if there is one. */
+/* name beside the program, if there is one. */
 static char *
-conf_beside(const char *argv0)
+beside(const char *argv0, const char *name)
 {
 	char	 self[PATH_MAX], *slash, *path = NULL;
 	ssize_t	 n;
@@ -183,7 +227,7 @@ conf_beside(const char *argv0)
 	if ((slash = strrchr(self, '/')) == NULL)
 		return NULL;
 	*slash = '\0';
-	if (asprintf(&path, "%s/mta-sts.conf", self[0] ? self : "/") == -1)
+	if (asprintf(&path, "%s/%s", self[0] ? self : "/", name) == -1)
 		return NULL;
 	if (access(path, R_OK) == -1) {
 		free(path);
@@ -193,11 +237,12 @@ conf_beside(const char *argv0)
 }
 
 int
-cgi_run(const char *conffile, const char *argv0)
+cgi_run(const char *conffile, const char *lastgood, const char *argv0)
 {
 	struct request		 rq;
 	struct resp_copy	 rc = { NULL, 0, 0, 0 };
-	char			*beside = NULL, err[STS_ERR_MAX];
+	struct cgi		 cg;
+	char			*conf = NULL, *lg = NULL, err[STS_ERR_MAX];
 	const char		*off = NULL;
 	size_t			 done = 0;
 	ssize_t			 n;
@@ -208,16 +253,22 @@ cgi_run(const char *conffile, const char *argv0)
 		    "FastCGI), or give -s; see -h");
 		goto out;
 	}
-	if (conffile == NULL && (beside = conf_beside(argv0)) != NULL)
-		conffile = beside;
+	if (conffile == NULL && (conf = beside(argv0, "mta-sts.conf")) != NULL) {
+		conffile = conf;
+		if (lastgood == NULL)
+			lastgood = lg = beside(argv0, "last-good");
+	}
 	if (conffile == NULL)
 		conffile = STS_CONF_DEFAULT;
+	cg.conffile = conffile;
+	cg.lgfd = lastgood_open(lastgood != NULL ? lastgood :
+	    LASTGOOD_DEFAULT, lg != NULL || lastgood == NULL);
 	/*
 	 * A shared host's kernel may have no seccomp: the request is still
 	 * answered, and that is said. So is SANDBOX=0; the test builds'
 	 * reasons (ASan, valgrind) are not said on every request.
 	 */
-	if (sandbox_enter(err, sizeof(err), &off) == -1)
+	if (sandbox_enter(cg.lgfd, err, sizeof(err), &off) == -1)
 		logmsg("%s", err);
 	else if (off != NULL && strcmp(off, SANDBOX_OFF_ASKED) == 0)
 		logmsg("serving without the seccomp sandbox: %s", off);
@@ -227,7 +278,9 @@ cgi_run(const char *conffile, const char *argv0)
 	rq.script = getenv("SCRIPT_NAME");
 	rq.pathinfo = getenv("PATH_INFO");
 	drain(getenv("CONTENT_LENGTH"));
-	respond(&rq, load_domain, (void *)conffile, &rc);
+	respond(&rq, load_domain, &cg, &rc);
+	if (cg.lgfd != -1)
+		close(cg.lgfd);
 	st = 0;
 	while (done < rc.len) {
 		if ((n = write(STDOUT_FILENO, rc.buf + done, rc.len - done)) == -1) {
@@ -239,7 +292,8 @@ cgi_run(const char *conffile, const char *argv0)
 		done += n;
 	}
 out:
-	free(beside);
+	free(conf);
+	free(lg);
 	free(rc.buf);
 	return st;
 }

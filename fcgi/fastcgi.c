@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * FastCGI mode: a pool of worker threads that accept on the socket and
- * serve what comes, growing on demand up to -t, while the main thread
+ * serve what comes, growing on demand up to -T, while the main thread
  * polls for changes every -r seconds, soon after an inotify event in the
  * domain directory, and on SIGHUP.
  *
@@ -9,7 +9,7 @@
  * keeps the connection open (nginx fastcgi_keep_conn, Apache enablereuse)
  * waits for that connection's next request without the lock, so it never
  * stalls the others. When no worker is left waiting for a new connection,
- * another is started, up to -t; a web server that keeps more connections
+ * another is started, up to -T; a web server that keeps more connections
  * open than that has to wait for a free one.
  */
 #include <sys/types.h>
@@ -394,7 +394,8 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 		return 1;
 	}
 	/* -r 0 reloads on SIGHUP only: no watching either. */
-	if ((served = reload_open(o->conffile, o->interval > 0, err,
+	if ((served = reload_open_kept(o->conffile, o->interval > 0,
+	    lastgood_open(o->lastgood, o->lastgood_quiet), o->lastgood, err,
 	    sizeof(err))) == NULL) {
 		logmsg("%s", err);
 		return 1;
@@ -410,7 +411,7 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 	pool.listen_fd = fd;
 	pool.max = o->threads;
 	/* Loaded, privileges dropped, no thread yet: from here on, serve only. */
-	if (sandbox_enter(err, sizeof(err), &off) == -1) {
+	if (sandbox_enter(reload_lastgood_fd(served), err, sizeof(err), &off) == -1) {
 		logmsg("%s", err);
 		return 1;
 	}

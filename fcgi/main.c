@@ -36,8 +36,10 @@ struct options {
 	const char	*conffile;
 	const char	*sock;
 	const char	*user;
+	const char	*lastgood;
 	mode_t		 mode;
 	int		 setmode;
+	int		 test;
 	int		 threads;
 	int		 interval;
 };
@@ -48,7 +50,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: " PROGNAME " [-hV] [-c file] [-s unix:path | tcp:host:port] "
 	    "[-u user[:group]]\n"
-	    "       [-M mode] [-t threads] [-r seconds]\n");
+	    "       [-M mode] [-T threads] [-r seconds] [-L dir]\n"
+	    "       " PROGNAME " -t [-c file] [-u user[:group]]\n");
 }
 
 /* fds 0-2 open, on /dev/null if need be; -1 if they cannot be. */
@@ -98,7 +101,7 @@ options_parse(int argc, char *argv[], struct options *o)
 	long long	 v;
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "hVc:s:u:M:t:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "hVc:s:u:M:tT:r:L:")) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout);
@@ -121,6 +124,9 @@ options_parse(int argc, char *argv[], struct options *o)
 		case 'u':
 			o->user = optarg;
 			break;
+		case 'L':
+			o->lastgood = optarg;
+			break;
 		case 'M':
 			if (sts_parse_num(optarg, 0, 0777, 8, &v) == -1) {
 				logmsg("-M %s: expected an octal mode", optarg);
@@ -130,8 +136,11 @@ options_parse(int argc, char *argv[], struct options *o)
 			o->setmode = 1;
 			break;
 		case 't':
+			o->test = 1;
+			break;
+		case 'T':
 			if (sts_parse_num(optarg, 1, THREADS_MAX, 10, &v) == -1) {
-				logmsg("-t %s: expected 1 to %d", optarg,
+				logmsg("-T %s: expected 1 to %d", optarg,
 				    THREADS_MAX);
 				return -1;
 			}
@@ -233,6 +242,17 @@ main(int argc, char *argv[])
 			usage(stderr);
 		return r == -1;
 	}
+	if (o.test) {
+		/* Only reads: root may, or as -u, to see what it can read. */
+		if (o.user != NULL && (user_lookup(o.user, &uid, &gid) == -1 ||
+		    drop_privileges(uid, gid) == -1))
+			return 1;
+		if (o.conffile == NULL)
+			o.conffile = getenv("MTA_STS_CONF");
+		if (o.conffile == NULL || o.conffile[0] == '\0')
+			o.conffile = STS_CONF_DEFAULT;
+		return configtest_run(o.conffile);
+	}
 	if (geteuid() == 0 && o.user == NULL) {
 		logmsg("refusing to run as root: give -u user[:group] "
 		    "to say whom to run as");
@@ -259,9 +279,14 @@ main(int argc, char *argv[])
 		o.conffile = getenv("MTA_STS_CONF");
 	if (o.conffile != NULL && o.conffile[0] == '\0')
 		o.conffile = NULL;
+	if (o.lastgood == NULL)
+		o.lastgood = getenv("MTA_STS_LAST_GOOD");
 	if (fd == -1)
-		return cgi_run(o.conffile, argv[0]);
+		return cgi_run(o.conffile, o.lastgood, argv[0]);
 	fo.conffile = o.conffile ? o.conffile : STS_CONF_DEFAULT;
+	/* Not given: the default, which the package may not have made. */
+	fo.lastgood_quiet = o.lastgood == NULL;
+	fo.lastgood = o.lastgood ? o.lastgood : LASTGOOD_DEFAULT;
 	fo.threads = o.threads;
 	fo.interval = o.interval;
 	fo.got_hup = &got_hup;

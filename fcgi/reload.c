@@ -14,6 +14,14 @@
  *
  * A file that becomes invalid keeps its last good policy; its error is
  * logged once. A directory that cannot be read leaves the table as it is.
+ *
+ * With a directory of last good policies (lastgood.c), each policy that
+ * changed is also written there, and what is there stands in when there
+ * is nothing in memory yet: a domain file invalid at start-up serves its
+ * copy; a configuration (or domain directory) that cannot be read at
+ * start-up serves every copy until it can be. A domain file that is gone
+ * takes its copy with it; after the first complete listing, copies of
+ * domains that no longer have a file go too.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -58,6 +66,9 @@ struct reload {
 	struct watch		 watch;
 	time_t			 lastsweep;	/* when all files were last stat'ed */
 	size_t			 pending;	/* files whose stamp is not trusted */
+	int			 lgfd;		/* last good policies, or -1 */
+	char			*lgdir;
+	int			 fallback;	/* serving lgdir: no listing yet */
 };
 
 /* Where a poll takes the names of the domain files from. */
@@ -135,6 +146,9 @@ warnings_flush(struct reload *rl, struct sts_strlist *now)
 static void
 dfile_drop(struct reload *rl, struct poll *p, struct dfile *d)
 {
+	/* A stand-in from lgdir was never seen in the directory: keep its copy. */
+	if (d->kept != 2 && d->name != NULL)
+		lastgood_drop(rl->lgfd, d->name);
 	p->dirty |= d->resp != NULL;
 	intern_unref(&rl->intern, d->resp, &p->g.resps);
 	d->resp = NULL;
@@ -152,6 +166,41 @@ job_oom(struct reload *rl, struct dfile *d)
 }
 
 /*
+ * d cannot be read and serves nothing: its last good copy, if it has
+ * one and its file is still there (a dangling link is a file gone). 1
+ * when it serves the copy from now on.
+ */
+static int
+job_kept(struct reload *rl, struct poll *p, struct dfile *d)
+{
+	struct stat	 sb;
+	char		 al[STS_HOST_MAX + 1], e[STS_ERR_MAX], *text = NULL;
+	size_t		 len;
+	int		 ret = 0;
+
+	if (rl->lgfd == -1 || d->resp != NULL || sts_host_to_alabel(d->fname,
+	    0, al, sizeof(al), e, sizeof(e)) == -1)
+		return 0;
+	if (p->dfd != -1 && fstatat(p->dfd, d->fname, &sb, 0) == -1 &&
+	    (errno == ENOENT || errno == ENOTDIR)) {
+		lastgood_drop(rl->lgfd, al);
+		return 0;
+	}
+	if (lastgood_get(rl->lgfd, al, &text, &len) != 1)
+		return 0;
+	if (d->name == NULL && (d->name = strcmp(al, d->fname) == 0 ?
+	    d->fname : strdup(al)) == NULL)
+		goto out;
+	if ((d->resp = intern_add(&rl->intern, text, len)) == NULL)
+		goto out;
+	d->kept = 1;
+	ret = 1;
+out:
+	free(text);
+	return ret;
+}
+
+/*
  * What a read produced, into d. Returns 1 when the response d serves
  * changed.
  */
@@ -166,8 +215,10 @@ job_finish(struct reload *rl, struct poll *p, struct job *j)
 
 	if (!j->ok) {
 		d->failed = 1;
-		snprintf(msg, sizeof(msg), "%s%s", j->err, d->resp ?
-		    " (still serving the last good policy)" : "");
+		changed = job_kept(rl, p, d);
+		snprintf(msg, sizeof(msg), "%s%s", j->err, changed ?
+		    " (serving the last good policy kept from before)" :
+		    d->resp ? " (still serving the last good policy)" : "");
 		if (p->force) {
 			free(d->lasterr);
 			d->lasterr = NULL;
@@ -195,6 +246,7 @@ job_finish(struct reload *rl, struct poll *p, struct job *j)
 		intern_unref(&rl->intern, d->resp, &p->g.resps);
 		d->resp = r;
 		changed = 1;
+		(void)lastgood_put(rl->lgfd, d->name, j->text, j->textlen);
 	} else
 		intern_unref(&rl->intern, r, &p->g.resps);
 	d->spec = j->dom.set.mx_set || j->dom.set.certs == NULL ? NULL :
@@ -210,6 +262,7 @@ job_finish(struct reload *rl, struct poll *p, struct job *j)
 	if (d->failed && d->lasterr != NULL)
 		logmsg("%s/%s: valid again", rl->conf.domains, d->fname);
 	d->failed = 0;
+	d->kept = 0;
 	free(d->lasterr);
 	d->lasterr = NULL;
 out:
@@ -588,6 +641,93 @@ poll_free(struct reload *rl, struct poll *p)
 	free(p->nf);
 }
 
+static int
+cstr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* After a complete listing: the copies of domains without a file go. */
+static void
+lastgood_sweep(struct reload *rl)
+{
+	struct sts_strlist	 kept = { NULL, 0, 0 };
+	const char		**names = NULL;
+	size_t			 i, n = 0;
+
+	if (rl->lgfd == -1 || lastgood_list(rl->lgfd, &kept) == -1 ||
+	    (names = calloc(rl->nfiles + 1, sizeof(*names))) == NULL)
+		goto out;
+	for (i = 0; i < rl->nfiles; i++)
+		if (rl->files[i]->name != NULL)
+			names[n++] = rl->files[i]->name;
+	qsort(names, n, sizeof(*names), cstr_cmp);
+	for (i = 0; i < kept.n; i++)
+		if (n == 0 || bsearch(&kept.v[i], names, n, sizeof(*names),
+		    cstr_cmp) == NULL)
+			lastgood_drop(rl->lgfd, kept.v[i]);
+out:
+	free(names);
+	sts_strlist_free(&kept);
+}
+
+/*
+ * At start-up, the configuration or the domain directory cannot be read
+ * (err): serve every last good policy in lgdir, said loudly, until it
+ * can be. -1: there are none.
+ */
+static int
+fallback_open(struct reload *rl, const char *err)
+{
+	struct sts_strlist	 names = { NULL, 0, 0 };
+	struct sts_strlist	 warnings = { NULL, 0, 0 };
+	struct table		*t = NULL;
+	struct dfile		*d;
+	char			*text = NULL, **last;
+	size_t			 i, len;
+	int			 ret = -1;
+
+	if (rl->lgfd == -1 || lastgood_list(rl->lgfd, &names) == -1 ||
+	    names.n == 0 ||
+	    (rl->files = calloc(names.n, sizeof(*rl->files))) == NULL)
+		goto out;
+	for (i = 0; i < names.n; i++) {
+		if (lastgood_get(rl->lgfd, names.v[i], &text, &len) != 1)
+			continue;
+		if ((d = calloc(1, sizeof(*d))) == NULL ||
+		    (d->fname = strdup(names.v[i])) == NULL ||
+		    (d->resp = intern_add(&rl->intern, text, len)) == NULL) {
+			if (d != NULL)
+				free(d->fname);
+			free(d);
+			free(text);
+			logmsg("out of memory");
+			goto out;
+		}
+		free(text);
+		d->name = d->fname;
+		d->kept = 2;
+		d->failed = 1;
+		rl->files[rl->nfiles++] = d;
+	}
+	if (rl->nfiles == 0 || (t = table_build(rl->files, rl->nfiles,
+	    rl->lgdir, &warnings)) == NULL)
+		goto out;
+	table_swap(t);
+	logmsg("ERROR: %s; serving the last good policies of %zu domains "
+	    "kept in %s until it is fixed", err, rl->nfiles, rl->lgdir);
+	/* Not logged again by the polls until it changes. */
+	last = rl->conf.domains == NULL ? &rl->conferr : &rl->direrr;
+	free(*last);
+	*last = strdup(err);
+	rl->fallback = 1;
+	ret = 0;
+out:
+	sts_strlist_free(&warnings);
+	sts_strlist_free(&names);
+	return ret;
+}
+
 /*
  * One poll. strict: at start-up, where an unreadable configuration or
  * directory is an error (-1, err) rather than something to log and wait
@@ -609,7 +749,12 @@ poll_once(struct reload *rl, int force, int strict, char *err, size_t errlen)
 	if ((p.confchanged = poll_conf(rl, &p, err, errlen)) == -1)
 		goto out;
 	if (rl->conf.domains == NULL) {
-		sts_err(err, errlen, "%s: no configuration", rl->confpath);
+		/* Serving lgdir: the failure is logged, wait it out. */
+		if (!strict && rl->fallback)
+			ret = 0;
+		else
+			sts_err(err, errlen, "%s: no configuration",
+			    rl->confpath);
 		goto out;
 	}
 	watch_update(&rl->watch, rl->conf.domains);
@@ -631,28 +776,52 @@ poll_once(struct reload *rl, int force, int strict, char *err, size_t errlen)
 		goto out;
 	poll_read(rl, &p);
 	poll_swap(rl, &p);
+	if ((strict || rl->fallback) && p.src == SRC_LISTING) {
+		lastgood_sweep(rl);
+		rl->fallback = 0;
+	}
 out:
 	poll_free(rl, &p);
 	return ret;
 }
 
 struct reload *
-reload_open(const char *conffile, int watch, char *err, size_t errlen)
+reload_open_kept(const char *conffile, int watch, int lgfd,
+    const char *lgdir, char *err, size_t errlen)
 {
 	struct reload	*rl = NULL;
 
 	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
-	    (rl->confpath = strdup(conffile)) == NULL) {
+	    (rl->confpath = strdup(conffile)) == NULL ||
+	    (rl->lgdir = strdup(lgdir != NULL ? lgdir : "-")) == NULL) {
+		if (rl != NULL)
+			free(rl->confpath);
 		free(rl);
+		if (lgfd != -1)
+			close(lgfd);
 		sts_err(err, errlen, "out of memory");
 		return NULL;
 	}
+	rl->lgfd = lgfd;
 	(void)watch_open(&rl->watch, watch);
-	if (poll_once(rl, 1, 1, err, errlen) == -1) {
+	if (poll_once(rl, 1, 1, err, errlen) == -1 &&
+	    (rl->nfiles > 0 || fallback_open(rl, err) == -1)) {
 		reload_free(rl);
 		return NULL;
 	}
 	return rl;
+}
+
+struct reload *
+reload_open(const char *conffile, int watch, char *err, size_t errlen)
+{
+	return reload_open_kept(conffile, watch, -1, NULL, err, errlen);
+}
+
+int
+reload_lastgood_fd(const struct reload *rl)
+{
+	return rl->lgfd;
 }
 
 int
@@ -689,6 +858,9 @@ reload_free(struct reload *rl)
 	free(rl->conferr);
 	free(rl->direrr);
 	free(rl->confpath);
+	free(rl->lgdir);
+	if (rl->lgfd != -1)
+		close(rl->lgfd);
 	watch_close(&rl->watch);
 	free(rl);
 }

@@ -189,6 +189,7 @@ struct dfile {
 	char		*lasterr;	/* last error logged for it */
 	struct stamp	 st;		/* of the last read */
 	int		 failed;	/* the last read failed */
+	int		 kept;		/* resp came from the last good copy */
 };
 
 /* What a reload frees once the new table is in. */
@@ -264,6 +265,24 @@ size_t	 loader_run(struct loader *, struct dfile **todo, size_t n,
 	    struct job **jobs);
 void	 loader_free(struct loader *);
 
+/* ---- lastgood.c: the last good policies, on disk --------------------- */
+
+#define LASTGOOD_DEFAULT	"/var/lib/mtasts-fcgi"
+
+/*
+ * The directory's descriptor, or -1 (not kept; logged unless quiet and
+ * the directory does not exist).
+ */
+int	 lastgood_open(const char *dir, int quiet);
+/* 1 and *text (malloc'd) when name has a copy that parses; else 0. */
+int	 lastgood_get(int fd, const char *name, char **text, size_t *len);
+/* Keep text as name's policy if it is not already: 1 written, 0 same, -1 (logged). */
+int	 lastgood_put(int fd, const char *name, const char *text, size_t len);
+/* name's domain file is gone: its copy goes too. */
+void	 lastgood_drop(int fd, const char *name);
+/* The names that have a copy, sorted, appended to names; -1 (logged). */
+int	 lastgood_list(int fd, struct sts_strlist *names);
+
 /* ---- reload.c: the configuration poll -------------------------------- */
 
 struct reload;
@@ -275,6 +294,16 @@ struct reload;
  */
 struct reload *reload_open(const char *conffile, int watch, char *err,
 	    size_t errlen);
+/*
+ * The same, keeping the last good policies in the directory lgfd (-1:
+ * not kept; the reload owns it from now on). A configuration that cannot
+ * be read at start-up is then logged, and what lgfd holds is served until
+ * it can be.
+ */
+struct reload *reload_open_kept(const char *conffile, int watch, int lgfd,
+	    const char *lgdir, char *err, size_t errlen);
+/* Its lgfd, for the sandbox; -1: none. */
+int	 reload_lastgood_fd(const struct reload *);
 /* The inotify descriptor, readable when a poll is due; -1: none. */
 int	 reload_fd(const struct reload *);
 /*
@@ -298,6 +327,8 @@ int	 fd_listening(int fd);
 
 struct fastcgi_opts {
 	const char		*conffile;
+	const char		*lastgood;	/* directory; NULL: not kept */
+	int			 lastgood_quiet; /* the default: may not exist */
 	int			 threads;
 	int			 interval;	/* seconds between polls; 0: SIGHUP only */
 	volatile sig_atomic_t	*got_hup;	/* set by the signal handlers */
@@ -311,18 +342,26 @@ int	 fastcgi_run(int fd, const struct fastcgi_opts *);
 
 /*
  * Answer the one request in the environment; conffile NULL: beside the
- * program (argv0), else the default. The exit status.
+ * program (argv0), else the default. lastgood: the directory of last good
+ * policies; NULL: "last-good" beside the program, else the default. The exit status.
  */
-int	 cgi_run(const char *conffile, const char *argv0);
+int	 cgi_run(const char *conffile, const char *lastgood,
+	    const char *argv0);
+
+/* ---- configtest.c: -t ------------------------------------------------ */
+
+/* Check conffile, every domain file and the certificates; the exit status. */
+int	 configtest_run(const char *conffile);
 
 /* ---- sandbox.c: seccomp ---------------------------------------------- */
 
-/* Confine the process to serving and reloading. 0, or -1 with err. */
 #define SANDBOX_OFF_ASKED	"SANDBOX=0 in the environment"
 /*
- * Enter the seccomp sandbox: 0, or -1 and err. When it is off by design,
- * 0 and *off says why (else NULL).
+ * Confine the process to serving and reloading; files are opened
+ * read-only, but in the directory lgfd (-1: none), where the last good
+ * policies are written. 0, or -1 with err. When it is off by design, 0
+ * and *off says why (else NULL).
  */
-int	 sandbox_enter(char *err, size_t errlen, const char **off);
+int	 sandbox_enter(int lgfd, char *err, size_t errlen, const char **off);
 
 #endif /* RESPONDER_H */

@@ -11,7 +11,9 @@
  * the obvious relatives of those calls.
  *
  * - Files are opened read-only: open/openat with any of O_WRONLY, O_RDWR,
- *   O_CREAT or O_TRUNC fail with EPERM.
+ *   O_CREAT or O_TRUNC fail with EPERM; but in the directory of last good
+ *   policies (lastgood.c), opened before: openat, renameat and unlinkat
+ *   whose directory descriptor is that one, and fsync.
  * - clone only makes threads (CLONE_VM|CLONE_THREAD|CLONE_SIGHAND set): no
  *   fork. clone3 passes its flags in memory a filter cannot read, so it
  *   fails with ENOSYS, and glibc falls back to clone.
@@ -133,8 +135,36 @@ sandbox_disabled(void)
 	return NULL;
 }
 
+/*
+ * The directory of last good policies (lgfd): a file is created in it,
+ * written, synced and renamed over the old one, or removed; nowhere
+ * else. openat may write only when its directory is lgfd; renameat both
+ * ways within lgfd; unlinkat in lgfd only.
+ */
+static int
+sandbox_lastgood(scmp_filter_ctx ctx, int lgfd)
+{
+	scmp_datum_t	 fd = (scmp_datum_t)lgfd;
+	int		 r;
+
+	if (lgfd == -1)
+		return 0;
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat), 2,
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_EQ, fd, 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat2), 2,
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_EQ, fd, 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fsync),
+	    0)) < 0)
+		return r;
+	return 0;
+}
+
 int
-sandbox_enter(char *err, size_t errlen, const char **off)
+sandbox_enter(int lgfd, char *err, size_t errlen, const char **off)
 {
 	scmp_filter_ctx	 ctx = NULL;
 	const char	*what = "seccomp_init";
@@ -175,7 +205,8 @@ sandbox_enter(char *err, size_t errlen, const char **off)
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) < 0 ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
 	    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET, 0),
-	    SCMP_A2(SCMP_CMP_EQ, SO_RCVTIMEO, 0))) < 0)
+	    SCMP_A2(SCMP_CMP_EQ, SO_RCVTIMEO, 0))) < 0 ||
+	    (r = sandbox_lastgood(ctx, lgfd)) < 0)
 		goto fail;
 	what = "seccomp_load";
 	if ((r = seccomp_load(ctx)) < 0)
@@ -193,8 +224,9 @@ out:
 #else /* !__linux__ */
 
 int
-sandbox_enter(char *err, size_t errlen, const char **off)
+sandbox_enter(int lgfd, char *err, size_t errlen, const char **off)
 {
+	(void)lgfd;
 	(void)err;
 	(void)errlen;
 	*off = "not Linux";

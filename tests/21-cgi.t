@@ -124,6 +124,17 @@ t_is "$(status r9)" 404 "unknown domain: 404"
 t_like "$(header r9 Content-Type)" '^text/plain' "404 is text/plain"
 t_is "$(header r9 Content-Length)" "$(($(wc -c <"$T/r9.body")))" "404 Content-Length matches"
 
+# A file the directory listing skips (sts_domain_ignored) is no domain for
+# a request either: mta-sts.x.com.conf does not serve domains/x.com.conf.
+cp "$T/domains/example.com" "$T/domains/example.com.conf"
+cp "$T/domains/example.com" "$T/domains/example.com.old"
+chmod a+r "$T/domains/example.com.conf" "$T/domains/example.com.old"
+cgi rconf GET mta-sts.example.com.conf $WK
+t_is "$(status rconf)" 404 "mta-sts.example.com.conf: 404, domains/example.com.conf is not a domain file"
+cgi rold GET mta-sts.example.com.old $WK
+t_is "$(status rold)" 404 "mta-sts.example.com.old: 404, a backup copy is not a domain file"
+rm -f "$T/domains/example.com.conf" "$T/domains/example.com.old"
+
 for p in / /index.html /.well-known/mta-sts.txt/ /.well-known/mta-sts.txt.bak \
     /.well-known/../.well-known/mta-sts.txt /.well-known/mta%2Dsts.txt \
     //.well-known/mta-sts.txt /.WELL-KNOWN/MTA-STS.TXT; do
@@ -224,8 +235,8 @@ fi
 
 t_like "$("$BIN" -V)" '^mta-sts-fcgi [0-9]' "-V prints the version"
 t_like "$("$BIN" -h)" '^usage: mta-sts-fcgi \[-hV\] \[-c file\] \[-s unix:path \| tcp:host:port\]' "-h prints the usage"
-st=0; "$BIN" -t 0 >/dev/null 2>&1 || st=$?
-t_isnt "$st" 0 "-t 0 is refused"
+st=0; "$BIN" -T 0 >/dev/null 2>&1 || st=$?
+t_isnt "$st" 0 "-T 0 is refused"
 st=0; "$BIN" -M 999 >/dev/null 2>&1 || st=$?
 t_isnt "$st" 0 "-M 999 is refused"
 st=0; "$BIN" -s http:x >/dev/null 2>&1 || st=$?

@@ -120,14 +120,14 @@ start() {
 # ---- -s tcp: --------------------------------------------------------------
 
 PORT=$(t_free_port)
-start tcp -c "$T/mta-sts.conf" -s "tcp:127.0.0.1:$PORT" -t 8 -r 0 "${UARG[@]}"
+start tcp -c "$T/mta-sts.conf" -s "tcp:127.0.0.1:$PORT" -T 8 -r 0 "${UARG[@]}"
 TCP_PID=$PID
 t_ok "-s tcp:127.0.0.1:PORT listens" t_wait_port 127.0.0.1 "$PORT" 10
 t_is "$(fcgi "127.0.0.1:$PORT" get mta-sts.example.com | body_of)" "$POLICY_COM." "-s tcp: serves the policy"
 t_like "$(fcgi "127.0.0.1:$PORT" get mta-sts.nope.example)" '^Status: 404' "-s tcp: 404 for an unknown domain"
 
 out=$(fcgi "127.0.0.1:$PORT" keep 7 mta-sts.example.com)
-t_is "$(grep -c 'Status: 200' <<<"$out")" 8 "7 kept connections and a new one, -t 8: all answered"
+t_is "$(grep -c 'Status: 200' <<<"$out")" 8 "7 kept connections and a new one, -T 8: all answered"
 t_like "$out" 'fresh: Status: 200 OK' "a new connection is served while 7 are kept open"
 t_like "$out" 'again: 7 of 7' "each kept connection serves its next request"
 [ -n "$(sed -n '/fresh: /{/Status: 200/!p}' <<<"$out")" ] && t_diag "$out"

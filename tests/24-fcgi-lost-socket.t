@@ -66,7 +66,7 @@ except subprocess.TimeoutExpired:
     print("exit: none")
 EOF2
 
-out=$(python3 "$T/lost.py" "$T/lost.err" "$BIN" -c "$T/mta-sts.conf" -r 0 -t 4 "${UARG[@]}")
+out=$(python3 "$T/lost.py" "$T/lost.err" "$BIN" -c "$T/mta-sts.conf" -r 0 -T 4 "${UARG[@]}")
 t_like "$out" 'answered: Status: 200 OK' "fd 0 a listening socket: serves"
 t_like "$out" 'exit: 1$' "the socket shut down under it: exit status 1"
 t_is "$(grep -c 'no socket to serve on' "$T/lost.err")" 1 "said once: $(head -1 "$T/lost.err")"

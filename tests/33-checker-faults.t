@@ -37,6 +37,7 @@ ns_domain_file wrongmx.test "mx = mx1.example.test, mx2.example.test, mx-wrong.e
 ns_domain_file silentmx.test "mx = mx1.example.test, mx2.example.test, mx-silent.example.test"
 # probe: a TXT record that does not parse
 ns_domain broken.test "" '_mta-sts	TXT	"v=STSv1; id=not-valid!"'
+ns_domain repeatid.test "" '_mta-sts	TXT	"v=STSv1; id=20260101000000; id=20270101000000"'
 
 # what every checked domain's file renders (mx from the certificate store)
 good=$'version: STSv1\r\nmode: testing\r\nmx: mx1.example.test\r\nmx: mx2.example.test\r\nmax_age: 86400\r\n'
@@ -127,6 +128,10 @@ t_ok "MX that never answers: the run ends in bounded time (${took}s)" test "$too
 ns_check notlsrpt.test
 t_is "$CHK_RC" 1 "no TLS-RPT record: exit 1 (a warning)" || t_diag "$CHK_OUT"
 t_like "$CHK_OUT" '_smtp\._tls\.notlsrpt\.test|TLS-?RPT' "the missing TLS-RPT record is named"
+
+ns_check repeatid.test
+t_like "$CHK_OUT" "(^|"$'\n'")repeatid\.test: warning: _mta-sts\.repeatid\.test: more than one id field: the first, id=20260101000000, counts; 'id=20270101000000' is ignored \(RFC 8461 [^ ]+3\.2\)($|"$'\n'")" \
+    "a repeated id field in the _mta-sts record: warned, the first counts" || t_diag "$CHK_OUT"
 
 # ---- the DNS server down, then not answering ------------------------------------------------
 

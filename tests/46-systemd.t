@@ -8,7 +8,7 @@
 
 t_init systemd
 command -v systemd-analyze >/dev/null 2>&1 || t_skip_all "systemd-analyze is not installed"
-t_plan 11
+t_plan 14
 u=$T_TOP/deploy/systemd
 mkdir -p "$T/units"
 for f in "$u"/*; do
@@ -46,6 +46,11 @@ for k in ProtectSystem=strict ProtectHome=yes PrivateTmp=yes PrivateDevices=yes 
 done
 t_is "${missing:-}" "" "responder sandbox settings all present"
 t_unlike "$svc" $'\nExecStart=[^\n]* -u ' "responder needs no -u under systemd"
+t_like "$svc" $'\nExecStartPre=/usr/local/sbin/mta-sts-fcgi -t -c /etc/mta-sts/mta-sts.conf\n' \
+    "responder: the configuration is tested (-t) before a start"
+t_like "$svc" $'\nExecReload=/usr/local/sbin/mta-sts-fcgi -t -c /etc/mta-sts/mta-sts.conf\nExecReload=/bin/kill -HUP \\$MAINPID\n' \
+    "responder: and before the SIGHUP of a reload"
+t_like "$svc" $'\nStateDirectory=mtasts-fcgi\n' "responder: the last good policies in /var/lib/mtasts-fcgi"
 t_like "$(cat "$u/mta-sts-check.timer")" $'\nOnCalendar=\\*:0/15\n' "checker every 15 minutes"
 # /var/lib/mta-sts belongs to Debian's postfix-mta-sts-resolver: ours is
 # /var/lib/mtasts, and nothing we ship names the other one.

@@ -313,10 +313,10 @@ answered_within() {
 	    [ "$(echo "$1" | awk -v s="$2" '{ print ($1 <= s) }')" = 1 ]
 }
 
-# A pool that may grow past the stalled clients (-t 128): one stalled
+# A pool that may grow past the stalled clients (-T 128): one stalled
 # client, then 100, must not delay anyone else.
-if start_direct slow -r 1 -t 128; then
-	t_pass "a responder on tcp:127.0.0.1:$DPORT (-t 128)"
+if start_direct slow -r 1 -T 128; then
+	t_pass "a responder on tcp:127.0.0.1:$DPORT (-T 128)"
 	out=$(get mta-sts.d0.example 5)
 	t_like "$out" 'Status: 200' "it answers a FastCGI request ($out)"
 	stall 1 4
@@ -340,7 +340,7 @@ else
 	t_fail "a responder on a TCP port"
 	t_skip 6 "no responder"
 fi
-# The default pool (-t 64) with 100 stalled clients: only a time limit on
+# The default pool (-T 64) with 100 stalled clients: only a time limit on
 # reading a new connection's request frees the workers they hold.
 if start_direct slow64 -r 1; then
 	stall 100 15

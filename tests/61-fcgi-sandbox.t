@@ -13,6 +13,8 @@
 #    filter and tries what the responder must not do: write, create,
 #    unlink, mkdir, socket, fork, kill (refused with EPERM) and what it
 #    must (read-only open, new thread). exec kills the process (SIGSYS).
+#    In the directory of last good policies (MTA_STS_LAST_GOOD), and only
+#    there, a file may be created, renamed and removed.
 # 3. SANDBOX=0: no filter, and the same probe is allowed everything.
 . "$(dirname "$0")/lib/testlib.sh"
 
@@ -30,7 +32,7 @@ t_init 61-fcgi-sandbox
 UARG=
 [ "$(id -u)" = 0 ] && UARG=" -u nobody"
 
-mkdir -p "$T/domains" "$T/certs" "$T/ca" "$T/www"
+mkdir -p "$T/domains" "$T/certs" "$T/ca" "$T/www" "$T/lg"
 { t_ca "$T/ca" &&
   t_cert "$T/ca" mx mx1.example.net mx2.example.net &&
   t_cert "$T/ca" mx3 mx3.example.net; } ||
@@ -39,6 +41,7 @@ cp "$T/ca/mx.pem" "$T/certs/"
 t_responder_conf || { echo "Bail out! cannot write the configuration"; exit 255; }
 : >"$T/domains/example.net"
 chmod -R a+rX "$T"
+chmod 777 "$T/lg"
 
 WK=/.well-known/mta-sts.txt
 pol() {	# pol MODE AGE MX...: a rendered policy, and "." (as fetch leaves it)
@@ -63,7 +66,8 @@ fastcgi.server = ( "/" => ((
 	"bin-path" => "$BIN$3$UARG",
 	"socket" => "$1.sock",
 	"max-procs" => 1,
-	"bin-environment" => ( "MTA_STS_CONF" => "$T/mta-sts.conf" ),
+	"bin-environment" => ( "MTA_STS_CONF" => "$T/mta-sts.conf",
+	    "MTA_STS_LAST_GOOD" => "$T/lg" ),
 	"check-local" => "disable"
 )) )
 EOF
@@ -142,6 +146,8 @@ t_ok "reload: a renamed-in domain file is served" \
 printf 'mode = enforce\nmx = mx-inplace.example.com\nmax-age = 2d\n' >"$T/domains/example.com"
 t_ok "reload: an in-place edit is served" \
     wait_body mta-sts.example.com "$(pol enforce 172800 mx-inplace.example.com)" 10
+t_is "$(cat "$T/lg/example.com"; echo .)" "$(pol enforce 172800 mx-inplace.example.com)" \
+    "sandboxed: the new policy is kept in the directory of last good policies"
 printf 'mode = bogus\n' >"$T/domains/example.com"
 sleep 2.5
 fetch mta-sts.example.com
@@ -154,6 +160,7 @@ t_ok "reload: a new domain file is served" \
     wait_body mta-sts.example.org "$(pol testing 604800 mx.example.org)" 10
 rm -f "$T/domains/example.org"
 t_ok "reload: a removed domain file is gone" wait_code mta-sts.example.org 404 10
+t_ok "sandboxed: and so is its last good policy" test ! -e "$T/lg/example.org"
 cp "$T/ca/mx3.fullchain.pem" "$T/certs/mx3.pem"
 chmod a+r "$T/certs/mx3.pem"
 t_ok "reload: a certificate added to the store is in the policy" \
@@ -284,8 +291,10 @@ nothing(void *a)
 static void *
 probe(void *arg)
 {
-	const char	*dir = getenv("PROBE_DIR");
-	char		 path[1024], msg[64];
+	const char	*dir = getenv("PROBE_DIR"), *lg = getenv("PROBE_LG");
+	char		 path[1024], msg[64], fdp[64], link[1024];
+	ssize_t		 n;
+	int		 lgfd, od;
 	sigset_t	 all;
 	pthread_t	 t;
 	struct timeval	 tv = { 0, 0 };
@@ -358,6 +367,33 @@ probe(void *arg)
 	say("fork", pid == -1 ? -1 : 0, errno);
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
+	if (lg != NULL) {
+		/* The responder's descriptor of that directory. */
+		for (fd = 0, lgfd = -1; fd < 256 && lgfd == -1; fd++) {
+			snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+			n = readlink(fdp, link, sizeof(link) - 1);
+			if (n > 0 && (link[n] = '\0', strcmp(link, lg) == 0))
+				lgfd = fd;
+		}
+		say("lg-fd", lgfd, ENOENT);
+		r = openat(lgfd, "probe", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		say("lg-create", r, errno);
+		if (r != -1)
+			close(r);
+		r = renameat(lgfd, "probe", lgfd, "probe2");
+		say("lg-rename", r, errno);
+		snprintf(path, sizeof(path), "%s/escaped", dir);
+		r = renameat(lgfd, "probe2", AT_FDCWD, path);
+		say("lg-rename-out", r, errno);
+		r = unlinkat(lgfd, "probe2", 0);
+		say("lg-unlink", r, errno);
+		od = open(dir, O_RDONLY | O_DIRECTORY);
+		r = openat(od, "created", O_WRONLY | O_CREAT, 0644);
+		say("other-dir-create", r, errno);
+		r = unlinkat(od, "existing", 0);
+		say("other-dir-unlink", r, errno);
+		close(od);
+	}
 	r = pthread_create(&t, NULL, nothing, NULL);
 	say("thread", r == 0 ? 0 : -1, r);
 	if (r == 0)
@@ -436,16 +472,17 @@ else
 fi
 VICTIM=$!
 t_bg "$VICTIM"
-probe_run in PROBE_VICTIM="$VICTIM"
-want="seccomp=2:ok open-create:EPERM open-rdwr:EPERM open-wronly:EPERM open-rdonly-trunc:EPERM open-rdonly:ok socket:EPERM kill:EPERM tgkill-self:ok tgkill-other:EPERM mmap-exec:EPERM mmap-rw:ok mprotect-exec:EPERM setsockopt-rcvtimeo:ok setsockopt-sndbuf:EPERM mkdir:EPERM unlink:EPERM fork:EPERM thread:ok done:ok"
+mkdir -p "$T/in-lg" && chmod 777 "$T/in-lg"
+probe_run in PROBE_VICTIM="$VICTIM" MTA_STS_LAST_GOOD="$T/in-lg" PROBE_LG="$T/in-lg"
+want="seccomp=2:ok open-create:EPERM open-rdwr:EPERM open-wronly:EPERM open-rdonly-trunc:EPERM open-rdonly:ok socket:EPERM kill:EPERM tgkill-self:ok tgkill-other:EPERM mmap-exec:EPERM mmap-rw:ok mprotect-exec:EPERM setsockopt-rcvtimeo:ok setsockopt-sndbuf:EPERM mkdir:EPERM unlink:EPERM fork:EPERM lg-fd:ok lg-create:ok lg-rename:ok lg-rename-out:EPERM lg-unlink:ok other-dir-create:EPERM other-dir-unlink:EPERM thread:ok done:ok"
 got=
 for w in $want; do
 	k=${w%%:*}
 	got="$got $k:$(probe_is in "$k")"
 done
-t_is "${got# }" "$want" "inside the sandbox: writes, creation, sockets, socket options, fork, kill, signals to another process, executable memory refused; read-only open, SO_RCVTIMEO, threads and signals to itself allowed" ||
+t_is "${got# }" "$want" "inside the sandbox: writes, creation, sockets, socket options, fork, kill, signals to another process, executable memory refused; read-only open, SO_RCVTIMEO, threads and signals to itself allowed; files created, renamed and removed in the directory of last good policies only" ||
     t_diag "$(cat "$T/in.err")"
-t_ok "nothing was created or removed" test ! -e "$T/in/created" -a ! -e "$T/in/dir" -a -e "$T/in/existing"
+t_ok "nothing was created or removed" test ! -e "$T/in/created" -a ! -e "$T/in/dir" -a -e "$T/in/existing" -a ! -e "$T/in/escaped"
 t_ok "another process of the same user was not signalled" kill -0 "$VICTIM"
 t_stop "$VICTIM"
 t_ok "the responder lives on after the refused calls" kill -0 "$PROBE_PID"

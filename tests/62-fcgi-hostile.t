@@ -90,7 +90,7 @@ fi
 # ---- 2. slow clients ----------------------------------------------------------
 
 PORT=$(t_free_port)
-start tcp -c "$T/mta-sts.conf" -s "tcp:127.0.0.1:$PORT" -t 4 -r 1 "${UARG[@]}"
+start tcp -c "$T/mta-sts.conf" -s "tcp:127.0.0.1:$PORT" -T 4 -r 1 "${UARG[@]}"
 TCP_PID=$PID
 t_ok "-s tcp: listens" t_wait_port 127.0.0.1 "$PORT" 10
 A=127.0.0.1:$PORT

@@ -519,6 +519,175 @@ test_gate(void)
 	close(sv[0]);
 }
 
+/* ---- lastgood.c with reload.c ------------------------------------------ */
+
+#define POL_X "version: STSv1\r\nmode: enforce\r\nmx: mx.x.example\r\n" \
+	"max_age: 86400\r\n"
+#define POL_Y "version: STSv1\r\nmode: testing\r\nmx: mx.y.example\r\n" \
+	"max_age: 86400\r\n"
+
+/* The text of file rel, "" when there is none. */
+static const char *
+text_of(const char *rel)
+{
+	static char	 b[4096];
+	char		 path[PATH_MAX];
+	FILE		*f;
+	size_t		 n;
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	if ((f = fopen(path, "r")) == NULL)
+		return "";
+	n = fread(b, 1, sizeof(b) - 1, f);
+	b[n] = '\0';
+	fclose(f);
+	return b;
+}
+
+static struct reload *
+open_kept(const char *conffile, char *err, size_t errlen)
+{
+	char	 lg[PATH_MAX];
+
+	snprintf(lg, sizeof(lg), "%s/lg", top);
+	return reload_open_kept(conffile, 0, lastgood_open(lg, 0), lg, err,
+	    errlen);
+}
+
+static void
+test_lastgood(void)
+{
+	struct reload	*rl = NULL;
+	char		 err[STS_ERR_MAX], conffile[1100], path[PATH_MAX];
+	int		 saved, fd;
+
+	snprintf(conffile, sizeof(conffile), "%s/lg.conf", top);
+	snprintf(path, sizeof(path), "%s/lgd", top);
+	if (mkdir(path, 0755) == -1)
+		abort();
+	snprintf(path, sizeof(path), "%s/lg", top);
+	if (mkdir(path, 0755) == -1)
+		abort();
+	put("lg.conf", "domains = lgd\nmax-age = 1d\n");
+	put("lgd/x.example", "mode = enforce\nmx = mx.x.example\n");
+	put("lgd/y.example", "mode = testing\nmx = mx.y.example\n");
+	put("lgd/z.example", "mode = testing\nmx = mx.y.example\n");
+	snprintf(path, sizeof(path), "%s/lglog", top);
+	fflush(stderr);
+	if ((saved = dup(STDERR_FILENO)) == -1 ||
+	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1)
+		abort();
+	close(fd);
+
+	/* First start: every good policy is kept, as served. */
+	rl = open_kept(conffile, err, sizeof(err));
+	ok(rl != NULL, "reload_open_kept");
+	if (rl == NULL)
+		goto out;
+	is_str(text_of("lg/x.example"), POL_X, "x.example: kept as served");
+	is_str(text_of("lg/y.example"), POL_Y, "y.example: kept as served");
+	is_str(text_of("lg/z.example"), POL_Y, "z.example: kept as served");
+	reload_free(rl);
+
+	/* Restart with y broken, z gone, w never good. */
+	put("lgd/y.example", "mode = testing\nmx = mx.y.example\nmdoe = x\n");
+	del("lgd/z.example");
+	put("lgd/w.example", "mode = enforcing\n");
+	rl = open_kept(conffile, err, sizeof(err));
+	ok(rl != NULL, "restart with a broken domain file");
+	if (rl == NULL)
+		goto out;
+	is_str(body("x.example"), POL_X, "restart: x.example served");
+	is_str(body("y.example"), POL_Y, "restart: y.example broken, its "
+	    "last good policy served from disk");
+	is_str(body("z.example"), "", "restart: z.example gone, 404");
+	is_str(text_of("lg/z.example"), "", "restart: z.example's copy gone");
+	is_str(body("w.example"), "", "restart: w.example never good, 404");
+	is_str(text_of("lg/w.example"), "", "restart: w.example has no copy");
+	is_str(text_of("lg/y.example"), POL_Y, "restart: y.example's copy kept");
+
+	/* While running: a file deleted takes its copy with it. */
+	put("lgd/v.example", "mode = enforce\nmx = mx.x.example\n");
+	reload_poll(rl, 1);
+	is_str(text_of("lg/v.example"), POL_X, "a new domain is kept");
+	del("lgd/v.example");
+	reload_poll(rl, 1);
+	is_str(body("v.example"), "", "deleted: 404");
+	is_str(text_of("lg/v.example"), "", "deleted: its copy gone");
+	reload_free(rl);
+
+	/* A copy that does not parse is not served, and goes. */
+	put("lg/y.example", "version: STSv1\r\nmode: enforce\r\n");
+	rl = open_kept(conffile, err, sizeof(err));
+	ok(rl != NULL, "restart with a damaged copy");
+	if (rl == NULL)
+		goto out;
+	is_str(body("y.example"), "", "a damaged copy is not served");
+	is_str(text_of("lg/y.example"), "", "a damaged copy is removed");
+	reload_free(rl);
+	put("lg/y.example", POL_Y);
+
+	/* A dangling link is a file gone, though it has a copy. */
+	put("lg/s.example", POL_X);
+	if (symlink("nowhere", "tests/tmp/t_responder/lgd/s.example") == -1)
+		abort();
+	rl = open_kept(conffile, err, sizeof(err));
+	ok(rl != NULL, "restart with a dangling link");
+	if (rl == NULL)
+		goto out;
+	is_str(body("s.example"), "", "a dangling link: 404");
+	is_str(text_of("lg/s.example"), "", "a dangling link: its copy gone");
+	reload_free(rl);
+	del("lgd/s.example");
+
+	/* Restart with the global file broken: every copy is served. */
+	put("lg.conf", "domains = lgd\nmax-age = 1d\nmdoe = enforce\n");
+	ok(reload_open(conffile, 0, err, sizeof(err)) == NULL,
+	    "without a directory of copies, a broken global file is fatal");
+	rl = open_kept(conffile, err, sizeof(err));
+	ok(rl != NULL, "restart with a broken global file");
+	if (rl == NULL)
+		goto out;
+	is_str(body("x.example"), POL_X, "global broken: x.example served");
+	is_str(body("y.example"), POL_Y, "global broken: y.example served");
+	is_str(body("w.example"), "", "global broken: w.example still 404");
+	reload_poll(rl, 0);
+	reload_poll(rl, 0);
+	is_str(body("x.example"), POL_X, "global broken: still served after "
+	    "polls");
+	/* Fixed: the files again; y.example is still broken. */
+	put("lg.conf", "domains = lgd\nmax-age = 2d\n");
+	reload_poll(rl, 0);
+	is_str(body("x.example"), "version: STSv1\r\nmode: enforce\r\n"
+	    "mx: mx.x.example\r\nmax_age: 172800\r\n",
+	    "global fixed: x.example read again");
+	is_str(text_of("lg/x.example"), "version: STSv1\r\nmode: enforce\r\n"
+	    "mx: mx.x.example\r\nmax_age: 172800\r\n",
+	    "global fixed: x.example's new policy kept");
+	is_str(body("y.example"), POL_Y, "global fixed: y.example still "
+	    "broken, still its last good policy");
+	reload_free(rl);
+out:
+	if (dup2(saved, STDERR_FILENO) == -1)
+		abort();
+	close(saved);
+	is_int(lines_with("lglog", "/lgd/y.example:3: unknown key 'mdoe' "
+	    "(did you mean 'mode'? expected one of: certs, mode, max-age, mx, "
+	    "tlsrpt) (serving the last good policy kept from before)"), 2,
+	    "a broken file served from its copy says so, at each start");
+	is_int(lines_with("lglog", "mta-sts-fcgi: ERROR: "), 1,
+	    "a broken global file at start-up: said once");
+	is_int(lines_with("lglog", "/lg.conf:3: unknown key 'mdoe'"), 1,
+	    "... with file:line (once: polls do not repeat it)");
+	is_int(lines_with("lglog", "; serving the last good policies of 2 "
+	    "domains kept in "), 1, "... and what is served instead");
+	is_int(lines_with("lglog", "last good policy of y.example: no max_age "
+	    "field: dropped, not served"), 1,
+	    "a damaged copy is logged");
+	(void)body(NULL);
+}
+
 int
 main(void)
 {
@@ -533,6 +702,7 @@ main(void)
 	test_gate();
 	test_table();
 	test_reload();
+	test_lastgood();
 	nftw(TOP, rm, 16, FTW_DEPTH | FTW_PHYS);
 	return done_testing();
 }

@@ -58,6 +58,8 @@ d_setup() {
 	t_cert "$T/tls" web mta-sts.example.com mta-sts.example.net mta-sts.unknown.test &&
 	chmod 0644 "$T/tls/web.key" || { echo "Bail out! cannot set up $T"; exit 255; }
 	chmod 0755 "$T" "$T_TOP/tests/tmp"
+	# the responder's last good policies (-L), written as the web user
+	mkdir -p "$T/lastgood" && chown "$(d_user)" "$T/lastgood" 2>/dev/null
 	if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null 2>&1 &&
 	    ! runuser -u "$(d_user)" -- test -r "$T/etc/domains/example.com"; then
 		t_skip_all "$(d_user) cannot read $T: make its parent directories searchable (chmod a+x)"
@@ -72,6 +74,7 @@ d_fill() {
 	    -e "s|/etc/ssl/mta-sts/fullchain.pem|$T/tls/web.fullchain.pem|g" \
 	    -e "s|/etc/ssl/mta-sts/privkey.pem|$T/tls/web.key|g" \
 	    -e "s|/run/mta-sts/fcgi.sock|$T/mtsrun/fcgi.sock|g" \
+	    -e "s|/var/lib/mtasts-fcgi|$T/lastgood|g" \
 	    -e "s|/run/lighttpd/mta-sts-fcgi.sock|$T/run/lighttpd-fcgi.sock|g" \
 	    -e "s|<VirtualHost \*:443>|<VirtualHost 127.0.0.1:$2>|" \
 	    -e "s|^\([[:space:]]*listen\) 443 ssl;|\1 127.0.0.1:$2 ssl;|" \
