@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mta-sts-fcgi -t: test the configuration, as nginx -t does. Reads the
  * global file, every domain file and the certificates they take their

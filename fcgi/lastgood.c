@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The last good policies, kept on disk so that they survive a restart of
  * the responder, a reload of the web server and a reboot.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The last good policies survive restarts: the responder under lighttpd
 # (bin-path) and under Apache mod_fcgid, with the shipped snippets, and as
 # a CGI program. Restarted (and Apache reloaded) with a broken global file

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mta-sts-fcgi -t (as nginx -t): the global file, every domain file and the
 # certificates; every problem with file:line, then "N domains, E errors,
 # W warnings"; exit 1 on any error. The shipped example passes; each

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The checker's messages about domain files (issue 10, point 5), exact:
 # the domain is not printed twice; an error reached through an alias names
 # the file it points to; a directory asked for by name is said to be one;

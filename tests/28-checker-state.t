@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The checker's state directory is its own (issue 10, point 3): a run that
 # would write refuses a directory of another user (naming the command to
 # run instead) or one holding files it did not write, before it makes
