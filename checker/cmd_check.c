@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -505,12 +506,12 @@ cmd_check(struct run *run, char **names, int nnames)
 	 * that writes refuses a directory that is not its own before it
 	 * makes anything there (not even the lock).
 	 */
-	if (!run->o->dry && (state_mkdir(run->conf.state, err,
-	    sizeof(err)) == -1 || state_again(run, names, nnames, again,
+	if (!run->o->dry && (state_again(run, names, nnames, again,
 	    sizeof(again)) == -1 || state_known(run, &known) == -1 ||
-	    state_check(run->conf.state, again, &known, err,
-	    sizeof(err)) == -1 || state_lock(run->conf.state, &lockfd, err,
-	    sizeof(err)) == -1)) {
+	    (access(run->conf.state, F_OK) == 0 && state_check(run->conf.state,
+	    again, &known, err, sizeof(err)) == -1) ||
+	    state_mkdir(run->conf.state, err, sizeof(err)) == -1 ||
+	    state_lock(run->conf.state, &lockfd, err, sizeof(err)) == -1)) {
 		status = run_fail(run, "%s", err);
 		goto out;
 	}

@@ -10,6 +10,7 @@
  * several threads: the pipe is close-on-exec, and the child does only
  * async-signal-safe things before execve.
  */
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -32,6 +33,32 @@ run_timeout(const struct sts_conf *conf)
 	unsigned t = conf->timeout ? conf->timeout : 10;
 
 	return t > 600 ? 3600 : t * 6;
+}
+
+
+/*
+ * glibc keeps signals 32 and 33 (its threads' own) from sigaction(), so a
+ * program started by a process that ignores them (make does) would start
+ * with them ignored: they are set to the default with the system call.
+ */
+static void
+default_reserved(void)
+{
+#if defined(__linux__) && defined(__x86_64__)
+	struct {
+		void		*handler;
+		unsigned long	 flags;
+		void		*restorer;
+		unsigned long	 mask;
+	} ksa;
+	int	 sig;
+
+	memset(&ksa, 0, sizeof(ksa));
+	ksa.handler = SIG_DFL;
+	for (sig = 32; sig < SIGRTMIN; sig++)
+		(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL,
+		    sizeof(ksa.mask));
+#endif
 }
 
 static void
@@ -105,6 +132,7 @@ run_program(char *const argv[], char *const envp[], unsigned timeout,
 		for (sig = 1; sig < NSIG; sig++)
 			if (sig != SIGKILL && sig != SIGSTOP)
 				(void)sigaction(sig, &sa, NULL);
+		default_reserved();
 		sigemptyset(&none);
 		(void)sigprocmask(SIG_SETMASK, &none, NULL);
 		nul = open("/dev/null", O_RDONLY);
