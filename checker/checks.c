@@ -369,7 +369,7 @@ txt_warn(void *arg, const char *msg)
 {
 	struct txt_warn *w = arg;
 
-	report_add(w->r, L_WARN, "dns", "%s: %s", w->name, msg);
+	report_add(w->r, L_WARN, "dns.txt.repeated", "%s: %s", w->name, msg);
 }
 
 int

@@ -198,7 +198,7 @@ advise(void *arg, const char *msg)
 {
 	struct job *j = arg;
 
-	report_add(&j->r, L_WARN, "config", "%s",
+	report_add(&j->r, L_WARN, "config.advice", "%s",
 	    unprefixed(j->r.domain, msg));
 }
 

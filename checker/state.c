@@ -139,7 +139,9 @@ ours_by_name(const char *name)
 {
 	const char *dot;
 
-	if (strcmp(name, "lock") == 0)
+	/* the lock, --changes' memory, ingest's TLS-RPT reports */
+	if (strcmp(name, "lock") == 0 || strcmp(name, "changes") == 0 ||
+	    strcmp(name, "reports") == 0)
 		return 1;
 	/* ".<domain>.XXXXXX" from atomic_write */
 	return name[0] == '.' && (dot = strrchr(name, '.')) != name &&
