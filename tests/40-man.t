@@ -64,11 +64,11 @@ for prog in fcgi/mta-sts-fcgi checker/mta-sts-check; do
 done
 
 # ---- configuration keys --------------------------------------------------------
-keys=$(sed -n 's/^[[:space:]]*\[[A-Z]*\][[:space:]]*=[[:space:]]*{ "\([a-z-]*\)", K_.*/\1/p' "$T_TOP/shared/conf.c")
+keys=$(sed -n 's/^[[:space:]]*\[[A-Z]*\][[:space:]]*=[[:space:]]*{ "\([a-z-]*\)", K_.*/\1/p' "$T_TOP/shared/conf_keys.c")
 missing=
 for k in $keys; do
 	grep -q "^\.It Cm $k = " "$T_TOP/shared/mta-sts.conf.5" || missing="$missing $k"
 done
-t_like "$(echo $keys | wc -w)" '^[1-9][0-9]+$' "the configuration keys were found in shared/conf.c"
+t_like "$(echo $keys | wc -w)" '^[1-9][0-9]+$' "the configuration keys were found in shared/conf_keys.c"
 t_is "$missing" "" "mta-sts.conf(5) documents every key"
 t_done
