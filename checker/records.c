@@ -164,48 +164,6 @@ zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines)
 	return rc;
 }
 
-/* ---- dns-server ------------------------------------------------------- */
-
-/* "host", "host:port", "[v6]:port", "v6" */
-int
-server_split(const char *spec, char *host, size_t hostlen, uint16_t *port)
-{
-	const char *colon = NULL, *end = NULL;
-	unsigned long v;
-	char *ep = NULL;
-	size_t n;
-
-	*port = 53;
-	if (spec[0] == '[') {
-		if ((end = strchr(spec, ']')) == NULL)
-			return -1;
-		n = (size_t)(end - spec - 1);
-		colon = end[1] == ':' ? end + 1 : NULL;
-		if (end[1] != '\0' && colon == NULL)
-			return -1;
-		spec++;
-	} else {
-		colon = strchr(spec, ':');
-		if (colon != NULL && strchr(colon + 1, ':') != NULL)
-			colon = NULL;	/* a bare IPv6 address */
-		n = colon ? (size_t)(colon - spec) : strlen(spec);
-	}
-	if (n == 0 || n >= hostlen)
-		return -1;
-	memcpy(host, spec, n);
-	host[n] = '\0';
-	if (colon != NULL) {
-		errno = 0;
-		if (!isdigit((unsigned char)colon[1]))
-			return -1;
-		v = strtoul(colon + 1, &ep, 10);
-		if (errno != 0 || *ep != '\0' || v == 0 || v > 65535)
-			return -1;
-		*port = (uint16_t)v;
-	}
-	return 0;
-}
-
 /* ---- TSIG key files ----------------------------------------------------- */
 
 /* tokens of a BIND key file: words, "strings", { } ; — comments skipped */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * netprobe: a test driver for the checker's network primitives
- * (checker/dns.c, dns_ask.c, conn.c, https.c, smtp.c), one call per run,
+ * (shared/dns.c, dns_ask.c, conn.c, https.c and checker/smtp.c), one call per run,
  * results as "key=value" lines on stdout. Linked with the checker's
  * objects (checker/libcheck.a) by a GNUmakefile rule.
  *

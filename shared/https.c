@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "check.h"
+#include "sender.h"
 
 #define HTTP_HDR_MAX	16384		/* status line and headers together */
 #define HTTP_LINE_MAX	8192

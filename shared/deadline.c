@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "check.h"
+#include "sender.h"
 
 static __thread double	 dl_at;		/* CLOCK_MONOTONIC seconds; 0: none */
 static __thread int	 dl_hit;

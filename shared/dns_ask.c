@@ -23,7 +23,7 @@
 
 #include <ldns/ldns.h>
 
-#include "check.h"
+#include "sender.h"
 #include "dns_int.h"
 
 /* The TXT rrs of list, each record's strings joined, into recs. */

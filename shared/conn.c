@@ -28,7 +28,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "check.h"
+#include "sender.h"
 
 #define CONN_BUF	16384
 #define CONN_ADDR_MAX	4		/* addresses tried per host */

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * sender.h: how a sending MTA sees a domain, shared by mta-sts-check and
+ * mta-sts-resolve (one implementation of a sender's view):
+ *
+ *   dns.c        the resolver and its queries (libldns); dns_int.h is
+ *                what it shares with dns_ask.c, and nothing else includes it
+ *   dns_ask.c    what DNS shows: TXT, MX, the zone, the authoritative
+ *                servers, addresses
+ *   conn.c       TCP with deadlines and TLS, under https.c (and the
+ *                checker's smtp.c)
+ *   https.c      the policy fetch, as a sender does it
+ *   deadline.c   a per-thread bound on top of each step's timeout
+ *
+ * Every network function is bounded by `timeout` seconds per step (and by
+ * the thread's deadline), never prints, and returns errors as text naming
+ * the host or record. All are safe to call from several threads at once.
+ */
+#ifndef STS_SENDER_H
+#define STS_SENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "mtasts.h"
+
+/* ---- dns.c, dns_ask.c (libldns) ----------------------------------------- */
+
+/* dns-server: "host", "host:port", "[v6]:port" or a bare IPv6 address; port 53 by default */
+int	 server_split(const char *spec, char *host, size_t hostlen, uint16_t *port);
+
+struct dns;	/* a resolver; one per thread */
+
+/* server "host[:port]" or NULL for /etc/resolv.conf; timeout in seconds */
+struct dns *dns_open(const char *server, unsigned timeout, char *err, size_t errlen);
+void	 dns_close(struct dns *);
+
+/*
+ * TXT records at name, CNAMEs followed (at most 8), each record's strings
+ * joined with nothing between them. Returns 0 with recs filled (possibly
+ * empty: NXDOMAIN/NODATA), or -1 with err on SERVFAIL, timeout, a
+ * truncated or malformed answer ("_mta-sts.example.com: DNS server
+ * 127.0.0.1 did not answer within 5 s").
+ */
+int	 dns_txt(struct dns *, const char *name, struct sts_strlist *recs,
+	    char *err, size_t errlen);
+
+struct mx {
+	unsigned	pref;
+	char		host[STS_HOST_MAX + 1];	/* no trailing dot, lower-case; "" for a null MX (RFC 7505) */
+};
+/* MX records sorted by preference; 0 with *n = 0 when there are none */
+int	 dns_mx(struct dns *, const char *domain, struct mx **mx, size_t *n,
+	    char *err, size_t errlen);
+
+/* The zone that holds name (walking up SOA queries), and its primary (SOA MNAME) */
+int	 dns_zone(struct dns *, const char *name, char *zone, size_t zonelen,
+	    char *primary, size_t primarylen, char *err, size_t errlen);
+
+/*
+ * Ask each authoritative server of `zone` (NS records, their addresses)
+ * directly for the TXT at name; 0 when all of them show a record
+ * containing want, -1 with err naming the server that doesn't.
+ */
+int	 dns_check_auth(struct dns *, const char *zone, const char *name,
+	    const char *want, char *err, size_t errlen);
+
+/* an address literal (IPv4 or IPv6 text) as a server of an ldns resolver */
+struct ldns_struct_resolver;
+int	 dns_push_addr(struct ldns_struct_resolver *, const char *addr);
+
+/* IPv4/IPv6 addresses of host, as text, for connecting */
+int	 dns_addrs(struct dns *, const char *host, struct sts_strlist *addrs,
+	    char *err, size_t errlen);
+/* the same, but -1 when the A or the AAAA lookup fails: every address or none */
+int	 dns_addrs_all(struct dns *, const char *host, struct sts_strlist *addrs,
+	    char *err, size_t errlen);
+
+/* ---- https.c (OpenSSL) -------------------------------------------------- */
+
+struct fetch {
+	int	 status;		/* HTTP status, 0 when none */
+	char	 ctype[128];		/* Content-Type as sent */
+	char	 location[256];		/* Location on a 3xx, escaped */
+	char	*body;			/* at most STS_POLICY_MAX bytes, NUL-terminated */
+	size_t	 bodylen;
+	time_t	 cert_expires;		/* notAfter of the server's leaf */
+};
+
+/*
+ * GET https://mta-sts.<domain>/.well-known/mta-sts.txt as a sender does:
+ * address(es) from dns_addrs, port 443, SNI and certificate name
+ * mta-sts.<domain>, chain to ca_file (or the default store), TLS >= 1.2,
+ * HTTP/1.1, no redirect followed, Content-Length or chunked or close
+ * delimited, body over STS_POLICY_MAX refused. -1 with err for anything
+ * that keeps a sender from getting a policy (connect, TLS, certificate,
+ * status != 200 — status and location still filled —, body too long,
+ * timeout); content type is for the caller to judge. addr: that address
+ * of mta-sts.<domain> only (a literal), NULL: the first that answers.
+ */
+int	 https_fetch(struct dns *, const char *domain, const char *addr,
+	    const char *ca_file, unsigned timeout, struct fetch *, char *err,
+	    size_t errlen);
+void	 fetch_free(struct fetch *);
+
+/* ---- conn.c (OpenSSL) --------------------------------------------------- */
+
+/*
+ * The transport https.c and smtp.c share: a TCP connection
+ * to the first address of host that answers (non-blocking, poll()ed), with
+ * one deadline per step, that can be switched to TLS. Every message names
+ * the host; a timeout says what was being waited for.
+ */
+struct conn;
+
+struct tlsinfo {
+	int	 verified;		/* chains to a trusted root and names the host */
+	char	 why[128];		/* when not: "certificate has expired", "hostname mismatch" */
+	time_t	 expires;		/* leaf notAfter, 0 if unknown */
+	char	 version[16];		/* "TLSv1.3" */
+};
+
+int	 conn_open(struct dns *, const char *host, unsigned port, unsigned timeout,
+	    struct conn **, char *err, size_t errlen);
+/* the same to one address (a literal) of host; host is still the TLS name */
+int	 conn_open_at(const char *host, const char *addr, unsigned port,
+	    unsigned timeout, struct conn **, char *err, size_t errlen);
+/* a new deadline (now + timeout) for the step named what ("the banner") */
+void	 conn_step(struct conn *, const char *what);
+/* the step named what, under the same deadline */
+void	 conn_what(struct conn *, const char *what);
+const char *conn_host(const struct conn *);
+/* TLS >= 1.2, SNI and name = host; -1 with err if the handshake fails */
+int	 conn_tls(struct conn *, const char *ca_file, struct tlsinfo *,
+	    char *err, size_t errlen);
+int	 conn_write(struct conn *, const char *, size_t, char *err, size_t errlen);
+/*
+ * A line without CR LF into line[max]: 0, 1 at a clean end of stream, -1
+ * with err, -2 with err when the line does not fit.
+ */
+int	 conn_getline(struct conn *, char *line, size_t max, size_t *len,
+	    char *err, size_t errlen);
+/* up to n bytes; *got == 0 at the end of stream */
+int	 conn_read(struct conn *, char *, size_t n, size_t *got, char *err, size_t errlen);
+size_t	 conn_pending(const struct conn *);	/* bytes received, not yet taken */
+void	 conn_close(struct conn *);		/* TLS close_notify if any; NULL ok */
+/* the TLS client context is shared per trust store; free it at the end of a run */
+void	 conn_tls_cleanup(void);
+
+
+/* ---- deadline.c: per domain and per run, per thread ------------------ */
+
+double	 deadline_clock(void);		/* CLOCK_MONOTONIC, seconds */
+/* this thread's deadline (deadline_clock() time, 0: none), named what
+ * ("domain-timeout (300 s)"); clears deadline_hit() */
+void	 deadline_set(double at, const char *what);
+double	 deadline_left(void);		/* seconds, 0 when passed, -1 when none */
+int	 deadline_passed(void);		/* 1 (and deadline_hit() from now) when it has */
+int	 deadline_hit(void);		/* something was cut short by it */
+const char *deadline_what(void);
+
+
+#endif /* STS_SENDER_H */
