@@ -225,6 +225,12 @@ dns_open(const char *server, unsigned timeout, char *err, size_t errlen)
 	return d;
 }
 
+int
+dns_secure(const struct dns *d)
+{
+	return d->secure;
+}
+
 void
 dns_close(struct dns *d)
 {
@@ -452,7 +458,12 @@ dns_query(struct dns *d, const char *server, const ldns_rdf *qname,
 	/* ldns marks a server that failed once as unreachable for good */
 	for (i = 0; i < ldns_resolver_nameserver_count(d->res); i++)
 		ldns_resolver_set_nameserver_rtt(d->res, i, LDNS_RESOLV_RTT_MIN);
-	flags = ldns_resolver_recursive(d->res) ? LDNS_RD : 0;
+	/*
+	 * AD in a query asks a validating resolver to say whether it
+	 * validated the answer (RFC 6840 §5.7), without asking for the
+	 * DNSSEC records themselves (DO).
+	 */
+	flags = ldns_resolver_recursive(d->res) ? LDNS_RD | LDNS_AD : 0;
 	t0 = now_mono();
 	/* as ldns_resolver_send, but keeping the query to check the answer's id */
 	st = ldns_resolver_prepare_query_pkt(&qp, d->res, qname, type,
@@ -587,6 +598,7 @@ dns_lookup(struct dns *d, const char *server, const char *name, ldns_rr_type typ
 		goto out;
 	}
 	cur = qname;
+	d->secure = 1;
 	for (round = 0; round <= DNS_CNAME_MAX; round++) {
 		ldns_pkt_free(pkt);
 		pkt = NULL;
@@ -594,6 +606,8 @@ dns_lookup(struct dns *d, const char *server, const char *name, ldns_rr_type typ
 			goto out;
 		if (aa != NULL && round == 0)
 			*aa = ldns_pkt_aa(pkt);
+		if (!ldns_pkt_ad(pkt))
+			d->secure = 0;
 		ans = ldns_pkt_answer(pkt);
 		prev = cur;
 		if (chase(ans, &cur, seen, &hops, name, err, errlen) == -1)
@@ -625,6 +639,8 @@ dns_lookup(struct dns *d, const char *server, const char *name, ldns_rr_type typ
 	res = NULL;
 	rc = 0;
  out:
+	if (rc == -1)
+		d->secure = 0;
 	ldns_pkt_free(pkt);
 	ldns_rr_list_deep_free(res);
 	for (k = 0; k < hops; k++)

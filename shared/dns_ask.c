@@ -151,6 +151,84 @@ dns_mx(struct dns *d, const char *domain, struct mx **mxp, size_t *np,
 	return rc;
 }
 
+void
+dns_tlsa_free(struct tlsa *t, size_t n)
+{
+	size_t	 i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(t[i].data);
+	free(t);
+}
+
+int
+dns_tlsa(struct dns *d, const char *host, unsigned port, struct tlsa **tp,
+    size_t *np, int *secure, char *err, size_t errlen)
+{
+	ldns_rr_list	*list = NULL;
+	ldns_rr		*rr = NULL;
+	ldns_rdf	*rd = NULL;
+	struct tlsa	*t = NULL;
+	char		 name[STS_HOST_MAX + 32];
+	size_t		 i, n = 0, cnt = 0;
+	int		 rc = -1, k;
+
+	*tp = NULL;
+	*np = 0;
+	*secure = 0;
+	if (snprintf(name, sizeof(name), "_%u._tcp.%s", port, host) >=
+	    (int)sizeof(name)) {
+		sts_err(err, errlen, "%s: name too long for a TLSA lookup", host);
+		return -1;
+	}
+	if (dns_lookup(d, d->server, name, LDNS_RR_TYPE_TLSA, 1, &list, NULL,
+	    err, errlen) == -1)
+		return -1;
+	*secure = d->secure;
+	if ((cnt = ldns_rr_list_rr_count(list)) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((t = calloc(cnt, sizeof(*t))) == NULL) {
+		sts_err(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < cnt; i++) {
+		rr = ldns_rr_list_rr(list, i);
+		if (ldns_rr_rd_count(rr) != 4) {
+			sts_err(err, errlen, "%s: malformed TLSA record", name);
+			goto out;
+		}
+		for (k = 0; k < 3; k++)
+			if (ldns_rdf_size(ldns_rr_rdf(rr, (size_t)k)) != 1) {
+				sts_err(err, errlen, "%s: malformed TLSA record",
+				    name);
+				goto out;
+			}
+		t[n].usage = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
+		t[n].selector = ldns_rdf2native_int8(ldns_rr_rdf(rr, 1));
+		t[n].mtype = ldns_rdf2native_int8(ldns_rr_rdf(rr, 2));
+		rd = ldns_rr_rdf(rr, 3);
+		t[n].len = ldns_rdf_size(rd);
+		if ((t[n].data = malloc(t[n].len ? t[n].len : 1)) == NULL) {
+			sts_err(err, errlen, "out of memory");
+			goto out;
+		}
+		memcpy(t[n].data, ldns_rdf_data(rd), t[n].len);
+		n++;
+	}
+	*tp = t;
+	*np = n;
+	t = NULL;
+	rc = 0;
+ out:
+	dns_tlsa_free(t, cnt);
+	ldns_rr_list_deep_free(list);
+	return rc;
+}
+
 /* The SOA in list at an owner that is name or one of its ancestors. */
 static ldns_rr *
 soa_for(ldns_rr_list *list, const ldns_rdf *name)

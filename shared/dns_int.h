@@ -19,6 +19,7 @@ struct dns {
 	ldns_resolver	*res;
 	unsigned	 timeout;
 	char		 server[128];	/* for messages: "127.0.0.1", "/etc/resolv.conf" */
+	int		 secure;	/* every answer of the last dns_lookup had AD set */
 };
 
 /* two tries of half of timeout each; recursion desired or not */

@@ -54,6 +54,35 @@ struct mx {
 int	 dns_mx(struct dns *, const char *domain, struct mx **mx, size_t *n,
 	    char *err, size_t errlen);
 
+/*
+ * 1 when every answer of this resolver's last lookup (dns_txt, dns_mx,
+ * dns_addrs, ... each CNAME step included) carried the AD bit: a
+ * validating resolver vouched for it (RFC 4035 §3.2.3). Only as
+ * trustworthy as the path to the resolver: configure a local one
+ * (`resolver = 127.0.0.1`) for DANE. 0 after a failed lookup.
+ */
+int	 dns_secure(const struct dns *);
+
+/* one TLSA record (RFC 6698 §2.1) */
+struct tlsa {
+	unsigned char	 usage;		/* 3 DANE-EE, 2 DANE-TA, ... */
+	unsigned char	 selector;	/* 0 full certificate, 1 SubjectPublicKeyInfo */
+	unsigned char	 mtype;		/* 0 exact, 1 SHA-256, 2 SHA-512 */
+	unsigned char	*data;		/* association data, len bytes */
+	size_t		 len;
+};
+
+/*
+ * TLSA records at _PORT._tcp.HOST (RFC 7672 §2.2), CNAMEs followed; 0
+ * with *n (possibly 0: none, NXDOMAIN or NODATA) and *secure (the
+ * resolver vouched for the answer: dns_secure), or -1 with err when the
+ * lookup failed (SERVFAIL, as for a bogus answer; timeout): a DANE
+ * sender then defers, it does not fall back to MTA-STS.
+ */
+int	 dns_tlsa(struct dns *, const char *host, unsigned port, struct tlsa **,
+	    size_t *n, int *secure, char *err, size_t errlen);
+void	 dns_tlsa_free(struct tlsa *, size_t n);
+
 /* The zone that holds name (walking up SOA queries), and its primary (SOA MNAME) */
 int	 dns_zone(struct dns *, const char *name, char *zone, size_t zonelen,
 	    char *primary, size_t primarylen, char *err, size_t errlen);
