@@ -49,8 +49,9 @@ cp "$NS_CHECK/domains/sub.z01.test" "$NS_SERVE/domains/sub.z01.test"
 cat >"$T/reload-rec" <<EOF
 #!/bin/sh
 printf '%s\n' "\$*" >>"$T/reloads.log"
-knotc -c "$T/knot/knot.conf" -b zone-reload "\$1" >>"$T/reload.out" 2>&1 || exit 1
+knotc -c "$T/knot/knot.conf" -b zone-reload "\$1" >>"$T/reload.out" 2>&1 &
 rndc -c "$B/rndc.conf" reload "\$1" >>"$T/reload.out" 2>&1 || exit 1
+wait \$! || exit 1
 EOF
 chmod 755 "$T/reload-rec"
 # the shipped publish lines, the directory and the reload command replaced
