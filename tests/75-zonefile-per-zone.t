@@ -8,7 +8,8 @@
 # policy changes, exactly that zone's file is replaced (inode and mtime
 # of the 49 others unchanged) and the reload runs once, with that zone's
 # name; kzonecheck and named-checkzone accept the zone; Knot (127.0.0.1)
-# and BIND (127.0.0.53) both answer with the new id.
+# and BIND (127.0.0.53) both answer with the new id. Last, a domain
+# file naming the wrong zone: the warning says which zone to set.
 . "$(dirname "$0")/lib/testlib.sh"
 . "$(dirname "$0")/lib/netns.sh"
 
@@ -35,12 +36,16 @@ for i in $(seq -w 1 50); do
 mta-sts.sub	A	127.0.0.10
 sub	MX	10 mx1.example.test.
 sub	MX	20 mx2.example.test."
+	[ "$z" = z02.test ] && more="$more
+mta-sts.wrong	A	127.0.0.10
+wrong	MX	10 mx1.example.test.
+wrong	MX	20 mx2.example.test."
 	ns_domain "$z" "$KOPTS" "$more"
 	# the checker's files bring _smtp._tls
 	sed -i '/^_smtp\._tls/d' "$T/knot/zones/$z.zone"
 done
 # sub.z01.test lies in zone z01.test: its domain file says so
-NS_WEB_NAMES="$NS_WEB_NAMES mta-sts.sub.z01.test"
+NS_WEB_NAMES="$NS_WEB_NAMES mta-sts.sub.z01.test mta-sts.wrong.z02.test"
 NS_DOMAINS="$NS_DOMAINS sub.z01.test"
 ns_domain_file sub.z01.test "zone = z01.test"
 cp "$NS_CHECK/domains/sub.z01.test" "$NS_SERVE/domains/sub.z01.test"
@@ -170,5 +175,16 @@ t_like "$(named-checkzone -D z17.test "$B/z17.test.zone" 2>/dev/null | grep '^_m
     "id=$new" "named-checkzone sees the new record in it"
 t_ok "kzonecheck loads zone z01.test with sub.z01.test's records" \
     kzonecheck -o z01.test "$T/knot/zones/z01.test.zone"
+
+# a domain whose domain file names the wrong zone: its record goes into
+# z03.test's file, DNS cannot show it, and the finding says what to set
+printf 'zone = z03.test\n' >"$NS_CHECK/domains/wrong.z02.test"
+cp "$NS_CHECK/domains/wrong.z02.test" "$NS_SERVE/domains/wrong.z02.test"
+chmod 644 "$NS_SERVE/domains/wrong.z02.test"
+t_ok "wrong.z02.test served" ns_wait_served wrong.z02.test
+ns_check
+t_is "$CHK_RC" 1 "wrong zone: exit 1 (a warning)" || t_diag "$CHK_OUT"
+t_like "$CHK_OUT" "_mta-sts\\.wrong\\.z02\\.test: id [0-9]{14} was published by zonefile, but DNS does not show it yet: .*; its zone is z02\\.test by the SOA records, but the records went into the file of zone z03\\.test: set 'zone = z02\\.test' in $NS_CHECK/domains/wrong\\.z02\\.test" \
+    "wrong zone: the warning names the zone to set and the domain file" || t_diag "$CHK_OUT"
 
 t_done
