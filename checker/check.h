@@ -268,6 +268,11 @@ enum publish_rc publish_zonefile(const struct sts_conf *,
 enum publish_rc zonefile_write(const char *path, const char *zone,
 	    const struct sts_strlist *lines, char *err, size_t errlen);
 /*
+ * After a failed reload: a line added to the file at path, so that the
+ * next run finds its text changed, writes it again and reloads. 0 or -1.
+ */
+int	 zonefile_mark(const char *path, char *err, size_t errlen);
+/*
  * The zone whose file holds d's records, zonefile's and reload's %z: the
  * domain file's `zone`, else the domain itself. The one place that
  * decides it.

@@ -456,6 +456,19 @@ zonefile_build(struct run *run, const size_t *zi, size_t k, struct zfile *zf,
 	return 0;
 }
 
+/* a reload failed: zf is marked so that the next run reloads it again */
+static void
+zonefile_unloaded(struct run *run, struct zfile *zf, const char *why)
+{
+	char err[STS_ERR_MAX];
+
+	if (zonefile_mark(zf->path, err, sizeof(err)) == -1)
+		run_warn(run, err);
+	(void)sts_err(zf->err, sizeof(zf->err), "wrote %s, but %s", zf->path,
+	    why);
+	zf->rc = PUB_FAILED;
+}
+
 /* reload what changed: once per zone with %z in reload, else once */
 static void
 zonefile_reload(struct run *run, struct zfile *zf, size_t nz)
@@ -470,11 +483,8 @@ zonefile_reload(struct run *run, struct zfile *zf, size_t nz)
 			continue;	/* unchanged, or not written */
 		need = 1;
 		if (per_zone && publish_reload(&run->conf, zf[k].zone, err,
-		    sizeof(err)) == -1) {
-			(void)sts_err(zf[k].err, sizeof(zf[k].err), "wrote %s, "
-			    "but %s", zf[k].path, err);
-			zf[k].rc = PUB_FAILED;
-		}
+		    sizeof(err)) == -1)
+			zonefile_unloaded(run, &zf[k], err);
 	}
 	if (per_zone || !need)
 		return;
@@ -482,11 +492,8 @@ zonefile_reload(struct run *run, struct zfile *zf, size_t nz)
 		failed = 1;
 	for (k = 0; failed && k < nz; k++)
 		if (zf[k].rc == PUB_DONE || (zf[k].rc == PUB_UNCHANGED &&
-		    zf[k].nwant > 0)) {
-			(void)sts_err(zf[k].err, sizeof(zf[k].err), "wrote %s, "
-			    "but %s", zf[k].path, err);
-			zf[k].rc = PUB_FAILED;
-		}
+		    zf[k].nwant > 0))
+			zonefile_unloaded(run, &zf[k], err);
 }
 
 static int

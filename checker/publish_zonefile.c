@@ -223,6 +223,61 @@ zonefile_write(const char *path, const char *zone,
 	return rc;
 }
 
+#define ZONEFILE_MARK	"; The reload after this file was written failed: " \
+	"the next run writes it again and reloads.\n"
+#define ZONEFILE_READ_MAX	(64 * 1024 * 1024)
+
+int
+zonefile_mark(const char *path, char *err, size_t errlen)
+{
+	char tmpl[PATH_MAX];
+	char *text = NULL;
+	size_t len = 0, mlen = strlen(ZONEFILE_MARK);
+	struct stat sb;
+	FILE *fp = NULL;
+	int fd = -1, rc = -1, n;
+
+	if ((fd = file_open(NULL, path, O_RDONLY | O_NOFOLLOW, 0, NULL, err,
+	    errlen)) == -1)
+		goto out;
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > ZONEFILE_READ_MAX) {
+		(void)sts_err(err, errlen, "%s: not a regular file of at most "
+		    "64 MiB", path);
+		goto out;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		(void)sts_err(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if ((text = malloc((size_t)sb.st_size + mlen + 1)) == NULL) {
+		(void)sts_err(err, errlen, "out of memory");
+		goto out;
+	}
+	len = fread(text, 1, (size_t)sb.st_size, fp);
+	if (len != (size_t)sb.st_size) {
+		(void)sts_err(err, errlen, "%s: short read", path);
+		goto out;
+	}
+	memcpy(text + len, ZONEFILE_MARK, mlen);
+	len += mlen;
+	n = snprintf(tmpl, sizeof(tmpl), "%s.XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmpl)) {
+		(void)sts_err(err, errlen, "%s: path too long", path);
+		goto out;
+	}
+	rc = atomic_write(path, tmpl, text, len, sb.st_mode & 0777, sb.st_uid,
+	    sb.st_gid, err, errlen);
+ out:
+	if (fp != NULL)
+		fclose(fp);
+	if (fd != -1)
+		close(fd);
+	free(text);
+	return rc;
+}
+
 enum publish_rc
 publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
     char *err, size_t errlen)
