@@ -6,8 +6,9 @@
  * and 4), carried out here (new id, state written, id published and
  * verified), then MX and TLS-RPT (steps 5 and 6, checks.c). With
  * publish = zonefile, the file (or one file per zone, %z) is written
- * once for every domain after the checks (zonefile_batch), then verified. Otherwise each domain's
- * report goes to the text report (output.c) as soon as its checks end.
+ * once for every domain after the checks (zonefile_batch), then
+ * verified. Otherwise each domain's report goes to the text report
+ * (output.c) as soon as its checks end.
  */
 #include <sys/stat.h>
 
