@@ -278,6 +278,14 @@ int	 zonefile_mark(const char *path, char *err, size_t errlen);
  * decides it.
  */
 const char *publish_zone(const struct sts_conf *, const struct sts_domain *);
+/*
+ * The zones whose files exist already, for zonefile = DIR/PREFIX%zSUFFIX
+ * (%z in the file name only, SUFFIX not empty): added to zones, so that a zone whose
+ * domains are gone is written too (without their records). Names that
+ * are no zone name as publish_zone gives it are skipped. 0, or -1 when
+ * DIR cannot be read.
+ */
+int	 zonefile_existing(const char *tmpl, struct sts_strlist *zones);
 /* does tmpl hold %z (not %%z)? zonefile_per_zone: one file per zone */
 int	 zone_has_z(const char *tmpl);
 int	 zonefile_per_zone(const struct sts_conf *);

@@ -12,6 +12,7 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,18 +502,28 @@ static int
 zonefile_batch(struct run *run)
 {
 	struct sts_strlist lines = { 0 }, zones = { 0 };
+	char msg[STS_ERR_MAX];
 	struct zfile *zf = NULL;
 	struct job *j = NULL;
 	size_t *zi = NULL, i, k, nz, nwant = 0;
 	int per_zone = zonefile_per_zone(&run->conf), status = 0;
 
-	/* the zones of the domains, sorted; or one file for all */
+	/*
+	 * The zones of the domains, and those whose files exist (their
+	 * domains gone: written without them), sorted; or one file for all.
+	 */
 	for (i = 0; per_zone && i < run->njobs; i++)
 		if (run->jobs[i].loaded && sts_strlist_add(&zones,
 		    publish_zone(&run->conf, &run->jobs[i].d)) == -1) {
 			status = run_fail(run, "out of memory");
 			goto out;
 		}
+	if (per_zone && zonefile_existing(run->conf.zonefile, &zones) == -1) {
+		(void)sts_err(msg, sizeof(msg), "zonefile %s: cannot list its "
+		    "directory (%s); the files of zones without domains are "
+		    "left as they are", run->conf.zonefile, strerror(errno));
+		run_warn(run, msg);
+	}
 	sts_strlist_sort_uniq(&zones);
 	nz = per_zone ? zones.n : 1;
 	if ((zf = calloc(nz ? nz : 1, sizeof(*zf))) == NULL ||

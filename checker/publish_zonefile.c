@@ -10,6 +10,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 
@@ -149,6 +150,58 @@ zone_has_z(const char *tmpl)
 		if (t[0] == '%' && t[1] != '\0')
 			t++;
 	}
+	return 0;
+}
+
+int
+zonefile_existing(const char *tmpl, struct sts_strlist *zones)
+{
+	char dir[PATH_MAX], zone[STS_HOST_MAX + 1], host[STS_HOST_MAX + 3];
+	char why[STS_ERR_MAX];
+	const char *base, *z, *suffix;
+	size_t plen, slen, nlen, zl;
+	struct dirent *de;
+	DIR *dp = NULL;
+
+	/* only DIR/PREFIX%zSUFFIX, with no other %-escape */
+	if (tmpl == NULL || (base = strrchr(tmpl, '/')) == NULL ||
+	    (size_t)(base - tmpl) >= sizeof(dir) ||
+	    memchr(tmpl, '%', (size_t)(base - tmpl)) != NULL)
+		return 0;
+	base++;
+	if ((z = strstr(base, "%z")) == NULL || strchr(z + 2, '%') != NULL ||
+	    memchr(base, '%', (size_t)(z - base)) != NULL)
+		return 0;
+	memcpy(dir, tmpl, (size_t)(base - tmpl));
+	dir[base - tmpl] = '\0';
+	plen = (size_t)(z - base);
+	suffix = z + 2;
+	/* without a suffix (.zone), any file there could pass for a zone */
+	if ((slen = strlen(suffix)) == 0)
+		return 0;
+	if ((dp = opendir(dir[0] ? dir : "/")) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(dp)) != NULL) {
+		nlen = strlen(de->d_name);
+		if (nlen <= plen + slen || strncmp(de->d_name, base, plen) != 0 ||
+		    strcmp(de->d_name + nlen - slen, suffix) != 0)
+			continue;
+		zl = nlen - plen - slen;
+		if (zl >= sizeof(zone))
+			continue;
+		memcpy(zone, de->d_name + plen, zl);
+		zone[zl] = '\0';
+		/* a zone's name as publish_zone gives it, nothing else */
+		if (!zone_safe(zone) || sts_host_to_alabel(zone, 0, host,
+		    sizeof(host), why, sizeof(why)) == -1 ||
+		    strcmp(host, zone) != 0)
+			continue;
+		if (sts_strlist_add(zones, zone) == -1) {
+			closedir(dp);
+			return -1;
+		}
+	}
+	closedir(dp);
 	return 0;
 }
 

@@ -6,8 +6,8 @@
 # reload that fails for one zone is reported naming the zone, leaves the
 # other zones' reloads alone, and is done again by the next run; a broken domain file keeps its lines in
 # its zone's file while a new domain joins that file; new domains rewrite
-# and reload only their zones; one file for every zone says in its head
-# how to get one per zone.
+# and reload only their zones, a domain gone is taken out of its zone's
+# file; one file for every zone says in its head how to get one per zone.
 . "$(dirname "$0")/lib/testlib.sh"
 
 t_init zonefile-zones-faults
@@ -84,12 +84,22 @@ t_is "$(sort "$T/reloads.log" | tr '\n' ' ')" "a.test b.test d.test " "run 2: zo
 run
 t_is "$(wc -l <"$T/reloads.log")" 0 "run 3, nothing changed: no reload"
 
+# run 4: d.test's domain file removed: its zone's file is written without
+# its records and reloaded; other files there are no zones
+echo "notes" >"$T/z/README"
+: >"$T/z/Not_A_Zone.zone"
+rm "$T/domains/d.test"
+run
+t_is "$(cat "$T/reloads.log")" "d.test" "run 4, d.test gone: zone d.test reloaded, nothing else"
+t_is "$(grep -vc '^;' "$T/z/d.test.zone")" 0 "run 4: d.test's file without its records"
+t_is "$(cat "$T/z/README"):$(wc -c <"$T/z/Not_A_Zone.zone")" "notes:0" "run 4: the other files are left alone"
+
 # one file for every zone: the head says how to get one per zone
 conf "$T/z/all.zone" "$T/reload"
 run
 t_is "$(wc -l <"$T/reloads.log"):$(cat "$T/reloads.log")" "1:" "one file: reload run once, without a zone"
 t_like "$(sed -n 3,4p "$T/z/all.zone")" 'With several zones, set zonefile = \.\.\./%z\.zone: one file per zone' \
     "one file: the head says how to get one file per zone"
-t_is "$(grep -c '^_smtp\._tls\.' "$T/z/all.zone")" 5 "one file: the five loaded domains' records (sub.a.test's file is broken and it had none here)"
+t_is "$(grep -c '^_smtp\._tls\.' "$T/z/all.zone")" 4 "one file: the four loaded domains' records (sub.a.test's file is broken and it had none here)"
 
 t_done
