@@ -257,14 +257,54 @@ enum publish_rc publish_hook(const struct publish_req *, char *note,
  * publish_zonefile.c: write lines (zone_records of every domain) to
  * conf->zonefile (atomic_write), then run conf->reload. PUB_UNCHANGED
  * when the file already held exactly this (no write, no reload), PUB_DONE
- * written and reloaded, PUB_FAILED with err.
+ * written and reloaded, PUB_FAILED with err. (One file, no %z.)
  */
 enum publish_rc publish_zonefile(const struct sts_conf *,
 	    const struct sts_strlist *lines, char *err, size_t errlen);
+/*
+ * The same without the reload, for the file at path (zonefile with %z
+ * replaced), whose head names zone (NULL: one file for every zone).
+ */
+enum publish_rc zonefile_write(const char *path, const char *zone,
+	    const struct sts_strlist *lines, char *err, size_t errlen);
+/*
+ * After a failed reload: a line added to the file at path, so that the
+ * next run finds its text changed, writes it again and reloads. 0 or -1.
+ */
+int	 zonefile_mark(const char *path, char *err, size_t errlen);
+/*
+ * The zone whose file holds d's records, zonefile's and reload's %z: the
+ * domain file's `zone`, else the domain itself. The one place that
+ * decides it.
+ */
+const char *publish_zone(const struct sts_conf *, const struct sts_domain *);
+/*
+ * The zones whose files exist already, for zonefile = DIR/PREFIX%zSUFFIX
+ * (%z in the file name only, SUFFIX not empty): added to zones, so that a zone whose
+ * domains are gone is written too (without their records). Names that
+ * are no zone name as publish_zone gives it are skipped. 0, or -1 when
+ * DIR cannot be read.
+ */
+int	 zonefile_existing(const char *tmpl, struct sts_strlist *zones);
+/* does tmpl hold %z (not %%z)? zonefile_per_zone: one file per zone */
+int	 zone_has_z(const char *tmpl);
+int	 zonefile_per_zone(const struct sts_conf *);
+/*
+ * tmpl with %z replaced by zone (NULL: tmpl has no %z) and %% by %. -1
+ * (err) when zone is no plain DNS name (letters, digits, '-', '_', '.';
+ * so it needs no shell quoting and makes no path) or the result does not
+ * fit.
+ */
+int	 zone_expand(const char *tmpl, const char *zone, char *out,
+	    size_t outlen, char *err, size_t errlen);
 /* run.c: how long the hook or the reload command may run: 6 timeouts */
 unsigned run_timeout(const struct sts_conf *);
-/* run conf->reload (sh -c), bounded in time; 0 when it is unset or exits 0 */
-int	 publish_reload(const struct sts_conf *, char *err, size_t errlen);
+/*
+ * run conf->reload (sh -c) with %z = zone, bounded in time; 0 when it is
+ * unset or exits 0
+ */
+int	 publish_reload(const struct sts_conf *, const char *zone, char *err,
+	    size_t errlen);
 
 /* ---- file.c ------------------------------------------------------------- */
 

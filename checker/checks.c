@@ -181,7 +181,8 @@ https_judge(struct run *run, struct dns *dns, const char *domain,
 	if (https_fetch(dns, domain, addr, run->conf.ca_file, run->conf.timeout,
 	    &f, err, sizeof(err)) == -1) {
 		(void)snprintf(ct, sizeof(ct), "mta-sts.%s", domain);
-		report_add(r, L_ERROR, f.status ? "https.status" : "https.fetch",
+		report_add(r, L_ERROR, f.status ? "https.status" :
+		    f.cert_mismatch ? "https.cert.name" : "https.fetch",
 		    "%s: %s", url, bare(err, ct));
 		(void)snprintf(why, whylen, "%s cannot be fetched", url);
 		goto out;

@@ -5,15 +5,19 @@
  * domains.c), what the state, HTTPS and DNS show, id_decide() (steps 2
  * and 4), carried out here (new id, state written, id published and
  * verified), then MX and TLS-RPT (steps 5 and 6, checks.c). With
- * publish = zonefile, the file is written once for every domain after
- * the checks (zonefile_batch), then verified. Otherwise each domain's
- * report goes to the text report (output.c) as soon as its checks end.
+ * publish = zonefile, the file (or one file per zone, %z) is written
+ * once for every domain after the checks (zonefile_batch), then
+ * verified. Otherwise each domain's report goes to the text report
+ * (output.c) as soon as its checks end.
  */
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -62,15 +66,47 @@ auth_shows(struct dns *dns, const char *domain, const char *id, char *err,
 	return dns_check_auth(dns, zone, name, rec, err, errlen);
 }
 
+/*
+ * One file per zone: when the SOA records put _mta-sts.<domain> in
+ * another zone than the one whose file got it, what to set ("" if not).
+ */
+static void
+zone_hint(struct run *run, struct dns *dns, struct job *j, char *out,
+    size_t len)
+{
+	char name[STS_HOST_MAX + 16], zone[STS_HOST_MAX + 2];
+	char primary[STS_HOST_MAX + 2], why[STS_ERR_MAX];
+	const char *ours = publish_zone(&run->conf, &j->d);
+	size_t n;
+
+	out[0] = '\0';
+	if (run->conf.publish != STS_PUBLISH_ZONEFILE ||
+	    !zonefile_per_zone(&run->conf))
+		return;
+	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
+	if (dns_zone(dns, name, zone, sizeof(zone), primary, sizeof(primary),
+	    why, sizeof(why)) == -1)
+		return;
+	if ((n = strlen(zone)) > 1 && zone[n - 1] == '.')
+		zone[n - 1] = '\0';
+	if (strcasecmp(zone, ours) != 0)
+		(void)snprintf(out, len, "; its zone is %s by the SOA records, "
+		    "but the records went into the file of zone %s: set 'zone "
+		    "= %s' in %s", zone, ours, zone, j->d.file ? j->d.file :
+		    "the domain file");
+}
+
 static void
 verify_published(struct run *run, struct dns *dns, struct job *j)
 {
-	char err[STS_ERR_MAX];
+	char err[STS_ERR_MAX], hint[STS_ERR_MAX];
 
 	if (auth_shows(dns, j->d.name, j->st.id, err, sizeof(err)) == -1) {
+		zone_hint(run, dns, j, hint, sizeof(hint));
 		report_add(&j->r, L_WARN, "publish.unverified", "_mta-sts.%s: id %s was "
-		    "published by %s, but DNS does not show it yet: %s",
-		    j->d.name, j->st.id, publish_name(run->conf.publish), err);
+		    "published by %s, but DNS does not show it yet: %s%s",
+		    j->d.name, j->st.id, publish_name(run->conf.publish), err,
+		    hint);
 		return;
 	}
 	j->st.published = 1;
@@ -343,9 +379,10 @@ tlsrpt_job(struct run *run, struct dns *dns, struct job *j)
 		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
 }
 
-/* the lines of one domain in the file to write; -1 out of memory */
+/* the lines of one domain in the file at path; -1 out of memory */
 static int
-zonefile_lines(struct run *run, struct job *j, struct sts_strlist *lines)
+zonefile_lines(struct run *run, struct job *j, const char *path,
+    struct sts_strlist *lines)
 {
 	char err[STS_ERR_MAX];
 	const char *zid = NULL;
@@ -353,7 +390,7 @@ zonefile_lines(struct run *run, struct job *j, struct sts_strlist *lines)
 	size_t before = lines->n;
 
 	if (!j->loaded)		/* a configuration error: the file keeps what it had */
-		return zone_old_lines(run->conf.zonefile, j->r.domain, lines);
+		return zone_old_lines(path, j->r.domain, lines);
 	if (j->selected && j->state_ok) {
 		st = j->st;
 		zid = (j->served || st.published) ? st.id : st.pub_id;
@@ -361,7 +398,7 @@ zonefile_lines(struct run *run, struct job *j, struct sts_strlist *lines)
 	    sizeof(err)) == 0) {
 		zid = st.published ? st.id : st.pub_id;
 	} else {
-		if (zone_old_lines(run->conf.zonefile, j->d.name, lines) == -1)
+		if (zone_old_lines(path, j->d.name, lines) == -1)
 			return -1;
 		if (lines->n > before)
 			return 0;
@@ -369,72 +406,194 @@ zonefile_lines(struct run *run, struct job *j, struct sts_strlist *lines)
 	return zone_records(j->d.name, zid, &j->d.set.tlsrpt, lines);
 }
 
-/* the domains whose id was to go out by zonefile: failed */
-static void
-zonefile_failed(struct run *run, const char *err)
+/*
+ * One file to write: for every zone with zonefile = .../%z.zone, else one
+ * for all (zone NULL). What writing and reloading it did, and why not.
+ */
+struct zfile {
+	const char	*zone;
+	char		 path[PATH_MAX];
+	enum publish_rc	 rc;
+	size_t		 nwant;		/* domains whose id is to go out in it */
+	char		 err[STS_ERR_MAX];
+};
+
+#define NO_ZONE	((size_t)-1)
+
+/* the index of zone in the sorted zones */
+static size_t
+zone_index(const struct sts_strlist *zones, const char *zone)
+{
+	size_t lo = 0, hi = zones->n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(zones->v[mid], zone)) == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NO_ZONE;
+}
+
+/* the file's text for zf: every domain of its zone; -1 out of memory */
+static int
+zonefile_build(struct run *run, const size_t *zi, size_t k, struct zfile *zf,
+    struct sts_strlist *lines)
 {
 	size_t i;
 
-	for (i = 0; i < run->njobs; i++)
-		if (run->jobs[i].want_publish)
-			report_add(&run->jobs[i].r, L_ERROR, "publish.failed",
-			    "_mta-sts.%s: publishing id %s by zonefile "
-			    "failed: %s", run->jobs[i].d.name,
-			    run->jobs[i].st.id, err);
+	for (i = 0; i < run->njobs; i++) {
+		if (zi[i] == k) {
+			if (zonefile_lines(run, &run->jobs[i], zf->path,
+			    lines) == -1)
+				return -1;
+		} else if (!run->jobs[i].loaded &&
+		    zone_old_lines(zf->path, run->jobs[i].r.domain, lines) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* a reload failed: zf is marked so that the next run reloads it again */
+static void
+zonefile_unloaded(struct run *run, struct zfile *zf, const char *why)
+{
+	char err[STS_ERR_MAX];
+
+	if (zonefile_mark(zf->path, err, sizeof(err)) == -1)
+		run_warn(run, err);
+	(void)sts_err(zf->err, sizeof(zf->err), "wrote %s, but %s", zf->path,
+	    why);
+	zf->rc = PUB_FAILED;
+}
+
+/* reload what changed: once per zone with %z in reload, else once */
+static void
+zonefile_reload(struct run *run, struct zfile *zf, size_t nz)
+{
+	char err[STS_ERR_MAX];
+	size_t k;
+	int per_zone = zone_has_z(run->conf.reload), need = 0, failed = 0;
+
+	for (k = 0; k < nz; k++) {
+		if (!(zf[k].rc == PUB_DONE || (zf[k].rc == PUB_UNCHANGED &&
+		    zf[k].nwant > 0)))
+			continue;	/* unchanged, or not written */
+		need = 1;
+		if (per_zone && publish_reload(&run->conf, zf[k].zone, err,
+		    sizeof(err)) == -1)
+			zonefile_unloaded(run, &zf[k], err);
+	}
+	if (per_zone || !need)
+		return;
+	if (publish_reload(&run->conf, NULL, err, sizeof(err)) == -1)
+		failed = 1;
+	for (k = 0; failed && k < nz; k++)
+		if (zf[k].rc == PUB_DONE || (zf[k].rc == PUB_UNCHANGED &&
+		    zf[k].nwant > 0))
+			zonefile_unloaded(run, &zf[k], err);
 }
 
 static int
 zonefile_batch(struct run *run)
 {
-	struct sts_strlist lines = { 0 };
-	char err[STS_ERR_MAX];
+	struct sts_strlist lines = { 0 }, zones = { 0 };
+	char msg[STS_ERR_MAX];
+	struct zfile *zf = NULL;
 	struct job *j = NULL;
-	size_t i, nwant = 0;
-	enum publish_rc rc;
-	int status = 0;
+	size_t *zi = NULL, i, k, nz, nwant = 0;
+	int per_zone = zonefile_per_zone(&run->conf), status = 0;
 
-	for (i = 0; i < run->njobs; i++) {
-		if (zonefile_lines(run, &run->jobs[i], &lines) == -1) {
-			status = run_fail(run, "%s: cannot build the records",
-			    run->jobs[i].r.domain);
+	/*
+	 * The zones of the domains, and those whose files exist (their
+	 * domains gone: written without them), sorted; or one file for all.
+	 */
+	for (i = 0; per_zone && i < run->njobs; i++)
+		if (run->jobs[i].loaded && sts_strlist_add(&zones,
+		    publish_zone(&run->conf, &run->jobs[i].d)) == -1) {
+			status = run_fail(run, "out of memory");
 			goto out;
 		}
-		if (run->jobs[i].want_publish)
-			nwant++;
+	if (per_zone && zonefile_existing(run->conf.zonefile, &zones) == -1) {
+		(void)sts_err(msg, sizeof(msg), "zonefile %s: cannot list its "
+		    "directory (%s); the files of zones without domains are "
+		    "left as they are", run->conf.zonefile, strerror(errno));
+		run_warn(run, msg);
+	}
+	sts_strlist_sort_uniq(&zones);
+	nz = per_zone ? zones.n : 1;
+	if ((zf = calloc(nz ? nz : 1, sizeof(*zf))) == NULL ||
+	    (zi = calloc(run->njobs ? run->njobs : 1, sizeof(*zi))) == NULL) {
+		status = run_fail(run, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < nz; k++) {
+		zf[k].zone = per_zone ? zones.v[k] : NULL;
+		zf[k].rc = PUB_UNCHANGED;
+		if (zone_expand(run->conf.zonefile, zf[k].zone, zf[k].path,
+		    sizeof(zf[k].path), zf[k].err, sizeof(zf[k].err)) == -1)
+			zf[k].rc = PUB_FAILED;
+	}
+	for (i = 0; i < run->njobs; i++) {
+		j = &run->jobs[i];
+		zi[i] = !j->loaded ? NO_ZONE : per_zone ? zone_index(&zones,
+		    publish_zone(&run->conf, &j->d)) : 0;
+		if (j->want_publish && zi[i] != NO_ZONE)
+			zf[zi[i]].nwant++;
+	}
+	/* each file, from the domains of its zone */
+	for (k = 0; k < nz; k++) {
+		if (zf[k].rc == PUB_FAILED)
+			continue;
+		if (zonefile_build(run, zi, k, &zf[k], &lines) == -1) {
+			status = run_fail(run, "%s: cannot build the records",
+			    zf[k].path);
+			goto out;
+		}
+		if (!run->o->dry)
+			zf[k].rc = zonefile_write(zf[k].path, zf[k].zone, &lines,
+			    zf[k].err, sizeof(zf[k].err));
+		sts_strlist_free(&lines);
 	}
 	if (run->o->dry) {
 		for (i = 0; i < run->njobs; i++)
-			if (run->jobs[i].want_publish)
+			if (run->jobs[i].want_publish && zi[i] != NO_ZONE)
 				report_add(&run->jobs[i].r, L_INFO, "publish.dry_run",
 				    "_mta-sts.%s: would publish id %s by "
 				    "zonefile (%s)", run->jobs[i].d.name,
-				    run->jobs[i].st.id, run->conf.zonefile);
-		goto out;
-	}
-	rc = publish_zonefile(&run->conf, &lines, err, sizeof(err));
-	if (rc == PUB_FAILED) {
-		zonefile_failed(run, err);
-		if (nwant == 0)
-			run_warn(run, err);
+				    run->jobs[i].st.id, zf[zi[i]].path);
 		goto out;
 	}
 	/* the file already says so, but DNS does not: reload anyway */
-	if (rc == PUB_UNCHANGED && nwant > 0 &&
-	    publish_reload(&run->conf, err, sizeof(err)) == -1) {
-		zonefile_failed(run, err);
-		goto out;
-	}
+	zonefile_reload(run, zf, nz);
+	for (k = 0; k < nz; k++)
+		if (zf[k].rc == PUB_FAILED && zf[k].nwant == 0)
+			run_warn(run, zf[k].err);
 	for (i = 0; i < run->njobs; i++) {
 		j = &run->jobs[i];
 		if (!j->want_publish)
 			continue;
+		if (zi[i] == NO_ZONE || zf[zi[i]].rc == PUB_FAILED) {
+			report_add(&j->r, L_ERROR, "publish.failed",
+			    "_mta-sts.%s: publishing id %s by zonefile "
+			    "failed: %s", j->d.name, j->st.id,
+			    zi[i] == NO_ZONE ? "no zone" : zf[zi[i]].err);
+			j->want_publish = 0;
+			continue;
+		}
 		report_add(&j->r, L_INFO, "publish.done", "_mta-sts.%s: published "
 		    "id %s by zonefile (%s%s)", j->d.name, j->st.id,
-		    run->conf.zonefile, rc == PUB_UNCHANGED ?
+		    zf[zi[i]].path, zf[zi[i]].rc == PUB_UNCHANGED ?
 		    ", already there" : "");
 		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
 		if (save_state(run, j) == -1)
 			j->want_publish = 0;
+		else
+			nwant++;
 	}
 	if (nwant > 0) {
 		for (i = 0; i < run->njobs; i++)
@@ -443,6 +602,9 @@ zonefile_batch(struct run *run)
 	}
  out:
 	sts_strlist_free(&lines);
+	sts_strlist_free(&zones);
+	free(zf);
+	free(zi);
 	return status;
 }
 

@@ -106,16 +106,23 @@ publish_id(const struct sts_conf *conf, struct dns *dns,
 }
 
 int
-publish_reload(const struct sts_conf *conf, char *err, size_t errlen)
+publish_reload(const struct sts_conf *conf, const char *zone, char *err,
+    size_t errlen)
 {
-	char out[OUTPUT_MAX], why[STS_ERR_MAX];
+	char out[OUTPUT_MAX], why[STS_ERR_MAX], cmd[4096];
 	char *argv[4] = { "/bin/sh", "-c", NULL, NULL };
 
 	if (conf->reload == NULL || conf->reload[0] == '\0')
 		return 0;
-	argv[2] = conf->reload;
+	/* %z: the zone's name, checked to need no quoting (zone_expand) */
+	if (zone_expand(conf->reload, zone_has_z(conf->reload) ? zone : NULL,
+	    cmd, sizeof(cmd), why, sizeof(why)) == -1)
+		return sts_err(err, errlen, "reload: %s", why);
+	argv[2] = cmd;
 	if (run_program(argv, environ, run_timeout(conf), out, sizeof(out),
 	    why, sizeof(why)) == -1)
-		return sts_err(err, errlen, "the reload command failed: %s", why);
+		return sts_err(err, errlen, "the reload command%s%s failed: %s",
+		    zone_has_z(conf->reload) ? " for zone " : "",
+		    zone_has_z(conf->reload) ? zone : "", why);
 	return 0;
 }

@@ -8,6 +8,7 @@
  *	MTA_STS_ID=20261129021500
  *	MTA_STS_RECORD=v=STSv1; id=20261129021500
  *	MTA_STS_OLD_ID=<the id it replaces, or empty>
+ *	MTA_STS_ZONE=example.com	(the zone that holds the name: publish_zone())
  *
  * and the rest of our environment without any other MTA_STS_ variable.
  * It must exit 0 within its time; what it printed is the note for -v.
@@ -41,6 +42,7 @@ publish_hook(const struct publish_req *q, char *note, size_t notelen,
 	char e_dom[STS_HOST_MAX + 32], e_id[STS_ID_MAX + 16];
 	char e_old[STS_ID_MAX + 32], e_rec[STS_ID_MAX + 64];
 	char e_name[STS_HOST_MAX + 32], rec[STS_ID_MAX + 32];
+	char e_zone[STS_HOST_MAX + 32];
 	char name[STS_HOST_MAX + 16], out[OUTPUT_MAX], why[STS_ERR_MAX];
 	char *argv[2] = { NULL, NULL };
 	char **envp = NULL;
@@ -74,13 +76,15 @@ publish_hook(const struct publish_req *q, char *note, size_t notelen,
 	    env_set(e_id, sizeof(e_id), "MTA_STS_ID", q->id) == -1 ||
 	    env_set(e_old, sizeof(e_old), "MTA_STS_OLD_ID", q->old_id) == -1 ||
 	    env_set(e_rec, sizeof(e_rec), "MTA_STS_RECORD", rec) == -1 ||
-	    env_set(e_name, sizeof(e_name), "MTA_STS_NAME", name) == -1) {
+	    env_set(e_name, sizeof(e_name), "MTA_STS_NAME", name) == -1 ||
+	    env_set(e_zone, sizeof(e_zone), "MTA_STS_ZONE",
+	    publish_zone(conf, q->d)) == -1) {
 		(void)sts_err(err, errlen, "%s: record too long", q->d->name);
 		goto out;
 	}
 	for (i = 0; environ != NULL && environ[i] != NULL; i++)
 		;
-	if ((envp = calloc(i + 6, sizeof(*envp))) == NULL) {
+	if ((envp = calloc(i + 7, sizeof(*envp))) == NULL) {
 		(void)sts_err(err, errlen, "out of memory");
 		goto out;
 	}
@@ -92,6 +96,7 @@ publish_hook(const struct publish_req *q, char *note, size_t notelen,
 	envp[n++] = e_rec;
 	envp[n++] = e_old;
 	envp[n++] = e_name;
+	envp[n++] = e_zone;
 	envp[n] = NULL;
 	argv[0] = conf->hook;
 	if (run_program(argv, envp, run_timeout(conf), out, sizeof(out),

@@ -344,7 +344,7 @@ parse(struct parser *p)
 		if (p->conf == NULL && !conf_keys[i].domain) {
 			conf_fail(p, p->line, "%s is only valid in the global file "
 			    "(a domain file may set: mode, max-age, mx, certs, "
-			    "tlsrpt)", conf_keys[i].name);
+			    "tlsrpt, zone)", conf_keys[i].name);
 			goto out;
 		}
 		if (p->seen[i]) {
@@ -375,6 +375,7 @@ sts_settings_free(struct sts_settings *s)
 	sts_strlist_free(&s->mx);
 	sts_strlist_free(&s->tlsrpt);
 	free(s->certs);
+	free(s->zone);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -387,7 +388,8 @@ sts_settings_copy(struct sts_settings *dst, const struct sts_settings *src)
 	dst->mx_set = src->mx_set;
 	if (sts_strlist_copy(&dst->mx, &src->mx) == -1 ||
 	    sts_strlist_copy(&dst->tlsrpt, &src->tlsrpt) == -1 ||
-	    (src->certs != NULL && (dst->certs = strdup(src->certs)) == NULL)) {
+	    (src->certs != NULL && (dst->certs = strdup(src->certs)) == NULL) ||
+	    (src->zone != NULL && (dst->zone = strdup(src->zone)) == NULL)) {
 		sts_settings_free(dst);
 		return -1;
 	}
@@ -460,6 +462,15 @@ sts_conf_load(const char *path, struct sts_conf *conf, char *err,
 	if (c.publish == STS_PUBLISH_ZONEFILE && c.zonefile == NULL) {
 		conf_fail(&p, p.seen[PUBLISH], "publish = zonefile needs a file "
 		    "(add 'zonefile = /path/to/zone')");
+		goto out;
+	}
+	/* one reload per zone needs one file per zone */
+	if (c.reload != NULL && conf_pct_z(c.reload, NULL) == 1 &&
+	    (c.zonefile == NULL || conf_pct_z(c.zonefile, NULL) != 1)) {
+		conf_fail(&p, p.seen[RELOAD], "reload uses %%z, but zonefile "
+		    "does not: %%z is the zone of one file per zone (set "
+		    "'zonefile = /var/lib/mtasts/zones/%%z.zone', or drop %%z "
+		    "from reload)");
 		goto out;
 	}
 	sts_conf_free(conf);

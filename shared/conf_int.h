@@ -16,10 +16,10 @@
 #define DEADLINE_MAX	86400	/* domain-timeout, run-timeout */
 
 enum ktype { K_PATH, K_CMD, K_MODE, K_DURATION, K_MX, K_URIS, K_PUBLISH,
-	K_HOSTPORT, K_TIMEOUT, K_DEADLINE, K_DAYS };
+	K_HOSTPORT, K_TIMEOUT, K_DEADLINE, K_DAYS, K_ZONE };
 
 enum kid { DOMAINS, CERTS, STATE, MODE, MAXAGE, MX, TLSRPT, PUBLISH,
-	DNSSERVER, TSIGKEY, HOOK, ZONEFILE, RELOAD, RESOLVER, CAFILE, TIMEOUT,
+	DNSSERVER, TSIGKEY, HOOK, ZONEFILE, RELOAD, ZONE, RESOLVER, CAFILE, TIMEOUT,
 	DOMAINTIMEOUT, RUNTIMEOUT, REPORTKEEP, NKEYS };
 
 struct key {
@@ -61,6 +61,12 @@ const char *conf_esc(char *buf, size_t len, const char *s);
 size_t	 conf_distance(const char *a, size_t n, const char *b);
 /* The directory of path, made absolute, into p->dir (paths are relative to it). */
 int	 conf_file_dir(struct parser *, const char *path);
+/*
+ * The %-escapes of zonefile and reload: %z (the zone's name) and %% (a
+ * percent sign). 1 when v holds %z, 0 when not, -1 for a '%' followed by
+ * anything else (*bad points at it).
+ */
+int	 conf_pct_z(const char *v, const char **bad);
 /* Check and set the value(s) of key k: 0, or -1 and p->err. */
 int	 conf_apply(struct parser *, enum kid k, struct sts_strlist *items);
 

@@ -78,6 +78,7 @@ const struct key conf_keys[NKEYS] = {
 	[HOOK] =	{ "hook", K_CMD, 0, "a program" },
 	[ZONEFILE] =	{ "zonefile", K_PATH, 0, "a zone file" },
 	[RELOAD] =	{ "reload", K_CMD, 0, "a command" },
+	[ZONE] =	{ "zone", K_ZONE, 1, "a DNS zone name" },
 	[RESOLVER] =	{ "resolver", K_HOSTPORT, 0, "host[:port]" },
 	[CAFILE] =	{ "ca-file", K_PATH, 0, "a PEM file" },
 	[TIMEOUT] =	{ "timeout", K_TIMEOUT, 0, "seconds, 1 to 300" },
@@ -94,6 +95,43 @@ static const char *const publish_names[] = {
 	[STS_PUBLISH_HOOK] = "hook",
 	[STS_PUBLISH_ZONEFILE] = "zonefile",
 };
+
+/* ---- %z in zonefile and reload ---------------------------------------- */
+
+int
+conf_pct_z(const char *v, const char **bad)
+{
+	int	 z = 0;
+
+	for (; *v != '\0'; v++) {
+		if (*v != '%')
+			continue;
+		if (v[1] == 'z')
+			z = 1;
+		else if (v[1] != '%') {
+			if (bad != NULL)
+				*bad = v;
+			return -1;
+		}
+		v++;
+	}
+	return z;
+}
+
+/* zonefile and reload: only %z and %% after a '%' */
+static int
+pct_check(struct parser *p, const struct key *key, const char *v)
+{
+	const char	*bad = NULL;
+	char		 b[128], e[16];
+
+	if (conf_pct_z(v, &bad) != -1)
+		return 0;
+	return conf_fail(p, p->line, "%s '%s': '%s' is not known (%%z is "
+	    "the zone's name, %%%% a percent sign)", key->name,
+	    conf_esc(b, sizeof(b), v), conf_esc(e, sizeof(e), bad[1] ==
+	    '\0' ? "%" : (char[]){ '%', bad[1], '\0' }));
+}
 
 /* ---- durations -------------------------------------------------------- */
 
@@ -318,6 +356,8 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 	switch (key->type) {
 	case K_PATH:
 	case K_CMD:
+		if ((k == ZONEFILE || k == RELOAD) && pct_check(p, key, v) == -1)
+			return -1;
 		if (key->type == K_CMD)
 			rc = set_str(p, k == HOOK ? &c->hook : &c->reload, v);
 		else if (k == CERTS)
@@ -374,6 +414,22 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 			}
 		return conf_fail(p, p->line, "publish '%s' is not valid (expected %s)",
 		    conf_esc(b, sizeof(b), v), key->expect);
+	case K_ZONE:
+		/* a DNS name, as in the zone's SOA; a trailing dot is allowed */
+		{
+			char	 z[STS_HOST_MAX + 2];
+			size_t	 zl = strlen(v);
+
+			if (zl > 1 && zl < sizeof(z) && v[zl - 1] == '.') {
+				memcpy(z, v, zl - 1);
+				z[zl - 1] = '\0';
+				v = z;
+			}
+			if (sts_host_to_alabel(v, 0, host, sizeof(host), e,
+			    sizeof(e)) == -1)
+				return conf_fail(p, p->line, "zone: %s", e);
+		}
+		return set_str(p, &p->set->zone, host);
 	case K_HOSTPORT:
 		if (!hostport_valid(v))
 			return conf_fail(p, p->line, "%s '%s' is not valid "

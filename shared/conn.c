@@ -434,6 +434,48 @@ conn_tls_cleanup(void)
 	pthread_mutex_unlock(&ctx_mu);
 }
 
+/*
+ * The DNS names of a certificate's subjectAltName, for a name mismatch:
+ * "a.example, *.b.example (2 names)", the first TLS_NAMES_SHOWN, escaped;
+ * "no DNS names" when it has none (the CN is never a name, RFC 6125).
+ */
+static void
+cert_names(X509 *leaf, char *out, size_t len)
+{
+	GENERAL_NAMES		*gens = NULL;
+	const GENERAL_NAME	*g;
+	const unsigned char	*d;
+	char			 one[STS_HOST_MAX + 1];
+	size_t			 o = 0;
+	int			 i, n, dns = 0, shown = 0, w;
+
+	out[0] = '\0';
+	gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+	n = gens != NULL ? sk_GENERAL_NAME_num(gens) : 0;
+	for (i = 0; i < n; i++) {
+		g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type != GEN_DNS)
+			continue;
+		dns++;
+		if (shown >= TLS_NAMES_SHOWN)
+			continue;
+		d = ASN1_STRING_get0_data(g->d.dNSName);
+		sts_escape(one, sizeof(one), (const char *)d,
+		    (size_t)ASN1_STRING_length(g->d.dNSName));
+		w = snprintf(out + o, len - o, "%s%s", shown ? ", " : "", one);
+		if (w < 0 || (size_t)w >= len - o)
+			break;
+		o += (size_t)w;
+		shown++;
+	}
+	GENERAL_NAMES_free(gens);
+	if (dns == 0)
+		(void)snprintf(out, len, "no DNS names");
+	else if (o < len)
+		(void)snprintf(out + o, len - o, "%s (%d name%s)",
+		    dns > shown ? ", ..." : "", dns, dns == 1 ? "" : "s");
+}
+
 int
 conn_tls(struct conn *c, const char *ca_file, struct tlsinfo *ti, char *err,
     size_t errlen)
@@ -480,6 +522,10 @@ conn_tls(struct conn *c, const char *ca_file, struct tlsinfo *ti, char *err,
 	else
 		snprintf(ti->why, sizeof(ti->why), "%s",
 		    X509_verify_cert_error_string(v));
+	if (v == X509_V_ERR_HOSTNAME_MISMATCH) {
+		ti->mismatch = 1;
+		cert_names(leaf, ti->names, sizeof(ti->names));
+	}
 	return 0;
 }
 

@@ -342,6 +342,15 @@ https_fetch(struct dns *dns, const char *domain, const char *addr,
 	if (conn_tls(c, ca_file, &ti, err, errlen) == -1)
 		goto out;
 	f->cert_expires = ti.expires;
+	if (!ti.verified && ti.mismatch) {
+		f->cert_mismatch = 1;
+		(void)snprintf(f->cert_names, sizeof(f->cert_names), "%s",
+		    ti.names);
+		sts_err(err, errlen, "%s: certificate verify failed: %s: the "
+		    "certificate names %s; add %s to it", host, ti.why,
+		    ti.names, host);
+		goto out;
+	}
 	if (!ti.verified) {
 		sts_err(err, errlen, "%s: certificate verify failed: %s", host,
 		    ti.why);

@@ -207,6 +207,7 @@ struct sts_settings {
 	int			mx_set;	/* mx given: certs are not used for patterns */
 	char		       *certs;	/* directory or glob */
 	struct sts_strlist	tlsrpt;	/* rua URIs; empty: mailto:postmaster@<domain> */
+	char		       *zone;	/* zone of its records for zonefile's %z; NULL: the domain */
 };
 
 #define STS_CONF_DEFAULT	"/etc/mta-sts/mta-sts.conf"

@@ -115,6 +115,8 @@ struct fetch {
 	char	*body;			/* at most STS_POLICY_MAX bytes, NUL-terminated */
 	size_t	 bodylen;
 	time_t	 cert_expires;		/* notAfter of the server's leaf */
+	int	 cert_mismatch;		/* the certificate does not name mta-sts.<domain> */
+	char	 cert_names[512];	/* then what it names (struct tlsinfo) */
 };
 
 /*
@@ -143,9 +145,14 @@ void	 fetch_free(struct fetch *);
  */
 struct conn;
 
+#define TLS_NAMES_SHOWN	5	/* names of a certificate listed in a mismatch */
+
 struct tlsinfo {
 	int	 verified;		/* chains to a trusted root and names the host */
 	char	 why[128];		/* when not: "certificate has expired", "hostname mismatch" */
+	int	 mismatch;		/* the reason is the name: the host is not on it */
+	char	 names[512];		/* then: "a.example, b.example (2 names)", the
+					   DNS names of the leaf, first TLS_NAMES_SHOWN */
 	time_t	 expires;		/* leaf notAfter, 0 if unknown */
 	char	 version[16];		/* "TLSv1.3" */
 };

@@ -30,7 +30,7 @@ expected() {
 		echo "$prefix/share/man/man5/mta-sts.conf.5"
 		echo "$prefix/share/man/man8/mta-sts-fcgi.8"
 		echo "$prefix/share/man/man8/mta-sts-check.8"
-		(cd "$T_TOP/deploy" && find mta-sts.conf.example apache certbot cron domains.example \
+		(cd "$T_TOP/deploy" && find mta-sts.conf.example apache bind certbot cron domains.example hooks knot \
 		    lighttpd nginx shared-hosting systemd ! -type d) |
 		    sed "s|^|$prefix/share/doc/mtasts/|"
 	} | sed 's|^/||' | LC_ALL=C sort

@@ -311,17 +311,17 @@ test_load(const struct sts_conf *conf, struct sts_certstore *store)
 		    "needs mx patterns; no mx set and no usable names in " },
 		{ "global-key.example", NULL, "/global-key.example:2: publish is "
 		    "only valid in the global file (a domain file may set: mode, "
-		    "max-age, mx, certs, tlsrpt)" },
+		    "max-age, mx, certs, tlsrpt, zone)" },
 		{ "unknown.example", NULL, "/unknown.example:1: unknown key "
 		    "'mdoe' (did you mean 'mode'? expected one of: certs, mode, "
-		    "max-age, mx, tlsrpt)" },
+		    "max-age, mx, tlsrpt, zone)" },
 		{ "passwd.example", NULL, "/passwd.example:1: expected 'key = "
 		    "value' (not quoted: no line of the file sets a domain key)" },
 		{ "far.example", NULL, "/far.example:1: no key this file may set "
 		    "(not quoted: no line of the file sets a domain key; expected "
-		    "one of: certs, mode, max-age, mx, tlsrpt)" },
+		    "one of: certs, mode, max-age, mx, tlsrpt, zone)" },
 		{ "typo.example", NULL, "/typo.example:2: unknown key 'listen' "
-		    "(expected one of: certs, mode, max-age, mx, tlsrpt)" },
+		    "(expected one of: certs, mode, max-age, mx, tlsrpt, zone)" },
 		{ "overage.example", NULL, "/overage.example:3: max-age '400d' "
 		    "is above 31557600 seconds" },
 		{ "bad-mx.example", NULL, "/bad-mx.example:1: mx: not a valid "

@@ -145,10 +145,88 @@ test_results(void)
 	rmdir(dir);
 }
 
+/* zonefile's and reload's %z: replaced, validated, %% kept as % */
+static void
+test_zone_expand(void)
+{
+	static const struct {
+		const char	*tmpl, *zone, *want, *err;
+	} cases[] = {
+		{ "/var/lib/mtasts/zones/%z.zone", "example.com",
+		    "/var/lib/mtasts/zones/example.com.zone", NULL },
+		{ "knotc zone-reload %z", "xn--bcher-kva.example",
+		    "knotc zone-reload xn--bcher-kva.example", NULL },
+		{ "rndc reload %z && logger 100%% %z", "a-b.example",
+		    "rndc reload a-b.example && logger 100% a-b.example", NULL },
+		{ "/one/file.zone", NULL, "/one/file.zone", NULL },
+		{ "date +%%s", NULL, "date +%s", NULL },
+		{ "%%z is literal", "x.example", "%z is literal", NULL },
+		{ "knotc zone-reload %z", "a;rm -rf /", NULL, "zone 'a;rm -rf /' "
+		    "is not a DNS name; not put in knotc zone-reload %z" },
+		{ "/z/%z.zone", "../etc", NULL, "zone '../etc' is not a DNS "
+		    "name; not put in /z/%z.zone" },
+		{ "/z/%z.zone", "-x.example", NULL, "zone '-x.example' is not a "
+		    "DNS name; not put in /z/%z.zone" },
+		{ "/z/%z.zone", "a..example", NULL, "zone 'a..example' is not a "
+		    "DNS name; not put in /z/%z.zone" },
+		{ "/z/%z.zone", "", NULL, "zone '' is not a DNS name; not put "
+		    "in /z/%z.zone" },
+		{ "knotc zone-reload %z", NULL, NULL, "knotc zone-reload %z: %z "
+		    "without a zone, or an unknown %-escape" },
+		{ "date +%s", NULL, NULL, "date +%s: %z without a zone, or an "
+		    "unknown %-escape" },
+	};
+	char out[64], err[STS_ERR_MAX];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		out[0] = err[0] = '\0';
+		rc = zone_expand(cases[i].tmpl, cases[i].zone, out, sizeof(out),
+		    err, sizeof(err));
+		if (cases[i].want != NULL) {
+			is_int(rc, 0, "zone_expand '%s' with %s", cases[i].tmpl,
+			    cases[i].zone ? cases[i].zone : "no zone");
+			is_str(out, cases[i].want, "... gives '%s'",
+			    cases[i].want);
+		} else {
+			is_int(rc, -1, "zone_expand '%s' with '%s': refused",
+			    cases[i].tmpl, cases[i].zone ? cases[i].zone : "");
+			is_str(err, cases[i].err, "... saying why");
+		}
+	}
+	is_int(zone_expand("/a/very/long/path/for/%z.zone", "a-long-zone-name"
+	    ".example.com", out, 32, err, sizeof(err)), -1, "zone_expand: a "
+	    "result that does not fit is an error, not a shorter path");
+	is_int(zone_has_z("/z/%z.zone"), 1, "zone_has_z: %%z");
+	is_int(zone_has_z("/z/%%z.zone"), 0, "zone_has_z: %%%%z is no %%z");
+	is_int(zone_has_z("/z/all.zone"), 0, "zone_has_z: none");
+	is_int(zone_has_z(NULL), 0, "zone_has_z: NULL");
+}
+
+/* the zone of a domain: its zone key, else the domain */
+static void
+test_publish_zone(void)
+{
+	struct sts_conf conf;
+	struct sts_domain d;
+
+	memset(&conf, 0, sizeof(conf));
+	memset(&d, 0, sizeof(d));
+	d.name = "mail.example.com";
+	is_str(publish_zone(&conf, &d), "mail.example.com",
+	    "publish_zone: the domain itself by default");
+	d.set.zone = "example.com";
+	is_str(publish_zone(&conf, &d), "example.com",
+	    "publish_zone: the domain file's zone");
+}
+
 int
 main(void)
 {
 	test_table();
 	test_results();
+	test_zone_expand();
+	test_publish_zone();
 	return done_testing();
 }
