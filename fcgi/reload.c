@@ -818,6 +818,12 @@ reload_open(const char *conffile, int watch, char *err, size_t errlen)
 	return reload_open_kept(conffile, watch, -1, NULL, err, errlen);
 }
 
+const char *
+reload_reports(const struct reload *rl)
+{
+	return rl->conf.reports;
+}
+
 int
 reload_lastgood_fd(const struct reload *rl)
 {
