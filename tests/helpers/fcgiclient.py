@@ -18,6 +18,7 @@
 #                                                  CONTENT_* unless given); the
 #                                                  response. STALL=SECS: half of
 #                                                  the body, then that pause
+#                                                  (or until an answer)
 # ADDR is unix:PATH or HOST:PORT. Each probe stops by itself after LIMIT
 # seconds (environment, default 20) and says "open after N s" then.
 import os, socket, struct, sys, time
@@ -111,7 +112,13 @@ elif cmd == "post":
     for i in range(0, half, 65535):
         s.sendall(record(5, 1, body[i:min(i + 65535, half)]))
     if stall:
-        time.sleep(stall)
+        # an answer during the pause ends it
+        s.settimeout(stall)
+        try:
+            sys.stdout.buffer.write(response(s))
+            sys.exit(0)
+        except socket.timeout:
+            s.settimeout(LIMIT)
     try:
         for i in range(half, len(body), 65535):
             s.sendall(record(5, 1, body[i:i + 65535]))
