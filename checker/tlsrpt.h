@@ -121,6 +121,15 @@ struct summary_in {
 int	 reports_summary(const char *statedir, const struct summary_in *in,
 	    FILE *fp, char *err, size_t errlen);
 
+struct report;
+/*
+ * The findings of the check run from the stored reports over the window:
+ * tlsrpt.failures (a warning per MX and result type), tlsrpt.ready (a
+ * domain in testing ready for enforce), tlsrpt.store (cannot be read).
+ */
+int	 reports_findings(const char *statedir, const struct summary_in *in,
+	    struct report *r);
+
 /* ---- the sub-commands ------------------------------------------------------ */
 
 struct sts_conf;
