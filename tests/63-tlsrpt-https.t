@@ -21,7 +21,7 @@ d_need lighttpd curl openssl python3
 CHECK=$T_TOP/checker/mta-sts-check
 [ -x "$CHECK" ] || t_skip_all "checker/mta-sts-check is not built"
 d_setup
-t_plan 61
+t_plan 64
 d_run_dir
 user=$(d_user)
 FC=$T_TOP/tests/helpers/fcgiclient.py
@@ -223,6 +223,34 @@ t_is "$(post mta-sts.example.com "$T/com2.json" application/tlsrpt+json)" 201 \
     "writable again: 201"
 t_unlike "$(cat "$T/fcgi.stderr")" "Operation not permitted" \
     "the sandbox refused no call of the spool's"
+
+# ---- a full spool: 503, the partial file removed, logged once -----------------
+# a responder of its own in a mount namespace whose spool is a 64 KiB tmpfs
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1; then
+	mkdir -p "$T/full/spool" "$T/fullrun" && chmod 0755 "$T/full" "$T/fullrun"
+	sed "s|^reports = .*|reports = $T/full/spool|" "$T/etc/mta-sts.conf" >"$T/etc/full.conf"
+	# shellcheck disable=SC2016
+	unshare -m sh -c 'mount -t tmpfs -o size=64k,mode=0777 tmpfs "$1" &&
+	    exec "$2" -c "$3" -s "unix:$4" -M 0666 -u "$5"' full \
+	    "$T/full/spool" "$D_FCGI" "$T/etc/full.conf" "$T/fullrun/s.sock" "$user" \
+	    2>"$T/full.stderr" &
+	fullpid=$!
+	t_bg "$fullpid"
+	d_wait_sock "$T/fullrun/s.sock"
+	head -c 300000 /dev/urandom >"$T/300k"
+	t_is "$(python3 "$FC" "unix:$T/fullrun/s.sock" post mta-sts.example.com /tlsrpt "$T/300k" \
+	    CONTENT_TYPE=application/tlsrpt+gzip CONTENT_LENGTH=300000 | st)" \
+	    "Status: 503 Service Unavailable" "a spool that fills up: 503"
+	python3 "$FC" "unix:$T/fullrun/s.sock" post mta-sts.example.com /tlsrpt "$T/300k" \
+	    CONTENT_TYPE=application/tlsrpt+gzip CONTENT_LENGTH=300000 >/dev/null
+	t_is "$(nsenter -t "$fullpid" -m ls -A "$T/full/spool" | wc -l)" 0 \
+	    "no partial file is left in the full spool"
+	t_is "$(grep -c "reports $T/full/spool: cannot write a report: No space left on device" "$T/full.stderr")" 1 \
+	    "logged once, with the spool's path and why"
+	t_stop "$fullpid"
+else
+	t_skip 3 "a full spool needs root (a tmpfs in a mount namespace)"
+fi
 
 # ---- configtest ---------------------------------------------------------------
 out=$("$D_FCGI" -t -c "$T/etc/mta-sts.conf" 2>&1); rc=$?
