@@ -21,7 +21,7 @@ d_need lighttpd curl openssl python3
 CHECK=$T_TOP/checker/mta-sts-check
 [ -x "$CHECK" ] || t_skip_all "checker/mta-sts-check is not built"
 d_setup
-t_plan 64
+t_plan 66
 d_run_dir
 user=$(d_user)
 FC=$T_TOP/tests/helpers/fcgiclient.py
@@ -223,6 +223,19 @@ t_is "$(post mta-sts.example.com "$T/com2.json" application/tlsrpt+json)" 201 \
     "writable again: 201"
 t_unlike "$(cat "$T/fcgi.stderr")" "Operation not permitted" \
     "the sandbox refused no call of the spool's"
+
+# ---- a reload that changes reports: said; the spool stays until a restart --
+cp "$T/etc/mta-sts.conf" "$T/etc/saved.conf"
+sed -i 's|^reports = .*|reports = /nonexistent|' "$T/etc/mta-sts.conf"
+kill -HUP "$fcgi"
+i=0
+while [ "$i" -lt 50 ] && ! grep -q 'reports changed' "$T/fcgi.stderr"; do sleep 0.1; i=$((i + 1)); done
+t_like "$(cat "$T/fcgi.stderr")" "$T/etc/mta-sts.conf: reports changed; the spool of TLS-RPT reports changes when the responder is restarted" \
+    "a reload that changes reports says when it takes effect"
+t_is "$(post mta-sts.example.com "$T/com2.json" application/tlsrpt+json)" 201 \
+    "and the spool opened at start-up still takes reports"
+cp "$T/etc/saved.conf" "$T/etc/mta-sts.conf"
+rm -f "$T"/spool/tlsrpt-*
 
 # ---- a full spool: 503, the partial file removed, logged once -----------------
 # a responder of its own in a mount namespace whose spool is a 64 KiB tmpfs
