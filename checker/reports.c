@@ -736,11 +736,14 @@ reports_findings(const char *statedir, const struct summary_in *in,
 		    strcmp(a.f[j].type, a.f[i].type) == 0; j++)
 			sessions = sadd(sessions, a.f[j].sessions);
 		orgs_of(&a, i, j, orgs, sizeof(orgs));
-		report_add(r, L_WARN, "tlsrpt.failures", "TLS-RPT: %s on %s: "
+		/* "MX host: ...": the outputs' host is the MX (formats.c) */
+		sts_escape(b2, sizeof(b2), a.f[i].mx, strlen(a.f[i].mx));
+		report_add(r, L_WARN, "tlsrpt.failures", "%s%s%sTLS-RPT: %s, "
 		    "%llu failed session%s in the last %lu days, reported by "
-		    "%s: %s", sts_escape(b1, sizeof(b1), a.f[i].type,
-		    strlen(a.f[i].type)), sts_escape(b2, sizeof(b2), a.f[i].mx,
-		    strlen(a.f[i].mx)), (unsigned long long)sessions,
+		    "%s: %s", a.f[i].mx[0] != '(' ? "MX " : "",
+		    a.f[i].mx[0] != '(' ? b2 : "", a.f[i].mx[0] != '(' ?
+		    ": " : "", sts_escape(b1, sizeof(b1), a.f[i].type,
+		    strlen(a.f[i].type)), (unsigned long long)sessions,
 		    sessions == 1 ? "" : "s", days, orgs, advice(a.f[i].type));
 	}
 	if (a.nf == 0 && a.failed > 0)

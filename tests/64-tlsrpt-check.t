@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib/netns.sh"
 
 ns_init tlsrpt-check
-t_plan 14
+t_plan 15
 command -v python3 >/dev/null 2>&1 || t_skip_all "python3 not installed"
 ns_domain broken.test
 ns_domain ready.test
@@ -78,8 +78,8 @@ t_is "$?" 0 "35 reports ingested" || t_diag "$(cat "$T/ingest.out")"
 
 ns_check
 t_is "$CHK_RC" 1 "a run with failures in the reports: exit 1 (warnings)"
-t_is "$CHK_OUT" "broken.test: warning: TLS-RPT: starttls-not-supported on mx1.example.test: 1 failed session in the last 7 days, reported by Yahoo: it does not offer STARTTLS: enable it
-broken.test: warning: TLS-RPT: certificate-host-mismatch on mx2.example.test: 10 failed sessions in the last 7 days, reported by Google, Microsoft: its certificate does not name it: add the MX name to the certificate
+t_is "$CHK_OUT" "broken.test: warning: MX mx1.example.test: TLS-RPT: starttls-not-supported, 1 failed session in the last 7 days, reported by Yahoo: it does not offer STARTTLS: enable it
+broken.test: warning: MX mx2.example.test: TLS-RPT: certificate-host-mismatch, 10 failed sessions in the last 7 days, reported by Google, Microsoft: its certificate does not name it: add the MX name to the certificate
 4 domains: 3 ok, 1 with warnings, 0 with errors; 4 ids published" \
     "the text report: one warning per MX and result type, with the count and the senders"
 
@@ -92,9 +92,11 @@ t_like "$CHK_OUT" '"domain":"ready\.test".*"level":"info","code":"tlsrpt\.ready"
 t_unlike "$CHK_OUT" '"domain":"(alone|old)\.test"[^}]*"code":"tlsrpt\.(failures|ready)"' \
     "no TLS-RPT finding for one organisation alone, nor for a failure outside the window"
 
+t_like "$CHK_OUT" '"domain":"broken\.test","level":"warning","code":"tlsrpt\.failures","host":"mx2\.example\.test","message":"MX mx2\.example\.test: TLS-RPT: certificate-host-mismatch, 10 failed sessions' \
+    "JSON Lines: a failure's host is the receiving MX"
 ns_check --format csv
 t_like "$(printf '%s\n' "$CHK_OUT" | grep '^broken\.test,')" \
-    '^broken\.test,broken\.test,warning,testing,86400,[0-9]{14},[0-9]{14},yes,0,2,"?TLS-RPT: starttls-not-supported on mx1\.example\.test: 1 failed session' \
+    '^broken\.test,broken\.test,warning,testing,86400,[0-9]{14},[0-9]{14},yes,0,2,"?MX mx1\.example\.test: TLS-RPT: starttls-not-supported, 1 failed session' \
     "CSV: broken.test's row counts the two warnings and gives the first"
 t_like "$(printf '%s\n' "$CHK_OUT" | grep '^ready\.test,')" \
     '^ready\.test,ready\.test,ok,testing,86400,[0-9]{14},[0-9]{14},yes,0,0,' \
@@ -111,7 +113,7 @@ printf 'mode = enforce\n' >"$NS_CHECK/domains/ready.test"
 echo "$T/in/r-fail.json ready.test Google r-g-f 1 10 2 validation-failure mx1.example.test 192.0.2.3" | gen
 "$NS_CHECKER" -c "$CONF" ingest "$T/in/r-fail.json" >/dev/null 2>&1
 ns_check -n ready.test
-t_like "$CHK_OUT" "ready.test: warning: TLS-RPT: validation-failure on mx1.example.test: 2 failed sessions in the last 7 days, reported by Google: its certificate does not validate" \
+t_like "$CHK_OUT" "ready.test: warning: MX mx1.example.test: TLS-RPT: validation-failure, 2 failed sessions in the last 7 days, reported by Google: its certificate does not validate" \
     "a failure for a domain in enforce: the warning"
 t_unlike "$CHK_OUT" "ready for enforce" "in enforce: no readiness"
 t_done
