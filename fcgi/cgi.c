@@ -214,12 +214,18 @@ drain(const char *content_length, long long done)
 	}
 }
 
-/* A body_fn over stdin, each read waiting BODY_WAIT seconds at most; arg counts. */
+/* What was read of the body. */
+struct body {
+	long long	 done;
+	int		 slow;		/* a read waited BODY_WAIT: not drained */
+};
+
+/* A body_fn over stdin, each read waiting BODY_WAIT seconds at most; arg a struct body. */
 static ssize_t
 cgi_body(void *arg, char *buf, size_t len)
 {
 	struct pollfd	 pfd = { STDIN_FILENO, POLLIN, 0 };
-	long long	*done = arg;
+	struct body	*b = arg;
 	ssize_t		 n;
 	int		 r;
 
@@ -228,13 +234,14 @@ cgi_body(void *arg, char *buf, size_t len)
 		    errno == EINTR)
 			continue;
 		if (r == 0) {
+			b->slow = 1;
 			errno = ETIMEDOUT;
 			return -1;
 		}
 		if ((n = read(STDIN_FILENO, buf, len)) == -1 && errno == EINTR)
 			continue;
 		if (n > 0)
-			*done += n;
+			b->done += n;
 		return n;
 	}
 }
@@ -304,7 +311,7 @@ cgi_run(const char *conffile, const char *lastgood, const char *argv0)
 	char			*conf = NULL, *lg = NULL, err[STS_ERR_MAX];
 	char			*spdir = NULL;
 	const char		*off = NULL;
-	long long		 bodydone = 0;
+	struct body		 body = { 0, 0 };
 	size_t			 done = 0;
 	ssize_t			 n;
 	int			 st = 1;
@@ -345,10 +352,11 @@ cgi_run(const char *conffile, const char *lastgood, const char *argv0)
 	rq.clen = getenv("CONTENT_LENGTH");
 	rq.spooldir = spdir;
 	rq.body = cgi_body;
-	rq.bodyarg = &bodydone;
+	rq.bodyarg = &body;
 	respond(&rq, load_domain, &cg, &rc);
 	/* What is left of the body, so that the web server can finish. */
-	drain(rq.clen, bodydone);
+	if (!body.slow)
+		drain(rq.clen, body.done);
 	if (cg.lgfd != -1)
 		close(cg.lgfd);
 	if (rq.spoolfd != -1)

@@ -21,7 +21,7 @@ d_need lighttpd curl openssl python3
 CHECK=$T_TOP/checker/mta-sts-check
 [ -x "$CHECK" ] || t_skip_all "checker/mta-sts-check is not built"
 d_setup
-t_plan 66
+t_plan 67
 d_run_dir
 user=$(d_user)
 FC=$T_TOP/tests/helpers/fcgiclient.py
@@ -294,14 +294,22 @@ t_is "$(cgi "$T/etc/mta-sts.conf" POST /tlsrpt application/tlsrpt+gzip "$T/1mib1
     "Status: 413 Content Too Large" "CGI: over 1 MiB: 413"
 t_is "$(cgi "$T/etc/mta-sts.conf" GET /tlsrpt application/tlsrpt+gzip /dev/null 0)" \
     "Status: 405 Method Not Allowed" "CGI: GET /tlsrpt: 405"
+# a client that sends 100 bytes and then nothing for 20 s
+mkfifo "$T/slow"
+{ head -c 100 "$T/com2.json"; sleep 20; } >"$T/slow" &
+writer=$!
+t_bg "$writer"
 s0=$(date +%s)
 # shellcheck disable=SC2086
-out=$( { head -c 100 "$T/com2.json"; sleep 6; } | {
-	env -i PATH="$PATH" REQUEST_METHOD=POST HTTP_HOST=mta-sts.example.com \
-	    REQUEST_URI=/tlsrpt CONTENT_TYPE=application/tlsrpt+json \
-	    CONTENT_LENGTH="$(wc -c <"$T/com2.json")" \
-	    "$D_FCGI" -c "$T/etc/mta-sts.conf" -L "$T/cgi-lg" $uopt 2>>"$T/cgi.stderr"; } | st)
-t_is "$out" "Status: 408 Request Timeout" "CGI: a body that stalls: 408"
+env -i PATH="$PATH" REQUEST_METHOD=POST HTTP_HOST=mta-sts.example.com \
+    REQUEST_URI=/tlsrpt CONTENT_TYPE=application/tlsrpt+json \
+    CONTENT_LENGTH="$(wc -c <"$T/com2.json")" \
+    "$D_FCGI" -c "$T/etc/mta-sts.conf" -L "$T/cgi-lg" $uopt <"$T/slow" >"$T/cgi408.out" 2>>"$T/cgi.stderr"
+el=$(( $(date +%s) - s0 ))
+t_stop "$writer"
+t_is "$(st <"$T/cgi408.out")" "Status: 408 Request Timeout" "CGI: a body that stalls: 408"
+t_ok "CGI: answered and gone at the 5 s read timeout, not held by the client (${el} s of its 20)" \
+    test "$el" -ge 5 -a "$el" -lt 12
 t_is "$(spooled)" 1 "CGI: nothing left of the refused bodies"
 grep -v '^reports' "$T/etc/mta-sts.conf" >"$T/etc/noreports.conf"
 t_is "$(cgi "$T/etc/noreports.conf" POST /tlsrpt application/tlsrpt+gzip "$T/com1.json.gz")" \
