@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tlsrpt.h"
 
 /* what one domain's checks gathered for id_decide */
 struct seen {
@@ -299,6 +300,25 @@ apply_dns(struct run *run, struct dns *dns, struct job *j,
 		(void)save_state(run, j);
 }
 
+/*
+ * What the TLS-RPT reports stored for the domain say over its window (its
+ * max_age or 7 days, whichever is longer): failures, or ready for enforce.
+ */
+static void
+tlsrpt_stored(struct run *run, struct job *j)
+{
+	struct summary_in in;
+
+	memset(&in, 0, sizeof(in));
+	in.domain = j->d.name;
+	in.mode = j->d.policy.mode;
+	in.max_age = j->d.policy.max_age;
+	in.policy = j->d.text;
+	in.now = time(NULL);
+	in.window = in.max_age > 7 * 86400 ? in.max_age : 7 * 86400;
+	(void)reports_findings(run->conf.state, &in, &j->r);
+}
+
 static void
 check_domain(struct run *run, struct dns *dns, struct job *j)
 {
@@ -352,6 +372,7 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	/* with zonefile, the record is in the file: checked once it is written */
 	if (run->conf.publish != STS_PUBLISH_ZONEFILE)
 		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
+	tlsrpt_stored(run, j);
  out:
 	free(s);
 	pool_cut_short(j);

@@ -399,26 +399,25 @@ cmd_ingest(int argc, char **argv, const struct sts_conf *conf)
 }
 
 /*
- * Entry from main.c: argv[0] is "ingest" or "report". The configuration
- * is loaded here so that ingest can answer EX_TEMPFAIL (the MTA defers)
- * rather than the checker's 3 when it cannot be read.
+ * Entry from main.c (in mta-sts-ingest): argv[0] is "ingest". The
+ * configuration is loaded here so that ingest can answer EX_TEMPFAIL (the
+ * MTA defers) rather than the checker's 3 when it cannot be read.
  */
 int
-tlsrpt_main(const char *conffile, int argc, char **argv)
+ingest_main(const char *conffile, int argc, char **argv)
 {
 	struct sts_conf conf;
 	char err[STS_ERR_MAX];
-	int ingest = strcmp(argv[0], "ingest") == 0, ret;
+	int ret;
 
 	sts_conf_defaults(&conf);
 	if (sts_conf_load(conffile != NULL ? conffile : STS_CONF_DEFAULT, &conf,
 	    err, sizeof(err)) == -1) {
 		fprintf(stderr, "mta-sts-check: %s\n", err);
 		sts_conf_free(&conf);
-		return ingest ? EX_TEMPFAIL : 3;
+		return EX_TEMPFAIL;
 	}
-	ret = ingest ? cmd_ingest(argc, argv, &conf) :
-	    cmd_report(argc, argv, &conf);
+	ret = cmd_ingest(argc, argv, &conf);
 	sts_conf_free(&conf);
 	return ret;
 }

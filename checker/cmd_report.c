@@ -157,3 +157,23 @@ cmd_report(int argc, char **argv, const struct sts_conf *conf)
 	sts_strlist_free(&alabels);
 	return ret;
 }
+
+/* Entry from main.c: argv[0] is "report". */
+int
+report_main(const char *conffile, int argc, char **argv)
+{
+	struct sts_conf conf;
+	char err[STS_ERR_MAX];
+	int ret;
+
+	sts_conf_defaults(&conf);
+	if (sts_conf_load(conffile != NULL ? conffile : STS_CONF_DEFAULT, &conf,
+	    err, sizeof(err)) == -1) {
+		fprintf(stderr, "mta-sts-check: %s\n", err);
+		sts_conf_free(&conf);
+		return 3;
+	}
+	ret = cmd_report(argc, argv, &conf);
+	sts_conf_free(&conf);
+	return ret;
+}

@@ -31,6 +31,22 @@
 #define JOBS_DEFAULT	4
 #define JOBS_MAX	64
 
+/*
+ * ingest reads mail with GMime: mta-sts-ingest (this file built with
+ * INGEST_HELPER, linked with GMime) does it; mta-sts-check, linked
+ * without, runs that (ingest_exec.c), so its other commands start without
+ * loading GMime, GIO and GLib.
+ */
+static int
+ingest_entry(const char *conffile, int argc, char **argv)
+{
+#ifdef INGEST_HELPER_BUILD
+	return ingest_main(conffile, argc, argv);
+#else
+	return ingest_exec(conffile, argc, argv);
+#endif
+}
+
 static const struct command {
 	const char	*name;		/* NULL: the default, check */
 	enum cmd	 cmd;
@@ -45,8 +61,8 @@ static const struct command {
 	{ "records", CMD_RECORDS, 0, -1, cmd_records, NULL, 0 },
 	{ "policy", CMD_POLICY, 1, 1, cmd_policy, NULL, 0 },
 	{ "list", CMD_LIST, 0, -1, cmd_list, NULL, 0 },
-	{ "ingest", CMD_TLSRPT, 0, -1, NULL, tlsrpt_main, 0 },
-	{ "report", CMD_TLSRPT, 0, -1, NULL, tlsrpt_main, 0 },
+	{ "ingest", CMD_TLSRPT, 0, -1, NULL, ingest_entry, 0 },
+	{ "report", CMD_TLSRPT, 0, -1, NULL, report_main, 0 },
 };
 
 static int

@@ -18,6 +18,7 @@
 
 #include <openssl/sha.h>
 
+#include "check.h"
 #include "tlsrpt.h"
 
 #define REPORTS_DIR	"reports"
@@ -490,16 +491,20 @@ join(FILE *fp, const struct sts_strlist *l)
 		    l->v[i], strlen(l->v[i])));
 }
 
-int
-reports_summary(const char *statedir, const struct summary_in *in, FILE *fp,
-    char *err, size_t errlen)
+/*
+ * The reports of in->domain over the window into a (agg_free it), the
+ * failures sorted by MX, type and IP; *cov the seconds they cover.
+ * 0, or -1 with err.
+ */
+static int
+collect(const char *statedir, const struct summary_in *in, struct agg *ap,
+    time_t *cov, char *err, size_t errlen)
 {
 	struct agg a;
 	struct sts_strlist served = { 0 }, files = { 0 };
 	char dir[4096], path[4096], e[STS_ERR_MAX], *buf;
-	unsigned long need;
 	size_t i, j, k, blen;
-	time_t from = in->now - (time_t)in->window, cov, end;
+	time_t from = in->now - (time_t)in->window, end;
 	struct tlsrpt r;
 	struct dirent *de;
 	DIR *dd;
@@ -574,7 +579,37 @@ reports_summary(const char *statedir, const struct summary_in *in, FILE *fp,
 		tlsrpt_free(&r);
 	}
 	sts_strlist_sort_uniq(&a.orgs);
-	cov = covered(&a);
+	*cov = covered(&a);
+	if (a.nf > 0)
+		qsort(a.f, a.nf, sizeof(*a.f), cmp_fail);
+	ret = 0;
+	goto out;
+ oom_r:
+	tlsrpt_free(&r);
+ oom:
+	sts_err(err, errlen, "out of memory");
+ out:
+	if (ret == 0)
+		*ap = a;
+	else
+		agg_free(&a);
+	sts_strlist_free(&served);
+	sts_strlist_free(&files);
+	return ret;
+}
+
+int
+reports_summary(const char *statedir, const struct summary_in *in, FILE *fp,
+    char *err, size_t errlen)
+{
+	struct agg a;
+	unsigned long need;
+	size_t i;
+	time_t cov;
+	int ret = -1;
+
+	if (collect(statedir, in, &a, &cov, err, errlen) == -1)
+		return -1;
 	need = in->max_age > 7 * 86400 ? in->max_age : 7 * 86400;
 
 	fprintf(fp, "%s: mode %s, max_age %lu; reports of the last %lu days\n",
@@ -596,8 +631,6 @@ reports_summary(const char *statedir, const struct summary_in *in, FILE *fp,
 	fprintf(fp, "  policy seen: current %llu sessions, older policy %llu, "
 	    "no policy %llu\n", (unsigned long long)a.seen_current,
 	    (unsigned long long)a.seen_older, (unsigned long long)a.seen_none);
-	if (a.nf > 0)
-		qsort(a.f, a.nf, sizeof(*a.f), cmp_fail);
 	for (i = 0; i < a.nf; i++) {
 		char b1[128], b2[256], b3[128];
 
@@ -643,14 +676,95 @@ reports_summary(const char *statedir, const struct summary_in *in, FILE *fp,
 	else
 		fprintf(fp, "  verdict: ready for enforce\n");
 	ret = 0;
-	goto out;
- oom_r:
-	tlsrpt_free(&r);
- oom:
-	sts_err(err, errlen, "out of memory");
  out:
 	agg_free(&a);
-	sts_strlist_free(&served);
-	sts_strlist_free(&files);
 	return ret;
+}
+
+/* ---- findings for the check run ------------------------------------------ */
+
+/* the organisations of a[from..to) (one MX and type), joined; "" if none fit */
+static void
+orgs_of(const struct agg *a, size_t from, size_t to, char *buf, size_t len)
+{
+	struct sts_strlist l = { 0 };
+	size_t i, j, off = 0;
+	char b[128];
+	int n;
+
+	buf[0] = '\0';
+	for (i = from; i < to; i++)
+		for (j = 0; j < a->f[i].orgs.n; j++)
+			if (!sts_strlist_contains(&l, a->f[i].orgs.v[j]) &&
+			    sts_strlist_add(&l, a->f[i].orgs.v[j]) == -1)
+				goto out;
+	sts_strlist_sort_uniq(&l);
+	for (i = 0; i < l.n; i++) {
+		n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+		    sts_escape(b, sizeof(b), l.v[i], strlen(l.v[i])));
+		if (n < 0 || (size_t)n >= len - off) {
+			buf[off] = '\0';
+			break;
+		}
+		off += (size_t)n;
+	}
+ out:
+	sts_strlist_free(&l);
+}
+
+int
+reports_findings(const char *statedir, const struct summary_in *in,
+    struct report *r)
+{
+	struct agg a;
+	char err[STS_ERR_MAX], orgs[512], b1[128], b2[256];
+	unsigned long need, days = (in->window + 86399) / 86400;
+	uint64_t sessions;
+	size_t i, j;
+	time_t cov;
+
+	if (collect(statedir, in, &a, &cov, err, sizeof(err)) == -1) {
+		report_add(r, L_WARN, "tlsrpt.store", "the stored TLS-RPT "
+		    "reports cannot be read: %s", err);
+		return -1;
+	}
+	need = in->max_age > 7 * 86400 ? in->max_age : 7 * 86400;
+	/* one finding per MX and result type, over the sending IPs */
+	for (i = 0; i < a.nf; i = j) {
+		sessions = 0;
+		for (j = i; j < a.nf && strcmp(a.f[j].mx, a.f[i].mx) == 0 &&
+		    strcmp(a.f[j].type, a.f[i].type) == 0; j++)
+			sessions = sadd(sessions, a.f[j].sessions);
+		orgs_of(&a, i, j, orgs, sizeof(orgs));
+		/* "MX host: ...": the outputs' host is the MX (formats.c) */
+		sts_escape(b2, sizeof(b2), a.f[i].mx, strlen(a.f[i].mx));
+		report_add(r, L_WARN, "tlsrpt.failures", "%s%s%sTLS-RPT: %s, "
+		    "%llu failed session%s in the last %lu days, reported by "
+		    "%s: %s", a.f[i].mx[0] != '(' ? "MX " : "",
+		    a.f[i].mx[0] != '(' ? b2 : "", a.f[i].mx[0] != '(' ?
+		    ": " : "", sts_escape(b1, sizeof(b1), a.f[i].type,
+		    strlen(a.f[i].type)), (unsigned long long)sessions,
+		    sessions == 1 ? "" : "s", days, orgs, advice(a.f[i].type));
+	}
+	if (a.nf == 0 && a.failed > 0)
+		report_add(r, L_WARN, "tlsrpt.failures", "TLS-RPT: %llu failed "
+		    "session%s in the last %lu days, reported without details",
+		    (unsigned long long)a.failed, a.failed == 1 ? "" : "s",
+		    days);
+	if (a.nf == 0 && a.failed == 0 && in->mode == STS_MODE_TESTING &&
+	    a.orgs.n >= 2 && (unsigned long)cov >= need) {
+		for (i = 0, orgs[0] = '\0'; i < a.orgs.n; i++) {
+			size_t off = strlen(orgs);
+
+			(void)snprintf(orgs + off, sizeof(orgs) - off, "%s%s",
+			    i ? ", " : "", sts_escape(b1, sizeof(b1),
+			    a.orgs.v[i], strlen(a.orgs.v[i])));
+		}
+		report_add(r, L_INFO, "tlsrpt.ready", "TLS-RPT: ready for "
+		    "enforce: %zu reports from %zu organisations (%s) cover "
+		    "%.1f days with no failure; set mode = enforce",
+		    a.nreports, a.orgs.n, orgs, (double)cov / 86400);
+	}
+	agg_free(&a);
+	return 0;
 }

@@ -121,11 +121,28 @@ struct summary_in {
 int	 reports_summary(const char *statedir, const struct summary_in *in,
 	    FILE *fp, char *err, size_t errlen);
 
+struct report;
+/*
+ * The findings of the check run from the stored reports over the window:
+ * tlsrpt.failures (a warning per MX and result type), tlsrpt.ready (a
+ * domain in testing ready for enforce), tlsrpt.store (cannot be read).
+ */
+int	 reports_findings(const char *statedir, const struct summary_in *in,
+	    struct report *r);
+
 /* ---- the sub-commands ------------------------------------------------------ */
 
 struct sts_conf;
-/* argv[0] is "ingest" or "report"; loads conffile (NULL: the default) */
-int	 tlsrpt_main(const char *conffile, int argc, char **argv);
+/* argv[0] is "ingest"; loads conffile (NULL: the default) */
+int	 ingest_main(const char *conffile, int argc, char **argv);
+/* argv[0] is "report"; loads conffile (NULL: the default) */
+int	 report_main(const char *conffile, int argc, char **argv);
+
+/* ---- ingest_exec.c: ingest in mta-sts-ingest, the checker with GMime ---- */
+
+#define INGEST_HELPER	"mta-sts-ingest"
+/* Run the helper with the same command (conffile: -c); only on failure, EX_TEMPFAIL. */
+int	 ingest_exec(const char *conffile, int argc, char **argv);
 int	 cmd_ingest(int argc, char **argv, const struct sts_conf *conf);
 int	 cmd_report(int argc, char **argv, const struct sts_conf *conf);
 

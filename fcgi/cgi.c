@@ -18,7 +18,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@
 #include "util.h"
 
 #define DRAIN_MAX	(1 << 20)
+#define BODY_WAIT	5		/* seconds for each read of a body */
 
 /*
  * The file of domain in c->domains: 1 and *fname (domain itself, or a
@@ -188,7 +191,7 @@ out:
  * that the web server's own limits apply.
  */
 static void
-drain(const char *content_length)
+drain(const char *content_length, long long done)
 {
 	char		buf[8192];
 	long long	left;
@@ -199,6 +202,7 @@ drain(const char *content_length)
 		return;
 	if (left > DRAIN_MAX)
 		left = DRAIN_MAX;
+	left -= done;
 	while (left > 0) {
 		n = read(STDIN_FILENO, buf,
 		    left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf));
@@ -208,6 +212,68 @@ drain(const char *content_length)
 			break;
 		left -= n;
 	}
+}
+
+/* What was read of the body. */
+struct body {
+	long long	 done;
+	int		 slow;		/* a read waited BODY_WAIT: not drained */
+};
+
+/* A body_fn over stdin, each read waiting BODY_WAIT seconds at most; arg a struct body. */
+static ssize_t
+cgi_body(void *arg, char *buf, size_t len)
+{
+	struct pollfd	 pfd = { STDIN_FILENO, POLLIN, 0 };
+	struct body	*b = arg;
+	ssize_t		 n;
+	int		 r;
+
+	for (;;) {
+		if ((r = poll(&pfd, 1, BODY_WAIT * 1000)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (r == 0) {
+			b->slow = 1;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if ((n = read(STDIN_FILENO, buf, len)) == -1 && errno == EINTR)
+			continue;
+		if (n > 0)
+			b->done += n;
+		return n;
+	}
+}
+
+/*
+ * The spool of `reports` for a POST, opened before the sandbox: its
+ * descriptor (-1: it cannot be opened, logged) and *dir; *dir NULL: none.
+ */
+static int
+cgi_spool(const char *conffile, const struct request *rq, char **dir)
+{
+	struct sts_conf	 c;
+	char		 err[STS_ERR_MAX];
+	int		 fd = -1;
+
+	*dir = NULL;
+	if (strcmp(rq->method, "POST") != 0 && !http_is_tlsrpt(rq))
+		return -1;
+	memset(&c, 0, sizeof(c));
+	if (sts_conf_load(conffile, &c, err, sizeof(err)) == -1)
+		goto out;	/* said when the domain is looked up */
+	if (c.reports == NULL)
+		goto out;
+	if ((*dir = strdup(c.reports)) == NULL) {
+		logmsg("out of memory");
+		goto out;
+	}
+	/* A spool that cannot be opened still routes /tlsrpt: 503. */
+	fd = spool_open(*dir);
+out:
+	sts_conf_free(&c);
+	return fd;
 }
 
 /* name beside the program, if there is one. */
@@ -243,7 +309,9 @@ cgi_run(const char *conffile, const char *lastgood, const char *argv0)
 	struct resp_copy	 rc = { NULL, 0, 0, 0 };
 	struct cgi		 cg;
 	char			*conf = NULL, *lg = NULL, err[STS_ERR_MAX];
+	char			*spdir = NULL;
 	const char		*off = NULL;
+	struct body		 body = { 0, 0 };
 	size_t			 done = 0;
 	ssize_t			 n;
 	int			 st = 1;
@@ -268,19 +336,31 @@ cgi_run(const char *conffile, const char *lastgood, const char *argv0)
 	 * answered, and that is said. So is SANDBOX=0; the test builds'
 	 * reasons (ASan, valgrind) are not said on every request.
 	 */
-	if (sandbox_enter(cg.lgfd, err, sizeof(err), &off) == -1)
-		logmsg("%s", err);
-	else if (off != NULL && strcmp(off, SANDBOX_OFF_ASKED) == 0)
-		logmsg("serving without the seccomp sandbox: %s", off);
 	rq.nul = 0;
 	rq.host = getenv("HTTP_HOST");
 	rq.uri = getenv("REQUEST_URI");
 	rq.script = getenv("SCRIPT_NAME");
 	rq.pathinfo = getenv("PATH_INFO");
-	drain(getenv("CONTENT_LENGTH"));
+	rq.spoolfd = cgi_spool(conffile, &rq, &spdir);
+	rq.tlsrpt = spdir != NULL;
+	if (sandbox_enter(cg.lgfd, rq.spoolfd, err,
+	    sizeof(err), &off) == -1)
+		logmsg("%s", err);
+	else if (off != NULL && strcmp(off, SANDBOX_OFF_ASKED) == 0)
+		logmsg("serving without the seccomp sandbox: %s", off);
+	rq.ctype = getenv("CONTENT_TYPE");
+	rq.clen = getenv("CONTENT_LENGTH");
+	rq.spooldir = spdir;
+	rq.body = cgi_body;
+	rq.bodyarg = &body;
 	respond(&rq, load_domain, &cg, &rc);
+	/* What is left of the body, so that the web server can finish. */
+	if (!body.slow)
+		drain(rq.clen, body.done);
 	if (cg.lgfd != -1)
 		close(cg.lgfd);
+	if (rq.spoolfd != -1)
+		close(rq.spoolfd);
 	st = 0;
 	while (done < rc.len) {
 		if ((n = write(STDOUT_FILENO, rc.buf + done, rc.len - done)) == -1) {
@@ -292,6 +372,7 @@ cgi_run(const char *conffile, const char *lastgood, const char *argv0)
 		done += n;
 	}
 out:
+	free(spdir);
 	free(conf);
 	free(lg);
 	free(rc.buf);

@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "responder.h"
 #include "util.h"
@@ -66,6 +68,31 @@ ct_alias_error(struct count *c, const char *dir, const char *fname,
 	ct_error(c, msg);
 }
 
+/* The spool of TLS-RPT reports: a directory this user can write. */
+static void
+ct_reports(struct count *c, const char *dir)
+{
+	struct stat	 sb;
+	char		 msg[STS_ERR_MAX + PATH_MAX];
+
+	if (stat(dir, &sb) == -1)
+		snprintf(msg, sizeof(msg), "reports %s: %s; POSTs to /tlsrpt "
+		    "would be answered 503", dir, strerror(errno));
+	else if (!S_ISDIR(sb.st_mode))
+		snprintf(msg, sizeof(msg), "reports %s: not a directory; "
+		    "POSTs to /tlsrpt would be answered 503", dir);
+	else if (access(dir, W_OK | X_OK) == -1)
+		snprintf(msg, sizeof(msg), "reports %s: not writable by this "
+		    "user (%s); POSTs to /tlsrpt would be answered 503", dir,
+		    strerror(errno));
+	else {
+		logmsg("reports %s: writable: TLS-RPT reports POSTed to "
+		    "/tlsrpt are spooled there", dir);
+		return;
+	}
+	ct_error(c, msg);
+}
+
 int
 configtest_run(const char *conffile)
 {
@@ -88,6 +115,8 @@ configtest_run(const char *conffile)
 		ct_error(&c, "out of memory");
 		goto out;
 	}
+	if (conf.reports != NULL)
+		ct_reports(&c, conf.reports);
 	if (conf.dflt.certs != NULL && sts_certstore_get(cs, conf.dflt.certs,
 	    &names, err, sizeof(err)) == -1)
 		ct_warning(&c, err);

@@ -113,12 +113,40 @@ stopping(void)
 	return stop;
 }
 
+/* The TLS-RPT spool (-1: none, or not opened); opened at start-up (the sandbox). */
+static int		 spool_fd = -1;
+static char		*spool_dir;
+
+/* A body_fn over libfcgi's input stream (SO_RCVTIMEO bounds each read). */
+static ssize_t
+fcgi_body(void *arg, char *buf, size_t len)
+{
+	FCGX_Request	*req = arg;
+	int		 n, e;
+
+	n = FCGX_GetStr(buf, (int)len, req->in);
+	if (n > 0)
+		return n;
+	if ((e = FCGX_GetError(req->in)) == 0)
+		return 0;
+	errno = e > 0 ? e : EPROTO;
+	return -1;
+}
+
 static void
 serve(FCGX_Request *req, struct resp_copy *rc, int nul)
 {
 	struct request	 rq;
+	const char	*st;
 
 	rq.nul = nul;
+	rq.ctype = FCGX_GetParam("CONTENT_TYPE", req->envp);
+	rq.clen = FCGX_GetParam("CONTENT_LENGTH", req->envp);
+	rq.tlsrpt = spool_dir != NULL;
+	rq.spoolfd = spool_fd;
+	rq.spooldir = spool_dir;
+	rq.body = fcgi_body;
+	rq.bodyarg = req;
 	rq.method = FCGX_GetParam("REQUEST_METHOD", req->envp);
 	rq.host = FCGX_GetParam("HTTP_HOST", req->envp);
 	rq.uri = FCGX_GetParam("REQUEST_URI", req->envp);
@@ -128,6 +156,14 @@ serve(FCGX_Request *req, struct resp_copy *rc, int nul)
 	respond(&rq, table_lookup, NULL, rc);
 	if (rc->len > 0)
 		(void)FCGX_PutStr(rc->buf, (int)rc->len, req->out);
+	/*
+	 * A body not read (refused, or cut short) is still on the
+	 * connection: it cannot carry another request.
+	 */
+	st = rc->len > 8 ? rc->buf + 8 : "";
+	if (rq.clen != NULL && strcmp(rq.clen, "0") != 0 && rq.clen[0] != '\0' &&
+	    strncmp(st, "201 ", 4) != 0)
+		req->keepConnection = 0;
 }
 
 /*
@@ -199,9 +235,12 @@ finish(FCGX_Request *req)
 {
 	int	 keep = req->keepConnection;
 
-	/* libfcgi closes after a broken request: nothing more to read. */
+	/*
+	 * libfcgi closes after a broken request (a body too slow): nothing
+	 * more to read, but the answer still goes out.
+	 */
 	if (FCGX_GetError(req->in) != 0)
-		(void)shutdown(req->ipcFd, SHUT_RDWR);
+		(void)shutdown(req->ipcFd, SHUT_RD);
 	req->keepConnection = 1;
 	FCGX_Finish_r(req);
 	if (!keep && req->ipcFd >= 0) {
@@ -411,7 +450,16 @@ fastcgi_run(int fd, const struct fastcgi_opts *o)
 	pool.listen_fd = fd;
 	pool.max = o->threads;
 	/* Loaded, privileges dropped, no thread yet: from here on, serve only. */
-	if (sandbox_enter(reload_lastgood_fd(served), err, sizeof(err), &off) == -1) {
+	if (reload_reports(served) != NULL) {
+		if ((spool_dir = strdup(reload_reports(served))) == NULL) {
+			logmsg("out of memory");
+			return 1;
+		}
+		/* One that cannot be opened still routes /tlsrpt: 503. */
+		spool_fd = spool_open(spool_dir);
+	}
+	if (sandbox_enter(reload_lastgood_fd(served), spool_fd, err,
+	    sizeof(err), &off) == -1) {
 		logmsg("%s", err);
 		return 1;
 	}

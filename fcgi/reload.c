@@ -349,6 +349,11 @@ poll_conf(struct reload *rl, struct poll *p, char *err, size_t errlen)
 	}
 	if (rl->conf.domains != NULL && h != rl->confhash)
 		logmsg("%s: read again", rl->confpath);
+	/* The spool is opened once, before the sandbox. */
+	if (rl->conf.domains != NULL && strcmp(rl->conf.reports ?
+	    rl->conf.reports : "", nc.reports ? nc.reports : "") != 0)
+		logmsg("%s: reports changed; the spool of TLS-RPT reports "
+		    "changes when the responder is restarted", rl->confpath);
 	sts_conf_free(&rl->conf);
 	rl->conf = nc;
 	rl->confhash = h;
@@ -816,6 +821,12 @@ struct reload *
 reload_open(const char *conffile, int watch, char *err, size_t errlen)
 {
 	return reload_open_kept(conffile, watch, -1, NULL, err, errlen);
+}
+
+const char *
+reload_reports(const struct reload *rl)
+{
+	return rl->conf.reports;
 }
 
 int

@@ -70,6 +70,12 @@ struct resp_copy {
 	size_t	 headlen;
 };
 
+/*
+ * Reads up to len bytes of the request body into buf: how many, 0 at its
+ * end, -1 with errno (EAGAIN or ETIMEDOUT: the client is too slow).
+ */
+typedef ssize_t body_fn(void *arg, char *buf, size_t len);
+
 /* What respond() needs of a request: CGI variables, NULL when absent. */
 struct request {
 	const char	*method;
@@ -78,6 +84,14 @@ struct request {
 	const char	*script;
 	const char	*pathinfo;
 	int		 nul;		/* a parameter held a NUL: 400 */
+	const char	*ctype;		/* CONTENT_TYPE */
+	const char	*clen;		/* CONTENT_LENGTH */
+	/* TLS-RPT reports POSTed to /tlsrpt: tlsrpt 0, not accepted. */
+	int		 tlsrpt;
+	int		 spoolfd;	/* -1: the spool cannot be opened (503) */
+	const char	*spooldir;
+	body_fn		*body;
+	void		*bodyarg;
 };
 
 /*
@@ -92,9 +106,34 @@ int	 http_head(char *buf, size_t bufsz, const char *status,
 /* out = head then body; -1 out of memory. */
 int	 resp_set(struct resp_copy *out, const char *head, size_t headlen,
 	    const char *body, size_t bodylen);
+/* 1: rq is for /tlsrpt, where TLS-RPT reports are POSTed. */
+int	 http_is_tlsrpt(const struct request *rq);
 /* The response to rq into out (out->len 0: none could be made). */
 void	 respond(const struct request *rq, lookup_fn *lookup, void *arg,
 	    struct resp_copy *out);
+
+/* ---- spool.c: TLS-RPT reports POSTed to /tlsrpt ---------------------- */
+
+#define SPOOL_MAX		(1024 * 1024)	/* bytes of a report, compressed */
+#define SPOOL_BODY_SECONDS	30		/* for a whole body */
+
+enum spool_result {
+	SPOOL_STORED,		/* 201 */
+	SPOOL_TOO_BIG,		/* 413 */
+	SPOOL_SLOW,		/* 408 */
+	SPOOL_SHORT,		/* 400: the body ended before its length */
+	SPOOL_UNAVAILABLE,	/* 503: the spool cannot be written (logged) */
+	SPOOL_SERVER,		/* 500 */
+};
+
+/* The spool directory's descriptor, or -1 (logged). */
+int	 spool_open(const char *dir);
+/*
+ * Read a body of clen bytes through rd into a new file of the spool dfd
+ * (dir names it in messages), its name ending in ext.
+ */
+enum spool_result spool_put(int dfd, const char *dir, const char *ext,
+	    size_t clen, body_fn *rd, void *arg);
 
 /* ---- watch.c: file stamps and inotify -------------------------------- */
 
@@ -302,6 +341,8 @@ struct reload *reload_open(const char *conffile, int watch, char *err,
  */
 struct reload *reload_open_kept(const char *conffile, int watch, int lgfd,
 	    const char *lgdir, char *err, size_t errlen);
+/* The configuration's reports directory as read at start-up; NULL: none. */
+const char *reload_reports(const struct reload *);
 /* Its lgfd, for the sandbox; -1: none. */
 int	 reload_lastgood_fd(const struct reload *);
 /* The inotify descriptor, readable when a poll is due; -1: none. */
@@ -335,7 +376,10 @@ struct fastcgi_opts {
 	volatile sig_atomic_t	*got_term;
 };
 
-/* Serve fd until *got_term; the exit status. */
+/*
+ * Serve fd until *got_term; the exit status. TLS-RPT reports are taken
+ * into the configuration's `reports` as read at start-up.
+ */
 int	 fastcgi_run(int fd, const struct fastcgi_opts *);
 
 /* ---- cgi.c: CGI mode ------------------------------------------------- */
@@ -362,6 +406,7 @@ int	 configtest_run(const char *conffile);
  * policies are written. 0, or -1 with err. When it is off by design, 0
  * and *off says why (else NULL).
  */
-int	 sandbox_enter(int lgfd, char *err, size_t errlen, const char **off);
+int	 sandbox_enter(int lgfd, int spoolfd, char *err, size_t errlen,
+	    const char **off);
 
 #endif /* RESPONDER_H */

@@ -13,7 +13,10 @@
  * - Files are opened read-only: open/openat with any of O_WRONLY, O_RDWR,
  *   O_CREAT or O_TRUNC fail with EPERM; but in the directory of last good
  *   policies (lastgood.c), opened before: openat, renameat and unlinkat
- *   whose directory descriptor is that one, and fsync.
+ *   whose directory descriptor is that one, and fsync. In the TLS-RPT
+ *   spool (spool.c, `reports`), opened before: openat only to create a
+ *   new file for writing (O_WRONLY|O_CREAT|O_EXCL, no O_TRUNC), renameat
+ *   within it, unlinkat (a partial body's file), and fsync.
  * - clone only makes threads (CLONE_VM|CLONE_THREAD|CLONE_SIGHAND set): no
  *   fork. clone3 passes its flags in memory a filter cannot read, so it
  *   fails with ENOSYS, and glibc falls back to clone.
@@ -156,15 +159,42 @@ sandbox_lastgood(scmp_filter_ctx ctx, int lgfd)
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat2), 2,
 	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_EQ, fd, 0))) < 0 ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
-	    SCMP_A0(SCMP_CMP_EQ, fd, 0))) < 0 ||
-	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fsync),
-	    0)) < 0)
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0))) < 0)
+		return r;
+	return 0;
+}
+
+/*
+ * The spool of TLS-RPT reports (spfd): a new file is created, written,
+ * synced and renamed; a partial one removed. openat only creates (with
+ * O_EXCL, never truncating) for writing, with spfd as its directory.
+ */
+#define SPOOL_OPEN_MASK		(O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC)
+#define SPOOL_OPEN_FLAGS	(O_WRONLY | O_CREAT | O_EXCL)
+
+static int
+sandbox_spool(scmp_filter_ctx ctx, int spfd)
+{
+	scmp_datum_t	 fd = (scmp_datum_t)spfd;
+	int		 r;
+
+	if (spfd == -1)
+		return 0;
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_MASKED_EQ,
+	    SPOOL_OPEN_MASK, SPOOL_OPEN_FLAGS))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat), 2,
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_EQ, fd, 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat2), 2,
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_EQ, fd, 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0))) < 0)
 		return r;
 	return 0;
 }
 
 int
-sandbox_enter(int lgfd, char *err, size_t errlen, const char **off)
+sandbox_enter(int lgfd, int spfd, char *err, size_t errlen, const char **off)
 {
 	scmp_filter_ctx	 ctx = NULL;
 	const char	*what = "seccomp_init";
@@ -206,7 +236,10 @@ sandbox_enter(int lgfd, char *err, size_t errlen, const char **off)
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
 	    SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET, 0),
 	    SCMP_A2(SCMP_CMP_EQ, SO_RCVTIMEO, 0))) < 0 ||
-	    (r = sandbox_lastgood(ctx, lgfd)) < 0)
+	    (r = sandbox_lastgood(ctx, lgfd)) < 0 ||
+	    (r = sandbox_spool(ctx, spfd)) < 0 ||
+	    ((lgfd != -1 || spfd != -1) && (r = seccomp_rule_add(ctx,
+	    SCMP_ACT_ALLOW, SCMP_SYS(fsync), 0)) < 0))
 		goto fail;
 	what = "seccomp_load";
 	if ((r = seccomp_load(ctx)) < 0)
@@ -224,9 +257,10 @@ out:
 #else /* !__linux__ */
 
 int
-sandbox_enter(int lgfd, char *err, size_t errlen, const char **off)
+sandbox_enter(int lgfd, int spfd, char *err, size_t errlen, const char **off)
 {
 	(void)lgfd;
+	(void)spfd;
 	(void)err;
 	(void)errlen;
 	*off = "not Linux";

@@ -428,6 +428,7 @@ sts_conf_free(struct sts_conf *c)
 	free(c->reload);
 	free(c->resolver);
 	free(c->ca_file);
+	free(c->reports);
 	memset(c, 0, sizeof(*c));
 }
 

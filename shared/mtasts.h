@@ -229,6 +229,7 @@ struct sts_conf {
 	unsigned		domain_timeout;	/* seconds for all of one domain's checks, default 300 */
 	unsigned		run_timeout;	/* seconds for a whole run, default 1800 */
 	unsigned		report_keep;	/* "report-keep": days TLS-RPT reports are kept, default 400 */
+	char		       *reports;	/* spool of TLS-RPT reports POSTed to the responder; NULL: none */
 };
 
 void	 sts_conf_defaults(struct sts_conf *);	/* built-in defaults, no file */

@@ -10,7 +10,7 @@ t_init install
 for p in fcgi/mta-sts-fcgi checker/mta-sts-check; do
 	[ -x "$T_TOP/$p" ] || t_skip_all "$p is not built (make)"
 done
-t_plan 16
+t_plan 18
 
 # The build is not this test's business (-o all): install what is built.
 # mk LOG ARGS...: make ARGS, its output to LOG (shown when it fails).
@@ -27,6 +27,7 @@ expected() {
 	{
 		echo "$prefix/sbin/mta-sts-fcgi"
 		echo "$prefix/sbin/mta-sts-check"
+		echo "$prefix/libexec/mtasts/mta-sts-ingest"
 		echo "$prefix/share/man/man5/mta-sts.conf.5"
 		echo "$prefix/share/man/man8/mta-sts-fcgi.8"
 		echo "$prefix/share/man/man8/mta-sts-check.8"
@@ -53,6 +54,16 @@ t_ok "no /etc in DESTDIR either" test ! -e "$root/etc"
 
 t_like "$("$root/usr/sbin/mta-sts-fcgi" -V 2>&1)" '[0-9]+\.[0-9]+' "installed mta-sts-fcgi -V"
 t_like "$("$root/usr/sbin/mta-sts-check" -V 2>&1)" '[0-9]+\.[0-9]+' "installed mta-sts-check -V"
+# ingest runs the helper installed with it (libexec/mtasts/mta-sts-ingest),
+# which names the configuration it could not read; without the helper, 75
+out=$("$root/usr/sbin/mta-sts-check" -c "$T/none.conf" ingest </dev/null 2>&1); rc=$?
+t_is "$rc $out" "75 mta-sts-check: $T/none.conf: No such file or directory" \
+    "installed ingest runs the installed mta-sts-ingest"
+mv "$root/usr/libexec/mtasts/mta-sts-ingest" "$T/ingest.away"
+out=$("$root/usr/sbin/mta-sts-check" -c "$T/none.conf" ingest </dev/null 2>&1); rc=$?
+mv "$T/ingest.away" "$root/usr/libexec/mtasts/mta-sts-ingest"
+t_is "$rc $out" "75 mta-sts-check: ingest needs $root/usr/sbin/mta-sts-ingest (or $root/usr/sbin/../libexec/mtasts/mta-sts-ingest), installed with it: No such file or directory; try again later" \
+    "without the helper: EX_TEMPFAIL, and says where it looked"
 t_is "$(stat -c %a "$root/usr/sbin/mta-sts-fcgi" "$root/usr/share/man/man8/mta-sts-fcgi.8" | tr '\n' ' ')" \
     "755 644 " "modes: programs 0755, pages 0644"
 

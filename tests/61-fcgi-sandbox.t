@@ -292,9 +292,10 @@ static void *
 probe(void *arg)
 {
 	const char	*dir = getenv("PROBE_DIR"), *lg = getenv("PROBE_LG");
+	const char	*sp = getenv("PROBE_SPOOL");
 	char		 path[1024], msg[64], fdp[64], link[1024];
 	ssize_t		 n;
-	int		 lgfd, od;
+	int		 lgfd, od, spfd;
 	sigset_t	 all;
 	pthread_t	 t;
 	struct timeval	 tv = { 0, 0 };
@@ -394,6 +395,40 @@ probe(void *arg)
 		say("other-dir-unlink", r, errno);
 		close(od);
 	}
+	if (sp != NULL) {
+		/* The responder's descriptor of the TLS-RPT spool. */
+		for (fd = 0, spfd = -1; fd < 256 && spfd == -1; fd++) {
+			snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+			n = readlink(fdp, link, sizeof(link) - 1);
+			if (n > 0 && (link[n] = '\0', strcmp(link, sp) == 0))
+				spfd = fd;
+		}
+		say("sp-fd", spfd, ENOENT);
+		r = openat(spfd, "p1", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		say("sp-create-excl", r, errno);
+		if (r != -1) {
+			say("sp-write", (int)write(r, "x", 1) == 1 ? 0 : -1, errno);
+			say("sp-fsync", fsync(r), errno);
+			close(r);
+		}
+		r = openat(spfd, "p1", O_WRONLY | O_CREAT | O_TRUNC, 0640);
+		say("sp-create-trunc", r, errno);
+		r = openat(spfd, "p1", O_WRONLY);
+		say("sp-open-write", r, errno);
+		r = openat(spfd, "p3", O_RDWR | O_CREAT | O_EXCL, 0640);
+		say("sp-create-rdwr", r, errno);
+		r = renameat(spfd, "p1", spfd, "p2");
+		say("sp-rename", r, errno);
+		snprintf(path, sizeof(path), "%s/escaped", dir);
+		r = renameat(spfd, "p2", AT_FDCWD, path);
+		say("sp-rename-out", r, errno);
+		r = unlinkat(spfd, "p2", 0);
+		say("sp-unlink", r, errno);
+		od = open(dir, O_RDONLY | O_DIRECTORY);
+		r = openat(od, "created", O_WRONLY | O_CREAT | O_EXCL, 0644);
+		say("sp-other-dir-create", r, errno);
+		close(od);
+	}
 	r = pthread_create(&t, NULL, nothing, NULL);
 	say("thread", r == 0 ? 0 : -1, r);
 	if (r == 0)
@@ -452,7 +487,7 @@ probe_run() {
 	p=$(t_free_port)
 	# shellcheck disable=SC2086
 	env "$@" PROBE_DIR="$T/$name" LD_PRELOAD="$T/probe.so" \
-	    MTA_STS_CONF="$T/mta-sts.conf" "$BIN" -s "tcp:127.0.0.1:$p" -r 1 $UARG \
+	    MTA_STS_CONF="${PROBE_CONF:-$T/mta-sts.conf}" "$BIN" -s "tcp:127.0.0.1:$p" -r 1 $UARG \
 	    2>"$T/$name.err" &
 	PROBE_PID=$!
 	t_bg "$PROBE_PID"
@@ -486,6 +521,23 @@ t_ok "nothing was created or removed" test ! -e "$T/in/created" -a ! -e "$T/in/d
 t_ok "another process of the same user was not signalled" kill -0 "$VICTIM"
 t_stop "$VICTIM"
 t_ok "the responder lives on after the refused calls" kill -0 "$PROBE_PID"
+t_stop "$PROBE_PID"
+
+# the TLS-RPT spool (reports): a new file created with O_EXCL for writing,
+# written, synced, renamed within it and removed; nothing more
+mkdir -p "$T/spool" && chmod 777 "$T/spool"
+{ cat "$T/mta-sts.conf"; printf 'reports = %s/spool\n' "$T"; } >"$T/spool.conf"
+chmod 644 "$T/spool.conf"
+PROBE_CONF=$T/spool.conf probe_run sp PROBE_SPOOL="$T/spool"
+want="seccomp=2:ok sp-fd:ok sp-create-excl:ok sp-write:ok sp-fsync:ok sp-create-trunc:EPERM sp-open-write:EPERM sp-create-rdwr:EPERM sp-rename:ok sp-rename-out:EPERM sp-unlink:ok sp-other-dir-create:EPERM done:ok"
+got=
+for w in $want; do
+	k=${w%%:*}
+	got="$got $k:$(probe_is sp "$k")"
+done
+t_is "${got# }" "$want" "in the spool of reports: only a new file (O_EXCL, write only) is created, written, synced, renamed within it and removed" ||
+    t_diag "$(cat "$T/sp.err")"
+t_ok "nothing escaped the spool, nothing is left in it" test ! -e "$T/sp/escaped" -a ! -e "$T/sp/created" -a -z "$(ls -A "$T/spool")"
 t_stop "$PROBE_PID"
 
 probe_run exec PROBE_EXEC=1

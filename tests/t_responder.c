@@ -133,7 +133,8 @@ static void
 check_respond(const char *method, const char *host, const char *uri,
     int ans, const char *want, const char *what)
 {
-	struct request		 rq = { method, host, uri, NULL, NULL, 0 };
+	struct request		 rq = { .method = method, .host = host,
+				    .uri = uri };
 	struct resp_copy	 rc = { NULL, 0, 0, 0 };
 	char			 got[1024];
 
@@ -149,8 +150,10 @@ static void
 test_http(void)
 {
 	char			 head[256];
-	struct request		 rq = { "GET", "mta-sts.example.com", NULL,
-				    "/.well-known", "/mta-sts.txt", 0 };
+	struct request		 rq = { .method = "GET",
+				    .host = "mta-sts.example.com",
+				    .script = "/.well-known",
+				    .pathinfo = "/mta-sts.txt" };
 	struct resp_copy	 rc = { NULL, 0, 0, 0 };
 
 	is_int(http_head(head, sizeof(head), "200 OK", "", 5),

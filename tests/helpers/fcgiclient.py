@@ -13,6 +13,12 @@
 #                                                  closes: when was it closed?
 #   fcgiclient.py ADDR flood MIB                   PARAMS without end: how much
 #                                                  was taken before the close?
+#   fcgiclient.py ADDR post HOST URI FILE [NAME=VALUE ...]
+#                                                  a POST of FILE's bytes (no
+#                                                  CONTENT_* unless given); the
+#                                                  response. STALL=SECS: half of
+#                                                  the body, then that pause
+#                                                  (or until an answer)
 # ADDR is unix:PATH or HOST:PORT. Each probe stops by itself after LIMIT
 # seconds (environment, default 20) and says "open after N s" then.
 import os, socket, struct, sys, time
@@ -39,16 +45,17 @@ def nvlen(n):
 def nv(k, v):
     return nvlen(len(k)) + nvlen(len(v)) + k + v
 
-def request(host, keep, extra=()):
-    params = [(b"REQUEST_METHOD", b"GET"), (b"HTTP_HOST", host),
-              (b"REQUEST_URI", b"/.well-known/mta-sts.txt"),
+def request(host, keep, extra=(), method=b"GET",
+            uri=b"/.well-known/mta-sts.txt", stdin=True):
+    params = [(b"REQUEST_METHOD", method), (b"HTTP_HOST", host),
+              (b"REQUEST_URI", uri),
               (b"SERVER_PROTOCOL", b"HTTP/1.1"),
               (b"GATEWAY_INTERFACE", b"CGI/1.1")] + list(extra)
     p = b"".join(nv(k, v) for k, v in params)
     recs = record(1, 1, struct.pack("!HB5x", 1, 1 if keep else 0))
     for i in range(0, len(p), 65535):
         recs += record(4, 1, p[i:i + 65535])
-    return recs + record(4, 1, b"") + record(5, 1, b"")
+    return recs + record(4, 1, b"") + (record(5, 1, b"") if stdin else b"")
 
 def recvn(s, n):
     b = b""
@@ -92,6 +99,32 @@ if cmd == "get":
     unesc = lambda a: a.encode("latin-1").decode("unicode_escape").encode("latin-1")
     extra = [tuple(unesc(a).split(b"=", 1)) for a in sys.argv[4:]]
     s.sendall(request(unesc(sys.argv[3]), False, extra))
+    sys.stdout.buffer.write(response(s))
+elif cmd == "post":
+    s = connect(addr)
+    s.settimeout(LIMIT)
+    extra = [tuple(a.encode().split(b"=", 1)) for a in sys.argv[6:]]
+    body = open(sys.argv[5], "rb").read()
+    s.sendall(request(sys.argv[3].encode(), False, extra, b"POST",
+                      sys.argv[4].encode(), False))
+    stall = float(os.environ.get("STALL", "0"))
+    half = len(body) // 2 if stall else len(body)
+    for i in range(0, half, 65535):
+        s.sendall(record(5, 1, body[i:min(i + 65535, half)]))
+    if stall:
+        # an answer during the pause ends it
+        s.settimeout(stall)
+        try:
+            sys.stdout.buffer.write(response(s))
+            sys.exit(0)
+        except socket.timeout:
+            s.settimeout(LIMIT)
+    try:
+        for i in range(half, len(body), 65535):
+            s.sendall(record(5, 1, body[i:i + 65535]))
+        s.sendall(record(5, 1, b""))
+    except OSError:
+        pass
     sys.stdout.buffer.write(response(s))
 elif cmd == "drip":
     s = connect(addr)

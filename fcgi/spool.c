@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The TLS-RPT spool: RFC 8460 §5.2 reports POSTed to /tlsrpt are written,
+ * unparsed, into the directory named by `reports`, where
+ * `mta-sts-check ingest --spool DIR` picks them up. The responder parses
+ * nothing of them (it is sandboxed); it only bounds them.
+ *
+ * A body goes into ".tmp-NAME" (a name ingest skips), created with
+ * O_EXCL in the directory opened at start-up (the sandbox allows creating
+ * files through that descriptor only), is written as it comes, synced,
+ * and renamed to NAME: ingest sees a whole report or none. NAME is
+ * "tlsrpt-SECONDS-PID-SEQUENCE-RANDOM.json" (or .json.gz), unique
+ * across processes and threads. A body that does not arrive whole (too
+ * slow, cut short, longer than it said) or cannot be written leaves no
+ * file. Files are created 0640 (less the umask).
+ */
+#include <sys/types.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "responder.h"
+
+#define SPOOL_CHUNK	(16 * 1024)
+
+static pthread_mutex_t	 spool_mtx = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long	 spool_seq;
+static char		*spool_lasterr;	/* the last failure logged */
+
+int
+spool_open(const char *dir)
+{
+	int	 fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		logmsg("reports %s: cannot open the spool directory: %s; "
+		    "TLS-RPT reports POSTed to /tlsrpt are refused (503)",
+		    dir, strerror(errno));
+	return fd;
+}
+
+/* A failure to write into the spool, logged once until it changes. */
+static void
+spool_fail(const char *dir, const char *what, int e)
+{
+	char	 msg[STS_ERR_MAX];
+
+	snprintf(msg, sizeof(msg), "reports %s: cannot %s a report: %s; "
+	    "POSTs to /tlsrpt are answered 503 until it can", dir, what,
+	    strerror(e));
+	pthread_mutex_lock(&spool_mtx);
+	log_once(&spool_lasterr, msg);
+	pthread_mutex_unlock(&spool_mtx);
+}
+
+/* A report was written: the next failure is logged again. */
+static void
+spool_good(void)
+{
+	pthread_mutex_lock(&spool_mtx);
+	free(spool_lasterr);
+	spool_lasterr = NULL;
+	pthread_mutex_unlock(&spool_mtx);
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+enum spool_result
+spool_put(int dfd, const char *dir, const char *ext, size_t clen,
+    body_fn *rd, void *arg)
+{
+	struct timespec		 t0, now;
+	enum spool_result	 res = SPOOL_SERVER;
+	unsigned char		 rnd[4] = { 0, 0, 0, 0 };
+	unsigned long		 seq;
+	char			 name[128], tmp[140], *buf = NULL;
+	size_t			 got = 0, want;
+	ssize_t			 n;
+	int			 fd = -1, i;
+
+	if (dfd == -1) {
+		spool_fail(dir, "open the spool directory for", EBADF);
+		return SPOOL_UNAVAILABLE;
+	}
+	if (clen > SPOOL_MAX)
+		return SPOOL_TOO_BIG;
+	if ((buf = malloc(SPOOL_CHUNK)) == NULL) {
+		logmsg("out of memory");
+		return SPOOL_SERVER;
+	}
+	for (i = 0; fd == -1 && i < 10; i++) {
+		pthread_mutex_lock(&spool_mtx);
+		seq = ++spool_seq;
+		pthread_mutex_unlock(&spool_mtx);
+		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) == -1)
+			memset(rnd, 0, sizeof(rnd));
+		if (snprintf(name, sizeof(name), "tlsrpt-%lld-%ld-%lu-%02x%02x"
+		    "%02x%02x%s", (long long)time(NULL), (long)getpid(), seq,
+		    rnd[0], rnd[1], rnd[2], rnd[3], ext) >= (int)sizeof(name) ||
+		    snprintf(tmp, sizeof(tmp), ".tmp-%s", name) >=
+		    (int)sizeof(tmp))
+			goto out;
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0640);
+		if (fd == -1 && errno != EEXIST) {
+			spool_fail(dir, "create", errno);
+			res = SPOOL_UNAVAILABLE;
+			goto out;
+		}
+	}
+	if (fd == -1)
+		goto out;
+	/* Read as it comes, never past what it said nor SPOOL_MAX. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (got < clen) {
+		want = clen - got < SPOOL_CHUNK ? clen - got : SPOOL_CHUNK;
+		if ((n = rd(arg, buf, want)) == -1) {
+			res = errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == ETIMEDOUT ? SPOOL_SLOW : SPOOL_SHORT;
+			goto fail;
+		}
+		if (n == 0) {
+			res = SPOOL_SHORT;
+			goto fail;
+		}
+		got += (size_t)n;
+		if (got > clen || got > SPOOL_MAX) {
+			res = SPOOL_TOO_BIG;
+			goto fail;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= SPOOL_BODY_SECONDS) {
+			res = SPOOL_SLOW;
+			goto fail;
+		}
+		if (write_all(fd, buf, (size_t)n) == -1) {
+			spool_fail(dir, "write", errno);
+			res = SPOOL_UNAVAILABLE;
+			goto fail;
+		}
+	}
+	if (fsync(fd) == -1) {
+		spool_fail(dir, "sync", errno);
+		res = SPOOL_UNAVAILABLE;
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		spool_fail(dir, "write", errno);
+		res = SPOOL_UNAVAILABLE;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dfd, tmp, dfd, name) == -1) {
+		spool_fail(dir, "rename", errno);
+		res = SPOOL_UNAVAILABLE;
+		goto fail;
+	}
+	spool_good();
+	res = SPOOL_STORED;
+	goto out;
+fail:
+	if (fd != -1)
+		(void)close(fd);
+	fd = -1;
+	(void)unlinkat(dfd, tmp, 0);
+out:
+	if (fd != -1)
+		(void)close(fd);
+	free(buf);
+	return res;
+}
