@@ -126,6 +126,44 @@ zone_records(const char *domain, const char *id, const struct sts_strlist *rua,
 }
 
 int
+owner_name(const char *label, const char *domain, const char *zone,
+    char *out, size_t outlen)
+{
+	int n;
+
+	if (zone != NULL && zone[0] != '\0')
+		n = snprintf(out, outlen, "%s.%s", domain, zone);
+	else
+		n = snprintf(out, outlen, "%s.%s", label, domain);
+	if (n < 0 || (size_t)n >= outlen || (size_t)n > STS_HOST_MAX)
+		return -1;
+	return 0;
+}
+
+int
+zone_records_at(const struct sts_domain *d, const char *id,
+    struct sts_strlist *lines)
+{
+	char rec[1024], q[2048], owner[STS_HOST_MAX + 1];
+
+	if (id != NULL && id[0] != '\0') {
+		if (owner_name("_mta-sts", d->name, d->set.id_zone, owner,
+		    sizeof(owner)) == -1 ||
+		    sts_txt_record(id, rec, sizeof(rec)) == -1 ||
+		    zone_txt(rec, q, sizeof(q)) == -1 ||
+		    add_line(lines, "%s. %d IN TXT %s", owner, TXT_TTL, q) == -1)
+			return -1;
+	}
+	if (owner_name("_smtp._tls", d->name, d->set.tlsrpt_zone, owner,
+	    sizeof(owner)) == -1 ||
+	    tlsrpt_default(d->name, &d->set.tlsrpt, rec, sizeof(rec)) == -1 ||
+	    zone_txt(rec, q, sizeof(q)) == -1 ||
+	    add_line(lines, "%s. %d IN TXT %s", owner, TXT_TTL, q) == -1)
+		return -1;
+	return 0;
+}
+
+int
 zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines)
 {
 	char owner1[STS_HOST_MAX + 16], owner2[STS_HOST_MAX + 16];

@@ -16,16 +16,18 @@
 #define DEADLINE_MAX	86400	/* domain-timeout, run-timeout */
 
 enum ktype { K_PATH, K_CMD, K_MODE, K_DURATION, K_MX, K_URIS, K_PUBLISH,
-	K_HOSTPORT, K_TIMEOUT, K_DEADLINE, K_DAYS };
+	K_HOSTPORT, K_TIMEOUT, K_DEADLINE, K_DAYS, K_ZONE };
 
 enum kid { DOMAINS, CERTS, STATE, MODE, MAXAGE, MX, TLSRPT, PUBLISH,
 	DNSSERVER, TSIGKEY, HOOK, ZONEFILE, RELOAD, RESOLVER, CAFILE, TIMEOUT,
-	DOMAINTIMEOUT, RUNTIMEOUT, REPORTKEEP, NKEYS };
+	DOMAINTIMEOUT, RUNTIMEOUT, REPORTKEEP, IDZONE, TLSRPTZONE, WEBHOST,
+	NKEYS };
 
 struct key {
 	const char	*name;
 	enum ktype	 type;
-	int		 domain;	/* also allowed in a domain file */
+	int		 domain;	/* also allowed in a domain file (2: a
+					 * publishing key, which the responder skips) */
 	const char	*expect;
 };
 

@@ -473,7 +473,7 @@ test_settings_parse(void)
 		{ "certs = c\n", 1, "/tmp/d/c", NULL },
 		{ "mode = bogus\n", 0, NULL, "/tmp/d/x.example:1: " },
 		{ "mdoe = enforce\n", 0, NULL, "unknown key" },
-		{ "publish = none\n", 0, NULL, "x.example:1:" },
+		{ "zonefile = z\n", 0, NULL, "x.example:1:" },
 	};
 	struct sts_settings	 dflt, a, b;
 	char			 err[STS_ERR_MAX], err2[STS_ERR_MAX];
