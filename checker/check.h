@@ -336,7 +336,11 @@ int	 zone_records(const char *domain, const char *id,
  */
 int	 owner_name(const char *label, const char *domain, const char *zone,
 	    char *out, size_t outlen);
-/* zone_records, at the names owner_name gives for d's id-zone and tlsrpt-zone */
+/*
+ * zone_records, at the names owner_name gives for d's id-zone and
+ * tlsrpt-zone; with id-zone but no tlsrpt-zone, no _smtp._tls line (the
+ * customer's zone is not the operator's)
+ */
 int	 zone_records_at(const struct sts_domain *d, const char *id,
 	    struct sts_strlist *lines);
 /* the lines for domain in the zone file at path as it is now (none if missing) */

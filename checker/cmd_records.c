@@ -94,9 +94,10 @@ note(struct run *run, int *first, const char *fmt, const char *a)
 static void
 emit(struct run *run, const struct rec *r, size_t n, int delegated)
 {
-	const char *type, *side = NULL;
+	const char *type;
 	char q[1100];
 	size_t i;
+	int head = 0;	/* a heading is out, for the records of r[i - 1] */
 
 	for (i = 0; i < n; i++) {
 		type = r[i].cname ? "CNAME" : "TXT";
@@ -104,10 +105,14 @@ emit(struct run *run, const struct rec *r, size_t n, int delegated)
 			(void)snprintf(q, sizeof(q), "%s", r[i].value);
 		else if (zone_txt(r[i].value, q, sizeof(q)) == -1)
 			continue;
+		/* a heading for each side, and each zone of the operator's */
 		if (delegated && (run->o->recfmt == REC_ZONE ||
-		    run->o->recfmt == REC_NSUPDATE) && (side == NULL ||
-		    (r[i].customer ? 1 : 0) != (side[0] == 'c'))) {
-			side = r[i].customer ? "customer" : "operator";
+		    run->o->recfmt == REC_NSUPDATE) && (!head ||
+		    r[i].customer != r[i - 1].customer || (!r[i].customer &&
+		    (r[i].zone == NULL) != (r[i - 1].zone == NULL)) ||
+		    (!r[i].customer && r[i].zone != NULL &&
+		    strcmp(r[i].zone, r[i - 1].zone) != 0))) {
+			head = 1;
 			if (r[i].customer)
 				printf("; the customer sets once, in the zone of "
 				    "the domain:\n");

@@ -154,6 +154,10 @@ zone_records_at(const struct sts_domain *d, const char *id,
 		    add_line(lines, "%s. %d IN TXT %s", owner, TXT_TTL, q) == -1)
 			return -1;
 	}
+	/* delegated ids: the customer's zone is not ours to write, unless
+	 * TLS-RPT is delegated too */
+	if (d->set.id_zone != NULL && d->set.tlsrpt_zone == NULL)
+		return 0;
 	if (owner_name("_smtp._tls", d->name, d->set.tlsrpt_zone, owner,
 	    sizeof(owner)) == -1 ||
 	    tlsrpt_default(d->name, &d->set.tlsrpt, rec, sizeof(rec)) == -1 ||
