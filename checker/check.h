@@ -343,6 +343,14 @@ int	 owner_name(const char *label, const char *domain, const char *zone,
  */
 int	 zone_records_at(const struct sts_domain *d, const char *id,
 	    struct sts_strlist *lines);
+/*
+ * zone_old_lines, and the lines at <domain>.<id_zone>. and
+ * <domain>.<tlsrpt_zone>. (either NULL: none): a domain whose file is
+ * invalid keeps its delegated records in the file
+ */
+int	 zone_old_lines_in(const char *path, const char *domain,
+	    const char *id_zone, const char *tlsrpt_zone,
+	    struct sts_strlist *lines);
 /* the lines for domain in the zone file at path as it is now (none if missing) */
 int	 zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines);
 

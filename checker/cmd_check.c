@@ -369,8 +369,12 @@ zonefile_lines(struct run *run, struct job *j, struct sts_strlist *lines)
 	struct state st;
 	size_t before = lines->n;
 
-	if (!j->loaded)		/* a configuration error: the file keeps what it had */
-		return zone_old_lines(run->conf.zonefile, j->r.domain, lines);
+	/* a configuration error: the file keeps what it had (delegated: at
+	 * the global id-zone and tlsrpt-zone; the domain file's own are
+	 * not known while it is invalid) */
+	if (!j->loaded)
+		return zone_old_lines_in(run->conf.zonefile, j->r.domain,
+		    run->conf.dflt.id_zone, run->conf.dflt.tlsrpt_zone, lines);
 	if (dom_publish(&run->conf, &j->d) != STS_PUBLISH_ZONEFILE)
 		return 0;	/* a domain file chose another way */
 	if (j->selected && j->state_ok) {
@@ -380,7 +384,8 @@ zonefile_lines(struct run *run, struct job *j, struct sts_strlist *lines)
 	    sizeof(err)) == 0) {
 		zid = st.published ? st.id : st.pub_id;
 	} else {
-		if (zone_old_lines(run->conf.zonefile, j->d.name, lines) == -1)
+		if (zone_old_lines_in(run->conf.zonefile, j->d.name,
+		    j->d.set.id_zone, j->d.set.tlsrpt_zone, lines) == -1)
 			return -1;
 		if (lines->n > before)
 			return 0;

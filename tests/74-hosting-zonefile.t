@@ -69,6 +69,19 @@ t_unlike "$CHK_OUT" "zf\\.test: (warning|error)" "zf.test: nothing to say"
 ns_check
 t_is "$(wc -l <"$Z/reload.ran" 2>/dev/null)" 1 "second run: the file unchanged, no reload"
 
+# zf.test's file becomes invalid: its records stay in the file and in DNS
+before=$(grep -v '^;' "$Z/ids.zone" | sort)
+ns_domain_file zf.test "mode = enforcing"
+ns_check
+t_is "$CHK_RC" 2 "zf.test's file invalid: exit 2" || t_diag "$CHK_OUT"
+t_like "$CHK_OUT" "zf\\.test: error: $NS_CHECK/domains/zf\\.test:1: mode 'enforcing' is not valid" \
+    "zf.test's file invalid: named with its line"
+t_is "$(grep -v '^;' "$Z/ids.zone" | sort)" "$before" \
+    "zf.test's file invalid: the zone file keeps its delegated records" ||
+    t_diag "$(cat "$Z/ids.zone")"
+t_is "$(ns_txt zf.test.ids.op.test)" "v=STSv1; id=$zid" "zf.test's file invalid: DNS keeps its id"
+ns_domain_file zf.test ""
+
 ns_check records --format zone zf.test
 t_is "$CHK_OUT" "; MTA-STS and TLS-RPT records, from mta-sts-check records
 
