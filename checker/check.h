@@ -11,6 +11,8 @@
  *   pool.c       the -j worker threads and the per-run SMTP cache
  *   checks.c     steps 3 to 6 for one domain: HTTPS, the _mta-sts id,
  *                MX and SMTP, TLS-RPT
+ *   cnames.c     the CNAMEs a hosted customer sets once (id-zone,
+ *                tlsrpt-zone, web-host)
  *   id.c         id_decide(): what the state, HTTPS and DNS call for
  *   report.c     findings per domain, each with a stable code; JSON
  *   formats.c    the report as JSON, JSON Lines, CSV, Prometheus, HTML
@@ -236,14 +238,24 @@ struct publish_method {
 				    char *err, size_t errlen);
 };
 
+/*
+ * A domain's publishing: its file's, or the global file's (which its
+ * settings inherit); a domain not read by the parser (set all zero) has
+ * the global one.
+ */
+enum sts_publish dom_publish(const struct sts_conf *, const struct sts_domain *);
+#define DOM_SET(conf, d, field) \
+	((d)->set.field != NULL ? (d)->set.field : (conf)->field)
+
 /* the table entry of a method; NULL when there is none */
 const struct publish_method *publish_method(enum sts_publish);
 const char *publish_name(enum sts_publish);	/* "rfc2136"; "none" for an unknown one */
 const char *publish_rc_name(enum publish_rc);	/* "done", "unchanged", ... */
 
 /*
- * Put "v=STSv1; id=<id>" at _mta-sts.<domain> by conf->publish. note (for
- * -v, or the record to set by hand) and err are always set, "" when empty.
+ * Put "v=STSv1; id=<id>" at _mta-sts.<domain> (or <domain>.<id-zone>) by
+ * the domain's publish (its file's, or the global one). note (for -v, or
+ * the record to set by hand) and err are always set, "" when empty.
  */
 enum publish_rc publish_id(const struct sts_conf *, struct dns *,
 	    const struct sts_domain *, const char *id, const char *old_id,
@@ -356,6 +368,29 @@ int	 tlsrpt_default(const char *domain, const struct sts_strlist *rua,
  */
 int	 zone_records(const char *domain, const char *id,
 	    const struct sts_strlist *rua, struct sts_strlist *lines);
+/*
+ * Where a record of domain lives: "<label>.<domain>" ("_mta-sts",
+ * "_smtp._tls"), or "<domain>.<zone>" when zone (id-zone, tlsrpt-zone) is
+ * set and not "" (delegated: the customer's <label>.<domain> is a CNAME
+ * to it). -1 when the name is longer than a host name may be.
+ */
+int	 owner_name(const char *label, const char *domain, const char *zone,
+	    char *out, size_t outlen);
+/*
+ * zone_records, at the names owner_name gives for d's id-zone and
+ * tlsrpt-zone; with id-zone but no tlsrpt-zone, no _smtp._tls line (the
+ * customer's zone is not the operator's)
+ */
+int	 zone_records_at(const struct sts_domain *d, const char *id,
+	    struct sts_strlist *lines);
+/*
+ * zone_old_lines, and the lines at <domain>.<id_zone>. and
+ * <domain>.<tlsrpt_zone>. (either NULL: none): a domain whose file is
+ * invalid keeps its delegated records in the file
+ */
+int	 zone_old_lines_in(const char *path, const char *domain,
+	    const char *id_zone, const char *tlsrpt_zone,
+	    struct sts_strlist *lines);
 /* the lines for domain in the zone file at path as it is now (none if missing) */
 int	 zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines);
 
@@ -541,6 +576,26 @@ void	 check_mx(struct run *, struct dns *, const char *domain,
 /* Step 6; rua NULL or empty: the default mailto:postmaster@<domain> */
 void	 check_tlsrpt(struct dns *, const char *domain,
 	    const struct sts_strlist *rua, struct report *);
+
+/*
+ * cnames.c: what a hosted customer sets once, as a sender's resolver sees
+ * it; a missing or wrong CNAME is a finding naming the record to set.
+ * With id-zone: _mta-sts.<domain> must be a CNAME to <domain>.<id-zone>
+ * (dns.cname.missing, dns.cname.wrong), and senders should see id
+ * through it (dns.cname.ok, or dns.txt.cached); 0 when it is, -1 not.
+ */
+int	 check_id_cname(struct dns *, const struct sts_domain *,
+	    const char *id, struct report *);
+/* with tlsrpt-zone: _smtp._tls.<domain> CNAME <domain>.<tlsrpt-zone> */
+void	 check_tlsrpt_cname(struct dns *, const struct sts_domain *,
+	    struct report *);
+/*
+ * with web-host: mta-sts.<domain> CNAME <web-host> (web.cname.ok), or
+ * web.cname.missing / web.cname.wrong: a warning while its addresses are
+ * the web host's, an error when they differ (both lists named)
+ */
+void	 check_web_host(struct dns *, const struct sts_domain *,
+	    struct report *);
 
 /* the sub-commands (cmd_*.c): the exit status */
 int	 cmd_check(struct run *, char **names, int nnames);

@@ -49,19 +49,29 @@ save_state(struct run *run, struct job *j)
 	return 0;
 }
 
+/* where d's id lives: _mta-sts.<domain>, or <domain>.<id-zone> */
+static void
+id_name(const struct sts_domain *d, char *name, size_t len)
+{
+	if (owner_name("_mta-sts", d->name, d->set.id_zone, name, len) == -1)
+		(void)snprintf(name, len, "_mta-sts.%s", d->name);
+}
+
 /* do the authoritative servers show id? 0 yes, -1 no (why in err) */
 static int
-auth_shows(struct dns *dns, const char *domain, const char *id, char *err,
-    size_t errlen)
+auth_shows(struct dns *dns, const struct sts_domain *d, const char *id,
+    char *err, size_t errlen)
 {
 	char name[STS_HOST_MAX + 16], zone[STS_HOST_MAX + 2];
 	char primary[STS_HOST_MAX + 2], rec[STS_ID_MAX + 32], why[STS_ERR_MAX];
 
-	(void)snprintf(name, sizeof(name), "_mta-sts.%s", domain);
+	id_name(d, name, sizeof(name));
 	if (sts_txt_record(id, rec, sizeof(rec)) == -1)
 		return sts_err(err, errlen, "bad id");
-	if (dns_zone(dns, name, zone, sizeof(zone), primary, sizeof(primary),
-	    why, sizeof(why)) == -1)
+	if (d->set.id_zone != NULL)
+		(void)snprintf(zone, sizeof(zone), "%s", d->set.id_zone);
+	else if (dns_zone(dns, name, zone, sizeof(zone), primary,
+	    sizeof(primary), why, sizeof(why)) == -1)
 		return sts_err(err, errlen, "cannot find the zone of %s: %.200s",
 		    name, why);
 	return dns_check_auth(dns, zone, name, rec, err, errlen);
@@ -100,14 +110,15 @@ zone_hint(struct run *run, struct dns *dns, struct job *j, char *out,
 static void
 verify_published(struct run *run, struct dns *dns, struct job *j)
 {
-	char err[STS_ERR_MAX], hint[STS_ERR_MAX];
+	char err[STS_ERR_MAX], hint[STS_ERR_MAX], name[STS_HOST_MAX + 16];
 
-	if (auth_shows(dns, j->d.name, j->st.id, err, sizeof(err)) == -1) {
+	if (auth_shows(dns, &j->d, j->st.id, err, sizeof(err)) == -1) {
+		id_name(&j->d, name, sizeof(name));
 		zone_hint(run, dns, j, hint, sizeof(hint));
-		report_add(&j->r, L_WARN, "publish.unverified", "_mta-sts.%s: id %s was "
+		report_add(&j->r, L_WARN, "publish.unverified", "%s: id %s was "
 		    "published by %s, but DNS does not show it yet: %s%s",
-		    j->d.name, j->st.id, publish_name(run->conf.publish), err,
-		    hint);
+		    name, j->st.id, publish_name(dom_publish(&run->conf, &j->d)),
+		    err, hint);
 		return;
 	}
 	j->st.published = 1;
@@ -121,13 +132,14 @@ static void
 publish(struct run *run, struct dns *dns, struct job *j, const char *dns_id,
     const char *dns_why)
 {
-	const char *method = publish_name(run->conf.publish);
+	const char *method = publish_name(dom_publish(&run->conf, &j->d));
 	char err[STS_ERR_MAX], note[STS_ERR_MAX], rec[STS_ID_MAX + 32];
-	const char *name = j->d.name;
+	char name[STS_HOST_MAX + 16];
 
+	id_name(&j->d, name, sizeof(name));
 	(void)sts_txt_record(j->st.id, rec, sizeof(rec));
-	if (run->o->dry && run->conf.publish != STS_PUBLISH_NONE) {
-		report_add(&j->r, L_INFO, "publish.dry_run", "_mta-sts.%s: would "
+	if (run->o->dry && dom_publish(&run->conf, &j->d) != STS_PUBLISH_NONE) {
+		report_add(&j->r, L_INFO, "publish.dry_run", "%s: would "
 		    "publish \"%s\" by %s (DNS has %s%s)", name, rec, method,
 		    dns_id[0] ? "id " : "", dns_id[0] ? dns_id : dns_why);
 		return;
@@ -138,11 +150,11 @@ publish(struct run *run, struct dns *dns, struct job *j, const char *dns_id,
 	    sizeof(err))) {
 	case PUB_BY_HAND:
 		if (dns_id[0])
-			report_add(&j->r, L_ERROR, "dns.txt.mismatch", "_mta-sts.%s: id %s "
+			report_add(&j->r, L_ERROR, "dns.txt.mismatch", "%s: id %s "
 			    "published, %s expected; publish = none, so set "
 			    "the record by hand: %s", name, dns_id, j->st.id, note);
 		else
-			report_add(&j->r, L_WARN, "dns.txt.missing", "_mta-sts.%s: %s, %s "
+			report_add(&j->r, L_WARN, "dns.txt.missing", "%s: %s, %s "
 			    "expected; publish = none, so set the record by "
 			    "hand: %s", name, dns_why, j->st.id, note);
 		return;
@@ -150,14 +162,14 @@ publish(struct run *run, struct dns *dns, struct job *j, const char *dns_id,
 		j->want_publish = 1;
 		return;
 	case PUB_FAILED:
-		report_add(&j->r, L_ERROR, "publish.failed", "_mta-sts.%s: publishing "
+		report_add(&j->r, L_ERROR, "publish.failed", "%s: publishing "
 		    "id %s by %s failed: %s", name, j->st.id, method, err);
 		return;
 	case PUB_DONE:
 	case PUB_UNCHANGED:
 		break;
 	}
-	report_add(&j->r, L_INFO, "publish.done", "_mta-sts.%s: published id %s "
+	report_add(&j->r, L_INFO, "publish.done", "%s: published id %s "
 	    "by %s%s%s", name, j->st.id, method, note[0] ? ": " : "", note);
 	(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
 	if (save_state(run, j) == -1)
@@ -183,7 +195,7 @@ gather(struct run *run, struct dns *dns, struct job *j, struct seen *s)
 	    s->src == 0 ? &j->st : NULL, NULL, r, &s->lagging, s->why,
 	    sizeof(s->why));
 
-	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
+	id_name(&j->d, name, sizeof(name));
 	if (check_txt_id(dns, name, s->dns_id, r, err, sizeof(err)) == -1) {
 		report_add(r, L_ERROR, "dns.txt.lookup", "%s: %s", name, bare(err, name));
 		return;
@@ -264,7 +276,7 @@ apply_dns(struct run *run, struct dns *dns, struct job *j,
 	struct report *r = &j->r;
 	int save = 0;
 
-	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
+	id_name(&j->d, name, sizeof(name));
 	switch (step) {
 	case DNS_NOTHING:
 	case DNS_ASK_AUTH:
@@ -355,22 +367,26 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	j->served = j->served && !s->lagging;	/* for the zone file */
 	in.dns_ok = s->dns_ok;
 	in.dns_id = s->dns_id;
-	in.can_publish = run->conf.publish != STS_PUBLISH_NONE;
+	in.can_publish = dom_publish(&run->conf, &j->d) != STS_PUBLISH_NONE;
 	in.auth = ID_AUTH_UNASKED;
 	id_decide(&in, &d);
 	if (apply_id(run, j, s, &d) == 0) {
 		if (d.dns == DNS_ASK_AUTH) {
 			/* published by us before: maybe a resolver caches the old one */
-			in.auth = auth_shows(dns, j->d.name, j->st.id, err,
+			in.auth = auth_shows(dns, &j->d, j->st.id, err,
 			    sizeof(err)) == 0 ? ID_AUTH_YES : ID_AUTH_NO;
 			id_decide(&in, &d);
 		}
 		apply_dns(run, dns, j, s, d.dns);
 	}
+	/* what the customer set once: their CNAMEs into our names */
+	(void)check_id_cname(dns, &j->d, j->state_ok ? j->st.id : NULL, &j->r);
+	check_web_host(dns, &j->d, &j->r);
+	check_tlsrpt_cname(dns, &j->d, &j->r);
 	/* steps 5 and 6 */
 	check_mx(run, dns, j->d.name, &j->d.policy, &j->r);
 	/* with zonefile, the record is in the file: checked once it is written */
-	if (run->conf.publish != STS_PUBLISH_ZONEFILE)
+	if (dom_publish(&run->conf, &j->d) != STS_PUBLISH_ZONEFILE)
 		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
 	tlsrpt_stored(run, j);
  out:
@@ -396,7 +412,7 @@ static void
 tlsrpt_job(struct run *run, struct dns *dns, struct job *j)
 {
 	(void)run;
-	if (j->loaded)
+	if (j->loaded && dom_publish(&run->conf, &j->d) == STS_PUBLISH_ZONEFILE)
 		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
 }
 
@@ -410,8 +426,14 @@ zonefile_lines(struct run *run, struct job *j, const char *path,
 	struct state st;
 	size_t before = lines->n;
 
-	if (!j->loaded)		/* a configuration error: the file keeps what it had */
-		return zone_old_lines(path, j->r.domain, lines);
+	/* a configuration error: the file keeps what it had (delegated: at
+	 * the global id-zone and tlsrpt-zone; the domain file's own are
+	 * not known while it is invalid) */
+	if (!j->loaded)
+		return zone_old_lines_in(path, j->r.domain,
+		    run->conf.dflt.id_zone, run->conf.dflt.tlsrpt_zone, lines);
+	if (dom_publish(&run->conf, &j->d) != STS_PUBLISH_ZONEFILE)
+		return 0;	/* a domain file chose another way */
 	if (j->selected && j->state_ok) {
 		st = j->st;
 		zid = (j->served || st.published) ? st.id : st.pub_id;
@@ -419,12 +441,13 @@ zonefile_lines(struct run *run, struct job *j, const char *path,
 	    sizeof(err)) == 0) {
 		zid = st.published ? st.id : st.pub_id;
 	} else {
-		if (zone_old_lines(path, j->d.name, lines) == -1)
+		if (zone_old_lines_in(path, j->d.name,
+		    j->d.set.id_zone, j->d.set.tlsrpt_zone, lines) == -1)
 			return -1;
 		if (lines->n > before)
 			return 0;
 	}
-	return zone_records(j->d.name, zid, &j->d.set.tlsrpt, lines);
+	return zone_records_at(&j->d, zid, lines);
 }
 
 /*
@@ -473,7 +496,9 @@ zonefile_build(struct run *run, const size_t *zi, size_t k, struct zfile *zf,
 			    lines) == -1)
 				return -1;
 		} else if (!run->jobs[i].loaded &&
-		    zone_old_lines(zf->path, run->jobs[i].r.domain, lines) == -1)
+		    zone_old_lines_in(zf->path, run->jobs[i].r.domain,
+		    run->conf.dflt.id_zone, run->conf.dflt.tlsrpt_zone,
+		    lines) == -1)
 			return -1;
 	}
 	return 0;
@@ -526,8 +551,16 @@ zonefile_batch(struct run *run)
 	char msg[STS_ERR_MAX];
 	struct zfile *zf = NULL;
 	struct job *j = NULL;
-	size_t *zi = NULL, i, k, nz, nwant = 0;
+	size_t *zi = NULL, i, k, nz, nwant = 0, nzone = 0;
 	int per_zone = zonefile_per_zone(&run->conf), status = 0;
+
+	/* zonefile set, but no domain publishes by it: the files are not ours */
+	for (i = 0; i < run->njobs; i++)
+		if (run->jobs[i].loaded &&
+		    dom_publish(&run->conf, &run->jobs[i].d) == STS_PUBLISH_ZONEFILE)
+			nzone++;
+	if (nzone == 0 && run->conf.publish != STS_PUBLISH_ZONEFILE)
+		return 0;
 
 	/*
 	 * The zones of the domains, and those whose files exist (their
@@ -700,7 +733,8 @@ cmd_check(struct run *run, char **names, int nnames)
 	}
 	/* with zonefile, every domain's records go into the file: all loaded
 	 * now; otherwise each domain is loaded by the worker that checks it */
-	need_all = run->conf.publish == STS_PUBLISH_ZONEFILE;
+	need_all = run->conf.publish == STS_PUBLISH_ZONEFILE ||
+	    run->conf.zonefile != NULL;	/* a domain file may choose zonefile */
 	run->stream = !need_all;
 	for (i = 0; i < run->njobs; i++)
 		if (need_all)
@@ -716,7 +750,7 @@ cmd_check(struct run *run, char **names, int nnames)
 	}
 	pool_run(run, check_domain);
 	run->stream = 0;
-	if (run->conf.publish == STS_PUBLISH_ZONEFILE) {
+	if (need_all) {
 		if ((sel = calloc(run->njobs ? run->njobs : 1, sizeof(int))) == NULL) {
 			status = run_fail(run, "out of memory");
 			goto out;

@@ -2,7 +2,9 @@
 /*
  * cmd_records.c: `mta-sts-check records [--format F] [DOMAIN ...]`: the
  * _mta-sts and _smtp._tls records of each domain, for setting by hand or
- * loading into a zone; the id is the one published (the state says
+ * loading into a zone; with id-zone, tlsrpt-zone or web-host both sides:
+ * the CNAMEs the customer sets once in their zone, and the TXT records at
+ * <domain>.<zone> in the operator's; the id is the one published (the state says
  * which): an id that waits for its policy to be served is only a note, so
  * no one publishes it early by hand (RFC 8461 section 8.1). Nothing is
  * changed and nothing is asked of the network.
@@ -35,10 +37,17 @@ rec_parse(const char *name, enum recfmt *f)
 	return -1;
 }
 
-/* one record of a domain: absolute name, TXT value */
+/*
+ * one record of a domain: absolute name, TXT value or CNAME target (with
+ * its trailing dot); customer: set once in the customer's own zone
+ * (id-zone, tlsrpt-zone, web-host); zone: the operator's zone it goes in
+ */
 struct rec {
 	char	 name[STS_HOST_MAX + 16];
 	char	 value[1024];
+	int	 cname;
+	int	 customer;
+	const char *zone;
 };
 
 static void
@@ -77,37 +86,84 @@ note(struct run *run, int *first, const char *fmt, const char *a)
 	}
 }
 
+/*
+ * The records; delegated: each side under a heading of its own (zone,
+ * nsupdate: a comment; JSON: "side"), and with nsupdate one send per
+ * record, since the customer's and the operator's zones differ.
+ */
 static void
-emit(struct run *run, const struct rec *r, size_t n)
+emit(struct run *run, const struct rec *r, size_t n, int delegated)
 {
+	const char *type;
 	char q[1100];
 	size_t i;
+	int head = 0;	/* a heading is out, for the records of r[i - 1] */
 
 	for (i = 0; i < n; i++) {
-		if (zone_txt(r[i].value, q, sizeof(q)) == -1)
+		type = r[i].cname ? "CNAME" : "TXT";
+		if (r[i].cname)
+			(void)snprintf(q, sizeof(q), "%s", r[i].value);
+		else if (zone_txt(r[i].value, q, sizeof(q)) == -1)
 			continue;
+		/* a heading for each side, and each zone of the operator's */
+		if (delegated && (run->o->recfmt == REC_ZONE ||
+		    run->o->recfmt == REC_NSUPDATE) && (!head ||
+		    r[i].customer != r[i - 1].customer || (!r[i].customer &&
+		    (r[i].zone == NULL) != (r[i - 1].zone == NULL)) ||
+		    (!r[i].customer && r[i].zone != NULL &&
+		    strcmp(r[i].zone, r[i - 1].zone) != 0))) {
+			head = 1;
+			if (r[i].customer)
+				printf("; the customer sets once, in the zone of "
+				    "the domain:\n");
+			else
+				printf("; the operator's zone %s (mta-sts-check "
+				    "keeps it):\n", r[i].zone ? r[i].zone :
+				    "of the domain");
+		}
 		switch (run->o->recfmt) {
 		case REC_ZONE:
-			printf("%s. %d IN TXT %s\n", r[i].name, TXT_TTL, q);
+			printf("%s. %d IN %s %s\n", r[i].name, TXT_TTL, type, q);
 			break;
 		case REC_NSUPDATE:
-			printf("update delete %s. TXT\nupdate add %s. %d TXT %s\n",
-			    r[i].name, r[i].name, TXT_TTL, q);
+			printf("update delete %s. %s\nupdate add %s. %d %s %s\n",
+			    r[i].name, type, r[i].name, TXT_TTL, type, q);
+			if (delegated)
+				printf("send\n");
 			break;
 		case REC_CSV:
-			csv_field(r[i].name, ",TXT,");
+			csv_field(r[i].name, r[i].cname ? ",CNAME," : ",TXT,");
 			printf("%d,", TXT_TTL);
-			csv_field(r[i].value, "\r\n");
+			csv_field(r[i].cname ? q : r[i].value, "\r\n");
 			break;
 		case REC_JSON:
 			fputs(i ? ",{\"name\":" : "{\"name\":", stdout);
 			json_str(stdout, r[i].name);
-			printf(",\"type\":\"TXT\",\"ttl\":%d,\"value\":", TXT_TTL);
-			json_str(stdout, r[i].value);
+			printf(",\"type\":\"%s\",\"ttl\":%d,\"value\":", type,
+			    TXT_TTL);
+			json_str(stdout, r[i].cname ? q : r[i].value);
+			if (delegated)
+				printf(",\"side\":\"%s\"", r[i].customer ?
+				    "customer" : "operator");
 			putchar('}');
 			break;
 		}
 	}
+}
+
+/* name CNAME target. (the customer's side) as r; -1 when it does not fit */
+static int
+rec_cname(struct rec *r, const char *label, const char *domain,
+    const char *target)
+{
+	int n, m;
+
+	memset(r, 0, sizeof(*r));
+	n = snprintf(r->name, sizeof(r->name), "%s.%s", label, domain);
+	m = snprintf(r->value, sizeof(r->value), "%s.", target);
+	r->cname = r->customer = 1;
+	return n < 0 || (size_t)n >= sizeof(r->name) || m < 0 ||
+	    (size_t)m >= sizeof(r->value) ? -1 : 0;
 }
 
 /* one domain; 0, 2 (its state is damaged) or 3 (fatal, printed) */
@@ -115,11 +171,12 @@ static int
 records_of(struct run *run, struct job *j, int nth)
 {
 	char err[STS_ERR_MAX], digest[65], u[STS_HOST_MAX * 4 + 1], wait[1024];
+	char want[STS_HOST_MAX + 1];
 	const char *id = NULL;
-	struct rec r[2];
+	struct rec r[6];
 	struct state st;
 	size_t n = 0;
-	int src = 1, status = 0, first = 1;
+	int src = 1, status = 0, first = 1, delegated = 0, bad = 0;
 	enum recfmt f = run->o->recfmt;
 
 	n = 0;
@@ -141,19 +198,41 @@ records_of(struct run *run, struct job *j, int nth)
 	src = state_read(run->conf.state, j->d.name, &st, err, sizeof(err));
 	if (src == 0)
 		id = st.published ? st.id : st.pub_id;
+	memset(r, 0, sizeof(r));
+	delegated = j->d.set.id_zone != NULL || j->d.set.tlsrpt_zone != NULL ||
+	    j->d.set.web_host != NULL;
+	/* the customer's side: CNAMEs into our names, set once */
+	if (j->d.set.id_zone != NULL)
+		bad |= owner_name("_mta-sts", j->d.name, j->d.set.id_zone, want,
+		    sizeof(want)) == -1 || rec_cname(&r[n++], "_mta-sts",
+		    j->d.name, want) == -1;
+	if (j->d.set.tlsrpt_zone != NULL)
+		bad |= owner_name("_smtp._tls", j->d.name, j->d.set.tlsrpt_zone,
+		    want, sizeof(want)) == -1 || rec_cname(&r[n++], "_smtp._tls",
+		    j->d.name, want) == -1;
+	if (j->d.set.web_host != NULL)
+		bad |= rec_cname(&r[n++], "mta-sts", j->d.name,
+		    j->d.set.web_host) == -1;
+	/* the TXT records, ours when delegated: at the names owner_name gives */
 	if (id != NULL && id[0] != '\0') {
-		(void)snprintf(r[n].name, sizeof(r[n].name), "_mta-sts.%s", j->d.name);
+		bad |= owner_name("_mta-sts", j->d.name, j->d.set.id_zone,
+		    r[n].name, sizeof(r[n].name)) == -1;
 		(void)snprintf(r[n].value, sizeof(r[n].value), "v=STSv1; id=%s", id);
+		r[n].zone = j->d.set.id_zone;
+		r[n].customer = j->d.set.id_zone == NULL;
 		n++;
 	}
-	(void)snprintf(r[n].name, sizeof(r[n].name), "_smtp._tls.%s", j->d.name);
-	if (tlsrpt_default(j->d.name, &j->d.set.tlsrpt, r[n].value,
+	bad |= owner_name("_smtp._tls", j->d.name, j->d.set.tlsrpt_zone,
+	    r[n].name, sizeof(r[n].name)) == -1;
+	r[n].zone = j->d.set.tlsrpt_zone;
+	r[n].customer = j->d.set.tlsrpt_zone == NULL;
+	if (bad || tlsrpt_default(j->d.name, &j->d.set.tlsrpt, r[n].value,
 	    sizeof(r[n].value)) == -1) {
 		status = run_fail(run, "%s: cannot build the records", j->d.name);
 		return status;
 	}
 	n++;
-	emit(run, r, n);
+	emit(run, r, n, delegated);
  notes:
 	if (f == REC_JSON)
 		fputs("],\"notes\":[", stdout);
@@ -187,12 +266,15 @@ records_of(struct run *run, struct job *j, int nth)
 			    "run; the next run of mta-sts-check gives it a new id",
 			    j->d.name);
 	}
-	if (j->loaded)
+	if (j->loaded && j->d.set.web_host != NULL)
+		note(run, &first, "mta-sts.%s needs a certificate for that name "
+		    "on the web host", j->d.name);
+	else if (j->loaded)
 		note(run, &first, "mta-sts.%s needs an A/AAAA record and a "
 		    "certificate for that name", j->d.name);
 	if (f == REC_JSON)
 		fputs("]}", stdout);
-	else if (f == REC_NSUPDATE && n > 0)
+	else if (f == REC_NSUPDATE && n > 0 && !delegated)
 		printf("send\n");	/* one update per domain: zones may differ */
 	return status;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * publish.c: getting "v=STSv1; id=..." into _mta-sts.<domain>, by the
- * method the configuration names, from one table:
+ * publish.c: getting "v=STSv1; id=..." into _mta-sts.<domain> (or, with
+ * id-zone, <domain>.<id-zone>, which the customer's _mta-sts.<domain>
+ * is a CNAME to), by the method the domain's file or the global file
+ * names, from one table:
  *
  *   rfc2136   one TSIG-signed UPDATE that replaces the TXT RRset
  *             (publish_rfc2136.c)
@@ -26,15 +28,16 @@ static enum publish_rc
 publish_none(const struct publish_req *q, char *note, size_t notelen,
     char *err, size_t errlen)
 {
-	char rec[STS_ID_MAX + 32], txt[256];
+	char rec[STS_ID_MAX + 32], txt[256], owner[STS_HOST_MAX + 1];
 
-	if (sts_txt_record(q->id, rec, sizeof(rec)) == -1 ||
+	if (owner_name("_mta-sts", q->d->name, q->d->set.id_zone, owner,
+	    sizeof(owner)) == -1 ||
+	    sts_txt_record(q->id, rec, sizeof(rec)) == -1 ||
 	    zone_txt(rec, txt, sizeof(txt)) == -1) {
 		(void)sts_err(err, errlen, "%s: record too long", q->d->name);
 		return PUB_FAILED;
 	}
-	(void)snprintf(note, notelen, "_mta-sts.%s. %d IN TXT %s", q->d->name,
-	    TXT_TTL, txt);
+	(void)snprintf(note, notelen, "%s. %d IN TXT %s", owner, TXT_TTL, txt);
 	return PUB_BY_HAND;
 }
 
@@ -68,6 +71,12 @@ publish_method(enum sts_publish p)
 	return NULL;
 }
 
+enum sts_publish
+dom_publish(const struct sts_conf *conf, const struct sts_domain *d)
+{
+	return d->set.publish_set ? d->set.publish : conf->publish;
+}
+
 const char *
 publish_name(enum sts_publish p)
 {
@@ -93,7 +102,7 @@ publish_id(const struct sts_conf *conf, struct dns *dns,
     const struct sts_domain *d, const char *id, const char *old_id,
     char *note, size_t notelen, char *err, size_t errlen)
 {
-	const struct publish_method *m = publish_method(conf->publish);
+	const struct publish_method *m = publish_method(dom_publish(conf, d));
 	struct publish_req q = { conf, dns, d, id, old_id ? old_id : "" };
 
 	if (notelen > 0)

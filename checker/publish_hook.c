@@ -4,16 +4,18 @@
  * path, run directly, no shell) gets the record in its environment:
  *
  *	MTA_STS_DOMAIN=example.com
- *	MTA_STS_NAME=_mta-sts.example.com
+ *	MTA_STS_NAME=_mta-sts.example.com   (id-zone: example.com.<id-zone>)
  *	MTA_STS_ID=20261129021500
  *	MTA_STS_RECORD=v=STSv1; id=20261129021500
  *	MTA_STS_OLD_ID=<the id it replaces, or empty>
- *	MTA_STS_ZONE=example.com	(the zone that holds the name: publish_zone())
+ *	MTA_STS_ZONE=example.com	(the zone to change, that holds the name:
+ *			 publish_zone(): the id-zone, the zone key, or the domain)
  *
  * and the rest of our environment without any other MTA_STS_ variable.
  * It must exit 0 within its time; what it printed is the note for -v.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,7 @@ publish_hook(const struct publish_req *q, char *note, size_t notelen,
     char *err, size_t errlen)
 {
 	const struct sts_conf *conf = q->conf;
+	const char *hook = DOM_SET(conf, q->d, hook);
 	char e_dom[STS_HOST_MAX + 32], e_id[STS_ID_MAX + 16];
 	char e_old[STS_ID_MAX + 32], e_rec[STS_ID_MAX + 64];
 	char e_name[STS_HOST_MAX + 32], rec[STS_ID_MAX + 32];
@@ -50,28 +53,29 @@ publish_hook(const struct publish_req *q, char *note, size_t notelen,
 	enum publish_rc rc = PUB_FAILED;
 	struct stat sb;
 
-	if (conf->hook == NULL || conf->hook[0] == '\0') {
+	if (hook == NULL || hook[0] == '\0') {
 		(void)sts_err(err, errlen, "publish = hook, but no hook is set "
 		    "in %s", conf->file ? conf->file : "the configuration");
 		goto out;
 	}
-	if (conf->hook[0] != '/') {
+	if (hook[0] != '/') {
 		(void)sts_err(err, errlen, "hook %s: not an absolute path",
-		    conf->hook);
+		    hook);
 		goto out;
 	}
-	if (stat(conf->hook, &sb) == -1 || access(conf->hook, X_OK) == -1) {
-		(void)sts_err(err, errlen, "hook %s: %s", conf->hook,
+	if (stat(hook, &sb) == -1 || access(hook, X_OK) == -1) {
+		(void)sts_err(err, errlen, "hook %s: %s", hook,
 		    strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		(void)sts_err(err, errlen, "hook %s: not a regular file (%s)",
-		    conf->hook, file_kind(sb.st_mode));
+		    hook, file_kind(sb.st_mode));
 		goto out;
 	}
-	(void)snprintf(name, sizeof(name), "_mta-sts.%s", q->d->name);
-	if (sts_txt_record(q->id, rec, sizeof(rec)) == -1 ||
+	if (owner_name("_mta-sts", q->d->name, q->d->set.id_zone, name,
+	    sizeof(name)) == -1 ||
+	    sts_txt_record(q->id, rec, sizeof(rec)) == -1 ||
 	    env_set(e_dom, sizeof(e_dom), "MTA_STS_DOMAIN", q->d->name) == -1 ||
 	    env_set(e_id, sizeof(e_id), "MTA_STS_ID", q->id) == -1 ||
 	    env_set(e_old, sizeof(e_old), "MTA_STS_OLD_ID", q->old_id) == -1 ||
@@ -98,7 +102,7 @@ publish_hook(const struct publish_req *q, char *note, size_t notelen,
 	envp[n++] = e_name;
 	envp[n++] = e_zone;
 	envp[n] = NULL;
-	argv[0] = conf->hook;
+	argv[0] = (char *)(uintptr_t)hook;
 	if (run_program(argv, envp, run_timeout(conf), out, sizeof(out),
 	    why, sizeof(why)) == -1) {
 		(void)sts_err(err, errlen, "hook %s", why);

@@ -36,17 +36,26 @@ struct update {
 static int
 target(const struct publish_req *q, struct update *u, char *err, size_t errlen)
 {
-	const char *spec = q->conf->dns_server;
+	const char *spec = DOM_SET(q->conf, q->d, dns_server), *idz = q->d->set.id_zone;
 	char primary[STS_HOST_MAX + 2], rec[STS_ID_MAX + 32], why[STS_ERR_MAX];
-	int n;
+	char found[STS_HOST_MAX + 2];
 
-	n = snprintf(u->name, sizeof(u->name), "_mta-sts.%s", q->d->name);
-	if (n < 0 || (size_t)n >= sizeof(u->name) ||
+	primary[0] = '\0';
+	if (owner_name("_mta-sts", q->d->name, idz, u->name,
+	    sizeof(u->name)) == -1 ||
 	    sts_txt_record(q->id, rec, sizeof(rec)) == -1 ||
 	    zone_txt(rec, u->txt, sizeof(u->txt)) == -1)
 		return sts_err(err, errlen, "%s: name or record too long",
 		    q->d->name);
-	if (dns_zone(q->dns, u->name, u->zone, sizeof(u->zone), primary,
+	if (idz != NULL) {
+		/* delegated: the zone to update is id-zone, whatever holds the name */
+		(void)snprintf(u->zone, sizeof(u->zone), "%s", idz);
+		if ((spec == NULL || spec[0] == '\0') && dns_zone(q->dns, idz,
+		    found, sizeof(found), primary, sizeof(primary), why,
+		    sizeof(why)) == -1)
+			return sts_err(err, errlen, "cannot find the primary of "
+			    "id-zone %s: %s", idz, why);
+	} else if (dns_zone(q->dns, u->name, u->zone, sizeof(u->zone), primary,
 	    sizeof(primary), why, sizeof(why)) == -1)
 		return sts_err(err, errlen, "cannot find the zone of %s: %s",
 		    u->name, why);
@@ -250,7 +259,7 @@ publish_rfc2136(const struct publish_req *q, char *note, size_t notelen,
 		goto out;
 	}
 	u->timeout = q->conf->timeout ? q->conf->timeout : 10;
-	if (tsig_load(q->conf->tsig_key, &u->key, err, errlen) == -1 ||
+	if (tsig_load(DOM_SET(q->conf, q->d, tsig_key), &u->key, err, errlen) == -1 ||
 	    target(q, u, err, errlen) == -1 ||
 	    (res = resolver(q, u, err, errlen)) == NULL ||
 	    (pkt = update_pkt(u, res, err, errlen)) == NULL ||

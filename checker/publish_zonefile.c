@@ -208,7 +208,10 @@ zonefile_existing(const char *tmpl, struct sts_strlist *zones)
 const char *
 publish_zone(const struct sts_conf *conf, const struct sts_domain *d)
 {
-	(void)conf;	/* id-zone (delegated ids) will be decided here too */
+	(void)conf;
+	/* delegated ids: the record is at <domain>.<id-zone>, in id-zone */
+	if (d->set.id_zone != NULL && d->set.id_zone[0] != '\0')
+		return d->set.id_zone;
 	return d->set.zone != NULL && d->set.zone[0] != '\0' ? d->set.zone :
 	    d->name;
 }

@@ -126,11 +126,69 @@ zone_records(const char *domain, const char *id, const struct sts_strlist *rua,
 }
 
 int
+owner_name(const char *label, const char *domain, const char *zone,
+    char *out, size_t outlen)
+{
+	int n;
+
+	if (zone != NULL && zone[0] != '\0')
+		n = snprintf(out, outlen, "%s.%s", domain, zone);
+	else
+		n = snprintf(out, outlen, "%s.%s", label, domain);
+	if (n < 0 || (size_t)n >= outlen || (size_t)n > STS_HOST_MAX)
+		return -1;
+	return 0;
+}
+
+int
+zone_records_at(const struct sts_domain *d, const char *id,
+    struct sts_strlist *lines)
+{
+	char rec[1024], q[2048], owner[STS_HOST_MAX + 1];
+
+	if (id != NULL && id[0] != '\0') {
+		if (owner_name("_mta-sts", d->name, d->set.id_zone, owner,
+		    sizeof(owner)) == -1 ||
+		    sts_txt_record(id, rec, sizeof(rec)) == -1 ||
+		    zone_txt(rec, q, sizeof(q)) == -1 ||
+		    add_line(lines, "%s. %d IN TXT %s", owner, TXT_TTL, q) == -1)
+			return -1;
+	}
+	/* delegated ids: the customer's zone is not ours to write, unless
+	 * TLS-RPT is delegated too */
+	if (d->set.id_zone != NULL && d->set.tlsrpt_zone == NULL)
+		return 0;
+	if (owner_name("_smtp._tls", d->name, d->set.tlsrpt_zone, owner,
+	    sizeof(owner)) == -1 ||
+	    tlsrpt_default(d->name, &d->set.tlsrpt, rec, sizeof(rec)) == -1 ||
+	    zone_txt(rec, q, sizeof(q)) == -1 ||
+	    add_line(lines, "%s. %d IN TXT %s", owner, TXT_TTL, q) == -1)
+		return -1;
+	return 0;
+}
+
+/* line begins with owner (l octets, any case), then a blank */
+static int
+owner_is(const char *line, const char *owner, size_t l)
+{
+	return l > 0 && strncasecmp(line, owner, l) == 0 &&
+	    (line[l] == ' ' || line[l] == '\t');
+}
+
+int
 zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines)
 {
+	return zone_old_lines_in(path, domain, NULL, NULL, lines);
+}
+
+int
+zone_old_lines_in(const char *path, const char *domain, const char *id_zone,
+    const char *tlsrpt_zone, struct sts_strlist *lines)
+{
 	char owner1[STS_HOST_MAX + 16], owner2[STS_HOST_MAX + 16];
+	char owner3[STS_HOST_MAX + 2], owner4[STS_HOST_MAX + 2];
 	char *line = NULL;
-	size_t cap = 0, l1, l2;
+	size_t cap = 0, l1, l2, l3 = 0, l4 = 0;
 	ssize_t len;
 	FILE *fp = NULL;
 	char err[STS_ERR_MAX];
@@ -146,13 +204,18 @@ zone_old_lines(const char *path, const char *domain, struct sts_strlist *lines)
 	}
 	l1 = (size_t)snprintf(owner1, sizeof(owner1), "_mta-sts.%s.", domain);
 	l2 = (size_t)snprintf(owner2, sizeof(owner2), "_smtp._tls.%s.", domain);
+	/* delegated: <domain>.<zone>. */
+	if (id_zone != NULL && owner_name("_mta-sts", domain, id_zone, owner3,
+	    sizeof(owner3) - 1) == 0)
+		l3 = strlen(strcat(owner3, "."));
+	if (tlsrpt_zone != NULL && owner_name("_smtp._tls", domain,
+	    tlsrpt_zone, owner4, sizeof(owner4) - 1) == 0)
+		l4 = strlen(strcat(owner4, "."));
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
-		if ((strncasecmp(line, owner1, l1) == 0 &&
-		    (line[l1] == ' ' || line[l1] == '\t')) ||
-		    (strncasecmp(line, owner2, l2) == 0 &&
-		    (line[l2] == ' ' || line[l2] == '\t'))) {
+		if (owner_is(line, owner1, l1) || owner_is(line, owner2, l2) ||
+		    owner_is(line, owner3, l3) || owner_is(line, owner4, l4)) {
 			if (sts_strlist_add(lines, line) == -1) {
 				rc = -1;
 				break;

@@ -146,6 +146,7 @@ load_domain(void *arg, const char *domain, struct resp_copy *out)
 			ret = 1;
 		goto out;
 	}
+	c.dflt.skip_publishing = 1;	/* the checker's keys: never a policy's */
 	if ((ret = find_file(&c, domain, &list, &fname)) != 1) {
 		if (ret == 0)
 			lastgood_drop(cg->lgfd, domain);	/* gone */

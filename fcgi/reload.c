@@ -347,6 +347,7 @@ poll_conf(struct reload *rl, struct poll *p, char *err, size_t errlen)
 		stamp_set(&rl->confst, &sb);
 		return conf_failed(rl, p, e, err, errlen);
 	}
+	nc.dflt.skip_publishing = 1;	/* the checker's keys: never a policy's */
 	if (rl->conf.domains != NULL && h != rl->confhash)
 		logmsg("%s: read again", rl->confpath);
 	/* The spool is opened once, before the sandbox. */

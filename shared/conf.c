@@ -207,6 +207,22 @@ value(struct parser *p, const struct key *key, struct sts_strlist *items)
 
 static int	 is_keychar(int);
 
+/* "certs, mode, ...": the keys a domain file may set */
+static const char *
+domain_keys(char *buf, size_t len)
+{
+	size_t	 i, off = 0;
+	int	 n;
+
+	buf[0] = '\0';
+	for (i = 0; i < NKEYS && off < len; i++)
+		if (conf_keys[i].domain &&
+		    (n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+		    conf_keys[i].name)) > 0)
+			off += (size_t)n;
+	return buf;
+}
+
 /* The index of the key k[0..n) in keys, NKEYS when there is none. */
 static size_t
 key_find(const char *k, size_t n)
@@ -290,7 +306,7 @@ parse(struct parser *p)
 	struct sts_strlist	 items = { NULL, 0, 0 };
 	const char		*k;
 	size_t			 n, i, end;
-	char			 b[128];
+	char			 b[128], list[STS_ERR_MAX / 2];
 	int			 ret = -1;
 
 	if (check_bytes(p) == -1)
@@ -343,8 +359,8 @@ parse(struct parser *p)
 		}
 		if (p->conf == NULL && !conf_keys[i].domain) {
 			conf_fail(p, p->line, "%s is only valid in the global file "
-			    "(a domain file may set: mode, max-age, mx, certs, "
-			    "tlsrpt, zone)", conf_keys[i].name);
+			    "(a domain file may set: %s)", conf_keys[i].name,
+			    domain_keys(list, sizeof(list)));
 			goto out;
 		}
 		if (p->seen[i]) {
@@ -376,7 +392,20 @@ sts_settings_free(struct sts_settings *s)
 	sts_strlist_free(&s->tlsrpt);
 	free(s->certs);
 	free(s->zone);
+	free(s->dns_server);
+	free(s->tsig_key);
+	free(s->hook);
+	free(s->id_zone);
+	free(s->tlsrpt_zone);
+	free(s->web_host);
 	memset(s, 0, sizeof(*s));
+}
+
+static int
+dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	return src != NULL && (*dst = strdup(src)) == NULL ? -1 : 0;
 }
 
 int
@@ -386,10 +415,20 @@ sts_settings_copy(struct sts_settings *dst, const struct sts_settings *src)
 	dst->mode = src->mode;
 	dst->max_age = src->max_age;
 	dst->mx_set = src->mx_set;
+	dst->publish = src->publish;
+	dst->publish_set = src->publish_set;
+	dst->zonefile = src->zonefile;
+	dst->skip_publishing = src->skip_publishing;
 	if (sts_strlist_copy(&dst->mx, &src->mx) == -1 ||
 	    sts_strlist_copy(&dst->tlsrpt, &src->tlsrpt) == -1 ||
-	    (src->certs != NULL && (dst->certs = strdup(src->certs)) == NULL) ||
-	    (src->zone != NULL && (dst->zone = strdup(src->zone)) == NULL)) {
+	    dup_opt(&dst->certs, src->certs) == -1 ||
+	    dup_opt(&dst->zone, src->zone) == -1 ||
+	    dup_opt(&dst->dns_server, src->dns_server) == -1 ||
+	    dup_opt(&dst->tsig_key, src->tsig_key) == -1 ||
+	    dup_opt(&dst->hook, src->hook) == -1 ||
+	    dup_opt(&dst->id_zone, src->id_zone) == -1 ||
+	    dup_opt(&dst->tlsrpt_zone, src->tlsrpt_zone) == -1 ||
+	    dup_opt(&dst->web_host, src->web_host) == -1) {
 		sts_settings_free(dst);
 		return -1;
 	}
@@ -432,6 +471,34 @@ sts_conf_free(struct sts_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/*
+ * What the publishing keys need of each other, after a file is read: the
+ * line of the key that asks for more. A domain file is checked with what
+ * it inherits from the global file.
+ */
+static int
+publishing_check(struct parser *p)
+{
+	const struct sts_settings *s = p->set;
+	unsigned line = p->seen[PUBLISH];
+
+	if (s->skip_publishing)
+		return 0;
+	if (s->publish == STS_PUBLISH_HOOK && s->hook == NULL)
+		return conf_fail(p, line, "publish = hook needs a program "
+		    "(add 'hook = /path/to/program')");
+	if (s->publish == STS_PUBLISH_ZONEFILE && !s->zonefile)
+		return conf_fail(p, line, "publish = zonefile needs a file "
+		    "(add 'zonefile = /path/to/zone'%s)", p->conf == NULL ?
+		    " to the global file" : "");
+	if (s->id_zone != NULL && s->tlsrpt_zone != NULL &&
+	    strcmp(s->id_zone, s->tlsrpt_zone) == 0)
+		return conf_fail(p, p->seen[TLSRPTZONE] ? p->seen[TLSRPTZONE] :
+		    p->seen[IDZONE], "tlsrpt-zone must differ from id-zone "
+		    "(both would put a TXT record at <domain>.%s)", s->id_zone);
+	return 0;
+}
+
 int
 sts_conf_load(const char *path, struct sts_conf *conf, char *err,
     size_t errlen)
@@ -453,18 +520,8 @@ sts_conf_load(const char *path, struct sts_conf *conf, char *err,
 	    STS_CONF_FILE_MAX, &buf, &p.len, NULL, err, errlen) == -1)
 		goto out;
 	p.buf = buf;
-	if (parse(&p) == -1)
+	if (parse(&p) == -1 || publishing_check(&p) == -1)
 		goto out;
-	if (c.publish == STS_PUBLISH_HOOK && c.hook == NULL) {
-		conf_fail(&p, p.seen[PUBLISH], "publish = hook needs a program "
-		    "(add 'hook = /path/to/program')");
-		goto out;
-	}
-	if (c.publish == STS_PUBLISH_ZONEFILE && c.zonefile == NULL) {
-		conf_fail(&p, p.seen[PUBLISH], "publish = zonefile needs a file "
-		    "(add 'zonefile = /path/to/zone')");
-		goto out;
-	}
 	/* one reload per zone needs one file per zone */
 	if (c.reload != NULL && conf_pct_z(c.reload, NULL) == 1 &&
 	    (c.zonefile == NULL || conf_pct_z(c.zonefile, NULL) != 1)) {
@@ -504,7 +561,7 @@ sts_settings_parse(const char *path, const char *buf, size_t len,
 		goto out;
 	p.buf = buf;
 	p.len = len;
-	if (parse(&p) == -1)
+	if (parse(&p) == -1 || publishing_check(&p) == -1)
 		goto out;
 	sts_settings_free(set);
 	*set = s;

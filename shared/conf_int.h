@@ -20,12 +20,14 @@ enum ktype { K_PATH, K_CMD, K_MODE, K_DURATION, K_MX, K_URIS, K_PUBLISH,
 
 enum kid { DOMAINS, CERTS, STATE, MODE, MAXAGE, MX, TLSRPT, PUBLISH,
 	DNSSERVER, TSIGKEY, HOOK, ZONEFILE, RELOAD, ZONE, RESOLVER, CAFILE, TIMEOUT,
-	DOMAINTIMEOUT, RUNTIMEOUT, REPORTKEEP, REPORTS, NKEYS };
+	DOMAINTIMEOUT, RUNTIMEOUT, REPORTKEEP, REPORTS, IDZONE, TLSRPTZONE, WEBHOST,
+	NKEYS };
 
 struct key {
 	const char	*name;
 	enum ktype	 type;
-	int		 domain;	/* also allowed in a domain file */
+	int		 domain;	/* also allowed in a domain file (2: a
+					 * publishing key, which the responder skips) */
 	const char	*expect;
 };
 

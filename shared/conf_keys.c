@@ -71,14 +71,14 @@ const struct key conf_keys[NKEYS] = {
 	    "seconds, or a number with s, m, h, d or w, at most 31557600 seconds" },
 	[MX] =		{ "mx", K_MX, 1, "host names or *.patterns" },
 	[TLSRPT] =	{ "tlsrpt", K_URIS, 1, "mailto: or https: URIs" },
-	[PUBLISH] =	{ "publish", K_PUBLISH, 0,
+	[PUBLISH] =	{ "publish", K_PUBLISH, 2,
 	    "none, rfc2136, hook or zonefile" },
-	[DNSSERVER] =	{ "dns-server", K_HOSTPORT, 0, "host[:port]" },
-	[TSIGKEY] =	{ "tsig-key", K_PATH, 0, "a key file" },
-	[HOOK] =	{ "hook", K_CMD, 0, "a program" },
+	[DNSSERVER] =	{ "dns-server", K_HOSTPORT, 2, "host[:port]" },
+	[TSIGKEY] =	{ "tsig-key", K_PATH, 2, "a key file" },
+	[HOOK] =	{ "hook", K_CMD, 2, "a program" },
 	[ZONEFILE] =	{ "zonefile", K_PATH, 0, "a zone file" },
 	[RELOAD] =	{ "reload", K_CMD, 0, "a command" },
-	[ZONE] =	{ "zone", K_ZONE, 1, "a DNS zone name" },
+	[ZONE] =	{ "zone", K_ZONE, 2, "a DNS zone name" },
 	[RESOLVER] =	{ "resolver", K_HOSTPORT, 0, "host[:port]" },
 	[CAFILE] =	{ "ca-file", K_PATH, 0, "a PEM file" },
 	[TIMEOUT] =	{ "timeout", K_TIMEOUT, 0, "seconds, 1 to 300" },
@@ -88,6 +88,9 @@ const struct key conf_keys[NKEYS] = {
 	    "seconds, or a number with s, m, h or d, 1 to 86400 seconds" },
 	[REPORTKEEP] =	{ "report-keep", K_DAYS, 0, "days, 1 to 3650" },
 	[REPORTS] =	{ "reports", K_PATH, 0, "a directory" },
+	[IDZONE] =	{ "id-zone", K_ZONE, 2, "a zone name" },
+	[TLSRPTZONE] =	{ "tlsrpt-zone", K_ZONE, 2, "a zone name" },
+	[WEBHOST] =	{ "web-host", K_ZONE, 2, "a host name" },
 };
 
 static const char *const publish_names[] = {
@@ -345,6 +348,7 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 	struct sts_conf		*c = p->conf;
 	struct sts_strlist	 l = { NULL, 0, 0 };
 	char			 host[STS_HOST_MAX + 3], e[STS_ERR_MAX], b[128];
+	char			 zn[STS_HOST_MAX * 4 + 2];	/* U-labels may be longer */
 	const char		*v = items->n > 0 ? items->v[0] : "";
 	unsigned long		 n, max;
 	size_t			 i;
@@ -353,21 +357,33 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 	if (key->type != K_MX && key->type != K_URIS && v[0] == '\0')
 		return conf_fail(p, p->line, "%s needs a value (expected %s)",
 		    key->name, key->expect);
+	/* the responder: publishing never changes a policy */
+	if (c == NULL && key->domain == 2 && p->set->skip_publishing)
+		return 0;
 
 	switch (key->type) {
 	case K_PATH:
 	case K_CMD:
 		if ((k == ZONEFILE || k == RELOAD) && pct_check(p, key, v) == -1)
 			return -1;
-		if (key->type == K_CMD)
-			rc = set_str(p, k == HOOK ? &c->hook : &c->reload, v);
+		if (k == HOOK) {
+			rc = set_str(p, &p->set->hook, v);
+			if (rc == 0 && c != NULL)
+				rc = set_str(p, &c->hook, v);
+		} else if (k == TSIGKEY) {
+			rc = set_path(p, &p->set->tsig_key, v);
+			if (rc == 0 && c != NULL)
+				rc = set_str(p, &c->tsig_key, p->set->tsig_key);
+		} else if (key->type == K_CMD)
+			rc = set_str(p, &c->reload, v);
 		else if (k == CERTS)
 			rc = set_path(p, &p->set->certs, v);
 		else
 			rc = set_path(p, k == DOMAINS ? &c->domains :
-			    k == STATE ? &c->state : k == TSIGKEY ? &c->tsig_key :
-			    k == ZONEFILE ? &c->zonefile : k == REPORTS ?
-			    &c->reports : &c->ca_file, v);
+			    k == STATE ? &c->state : k == ZONEFILE ? &c->zonefile :
+			    k == REPORTS ? &c->reports : &c->ca_file, v);
+		if (rc == 0 && k == ZONEFILE)
+			p->set->zonefile = 1;
 		return rc;
 	case K_MODE:
 		if (sts_mode_parse(v, &p->set->mode) == -1)
@@ -411,34 +427,40 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 		for (i = 0; i < sizeof(publish_names) / sizeof(publish_names[0]);
 		    i++)
 			if (strcmp(v, publish_names[i]) == 0) {
-				c->publish = (enum sts_publish)i;
+				p->set->publish = (enum sts_publish)i;
+				p->set->publish_set = 1;
+				if (c != NULL)
+					c->publish = (enum sts_publish)i;
 				return 0;
 			}
 		return conf_fail(p, p->line, "publish '%s' is not valid (expected %s)",
 		    conf_esc(b, sizeof(b), v), key->expect);
-	case K_ZONE:
-		/* a DNS name, as in the zone's SOA; a trailing dot is allowed */
-		{
-			char	 z[STS_HOST_MAX + 2];
-			size_t	 zl = strlen(v);
-
-			if (zl > 1 && zl < sizeof(z) && v[zl - 1] == '.') {
-				memcpy(z, v, zl - 1);
-				z[zl - 1] = '\0';
-				v = z;
-			}
-			if (sts_host_to_alabel(v, 0, host, sizeof(host), e,
-			    sizeof(e)) == -1)
-				return conf_fail(p, p->line, "zone: %s", e);
-		}
-		return set_str(p, &p->set->zone, host);
 	case K_HOSTPORT:
 		if (!hostport_valid(v))
 			return conf_fail(p, p->line, "%s '%s' is not valid "
 			    "(expected %s)", key->name, conf_esc(b, sizeof(b), v),
 			    key->expect);
-		return set_str(p, k == DNSSERVER ? &c->dns_server :
-		    &c->resolver, v);
+		if (k != DNSSERVER)
+			return set_str(p, &c->resolver, v);
+		if (set_str(p, &p->set->dns_server, v) == -1)
+			return -1;
+		return c != NULL ? set_str(p, &c->dns_server, v) : 0;
+	case K_ZONE:
+		n = strlen(v);
+		if (n > 1 && v[n - 1] == '.')	/* "ids.example.net." as in a zone file */
+			n--;
+		if (n < sizeof(zn)) {
+			memcpy(zn, v, n);
+			zn[n] = '\0';
+		}
+		if (n >= sizeof(zn) || sts_host_to_alabel(zn, 0, host,
+		    sizeof(host), e, sizeof(e)) == -1)
+			return conf_fail(p, p->line, "%s '%s' is not valid "
+			    "(expected %s)", key->name, conf_esc(b, sizeof(b), v),
+			    key->expect);
+		return set_str(p, k == ZONE ? &p->set->zone : k == IDZONE ?
+		    &p->set->id_zone : k == TLSRPTZONE ? &p->set->tlsrpt_zone :
+		    &p->set->web_host, host);
 	case K_MX:
 	case K_URIS:
 		for (i = 0; i < items->n; i++) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * dns_ask.c: what the checker asks DNS, as a sender would see it: TXT
- * records (CNAMEs followed, strings joined), MX, the zone that holds a
+ * records (CNAMEs followed, strings joined), the CNAME at a name, MX, the zone that holds a
  * name and its primary, what each authoritative server says, and the
  * addresses of a host to connect to.
  */
@@ -92,6 +92,50 @@ dns_txt(struct dns *d, const char *name, struct sts_strlist *recs,
 		return -1;
 	rc = txt_join(list, name, recs, err, errlen);
 	ldns_rr_list_deep_free(list);
+	return rc;
+}
+
+/*
+ * The target of the CNAME at name itself (one hop, not followed further):
+ * 0 with target filled, or target "" when name has no CNAME (NXDOMAIN,
+ * NODATA, other records); -1 with err when DNS gave no answer.
+ */
+int
+dns_cname(struct dns *d, const char *name, char *target, size_t targetlen,
+    char *err, size_t errlen)
+{
+	ldns_rdf	*qname = NULL;
+	ldns_pkt	*pkt = NULL;
+	ldns_rr_list	*ans = NULL;
+	ldns_rr		*rr = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (targetlen > 0)
+		target[0] = '\0';
+	if ((qname = dns_mkname(name, err, errlen)) == NULL)
+		return -1;
+	if (dns_query(d, d->server, qname, LDNS_RR_TYPE_CNAME, &pkt, err,
+	    errlen) == -1)
+		goto out;
+	ans = ldns_pkt_answer(pkt);
+	for (i = 0; i < ldns_rr_list_rr_count(ans); i++) {
+		rr = ldns_rr_list_rr(ans, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
+		    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
+		    ldns_rr_rd_count(rr) < 1 ||
+		    ldns_dname_compare(ldns_rr_owner(rr), qname) != 0)
+			continue;
+		if (dns_name2str(ldns_rr_rdf(rr, 0), target, targetlen) == -1) {
+			sts_err(err, errlen, "%s: CNAME target too long", name);
+			goto out;
+		}
+		break;
+	}
+	rc = 0;
+ out:
+	ldns_pkt_free(pkt);
+	ldns_rdf_deep_free(qname);
 	return rc;
 }
 

@@ -208,6 +208,21 @@ struct sts_settings {
 	char		       *certs;	/* directory or glob */
 	struct sts_strlist	tlsrpt;	/* rua URIs; empty: mailto:postmaster@<domain> */
 	char		       *zone;	/* zone of its records for zonefile's %z; NULL: the domain */
+	/*
+	 * Publishing, for the checker (the global value, or the domain
+	 * file's): they never change the policy, and the responder leaves
+	 * them unread (skip_publishing).
+	 */
+	enum sts_publish	publish;
+	int			publish_set;	/* publish came from a file */
+	char		       *dns_server;	/* host[:port] or NULL: the zone's primary */
+	char		       *tsig_key;	/* path or NULL */
+	char		       *hook;
+	char		       *id_zone;	/* delegated ids: <domain>.<id-zone>, or NULL */
+	char		       *tlsrpt_zone;	/* delegated TLS-RPT: <domain>.<tlsrpt-zone>, or NULL */
+	char		       *web_host;	/* what mta-sts.<domain> is a CNAME to, or NULL */
+	int			zonefile;	/* the global file names a zonefile */
+	int			skip_publishing; /* read the keys above, but set none of them */
 };
 
 #define STS_CONF_DEFAULT	"/etc/mta-sts/mta-sts.conf"
@@ -249,7 +264,9 @@ int	 sts_duration_parse(const char *, unsigned long *);
 
 /*
  * Read a domain file over set (the global settings, or a copy of them):
- * only mode, max-age, mx, certs and tlsrpt; relative paths are taken
+ * only mode, max-age, mx, certs, tlsrpt and the publishing keys publish,
+ * dns-server, tsig-key, hook, id-zone, tlsrpt-zone and web-host (left
+ * unset, whatever they say, when set->skip_publishing); relative paths are taken
  * relative to the file's directory; at most 64 KiB. On failure set is
  * unchanged and err is "FILE:LINE: what is wrong". (Used by domain.c.)
  */

@@ -46,6 +46,15 @@ void	 dns_close(struct dns *);
 int	 dns_txt(struct dns *, const char *name, struct sts_strlist *recs,
 	    char *err, size_t errlen);
 
+/*
+ * The target of the CNAME at name (that one record, not followed), no
+ * trailing dot, lower-case: how the checker sees that a customer's
+ * _mta-sts.<domain> or mta-sts.<domain> points where it should. 0 with
+ * target "" when name has no CNAME; -1 with err when DNS gave no answer.
+ */
+int	 dns_cname(struct dns *, const char *name, char *target,
+	    size_t targetlen, char *err, size_t errlen);
+
 struct mx {
 	unsigned	pref;
 	char		host[STS_HOST_MAX + 1];	/* no trailing dot, lower-case; "" for a null MX (RFC 7505) */

@@ -73,7 +73,7 @@ printf 'zone = bad..name\n' >"$T/domains/sub.a.test"
 printf 'zone = a.test\n' >"$T/domains/x.a.test"
 : >"$T/domains/d.test"
 run
-t_like "$OUT" "sub\\.a\\.test:1: zone: not a valid host name: bad\\.\\.name" "run 2: the broken domain file is named with its line"
+t_like "$OUT" "sub\\.a\\.test:1: zone 'bad\\.\\.name' is not valid" "run 2: the broken domain file is named with its line"
 snap >"$T/snap.2"
 t_is "$(diff "$T/snap.1" "$T/snap.2" | sed -n 's/^> \([^ ]*\) .*/\1/p' | tr '\n' ' ')" "a.test.zone b.test.zone d.test.zone " \
     "run 2: a.test's file replaced (x.a.test), b.test's written again, d.test's made; c.test's untouched"

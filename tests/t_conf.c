@@ -473,7 +473,7 @@ test_settings_parse(void)
 		{ "certs = c\n", 1, "/tmp/d/c", NULL },
 		{ "mode = bogus\n", 0, NULL, "/tmp/d/x.example:1: " },
 		{ "mdoe = enforce\n", 0, NULL, "unknown key" },
-		{ "publish = none\n", 0, NULL, "x.example:1:" },
+		{ "zonefile = z\n", 0, NULL, "x.example:1:" },
 	};
 	struct sts_settings	 dflt, a, b;
 	char			 err[STS_ERR_MAX], err2[STS_ERR_MAX];
@@ -581,6 +581,110 @@ test_mode_hint(void)
 	}
 }
 
+/*
+ * The publishing keys in a domain file (publish, dns-server, tsig-key,
+ * hook, id-zone, tlsrpt-zone, web-host): over the global values, each
+ * checked, the message with file:line; with skip_publishing (the
+ * responder) read and left unset, whatever they say.
+ */
+static const char *
+nz(const char *s)
+{
+	return s != NULL ? s : "(null)";
+}
+
+static void
+test_publishing_keys(void)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;	/* "publish|dns|tsig|hook|id|rpt|web", or NULL */
+		const char	*msg;	/* expected substring, when refused */
+	} cases[] = {
+		{ "", "1|ns.global.example|/etc/g.key|/bin/global|"
+		    "ids.global.example|(null)|(null)", NULL },
+		{ "publish = none\n", "0|ns.global.example|/etc/g.key|/bin/global|"
+		    "ids.global.example|(null)|(null)", NULL },
+		{ "publish = hook\nhook = h\n", "2|ns.global.example|/etc/g.key|h|"
+		    "ids.global.example|(null)|(null)", NULL },
+		{ "dns-server = [::1]:5353\ntsig-key = k\n",
+		    "1|[::1]:5353|/tmp/d/k|/bin/global|ids.global.example|(null)|"
+		    "(null)", NULL },
+		{ "id-zone = IDS.Example.NET.\ntlsrpt-zone = rpt.example.net\n"
+		    "web-host = web.b\xc3\xbc" "cher.example\n",
+		    "1|ns.global.example|/etc/g.key|/bin/global|ids.example.net|"
+		    "rpt.example.net|web.xn--bcher-kva.example", NULL },
+		{ "publish = rfc2137\n", NULL, "x.example:1: publish 'rfc2137' is "
+		    "not valid (expected none, rfc2136, hook or zonefile)" },
+		{ "mode = testing\nid-zone = *.ids.example\n", NULL, "x.example:2: "
+		    "id-zone '*.ids.example' is not valid (expected a zone name)" },
+		{ "web-host = localhost\n", NULL, "x.example:1: web-host "
+		    "'localhost' is not valid (expected a host name)" },
+		{ "dns-server = ns:0\n", NULL, "x.example:1: dns-server 'ns:0' is "
+		    "not valid (expected host[:port])" },
+		{ "publish = zonefile\n", NULL, "x.example:1: publish = zonefile "
+		    "needs a file (add 'zonefile = /path/to/zone' to the global "
+		    "file)" },
+		{ "tlsrpt-zone = ids.global.example\n", NULL, "x.example:1: "
+		    "tlsrpt-zone must differ from id-zone" },
+		{ "publish = none\npublish = hook\n", NULL, "x.example:2: duplicate "
+		    "key publish (first set on line 1)" },
+	};
+	struct sts_settings	 dflt, a;
+	char			 err[STS_ERR_MAX], got[1024];
+	size_t			 i;
+	int			 rc;
+
+	memset(&dflt, 0, sizeof(dflt));
+	dflt.mode = STS_MODE_TESTING;
+	dflt.max_age = 604800;
+	dflt.publish = STS_PUBLISH_RFC2136;
+	dflt.publish_set = 1;
+	if ((dflt.dns_server = strdup("ns.global.example")) == NULL ||
+	    (dflt.tsig_key = strdup("/etc/g.key")) == NULL ||
+	    (dflt.hook = strdup("/bin/global")) == NULL ||
+	    (dflt.id_zone = strdup("ids.global.example")) == NULL)
+		abort();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (sts_settings_copy(&a, &dflt) == -1)
+			abort();
+		err[0] = '\0';
+		rc = sts_settings_parse("/tmp/d/x.example", cases[i].text,
+		    strlen(cases[i].text), &a, err, sizeof(err));
+		is_int(rc, cases[i].want ? 0 : -1, "publishing case %zu: %s", i,
+		    cases[i].want ? "accepted" : "refused");
+		if (cases[i].want) {
+			snprintf(got, sizeof(got), "%d|%s|%s|%s|%s|%s|%s",
+			    (int)a.publish, nz(a.dns_server), nz(a.tsig_key),
+			    nz(a.hook), nz(a.id_zone), nz(a.tlsrpt_zone),
+			    nz(a.web_host));
+			is_str(got, cases[i].want, "  the values");
+		} else
+			ok(strstr(err, cases[i].msg) != NULL, "  %s", err);
+		sts_settings_free(&a);
+		/* the responder: read, never set, never refused */
+		if (sts_settings_copy(&a, &dflt) == -1)
+			abort();
+		a.skip_publishing = 1;
+		rc = sts_settings_parse("/tmp/d/x.example", cases[i].text,
+		    strlen(cases[i].text), &a, err, sizeof(err));
+		if (strstr(cases[i].text, "duplicate") == NULL &&
+		    strstr(cases[i].text, "publish = none\npublish") == NULL) {
+			is_int(rc, 0, "  skip_publishing: accepted");
+			snprintf(got, sizeof(got), "%d|%s|%s|%s|%s", (int)a.publish,
+			    nz(a.dns_server), nz(a.hook), nz(a.id_zone),
+			    nz(a.web_host));
+			is_str(got, "1|ns.global.example|/bin/global|"
+			    "ids.global.example|(null)", "  skip_publishing: "
+			    "nothing set");
+		} else
+			is_int(rc, -1, "  skip_publishing: a duplicate key is "
+			    "still a broken file");
+		sts_settings_free(&a);
+	}
+	sts_settings_free(&dflt);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -610,6 +714,7 @@ main(int argc, char *argv[])
 	test_good();
 	test_bad();
 	test_settings_parse();
+	test_publishing_keys();
 	test_mode_hint();
 	return done_testing();
 }

@@ -106,7 +106,7 @@ build(void)
 	put("domains/certs-none.example", "mode = enforce\nmx = []\n"
 	    "certs = ../emptycerts\n");
 	/* bad files, with valid names */
-	put("domains/global-key.example", "mode = testing\npublish = hook\n");
+	put("domains/global-key.example", "mode = testing\nzonefile = z\n");
 	put("domains/unknown.example", "mdoe = enforce\n");
 	/* what is no domain file is not quoted; a domain file with a typo is */
 	put("domains/passwd.example", "root:x:0:0:root:/root:/bin/bash\n"
@@ -309,19 +309,23 @@ test_load(const struct sts_conf *conf, struct sts_certstore *store)
 		    "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n" },
 		{ "certs-none.example", NULL, "certs-none.example: mode enforce "
 		    "needs mx patterns; no mx set and no usable names in " },
-		{ "global-key.example", NULL, "/global-key.example:2: publish is "
-		    "only valid in the global file (a domain file may set: mode, "
-		    "max-age, mx, certs, tlsrpt, zone)" },
+		{ "global-key.example", NULL, "/global-key.example:2: zonefile is "
+		    "only valid in the global file (a domain file may set: certs, "
+		    "mode, max-age, mx, tlsrpt, publish, dns-server, tsig-key, "
+		    "hook, zone, id-zone, tlsrpt-zone, web-host)" },
 		{ "unknown.example", NULL, "/unknown.example:1: unknown key "
 		    "'mdoe' (did you mean 'mode'? expected one of: certs, mode, "
-		    "max-age, mx, tlsrpt, zone)" },
+		    "max-age, mx, tlsrpt, publish, dns-server, tsig-key, hook, "
+		    "zone, id-zone, tlsrpt-zone, web-host)" },
 		{ "passwd.example", NULL, "/passwd.example:1: expected 'key = "
 		    "value' (not quoted: no line of the file sets a domain key)" },
 		{ "far.example", NULL, "/far.example:1: no key this file may set "
 		    "(not quoted: no line of the file sets a domain key; expected "
-		    "one of: certs, mode, max-age, mx, tlsrpt, zone)" },
+		    "one of: certs, mode, max-age, mx, tlsrpt, publish, dns-server, "
+		    "tsig-key, hook, zone, id-zone, tlsrpt-zone, web-host)" },
 		{ "typo.example", NULL, "/typo.example:2: unknown key 'listen' "
-		    "(expected one of: certs, mode, max-age, mx, tlsrpt, zone)" },
+		    "(expected one of: certs, mode, max-age, mx, tlsrpt, publish, "
+		    "dns-server, tsig-key, hook, zone, id-zone, tlsrpt-zone, web-host)" },
 		{ "overage.example", NULL, "/overage.example:3: max-age '400d' "
 		    "is above 31557600 seconds" },
 		{ "bad-mx.example", NULL, "/bad-mx.example:1: mx: not a valid "

@@ -401,7 +401,9 @@ test_reload(void)
 	is_int(lines_with("log", "/bad.example:1: unknown key 'mdoe'"), 1,
 	    "an invalid file is logged once, however often it is looked at");
 	is_int(lines_with("log", "/b.example:3: unknown key 'mdoe' (did you "
-	    "mean 'mode'? expected one of: certs, mode, max-age, mx, tlsrpt, zone) "
+	    "mean 'mode'? expected one of: certs, mode, max-age, mx, tlsrpt, "
+	    "publish, dns-server, tsig-key, hook, zone, id-zone, tlsrpt-zone, "
+	    "web-host) "
 	    "(still serving the last good policy)"), 2,
 	    "a broken file: logged when it broke, and again on a forced poll");
 	is_int(lines_with("log", "/bad.example: valid again"), 1,
@@ -677,7 +679,8 @@ out:
 	close(saved);
 	is_int(lines_with("lglog", "/lgd/y.example:3: unknown key 'mdoe' "
 	    "(did you mean 'mode'? expected one of: certs, mode, max-age, mx, "
-	    "tlsrpt, zone) (serving the last good policy kept from before)"), 2,
+	    "tlsrpt, publish, dns-server, tsig-key, hook, zone, id-zone, tlsrpt-zone, "
+	    "web-host) (serving the last good policy kept from before)"), 2,
 	    "a broken file served from its copy says so, at each start");
 	is_int(lines_with("lglog", "mta-sts-fcgi: ERROR: "), 1,
 	    "a broken global file at start-up: said once");
