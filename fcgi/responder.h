@@ -3,8 +3,10 @@
  * The internals of mta-sts-fcgi, one section per file. Calls go one way:
  * main -> listen, cgi, fastcgi; fastcgi -> gate, listen, sandbox, reload,
  * table, http;
- * reload -> loader, specs, watch, table; loader -> watch; cgi, table ->
- * http; everything -> log, which calls nothing of ours.
+ * reload -> domfiles, fallback, specs, watch, table; domfiles -> fallback,
+ * loader, lastgood, specs, watch, table; fallback -> lastgood, table; loader ->
+ * watch; cgi, table -> http; everything -> log, which calls nothing of
+ * ours. The reload poll's own files share fcgi/reload_int.h.
  */
 #ifndef RESPONDER_H
 #define RESPONDER_H

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mtasts.h"
+#include "util.h"
 
 int
 sts_strlist_addn(struct sts_strlist *l, const char *s, size_t len)
@@ -46,8 +47,8 @@ sts_strlist_copy(struct sts_strlist *dst, const struct sts_strlist *src)
 	return 0;
 }
 
-static int
-cmp(const void *a, const void *b)
+int
+sts_strp_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -59,7 +60,7 @@ sts_strlist_sort_uniq(struct sts_strlist *l)
 
 	if (l->n < 2)
 		return;
-	qsort(l->v, l->n, sizeof(*l->v), cmp);
+	qsort(l->v, l->n, sizeof(*l->v), sts_strp_cmp);
 	for (i = 1, j = 0; i < l->n; i++) {
 		if (strcmp(l->v[i], l->v[j]) == 0)
 			free(l->v[i]);

@@ -35,6 +35,9 @@ uint64_t sts_hash(const void *p, size_t len);
 int	 sts_read_file(int dirfd, const char *path, size_t cap, char **buf,
 	    size_t *len, struct stat *st, char *err, size_t errlen);
 
+/* A qsort/bsearch comparator of two char * elements, strcmp order. */
+int	 sts_strp_cmp(const void *a, const void *b);
+
 /*
  * strtonum-style: all of s, in base (10, or 8 for a file mode), within
  * [min, max]; no sign, no leading space. 0 and *out, or -1.
