@@ -490,6 +490,149 @@ join(FILE *fp, const struct sts_strlist *l)
 		    l->v[i], strlen(l->v[i])));
 }
 
+/*
+ * The names of the report files in dir whose day is not before from,
+ * sorted, into files. 0 (no directory: none), -1 with err.
+ */
+static int
+summary_files(const char *dir, time_t from, struct sts_strlist *files,
+    char *err, size_t errlen)
+{
+	struct dirent *de;
+	DIR *dd;
+	time_t end;
+
+	if ((dd = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return sts_err(err, errlen, "%s: %s", dir, strerror(errno));
+	}
+	while ((de = readdir(dd)) != NULL && files->n < FILES_MAX) {
+		if (!is_report_file(de->d_name) ||
+		    name_day(de->d_name, &end) == -1 || end < from)
+			continue;
+		if (sts_strlist_add(files, de->d_name) == -1) {
+			closedir(dd);
+			return sts_err(err, errlen, "out of memory");
+		}
+	}
+	closedir(dd);
+	sts_strlist_sort_uniq(files);
+	return 0;
+}
+
+/* One report r about in->domain, into a; -1 out of memory. */
+static int
+summary_add(struct agg *a, const struct tlsrpt *r, const struct summary_in *in,
+    const struct sts_strlist *served)
+{
+	time_t *niv;
+	size_t j, k;
+
+	a->nreports++;
+	if (!sts_strlist_contains(&a->orgs, r->org) &&
+	    sts_strlist_add(&a->orgs, r->org) == -1)
+		return -1;
+	if ((niv = realloc(a->iv, (a->niv + 1) * 2 * sizeof(time_t))) == NULL)
+		return -1;
+	a->iv = niv;
+	a->iv[2 * a->niv] = r->start;
+	a->iv[2 * a->niv + 1] = r->end;
+	a->niv++;
+	for (j = 0; j < r->npolicies; j++) {
+		const struct tlsrpt_policy *p = &r->policies[j];
+		uint64_t all = sadd(p->ok, p->failed);
+
+		if (strcmp(p->domain, in->domain) != 0)
+			continue;
+		a->ok = sadd(a->ok, p->ok);
+		a->failed = sadd(a->failed, p->failed);
+		if (p->type != TLSRPT_STS)
+			a->seen_none = sadd(a->seen_none, all);
+		else if (served->n > 0 && same_policy(served, &p->lines))
+			a->seen_current = sadd(a->seen_current, all);
+		else
+			a->seen_older = sadd(a->seen_older, all);
+		for (k = 0; k < p->ndetails; k++)
+			if (add_fail(a, r->org, &p->details[k]) == -1)
+				return -1;
+	}
+	return 0;
+}
+
+/* The counts and the failures of a, sorted. */
+static void
+summary_counts(FILE *fp, struct agg *a, time_t cov)
+{
+	size_t i;
+
+	fprintf(fp, "  reports: %zu from %zu organisation%s (", a->nreports,
+	    a->orgs.n, a->orgs.n == 1 ? "" : "s");
+	join(fp, &a->orgs);
+	fprintf(fp, "), covering %.1f days\n", (double)cov / 86400);
+	fprintf(fp, "  sessions: %llu succeeded, %llu failed\n",
+	    (unsigned long long)a->ok, (unsigned long long)a->failed);
+	fprintf(fp, "  policy seen: current %llu sessions, older policy %llu, "
+	    "no policy %llu\n", (unsigned long long)a->seen_current,
+	    (unsigned long long)a->seen_older, (unsigned long long)a->seen_none);
+	if (a->nf > 0)
+		qsort(a->f, a->nf, sizeof(*a->f), cmp_fail);
+	for (i = 0; i < a->nf; i++) {
+		char b1[128], b2[256], b3[128];
+
+		fprintf(fp, "  failure: %s on %s from %s: %llu sessions (",
+		    sts_escape(b1, sizeof(b1), a->f[i].type, strlen(a->f[i].type)),
+		    sts_escape(b2, sizeof(b2), a->f[i].mx, strlen(a->f[i].mx)),
+		    sts_escape(b3, sizeof(b3), a->f[i].ip, strlen(a->f[i].ip)),
+		    (unsigned long long)a->f[i].sessions);
+		join(fp, &a->f[i].orgs);
+		fprintf(fp, ")\n");
+	}
+}
+
+/* The verdict: whether in->domain is ready for mode enforce. */
+static void
+summary_verdict(FILE *fp, const struct agg *a, const struct summary_in *in,
+    time_t cov)
+{
+	unsigned long need = in->max_age > 7 * 86400 ? in->max_age : 7 * 86400;
+	size_t i;
+
+	if (a->failed > 0 || a->nf > 0) {
+		fprintf(fp, "  verdict: not ready for enforce: ");
+		if (a->nf == 0)
+			fprintf(fp, "%llu failed sessions without details\n",
+			    (unsigned long long)a->failed);
+		for (i = 0; i < a->nf; i++) {
+			char b1[128], b2[256];
+
+			if (i > 0 && strcmp(a->f[i].mx, a->f[i - 1].mx) == 0 &&
+			    strcmp(a->f[i].type, a->f[i - 1].type) == 0)
+				continue;
+			fprintf(fp, "%s%s: %s (%s)", i > 0 ? "; " : "",
+			    sts_escape(b2, sizeof(b2), a->f[i].mx,
+			    strlen(a->f[i].mx)), advice(a->f[i].type),
+			    sts_escape(b1, sizeof(b1), a->f[i].type,
+			    strlen(a->f[i].type)));
+		}
+		if (a->nf > 0)
+			fprintf(fp, "\n");
+	} else if (in->mode == STS_MODE_ENFORCE)
+		fprintf(fp, "  verdict: enforced, no failures\n");
+	else if (in->mode != STS_MODE_TESTING)
+		fprintf(fp, "  verdict: mode %s: publish mode testing first\n",
+		    sts_mode_name(in->mode));
+	else if (a->orgs.n < 2)
+		fprintf(fp, "  verdict: not yet: reports from %zu organisation, "
+		    "2 needed\n", a->orgs.n);
+	else if ((unsigned long)cov < need)
+		fprintf(fp, "  verdict: not yet: reports cover %.1f days, %.1f "
+		    "needed (max_age or 7 days)\n", (double)cov / 86400,
+		    (double)need / 86400);
+	else
+		fprintf(fp, "  verdict: ready for enforce\n");
+}
+
 int
 reports_summary(const char *statedir, const struct summary_in *in, FILE *fp,
     char *err, size_t errlen)
@@ -497,13 +640,9 @@ reports_summary(const char *statedir, const struct summary_in *in, FILE *fp,
 	struct agg a;
 	struct sts_strlist served = { 0 }, files = { 0 };
 	char dir[4096], path[4096], e[STS_ERR_MAX], *buf;
-	unsigned long need;
-	size_t i, j, k, blen;
-	time_t from = in->now - (time_t)in->window, cov, end;
+	size_t i, blen;
+	time_t from = in->now - (time_t)in->window, cov;
 	struct tlsrpt r;
-	struct dirent *de;
-	DIR *dd;
-	time_t *niv;
 	int ret = -1;
 
 	memset(&a, 0, sizeof(a));
@@ -512,22 +651,8 @@ reports_summary(const char *statedir, const struct summary_in *in, FILE *fp,
 		goto oom;
 	(void)snprintf(dir, sizeof(dir), "%s/%s/%s", statedir, REPORTS_DIR,
 	    in->domain);
-	if ((dd = opendir(dir)) != NULL) {
-		while ((de = readdir(dd)) != NULL && files.n < FILES_MAX) {
-			if (!is_report_file(de->d_name) ||
-			    name_day(de->d_name, &end) == -1 || end < from)
-				continue;
-			if (sts_strlist_add(&files, de->d_name) == -1) {
-				closedir(dd);
-				goto oom;
-			}
-		}
-		closedir(dd);
-	} else if (errno != ENOENT) {
-		sts_err(err, errlen, "%s: %s", dir, strerror(errno));
+	if (summary_files(dir, from, &files, err, errlen) == -1)
 		goto out;
-	}
-	sts_strlist_sort_uniq(&files);
 	for (i = 0; i < files.n; i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 		    files.v[i]) >= sizeof(path) ||
@@ -539,113 +664,28 @@ reports_summary(const char *statedir, const struct summary_in *in, FILE *fp,
 			continue;
 		}
 		free(buf);
-		if (r.end < from) {
+		if (r.end >= from && summary_add(&a, &r, in, &served) == -1) {
 			tlsrpt_free(&r);
-			continue;
-		}
-		a.nreports++;
-		if (!sts_strlist_contains(&a.orgs, r.org) &&
-		    sts_strlist_add(&a.orgs, r.org) == -1)
-			goto oom_r;
-		if ((niv = realloc(a.iv, (a.niv + 1) * 2 * sizeof(time_t))) == NULL)
-			goto oom_r;
-		a.iv = niv;
-		a.iv[2 * a.niv] = r.start;
-		a.iv[2 * a.niv + 1] = r.end;
-		a.niv++;
-		for (j = 0; j < r.npolicies; j++) {
-			const struct tlsrpt_policy *p = &r.policies[j];
-			uint64_t all = sadd(p->ok, p->failed);
-
-			if (strcmp(p->domain, in->domain) != 0)
-				continue;
-			a.ok = sadd(a.ok, p->ok);
-			a.failed = sadd(a.failed, p->failed);
-			if (p->type != TLSRPT_STS)
-				a.seen_none = sadd(a.seen_none, all);
-			else if (served.n > 0 && same_policy(&served, &p->lines))
-				a.seen_current = sadd(a.seen_current, all);
-			else
-				a.seen_older = sadd(a.seen_older, all);
-			for (k = 0; k < p->ndetails; k++)
-				if (add_fail(&a, r.org, &p->details[k]) == -1)
-					goto oom_r;
+			goto oom;
 		}
 		tlsrpt_free(&r);
 	}
 	sts_strlist_sort_uniq(&a.orgs);
 	cov = covered(&a);
-	need = in->max_age > 7 * 86400 ? in->max_age : 7 * 86400;
 
 	fprintf(fp, "%s: mode %s, max_age %lu; reports of the last %lu days\n",
 	    in->domain, sts_mode_name(in->mode), in->max_age,
 	    (in->window + 86399) / 86400);
-	if (a.nreports == 0) {
+	if (a.nreports == 0)
 		fprintf(fp, "  no reports\n  verdict: not ready for enforce: no "
 		    "TLS-RPT reports yet; check that _smtp._tls.%s sends them "
 		    "here\n", in->domain);
-		ret = 0;
-		goto out;
+	else {
+		summary_counts(fp, &a, cov);
+		summary_verdict(fp, &a, in, cov);
 	}
-	fprintf(fp, "  reports: %zu from %zu organisation%s (", a.nreports,
-	    a.orgs.n, a.orgs.n == 1 ? "" : "s");
-	join(fp, &a.orgs);
-	fprintf(fp, "), covering %.1f days\n", (double)cov / 86400);
-	fprintf(fp, "  sessions: %llu succeeded, %llu failed\n",
-	    (unsigned long long)a.ok, (unsigned long long)a.failed);
-	fprintf(fp, "  policy seen: current %llu sessions, older policy %llu, "
-	    "no policy %llu\n", (unsigned long long)a.seen_current,
-	    (unsigned long long)a.seen_older, (unsigned long long)a.seen_none);
-	if (a.nf > 0)
-		qsort(a.f, a.nf, sizeof(*a.f), cmp_fail);
-	for (i = 0; i < a.nf; i++) {
-		char b1[128], b2[256], b3[128];
-
-		fprintf(fp, "  failure: %s on %s from %s: %llu sessions (",
-		    sts_escape(b1, sizeof(b1), a.f[i].type, strlen(a.f[i].type)),
-		    sts_escape(b2, sizeof(b2), a.f[i].mx, strlen(a.f[i].mx)),
-		    sts_escape(b3, sizeof(b3), a.f[i].ip, strlen(a.f[i].ip)),
-		    (unsigned long long)a.f[i].sessions);
-		join(fp, &a.f[i].orgs);
-		fprintf(fp, ")\n");
-	}
-	if (a.failed > 0 || a.nf > 0) {
-		fprintf(fp, "  verdict: not ready for enforce: ");
-		if (a.nf == 0)
-			fprintf(fp, "%llu failed sessions without details\n",
-			    (unsigned long long)a.failed);
-		for (i = 0; i < a.nf; i++) {
-			char b1[128], b2[256];
-
-			if (i > 0 && strcmp(a.f[i].mx, a.f[i - 1].mx) == 0 &&
-			    strcmp(a.f[i].type, a.f[i - 1].type) == 0)
-				continue;
-			fprintf(fp, "%s%s: %s (%s)", i > 0 ? "; " : "",
-			    sts_escape(b2, sizeof(b2), a.f[i].mx,
-			    strlen(a.f[i].mx)), advice(a.f[i].type),
-			    sts_escape(b1, sizeof(b1), a.f[i].type,
-			    strlen(a.f[i].type)));
-		}
-		if (a.nf > 0)
-			fprintf(fp, "\n");
-	} else if (in->mode == STS_MODE_ENFORCE)
-		fprintf(fp, "  verdict: enforced, no failures\n");
-	else if (in->mode != STS_MODE_TESTING)
-		fprintf(fp, "  verdict: mode %s: publish mode testing first\n",
-		    sts_mode_name(in->mode));
-	else if (a.orgs.n < 2)
-		fprintf(fp, "  verdict: not yet: reports from %zu organisation, "
-		    "2 needed\n", a.orgs.n);
-	else if ((unsigned long)cov < need)
-		fprintf(fp, "  verdict: not yet: reports cover %.1f days, %.1f "
-		    "needed (max_age or 7 days)\n", (double)cov / 86400,
-		    (double)need / 86400);
-	else
-		fprintf(fp, "  verdict: ready for enforce\n");
 	ret = 0;
 	goto out;
- oom_r:
-	tlsrpt_free(&r);
  oom:
 	sts_err(err, errlen, "out of memory");
  out:
