@@ -65,7 +65,7 @@ publish_hook(const struct publish_req *q, char *note, size_t notelen,
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		(void)sts_err(err, errlen, "hook %s: not a regular file (%s)",
-		    conf->hook, file_kind(sb.st_mode));
+		    conf->hook, sts_file_kind(sb.st_mode));
 		goto out;
 	}
 	(void)snprintf(name, sizeof(name), "_mta-sts.%s", q->d->name);

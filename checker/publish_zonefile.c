@@ -102,7 +102,7 @@ publish_zonefile(const struct sts_conf *conf, const struct sts_strlist *lines,
 			(void)sts_err(err, errlen, "zonefile %s is %s, not a "
 			    "regular file; refusing to replace it: point "
 			    "zonefile at the file itself", conf->zonefile,
-			    file_kind(sb.st_mode));
+			    sts_file_kind(sb.st_mode));
 			goto out;
 		}
 	} else if (errno == ENOENT)

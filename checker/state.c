@@ -504,9 +504,9 @@ int
 state_read(const char *dir, const char *domain, struct state *st, char *err,
     size_t errlen)
 {
-	char path[PATH_MAX], buf[STATE_FILE_MAX + 1];
+	char path[PATH_MAX], *buf = NULL;
+	struct stat sb;
 	size_t len = 0;
-	ssize_t r;
 	int fd = -1, rc = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -514,26 +514,19 @@ state_read(const char *dir, const char *domain, struct state *st, char *err,
 		return sts_err(err, errlen, "%s: not a domain name", domain);
 	if (path_join(path, sizeof(path), dir, domain) == -1)
 		return sts_err(err, errlen, "%s: path too long", dir);
-	if ((fd = file_open(NULL, path, O_RDONLY | O_NOFOLLOW, 0, NULL, err,
+	if ((fd = file_open(NULL, path, O_RDONLY | O_NOFOLLOW, 0, &sb, err,
 	    errlen)) == -1)
 		return errno == ENOENT ? 1 : -1;
-	for (;;) {
-		r = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			sts_err(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len == sizeof(buf) - 1) {
+	/* STATE_FILE_MAX bytes or more: damaged. */
+	if (sts_read_fd(fd, STATE_FILE_MAX - 1, (size_t)sb.st_size, &buf,
+	    &len) == -1) {
+		if (errno == EFBIG)
 			sts_err(err, errlen, "%s: damaged state file (too long)", path);
-			goto out;
-		}
+		else
+			sts_err(err, errlen, "%s: %s", path, errno == ENOMEM ?
+			    "out of memory" : strerror(errno));
+		goto out;
 	}
-	buf[len] = '\0';
 	if (memchr(buf, '\0', len) != NULL) {
 		sts_err(err, errlen, "%s: damaged state file (NUL byte)", path);
 		goto out;
@@ -544,6 +537,7 @@ state_read(const char *dir, const char *domain, struct state *st, char *err,
 	}
 	rc = 0;
  out:
+	free(buf);
 	if (fd != -1)
 		close(fd);
 	return rc;
