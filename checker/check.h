@@ -230,8 +230,7 @@ struct publish_req {
 };
 
 struct publish_method {
-	enum sts_publish	 method;
-	const char		*name;		/* as in the configuration */
+	enum sts_publish	 method;	/* named by sts_publish_name() */
 	enum publish_rc		(*publish)(const struct publish_req *,
 				    char *note, size_t notelen,
 				    char *err, size_t errlen);

@@ -79,24 +79,29 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* what a program printed as one line: newlines become "; ", the rest escaped */
+/*
+ * what a program printed as one line: each line escaped (sts_escape),
+ * joined by "; "; cut with "..." when it does not fit
+ */
 static void
 one_line(const char *raw, size_t rawlen, char *out, size_t outlen)
 {
-	size_t i, o = 0;
+	const char *nl;
+	size_t o = 0, n;
 
-	for (i = 0; i < rawlen && o + 5 < outlen; i++) {
-		unsigned char c = (unsigned char)raw[i];
-
-		if (c == '\n') {
-			out[o++] = ';';
-			out[o++] = ' ';
-		} else if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+	out[0] = '\0';
+	while (o + 1 < outlen) {
+		nl = memchr(raw, '\n', rawlen);
+		n = nl != NULL ? (size_t)(nl - raw) : rawlen;
+		sts_escape(out + o, outlen - o, raw, n);
+		o += strlen(out + o);
+		if (nl == NULL || o + 3 > outlen)
+			break;
+		memcpy(out + o, "; ", 3);
+		o += 2;
+		raw = nl + 1;
+		rawlen -= n + 1;
 	}
-	out[o] = '\0';
 }
 
 /*

@@ -95,6 +95,13 @@ static const char *const publish_names[] = {
 	[STS_PUBLISH_ZONEFILE] = "zonefile",
 };
 
+const char *
+sts_publish_name(enum sts_publish p)
+{
+	return (size_t)p < sizeof(publish_names) / sizeof(publish_names[0]) ?
+	    publish_names[p] : "none";
+}
+
 /* ---- durations -------------------------------------------------------- */
 
 /* -1: not a duration, -2: above max */

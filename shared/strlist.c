@@ -106,28 +106,87 @@ sts_strlist_free(struct sts_strlist *l)
 	l->n = l->cap = 0;
 }
 
-char *
-sts_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
+/*
+ * One UTF-8 sequence at p (left bytes): its length (1 to 4) with *cp, or
+ * 0 when it is not valid (a stray or missing continuation byte, an
+ * overlong form, a surrogate, above U+10FFFF).
+ */
+size_t
+sts_u8_next(const unsigned char *p, size_t left, unsigned *cp)
+{
+	size_t n, i;
+	unsigned c, min;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2, c = p[0] & 0x1f, min = 0x80;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3, c = p[0] & 0x0f, min = 0x800;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4, c = p[0] & 0x07, min = 0x10000;
+	} else
+		return 0;
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * Characters that must not reach a terminal or a page as they are: the C1
+ * controls, the bidirectional controls (they reorder what follows, as in
+ * "Trojan Source") and the line and paragraph separators.
+ */
+int
+sts_u8_hidden(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c ||
+	    cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* The one escaper: sts_escape, and with utf8 sts_escape_utf8. */
+static char *
+escape(char *dst, size_t dstlen, const char *src, size_t srclen, int utf8)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t		  i, o = 0;
-	unsigned char	  c;
+	const unsigned char	*p = (const unsigned char *)src;
+	size_t			 i, k, o = 0;
+	unsigned		 cp;
 
 	if (dstlen == 0)
 		return dst;
-	for (i = 0; i < srclen; i++) {
-		c = (unsigned char)src[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
+	for (i = 0; i < srclen; i += k) {
+		k = 1;
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
 			if (o + 1 >= dstlen)
 				goto trunc;
-			dst[o++] = (char)c;
+			dst[o++] = (char)p[i];
+		} else if (utf8 && p[i] >= 0x80 &&
+		    (k = sts_u8_next(p + i, srclen - i, &cp)) > 0 &&
+		    !sts_u8_hidden(cp)) {
+			if (o + k >= dstlen)
+				goto trunc;
+			memcpy(dst + o, p + i, k);
+			o += k;
 		} else {
+			k = 1;
 			if (o + 4 >= dstlen)
 				goto trunc;
 			dst[o++] = '\\';
 			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
+			dst[o++] = hex[p[i] >> 4];
+			dst[o++] = hex[p[i] & 15];
 		}
 	}
 	dst[o] = '\0';
@@ -139,6 +198,18 @@ trunc:
 	} else
 		dst[0] = '\0';
 	return dst;
+}
+
+char *
+sts_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	return escape(dst, dstlen, src, srclen, 0);
+}
+
+char *
+sts_escape_utf8(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	return escape(dst, dstlen, src, srclen, 1);
 }
 
 int

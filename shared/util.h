@@ -54,6 +54,27 @@ int	 sts_read_fd(int fd, size_t cap, size_t hint, char **buf, size_t *len);
 int	 sts_read_file(int dirfd, const char *path, size_t cap, char **buf,
 	    size_t *len, struct stat *st, char *err, size_t errlen);
 
+/*
+ * One UTF-8 sequence at p (left bytes): its length (1 to 4) with *cp, or
+ * 0 when it is not valid (a stray or missing continuation byte, an
+ * overlong form, a surrogate, above U+10FFFF).
+ */
+size_t	 sts_u8_next(const unsigned char *p, size_t left, unsigned *cp);
+/*
+ * A code point that must not reach a terminal or a page as it is: the C1
+ * controls, the bidirectional controls (they reorder what follows, as in
+ * "Trojan Source") and the line and paragraph separators.
+ */
+int	 sts_u8_hidden(unsigned cp);
+
+/*
+ * sts_escape (mtasts.h), but valid UTF-8 is kept as it is, except the C1
+ * controls, the bidirectional controls and the line and paragraph
+ * separators: for reports that people read. Returns dst.
+ */
+char	*sts_escape_utf8(char *dst, size_t dstlen, const char *src,
+	    size_t srclen);
+
 /* A qsort/bsearch comparator of two char * elements, strcmp order. */
 int	 sts_strp_cmp(const void *a, const void *b);
 
