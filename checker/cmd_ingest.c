@@ -145,12 +145,15 @@ ingest_fd(struct ingest *in, const char *name, int fd)
 static int
 ingest_path(struct ingest *in, const char *path)
 {
+	char e[STS_ERR_MAX];
 	int fd, ret;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		fprintf(stderr, "mta-sts-check: %s: cannot open: %s\n", path,
-		    strerror(errno));
-		return errno == ENOENT || errno == ELOOP ? EX_NOINPUT : EX_TEMPFAIL;
+	/* a FIFO or a device at the path is refused, never waited on */
+	if ((fd = sts_open_file(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW, 0, NULL,
+	    e, sizeof(e))) == -1) {
+		fprintf(stderr, "mta-sts-check: %s; cannot ingest it\n", e);
+		return errno == ENOENT || errno == ELOOP || errno == EISDIR ||
+		    errno == EINVAL ? EX_NOINPUT : EX_TEMPFAIL;
 	}
 	ret = ingest_fd(in, path, fd);
 	close(fd);

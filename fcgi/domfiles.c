@@ -153,10 +153,7 @@ poll_names(struct reload *rl, struct poll *p)
 			return -1;
 		free(rl->direrr);
 		rl->direrr = NULL;
-		if (stamp_recent(&sb, p->now))
-			rl->dirst.valid = 0;
-		else
-			stamp_set(&rl->dirst, &sb);
+		stamp_take(&rl->dirst, &sb, p->now);
 		p->src = SRC_LISTING;
 		p->n = p->list.n;
 		p->names = (const char **)p->list.v;
@@ -263,9 +260,7 @@ poll_file(struct reload *rl, struct poll *p, struct dfile *d, size_t j)
 	if (p->force || p->confchanged || !stamp_same(&d->st, &sb) ||
 	    spec_changed || (d->failed && p->certschanged)) {
 		/* Its stamp now: a change while we read is seen next time. */
-		stamp_set(&d->st, &sb);
-		if (stamp_recent(&sb, p->now))
-			d->st.valid = 0;
+		stamp_take(&d->st, &sb, p->now);
 		p->todo[p->ntodo++] = d;
 	}
 	p->nf[p->k++] = d;

@@ -137,10 +137,7 @@ poll_conf(struct reload *rl, struct poll *p, char *err, size_t errlen)
 	rl->confhash = h;
 	free(rl->conferr);
 	rl->conferr = NULL;
-	if (stamp_recent(&sb, p->now))
-		rl->confst.valid = 0;
-	else
-		stamp_set(&rl->confst, &sb);
+	stamp_take(&rl->confst, &sb, p->now);
 	return 1;
 }
 

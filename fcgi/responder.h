@@ -115,6 +115,8 @@ void	 stamp_set(struct stamp *, const struct stat *);
 int	 stamp_same(const struct stamp *, const struct stat *);
 /* Changed so recently (now) that a change in the same tick could be missed. */
 int	 stamp_recent(const struct stat *, time_t now);
+/* stamp_set, but not trusted (invalid) when it changed recently (now). */
+void	 stamp_take(struct stamp *, const struct stat *, time_t now);
 
 #define TOUCHED_MAX	256	/* names remembered between two polls */
 

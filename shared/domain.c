@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mtasts.h"
+#include "util.h"
 
 #define ESC_MAX	160
 
@@ -175,15 +176,10 @@ static int
 entries_add(struct entries *es, const char *name, const char *a)
 {
 	struct entry	*nv, *e;
-	size_t		 cap;
 
-	if (es->n == es->cap) {
-		cap = es->cap ? es->cap * 2 : 64;
-		if ((nv = reallocarray(es->v, cap, sizeof(*nv))) == NULL)
-			return -1;
-		es->v = nv;
-		es->cap = cap;
-	}
+	if ((nv = sts_grow(es->v, es->n, &es->cap, sizeof(*nv), 64)) == NULL)
+		return -1;
+	es->v = nv;
 	e = &es->v[es->n++];
 	e->name = strdup(name);
 	/* Most names are their own A-label: not stored twice. */
@@ -217,7 +213,7 @@ entries_move(const char *dir, struct entries *es, struct sts_strlist *names,
 	struct entry	*v = es->v;
 	char		**nn;
 	char		 b1[ESC_MAX], b2[ESC_MAX], b3[ESC_MAX];
-	size_t		 i, cap;
+	size_t		 i;
 
 	/* bücher.example and xn--bcher-kva.example are the same domain */
 	if (es->n > 0)
@@ -231,14 +227,10 @@ entries_move(const char *dir, struct entries *es, struct sts_strlist *names,
 			continue;
 		}
 		/* Moved, not copied: 100,000 names are 100,000 allocations. */
-		if (names->n == names->cap) {
-			cap = names->cap ? names->cap * 2 : 64;
-			if ((nn = reallocarray(names->v, cap,
-			    sizeof(*names->v))) == NULL)
-				return -1;
-			names->v = nn;
-			names->cap = cap;
-		}
+		if ((nn = sts_grow(names->v, names->n, &names->cap,
+		    sizeof(*nn), 64)) == NULL)
+			return -1;
+		names->v = nn;
 		names->v[names->n++] = v[i].name;
 		v[i].name = NULL;
 	}

@@ -13,15 +13,10 @@ sts_strlist_addn(struct sts_strlist *l, const char *s, size_t len)
 {
 	char	 *copy = NULL;
 	char	**v;
-	size_t	  cap;
 
-	if (l->n == l->cap) {
-		cap = l->cap ? l->cap * 2 : 8;
-		if ((v = realloc(l->v, cap * sizeof(*v))) == NULL)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	if ((v = sts_grow(l->v, l->n, &l->cap, sizeof(*v), 8)) == NULL)
+		return -1;
+	l->v = v;
 	if ((copy = malloc(len + 1)) == NULL)
 		return -1;
 	memcpy(copy, s, len);
@@ -193,7 +188,13 @@ escape(char *dst, size_t dstlen, const char *src, size_t srclen, int utf8)
 	return dst;
 trunc:
 	if (dstlen >= 4) {
-		o = o + 4 <= dstlen ? o : dstlen - 4;
+		if (o + 4 > dstlen) {
+			o = dstlen - 4;
+			/* not in the middle of a character kept as it is */
+			while (utf8 && o > 0 &&
+			    ((unsigned char)dst[o] & 0xc0) == 0x80)
+				o--;
+		}
 		memcpy(dst + o, "...", 4);
 	} else
 		dst[0] = '\0';

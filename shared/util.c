@@ -39,20 +39,20 @@ sts_hash(const void *p, size_t len)
 const char *
 sts_file_kind(mode_t mode)
 {
-	if (S_ISREG(mode))
-		return "a regular file";
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISLNK(mode))
-		return "a symbolic link";
+	static const struct {
+		mode_t		 type;
+		const char	*name;
+	} kinds[] = {
+		{ S_IFREG, "a regular file" }, { S_IFDIR, "a directory" },
+		{ S_IFIFO, "a FIFO" }, { S_IFSOCK, "a socket" },
+		{ S_IFCHR, "a character device" }, { S_IFBLK, "a block device" },
+		{ S_IFLNK, "a symbolic link" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if ((mode & S_IFMT) == kinds[i].type)
+			return kinds[i].name;
 	return "not a regular file";
 }
 
@@ -170,6 +170,20 @@ sts_read_file(int dirfd, const char *path, size_t cap, char **bufp,
 		    "out of memory" : strerror(e));
 	errno = e;
 	return -1;
+}
+
+void *
+sts_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t	 ncap;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap > 0 ? *cap * 2 : first;
+	if ((v = reallocarray(v, ncap, size)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return v;
 }
 
 int

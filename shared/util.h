@@ -75,6 +75,14 @@ int	 sts_u8_hidden(unsigned cp);
 char	*sts_escape_utf8(char *dst, size_t dstlen, const char *src,
 	    size_t srclen);
 
+/*
+ * Room for one more element in v, an array of n elements of size bytes
+ * with room for *cap: v itself while n < *cap, else v grown (doubled;
+ * first elements the first time) and *cap with it. NULL when out of
+ * memory, v then untouched.
+ */
+void	*sts_grow(void *v, size_t n, size_t *cap, size_t size, size_t first);
+
 /* A qsort/bsearch comparator of two char * elements, strcmp order. */
 int	 sts_strp_cmp(const void *a, const void *b);
 
