@@ -2,9 +2,10 @@
 /*
  * The responder's pure parts, linked from its objects (not main.o):
  * http.c (respond() given a lookup, the header formatter), table.c
- * (interning, the lookup table) and reload.c with domfiles.c, fallback.c, loader.c and watch.c
- * (a reload poll over a domain directory built under
- * tests/tmp/t_responder at run time, removed at the end).
+ * (interning, the lookup table) and reload.c with domfiles.c,
+ * fallback.c, loader.c and watch.c (a reload poll over a domain
+ * directory built under tests/tmp/t_responder at run time (tree.h),
+ * removed at the end).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * A minimal TAP producer for the C unit tests, run by prove.
- * ok(), is_int(), is_str(), diag(), tap_alarm_bails() and done_testing(); the exit status is
- * the number of failures (at most 255).
+ * ok(), is_int(), is_str(), diag(), tap_alarm_bails() and done_testing();
+ * the exit status is the number of failures (at most 255).
  */
 #ifndef TAP_H
 #define TAP_H
