@@ -51,6 +51,7 @@
 
 #include "mtasts.h"
 #include "sender.h"
+#include "util.h"
 
 /* ---- findings (report.c) ------------------------------------------------- */
 
@@ -231,8 +232,7 @@ struct publish_req {
 };
 
 struct publish_method {
-	enum sts_publish	 method;
-	const char		*name;		/* as in the configuration */
+	enum sts_publish	 method;	/* named by sts_publish_name() */
 	enum publish_rc		(*publish)(const struct publish_req *,
 				    char *note, size_t notelen,
 				    char *err, size_t errlen);
@@ -321,16 +321,15 @@ int	 publish_reload(const struct sts_conf *, const char *zone, char *err,
 /* ---- file.c ------------------------------------------------------------- */
 
 /*
- * open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode), then fstat
- * into sb (may be NULL): the fd of a regular file, or -1 with err
- * "WHAT PATH: not a regular file (a FIFO)" or "WHAT PATH: strerror" (what
- * may be NULL) and errno (ENOENT kept; EINVAL for the wrong type). Every
- * file the checker reads is opened this way: a FIFO never blocks a run.
+ * sts_open_file(AT_FDCWD, path, flags, mode, sb) (util.h: O_NONBLOCK,
+ * O_CLOEXEC, O_NOCTTY, fstat into sb (may be NULL), regular files only):
+ * the fd, or -1 with err "WHAT PATH: not a regular file (a FIFO)" or
+ * "WHAT PATH: strerror" (what may be NULL) and errno (ENOENT kept; EINVAL
+ * for the wrong type). Every file the checker reads is opened this way: a
+ * FIFO never blocks a run.
  */
 int	 file_open(const char *what, const char *path, int flags, mode_t mode,
 	    struct stat *sb, char *err, size_t errlen);
-/* "a FIFO", "a directory", "a symbolic link", ... for st_mode */
-const char *file_kind(mode_t);
 
 /* ---- atomic.c ----------------------------------------------------------- */
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "tlsrpt.h"
+#include "util.h"
 
 struct ingest {
 	const struct sts_conf	*conf;
@@ -33,49 +34,18 @@ struct ingest {
 static int
 read_all(int fd, char **out, size_t *outlen)
 {
-	size_t cap = 65536, len = 0;
-	char *b = malloc(cap + 1), *n, sink[65536];
+	char sink[65536];
 	ssize_t r;
 
-	if (b == NULL)
+	if (sts_read_fd(fd, TLSRPT_INPUT_MAX, 0, out, outlen) == 0)
+		return 0;
+	if (errno != EFBIG)
 		return -1;
-	for (;;) {
-		if (len == cap) {
-			if (cap > TLSRPT_INPUT_MAX) {	/* cap is max + 1 */
-				/* drain, so the MTA sees the whole message read */
-				while ((r = read(fd, sink, sizeof(sink))) != 0)
-					if (r == -1 && errno != EINTR)
-						break;
-				free(b);
-				return 1;
-			}
-			cap = cap * 2 > TLSRPT_INPUT_MAX ? TLSRPT_INPUT_MAX + 1 :
-			    cap * 2;
-			if ((n = realloc(b, cap + 1)) == NULL) {
-				free(b);
-				return -1;
-			}
-			b = n;
-		}
-		r = read(fd, b + len, cap - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			free(b);
-			return -1;
-		}
-		if (r == 0)
+	/* drain, so the MTA sees the whole message read */
+	while ((r = read(fd, sink, sizeof(sink))) != 0)
+		if (r == -1 && errno != EINTR)
 			break;
-		len += (size_t)r;
-	}
-	if (len > TLSRPT_INPUT_MAX) {
-		free(b);
-		return 1;
-	}
-	b[len] = '\0';
-	*out = b;
-	*outlen = len;
-	return 0;
+	return 1;
 }
 
 static int
@@ -175,12 +145,15 @@ ingest_fd(struct ingest *in, const char *name, int fd)
 static int
 ingest_path(struct ingest *in, const char *path)
 {
+	char e[STS_ERR_MAX];
 	int fd, ret;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		fprintf(stderr, "mta-sts-check: %s: cannot open: %s\n", path,
-		    strerror(errno));
-		return errno == ENOENT || errno == ELOOP ? EX_NOINPUT : EX_TEMPFAIL;
+	/* a FIFO or a device at the path is refused, never waited on */
+	if ((fd = sts_open_file(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW, 0, NULL,
+	    e, sizeof(e))) == -1) {
+		fprintf(stderr, "mta-sts-check: %s; cannot ingest it\n", e);
+		return errno == ENOENT || errno == ELOOP || errno == EISDIR ||
+		    errno == EINVAL ? EX_NOINPUT : EX_TEMPFAIL;
 	}
 	ret = ingest_fd(in, path, fd);
 	close(fd);

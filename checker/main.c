@@ -132,6 +132,35 @@ sane_fds(void)
 		close(fd);
 }
 
+/* The options that go together, and --format, for the sub-command cmd; -1 on a usage error. */
+static int
+options_check(struct opts *o, const struct command *cmd)
+{
+	if (o->format_arg != NULL && o->cmd == CMD_RECORDS) {
+		if (rec_parse(o->format_arg, &o->recfmt) == -1) {
+			fprintf(stderr, "mta-sts-check: records --format takes "
+			    "zone, csv, nsupdate or json\n");
+			return -1;
+		}
+	} else if (o->format_arg != NULL &&
+	    fmt_parse(o->format_arg, &o->format) == -1) {
+		fprintf(stderr, "mta-sts-check: --format takes text, json, "
+		    "jsonl, csv, prometheus or html\n");
+		return -1;
+	}
+	o->json = o->format != FMT_TEXT;
+	if (o->quiet && o->verbose) {
+		fprintf(stderr, "mta-sts-check: -q and -v exclude each other\n");
+		return -1;
+	}
+	if (o->json && !cmd->json) {
+		fprintf(stderr, "mta-sts-check: --json: %s has no JSON output "
+		    "(only the check and probe do)\n", cmd->name);
+		return -1;
+	}
+	return 0;
+}
+
 /* the options (they may follow the sub-command); -1 on a usage error */
 static int
 options(int argc, char *argv[], struct opts *o, const struct command **cmd)
@@ -214,29 +243,7 @@ options(int argc, char *argv[], struct opts *o, const struct command **cmd)
 		break;
 	}
 	o->cmd = (*cmd)->cmd;
-	if (o->format_arg != NULL && o->cmd == CMD_RECORDS) {
-		if (rec_parse(o->format_arg, &o->recfmt) == -1) {
-			fprintf(stderr, "mta-sts-check: records --format takes "
-			    "zone, csv, nsupdate or json\n");
-			return -1;
-		}
-	} else if (o->format_arg != NULL &&
-	    fmt_parse(o->format_arg, &o->format) == -1) {
-		fprintf(stderr, "mta-sts-check: --format takes text, json, "
-		    "jsonl, csv, prometheus or html\n");
-		return -1;
-	}
-	o->json = o->format != FMT_TEXT;
-	if (o->quiet && o->verbose) {
-		fprintf(stderr, "mta-sts-check: -q and -v exclude each other\n");
-		return -1;
-	}
-	if (o->json && !(*cmd)->json) {
-		fprintf(stderr, "mta-sts-check: --json: %s has no JSON output "
-		    "(only the check and probe do)\n", (*cmd)->name);
-		return -1;
-	}
-	return 0;
+	return options_check(o, *cmd);
 }
 
 int

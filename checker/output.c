@@ -49,18 +49,6 @@ struct agg {
 };
 
 static uint64_t
-fnv(uint64_t h, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static uint64_t
 mix(uint64_t x)
 {
 	x ^= x >> 30;
@@ -73,12 +61,12 @@ mix(uint64_t x)
 static uint64_t
 key_hash(enum level level, const char *code, const char *tmpl)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = STS_HASH_INIT;
 	char l = (char)('0' + level);
 
-	h = fnv(h, &l, 1);
-	h = fnv(h, code, strlen(code) + 1);
-	return fnv(h, tmpl, strlen(tmpl));
+	h = sts_hash_add(h, &l, 1);
+	h = sts_hash_add(h, code, strlen(code) + 1);
+	return sts_hash_add(h, tmpl, strlen(tmpl));
 }
 
 static int
@@ -166,7 +154,7 @@ entry_add(struct run *run, struct entry *e, size_t idx, size_t seq)
 	const char *name = run->jobs[idx].r.domain;
 	size_t i, k;
 
-	e->set ^= mix(fnv(0xcbf29ce484222325ULL, name, strlen(name)));
+	e->set ^= mix(sts_hash(name, strlen(name)));
 	k = e->count < AGG_NAMES ? e->count : AGG_NAMES;
 	for (i = 0; i < k && e->first[i] < idx; i++)
 		;

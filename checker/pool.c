@@ -58,11 +58,7 @@ pool_free(struct run *run)
 static unsigned
 bucket(const char *host)
 {
-	unsigned h = 5381;
-
-	for (; *host != '\0'; host++)
-		h = h * 33 + (unsigned char)*host;
-	return h % SMTP_BUCKETS;
+	return (unsigned)(sts_hash(host, strlen(host)) % SMTP_BUCKETS);
 }
 
 const struct smtp_result *

@@ -54,10 +54,10 @@ publish_batch(const struct publish_req *q, char *note, size_t notelen,
 }
 
 static const struct publish_method methods[] = {
-	{ STS_PUBLISH_NONE, "none", publish_none },
-	{ STS_PUBLISH_RFC2136, "rfc2136", publish_rfc2136 },
-	{ STS_PUBLISH_HOOK, "hook", publish_hook },
-	{ STS_PUBLISH_ZONEFILE, "zonefile", publish_batch },
+	{ STS_PUBLISH_NONE, publish_none },
+	{ STS_PUBLISH_RFC2136, publish_rfc2136 },
+	{ STS_PUBLISH_HOOK, publish_hook },
+	{ STS_PUBLISH_ZONEFILE, publish_batch },
 };
 
 const struct publish_method *
@@ -80,9 +80,8 @@ dom_publish(const struct sts_conf *conf, const struct sts_domain *d)
 const char *
 publish_name(enum sts_publish p)
 {
-	const struct publish_method *m = publish_method(p);
-
-	return m != NULL ? m->name : "none";
+	/* one table of names: the configuration's (sts_publish_name) */
+	return publish_method(p) != NULL ? sts_publish_name(p) : "none";
 }
 
 const char *

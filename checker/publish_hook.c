@@ -70,7 +70,7 @@ publish_hook(const struct publish_req *q, char *note, size_t notelen,
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		(void)sts_err(err, errlen, "hook %s: not a regular file (%s)",
-		    hook, file_kind(sb.st_mode));
+		    hook, sts_file_kind(sb.st_mode));
 		goto out;
 	}
 	if (owner_name("_mta-sts", q->d->name, q->d->set.id_zone, name,

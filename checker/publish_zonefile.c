@@ -62,22 +62,16 @@ same_text(const char *path, const struct stat *sb, const char *text,
 {
 	char *old = NULL;
 	size_t oldlen = 0;
-	FILE *fp = NULL;
 	char err[STS_ERR_MAX];
-	int fd, same = 0;
+	int fd, same;
 
 	if ((size_t)sb->st_size != len || (fd = file_open(NULL, path,
 	    O_RDONLY | O_NOFOLLOW, 0, NULL, err, sizeof(err))) == -1)
 		return 0;
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		return 0;
-	}
-	if ((old = malloc(len + 1)) != NULL) {
-		oldlen = fread(old, 1, len + 1, fp);
-		same = oldlen == len && memcmp(old, text, len) == 0;
-	}
-	fclose(fp);
+	/* longer than text (grown since the stat): not the same */
+	same = sts_read_fd(fd, len, len, &old, &oldlen) == 0 &&
+	    oldlen == len && memcmp(old, text, len) == 0;
+	close(fd);
 	free(old);
 	return same;
 }
@@ -248,7 +242,7 @@ zonefile_write(const char *path, const char *zone,
 			(void)sts_err(err, errlen, "zonefile %s is %s, not a "
 			    "regular file; refusing to replace it: point "
 			    "zonefile at the file itself", path,
-			    file_kind(sb.st_mode));
+			    sts_file_kind(sb.st_mode));
 			goto out;
 		}
 	} else if (errno == ENOENT)

@@ -401,10 +401,9 @@ tsig_parse(const char *path, const char *buf, size_t len, struct tsig *k,
 int
 tsig_load(const char *path, struct tsig *k, char *err, size_t errlen)
 {
-	char buf[TSIG_FILE_MAX + 1];
 	struct stat sb;
+	char *buf = NULL;
 	size_t len = 0;
-	ssize_t r;
 	int fd, rc = -1;
 
 	if (path == NULL)
@@ -425,21 +424,22 @@ tsig_load(const char *path, struct tsig *k, char *err, size_t errlen)
 		    path, (unsigned)(sb.st_mode & 0777), path);
 		goto out;
 	}
-	while ((r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
-		len += (size_t)r;
-		if (len == sizeof(buf) - 1) {
+	/* TSIG_FILE_MAX bytes or more: too long. */
+	if (sts_read_fd(fd, TSIG_FILE_MAX - 1, (size_t)sb.st_size, &buf,
+	    &len) == -1) {
+		if (errno == EFBIG)
 			sts_err(err, errlen, "TSIG key %s: file too long", path);
-			goto out;
-		}
-	}
-	if (r == -1) {
-		sts_err(err, errlen, "TSIG key %s: %s", path, strerror(errno));
+		else
+			sts_err(err, errlen, "TSIG key %s: %s", path, errno ==
+			    ENOMEM ? "out of memory" : strerror(errno));
 		goto out;
 	}
-	buf[len] = '\0';
 	rc = tsig_parse(path, buf, len, k, err, errlen);
  out:
-	explicit_bzero(buf, sizeof(buf));
+	if (buf != NULL) {
+		explicit_bzero(buf, len);
+		free(buf);
+	}
 	close(fd);
 	return rc;
 }

@@ -12,99 +12,19 @@
 #include "check.h"
 
 /*
- * One UTF-8 sequence at p: its length (1 to 4) with *cp, or 0 when it is
- * not valid (a stray or missing continuation byte, an overlong form, a
- * surrogate, above U+10FFFF).
- */
-static size_t
-u8_next(const unsigned char *p, unsigned *cp)
-{
-	size_t n, i;
-	unsigned c, min;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2, c = p[0] & 0x1f, min = 0x80;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3, c = p[0] & 0x0f, min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4, c = p[0] & 0x07, min = 0x10000;
-	} else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/*
- * Characters that must not reach a terminal or a page as they are: the C1
- * controls, the bidirectional controls (they reorder what follows, as in
- * "Trojan Source") and the line and paragraph separators.
- */
-static int
-u8_hidden(unsigned cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c ||
-	    cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/*
  * printable ASCII and valid UTF-8 as is; anything else (newlines,
- * controls, C1 and bidi controls, invalid bytes) as \xNN per byte; NULL
- * when out of memory
+ * controls, C1 and bidi controls, invalid bytes, a backslash) as \xNN per
+ * byte (sts_escape_utf8); NULL when out of memory
  */
 static char *
 clean(const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0, k, i;
-	unsigned cp;
-	char *out = NULL, *q = NULL;
-	int pass;
+	size_t len = strlen(s);
+	char *out;
 
-	for (pass = 0; pass < 2; pass++) {
-		for (p = (const unsigned char *)s; *p != '\0'; p += k) {
-			k = u8_next(p, &cp);
-			if (k > 0 && cp >= 0x20 && cp != 0x7f && !u8_hidden(cp)) {
-				if (pass == 0)
-					n += k;
-				else
-					for (i = 0; i < k; i++)
-						*q++ = (char)p[i];
-				continue;
-			}
-			if (k == 0)
-				k = 1;
-			for (i = 0; i < k; i++) {
-				if (pass == 0) {
-					n += 4;
-					continue;
-				}
-				*q++ = '\\';
-				*q++ = 'x';
-				*q++ = hex[p[i] >> 4];
-				*q++ = hex[p[i] & 0xf];
-			}
-		}
-		if (pass == 0) {
-			if ((out = malloc(n + 1)) == NULL)
-				return NULL;
-			q = out;
-		}
-	}
-	*q = '\0';
-	return out;
+	if ((out = malloc(4 * len + 1)) == NULL)
+		return NULL;
+	return sts_escape_utf8(out, 4 * len + 1, s, len);
 }
 
 /*
@@ -222,20 +142,21 @@ json_str(FILE *fp, const char *s)
 {
 	const unsigned char *p = NULL;
 	unsigned cp;
-	size_t k;
+	size_t k, left;
 
 	if (s == NULL) {
 		fputs("null", fp);
 		return;
 	}
 	fputc('"', fp);
-	for (p = (const unsigned char *)s; *p != '\0'; p += k) {
-		if ((k = u8_next(p, &cp)) == 0) {
+	left = strlen(s);
+	for (p = (const unsigned char *)s; *p != '\0'; p += k, left -= k) {
+		if ((k = sts_u8_next(p, left, &cp)) == 0) {
 			fputs("\xef\xbf\xbd", fp);
 			k = 1;
 			continue;
 		}
-		if (u8_hidden(cp)) {
+		if (sts_u8_hidden(cp)) {
 			fprintf(fp, "<U+%04X>", cp);
 			continue;
 		}

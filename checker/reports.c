@@ -20,6 +20,7 @@
 
 #include "check.h"
 #include "tlsrpt.h"
+#include "util.h"
 
 #define REPORTS_DIR	"reports"
 #define FILE_MAX	(4UL * 1024 * 1024)	/* one stored report */
@@ -361,31 +362,6 @@ same_policy(const struct sts_strlist *served, const struct sts_strlist *seen)
 }
 
 static int
-read_file(const char *path, char **out, size_t *outlen)
-{
-	FILE *fp;
-	char *b;
-	size_t n;
-
-	if ((fp = fopen(path, "re")) == NULL)
-		return -1;
-	if ((b = malloc(FILE_MAX + 1)) == NULL) {
-		fclose(fp);
-		return -1;
-	}
-	n = fread(b, 1, FILE_MAX + 1, fp);
-	fclose(fp);
-	if (n > FILE_MAX) {
-		free(b);
-		return -1;
-	}
-	b[n] = '\0';
-	*out = b;
-	*outlen = n;
-	return 0;
-}
-
-static int
 cmp_time(const void *a, const void *b)
 {
 	const time_t *x = a, *y = b;
@@ -536,7 +512,8 @@ collect(const char *statedir, const struct summary_in *in, struct agg *ap,
 	for (i = 0; i < files.n; i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 		    files.v[i]) >= sizeof(path) ||
-		    read_file(path, &buf, &blen) == -1)
+		    sts_read_file(AT_FDCWD, path, FILE_MAX, &buf, &blen, NULL,
+		    e, sizeof(e)) == -1)
 			continue;
 		if (tlsrpt_parse_json(buf, blen, &r, e, sizeof(e)) == -1) {
 			fprintf(stderr, "mta-sts-check: %s: %s; skipped\n", path, e);

@@ -79,96 +79,95 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* what a program printed as one line: newlines become "; ", the rest escaped */
+/*
+ * what a program printed as one line: each line escaped (sts_escape),
+ * joined by "; "; cut with "..." when it does not fit
+ */
 static void
 one_line(const char *raw, size_t rawlen, char *out, size_t outlen)
 {
-	size_t i, o = 0;
-
-	for (i = 0; i < rawlen && o + 5 < outlen; i++) {
-		unsigned char c = (unsigned char)raw[i];
-
-		if (c == '\n') {
-			out[o++] = ';';
-			out[o++] = ' ';
-		} else if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-	}
-	out[o] = '\0';
-}
-
-int
-run_program(char *const argv[], char *const envp[], unsigned timeout,
-    char *out, size_t outlen, char *err, size_t errlen)
-{
-	char raw[OUTPUT_MAX], buf[512];
-	size_t rawlen = 0;
-	double deadline;
-	int p[2] = { -1, -1 }, status = 0, exited = 0, eof = 0, killed = 0;
-	struct pollfd pfd;
-	pid_t pid, w;
-	ssize_t r;
+	const char *nl;
+	size_t o = 0, n;
 
 	out[0] = '\0';
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return sts_err(err, errlen, "pipe: %s", strerror(errno));
-	fflush(NULL);
-	if ((pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		return sts_err(err, errlen, "fork: %s", strerror(errno));
+	while (o + 1 < outlen) {
+		nl = memchr(raw, '\n', rawlen);
+		n = nl != NULL ? (size_t)(nl - raw) : rawlen;
+		sts_escape(out + o, outlen - o, raw, n);
+		o += strlen(out + o);
+		if (nl == NULL || o + 3 > outlen)
+			break;
+		memcpy(out + o, "; ", 3);
+		o += 2;
+		raw = nl + 1;
+		rawlen -= n + 1;
 	}
-	if (pid == 0) {
-		static const char m[] = "cannot execute the program\n";
-		struct sigaction sa;
-		sigset_t none;
-		int nul, sig;
+}
 
-		(void)setpgid(0, 0);
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		for (sig = 1; sig < NSIG; sig++)
-			if (sig != SIGKILL && sig != SIGSTOP)
-				(void)sigaction(sig, &sa, NULL);
-		default_reserved();
-		sigemptyset(&none);
-		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		nul = open("/dev/null", O_RDONLY);
-		if (nul == -1 || dup2(nul, 0) == -1 || dup2(p[1], 1) == -1 ||
-		    dup2(p[1], 2) == -1)
-			_exit(126);
-		if (close_range(3, ~0U, 0) == -1) {
-			long fd, max = sysconf(_SC_OPEN_MAX);
+/*
+ * In the child: a clean start (process group, signals, descriptors) and
+ * argv run; what it prints goes to the pipe's write end wfd.
+ */
+static void __attribute__((noreturn))
+child_exec(char *const argv[], char *const envp[], int wfd)
+{
+	static const char m[] = "cannot execute the program\n";
+	struct sigaction sa;
+	sigset_t none;
+	int nul, sig;
 
-			for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-				(void)close((int)fd);
-		}
-		execve(argv[0], argv, envp);
-		if (write(2, m, sizeof(m) - 1) < 0)
-			_exit(127);
+	(void)setpgid(0, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+	default_reserved();
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	nul = open("/dev/null", O_RDONLY);
+	if (nul == -1 || dup2(nul, 0) == -1 || dup2(wfd, 1) == -1 ||
+	    dup2(wfd, 2) == -1)
+		_exit(126);
+	if (close_range(3, ~0U, 0) == -1) {
+		long fd, max = sysconf(_SC_OPEN_MAX);
+
+		for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			(void)close((int)fd);
+	}
+	execve(argv[0], argv, envp);
+	if (write(2, m, sizeof(m) - 1) < 0)
 		_exit(127);
-	}
-	/* also here, so the group exists before a kill can be needed */
-	(void)setpgid(pid, pid);
-	close(p[1]);
-	deadline = now_s() + timeout;
-	pfd.fd = p[0];
+	_exit(127);
+}
+
+/*
+ * Read what pid prints on fd (the first OUTPUT_MAX bytes into raw) until
+ * it has exited and closed it, or timeout seconds have passed: then its
+ * whole group is killed. Its wait status into *status; 1 when killed.
+ */
+static int
+collect(pid_t pid, int fd, unsigned timeout, char raw[OUTPUT_MAX],
+    size_t *rawlen, int *status)
+{
+	char buf[512];
+	double deadline = now_s() + timeout;
+	int exited = 0, eof = 0;
+	struct pollfd pfd;
+	ssize_t r;
+	size_t take;
+
+	pfd.fd = fd;
 	pfd.events = POLLIN;
 	while (!(eof && exited)) {
-		if (!exited) {
-			w = waitpid(pid, &status, WNOHANG);
-			if (w == pid)
-				exited = 1;
-		}
+		if (!exited && waitpid(pid, status, WNOHANG) == pid)
+			exited = 1;
 		if (now_s() >= deadline) {
 			/* the whole group: what it forked goes too */
 			(void)kill(-pid, SIGKILL);
 			if (!exited)
-				(void)waitpid(pid, &status, 0);
-			exited = killed = 1;
-			break;
+				(void)waitpid(pid, status, 0);
+			return 1;
 		}
 		if (eof) {
 			msleep(20);
@@ -179,21 +178,47 @@ run_program(char *const argv[], char *const envp[], unsigned timeout,
 				eof = 1;
 			continue;
 		}
-		r = read(p[0], buf, sizeof(buf));
+		r = read(fd, buf, sizeof(buf));
 		if (r <= 0) {
 			if (r == -1 && errno == EINTR)
 				continue;
 			eof = 1;
 			continue;
 		}
-		if (rawlen < sizeof(raw)) {
-			size_t take = (size_t)r < sizeof(raw) - rawlen ?
-			    (size_t)r : sizeof(raw) - rawlen;
-
-			memcpy(raw + rawlen, buf, take);
-			rawlen += take;
+		if (*rawlen < OUTPUT_MAX) {
+			take = (size_t)r < OUTPUT_MAX - *rawlen ?
+			    (size_t)r : OUTPUT_MAX - *rawlen;
+			memcpy(raw + *rawlen, buf, take);
+			*rawlen += take;
 		}
 	}
+	return 0;
+}
+
+int
+run_program(char *const argv[], char *const envp[], unsigned timeout,
+    char *out, size_t outlen, char *err, size_t errlen)
+{
+	char raw[OUTPUT_MAX];
+	size_t rawlen = 0;
+	int p[2] = { -1, -1 }, status = 0, killed;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return sts_err(err, errlen, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return sts_err(err, errlen, "fork: %s", strerror(errno));
+	}
+	if (pid == 0)
+		child_exec(argv, envp, p[1]);
+	/* also here, so the group exists before a kill can be needed */
+	(void)setpgid(pid, pid);
+	close(p[1]);
+	killed = collect(pid, p[0], timeout, raw, &rawlen, &status);
 	close(p[0]);
 	while (rawlen > 0 && (raw[rawlen - 1] == '\n' || raw[rawlen - 1] == ' '))
 		rawlen--;

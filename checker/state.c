@@ -72,18 +72,54 @@ path_join(char *out, size_t outlen, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+/* The name of user uid, or its number. */
+static const char *
+user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwuid(uid)) != NULL && pw->pw_name != NULL)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "%lu", (unsigned long)uid);
+	return buf;
+}
+
+/*
+ * The one ownership rule of the state directory (and what it holds): it
+ * belongs to the user running the checker, who alone writes there. 0, or
+ * -1 with err: with again (the options to run again, as state_check has them)
+ * the command to run as the owner instead; without, the chown that fixes it.
+ */
+static int
+owner_ok(const char *dir, uid_t owner, const char *again, char *err,
+    size_t errlen)
+{
+	uid_t me = geteuid();
+	char name[64], self[64];
+
+	if (owner == me)
+		return 0;
+	if (again == NULL)
+		return sts_err(err, errlen, "state directory %s belongs to uid "
+		    "%lu, not to the user running the checker (uid %lu); "
+		    "refusing to use it: chown %lu %s", dir,
+		    (unsigned long)owner, (unsigned long)me,
+		    (unsigned long)me, dir);
+	return sts_err(err, errlen, "%s belongs to user %s, not to %s who "
+	    "runs mta-sts-check: run it as %s instead: sudo -u %s "
+	    "mta-sts-check%s", dir, user_name(owner, name, sizeof(name)),
+	    user_name(me, self, sizeof(self)), name, name, again);
+}
+
 /* ours, and nobody else may write into it (plant or swap state files) */
 static int
 state_dir_ok(const char *dir, const struct stat *sb, char *err, size_t errlen)
 {
 	if (!S_ISDIR(sb->st_mode))
 		return sts_err(err, errlen, "%s: not a directory", dir);
-	if (sb->st_uid != geteuid())
-		return sts_err(err, errlen, "state directory %s belongs to uid "
-		    "%lu, not to the user running the checker (uid %lu); "
-		    "refusing to use it: chown %lu %s", dir,
-		    (unsigned long)sb->st_uid, (unsigned long)geteuid(),
-		    (unsigned long)geteuid(), dir);
+	if (owner_ok(dir, sb->st_uid, NULL, err, errlen) == -1)
+		return -1;
 	if ((sb->st_mode & (S_IWGRP | S_IWOTH)) != 0)
 		return sts_err(err, errlen, "state directory %s may be written "
 		    "by group or others (mode %03o); refusing to use it: "
@@ -120,19 +156,6 @@ state_mkdir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-/* The name of user uid, or its number. */
-static const char *
-user_name(uid_t uid, char *buf, size_t len)
-{
-	struct passwd *pw;
-
-	if ((pw = getpwuid(uid)) != NULL && pw->pw_name != NULL)
-		snprintf(buf, len, "%s", pw->pw_name);
-	else
-		snprintf(buf, len, "%lu", (unsigned long)uid);
-	return buf;
-}
-
 /* A name of ours that is not a domain: the lock, a temporary file. */
 static int
 ours_by_name(const char *name)
@@ -165,12 +188,6 @@ ours_by_content(int dfd, const char *name)
 	    memcmp(buf, STATE_MAGIC "\n", sizeof(buf)) == 0;
 }
 
-static int
-cstr_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int
 state_check(const char *dir, const char *again,
     const struct sts_strlist *domains, char *err, size_t errlen)
@@ -189,14 +206,8 @@ state_check(const char *dir, const char *again,
 		sts_err(err, errlen, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
-	if (sb.st_uid != me) {
-		sts_err(err, errlen, "%s belongs to user %s, not to %s who "
-		    "runs mta-sts-check: run it as %s instead: "
-		    "sudo -u %s mta-sts-check%s", dir,
-		    user_name(sb.st_uid, owner, sizeof(owner)),
-		    user_name(me, self, sizeof(self)), owner, owner, again);
+	if (owner_ok(dir, sb.st_uid, again, err, errlen) == -1)
 		goto out;
-	}
 	while ((de = readdir(dp)) != NULL) {
 		/* Hidden files are nobody's state (ours are temporaries). */
 		if (de->d_name[0] == '.' && !ours_by_name(de->d_name))
@@ -209,7 +220,7 @@ state_check(const char *dir, const char *again,
 		if (!ours_by_name(name) && !(name_ok(name) &&
 		    (ours_by_content(dirfd(dp), name) || (domains->n > 0 &&
 		    bsearch(&name, domains->v, domains->n, sizeof(char *),
-		    cstr_cmp) != NULL)))) {
+		    sts_strp_cmp) != NULL)))) {
 			sts_err(err, errlen, "%s holds %s, which mta-sts-check "
 			    "did not write: it is not its state directory "
 			    "(another program's? postfix-mta-sts-resolver "
@@ -504,9 +515,9 @@ int
 state_read(const char *dir, const char *domain, struct state *st, char *err,
     size_t errlen)
 {
-	char path[PATH_MAX], buf[STATE_FILE_MAX + 1];
+	char path[PATH_MAX], *buf = NULL;
+	struct stat sb;
 	size_t len = 0;
-	ssize_t r;
 	int fd = -1, rc = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -514,26 +525,19 @@ state_read(const char *dir, const char *domain, struct state *st, char *err,
 		return sts_err(err, errlen, "%s: not a domain name", domain);
 	if (path_join(path, sizeof(path), dir, domain) == -1)
 		return sts_err(err, errlen, "%s: path too long", dir);
-	if ((fd = file_open(NULL, path, O_RDONLY | O_NOFOLLOW, 0, NULL, err,
+	if ((fd = file_open(NULL, path, O_RDONLY | O_NOFOLLOW, 0, &sb, err,
 	    errlen)) == -1)
 		return errno == ENOENT ? 1 : -1;
-	for (;;) {
-		r = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			sts_err(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len == sizeof(buf) - 1) {
+	/* STATE_FILE_MAX bytes or more: damaged. */
+	if (sts_read_fd(fd, STATE_FILE_MAX - 1, (size_t)sb.st_size, &buf,
+	    &len) == -1) {
+		if (errno == EFBIG)
 			sts_err(err, errlen, "%s: damaged state file (too long)", path);
-			goto out;
-		}
+		else
+			sts_err(err, errlen, "%s: %s", path, errno == ENOMEM ?
+			    "out of memory" : strerror(errno));
+		goto out;
 	}
-	buf[len] = '\0';
 	if (memchr(buf, '\0', len) != NULL) {
 		sts_err(err, errlen, "%s: damaged state file (NUL byte)", path);
 		goto out;
@@ -544,6 +548,7 @@ state_read(const char *dir, const char *domain, struct state *st, char *err,
 	}
 	rc = 0;
  out:
+	free(buf);
 	if (fd != -1)
 		close(fd);
 	return rc;

@@ -109,11 +109,9 @@ memo_seed(const struct sts_conf *conf, struct sts_certstore *store)
 static void
 job_stamp(struct loader *l, struct job *j, const struct stat *sb)
 {
-	if (sb != NULL) {
-		stamp_set(&j->d->st, sb);
-		if (stamp_recent(sb, l->now))
-			j->d->st.valid = 0;
-	} else
+	if (sb != NULL)
+		stamp_take(&j->d->st, sb, l->now);
+	else
 		j->d->st.valid = 0;
 	j->stat = 0;
 }

@@ -3,8 +3,10 @@
  * The internals of mta-sts-fcgi, one section per file. Calls go one way:
  * main -> listen, cgi, fastcgi; fastcgi -> gate, listen, sandbox, reload,
  * table, http;
- * reload -> loader, specs, watch, table; loader -> watch; cgi, table ->
- * http; everything -> log, which calls nothing of ours.
+ * reload -> domfiles, fallback, specs, watch, table; domfiles -> fallback,
+ * loader, lastgood, specs, watch, table; fallback -> lastgood, table; loader ->
+ * watch; cgi, table -> http; everything -> log, which calls nothing of
+ * ours. The reload poll's own files share fcgi/reload_int.h.
  */
 #ifndef RESPONDER_H
 #define RESPONDER_H
@@ -152,6 +154,8 @@ void	 stamp_set(struct stamp *, const struct stat *);
 int	 stamp_same(const struct stamp *, const struct stat *);
 /* Changed so recently (now) that a change in the same tick could be missed. */
 int	 stamp_recent(const struct stat *, time_t now);
+/* stamp_set, but not trusted (invalid) when it changed recently (now). */
+void	 stamp_take(struct stamp *, const struct stat *, time_t now);
 
 #define TOUCHED_MAX	256	/* names remembered between two polls */
 

@@ -40,15 +40,10 @@ int
 ptrvec_add(struct ptrvec *pv, void *p)
 {
 	void	**nv;
-	size_t	  ncap;
 
-	if (pv->n == pv->cap) {
-		ncap = pv->cap ? pv->cap * 2 : 64;
-		if ((nv = reallocarray(pv->v, ncap, sizeof(*nv))) == NULL)
-			return -1;
-		pv->v = nv;
-		pv->cap = ncap;
-	}
+	if ((nv = sts_grow(pv->v, pv->n, &pv->cap, sizeof(*nv), 64)) == NULL)
+		return -1;
+	pv->v = nv;
 	pv->v[pv->n++] = p;
 	return 0;
 }

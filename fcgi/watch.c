@@ -59,6 +59,14 @@ stamp_recent(const struct stat *sb, time_t now)
 	return m > now - RECENT_SECS && m < now + RECENT_SECS;
 }
 
+void
+stamp_take(struct stamp *st, const struct stat *sb, time_t now)
+{
+	stamp_set(st, sb);
+	if (stamp_recent(sb, now))
+		st->valid = 0;
+}
+
 int
 watch_open(struct watch *w, int on)
 {

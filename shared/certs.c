@@ -646,20 +646,16 @@ sts_certstore_get(struct sts_certstore *cs, const char *spec,
     const struct sts_strlist **names, char *err, size_t errlen)
 {
 	struct certent	 *e = NULL, **v;
-	size_t		  i, cap;
+	size_t		  i;
 
 	for (i = 0; i < cs->n; i++)
 		if (strcmp(cs->v[i]->spec, spec) == 0) {
 			e = cs->v[i];
 			goto found;
 		}
-	if (cs->n == cs->cap) {
-		cap = cs->cap ? cs->cap * 2 : 8;
-		if ((v = reallocarray(cs->v, cap, sizeof(*v))) == NULL)
-			goto nomem;
-		cs->v = v;
-		cs->cap = cap;
-	}
+	if ((v = sts_grow(cs->v, cs->n, &cs->cap, sizeof(*v), 8)) == NULL)
+		goto nomem;
+	cs->v = v;
 	if ((e = calloc(1, sizeof(*e))) == NULL ||
 	    (e->spec = strdup(spec)) == NULL ||
 	    certent_load(cs, e, 1) == -1) {

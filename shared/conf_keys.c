@@ -137,6 +137,13 @@ pct_check(struct parser *p, const struct key *key, const char *v)
 	    '\0' ? "%" : (char[]){ '%', bad[1], '\0' }));
 }
 
+const char *
+sts_publish_name(enum sts_publish p)
+{
+	return (size_t)p < sizeof(publish_names) / sizeof(publish_names[0]) ?
+	    publish_names[p] : "none";
+}
+
 /* ---- durations -------------------------------------------------------- */
 
 /* -1: not a duration, -2: above max */
@@ -341,18 +348,96 @@ mode_hint(const char *v, char *buf, size_t len)
 	return buf;
 }
 
+/* A duration, timeout or deadline key (k) set to v. */
+static int
+apply_duration(struct parser *p, enum kid k, const char *v)
+{
+	const struct key	*key = &conf_keys[k];
+	struct sts_conf		*c = p->conf;
+	char			 b[128];
+	unsigned long		 n, max;
+	int			 rc;
+
+	max = key->type == K_TIMEOUT ? TIMEOUT_MAX : key->type ==
+	    K_DEADLINE ? DEADLINE_MAX : STS_MAX_AGE_MAX;
+	rc = duration(v, max, &n);
+	if (rc == 0 && key->type != K_DURATION && n == 0)
+		rc = -3;
+	if (rc == -2)
+		return conf_fail(p, p->line, "%s '%s' is above %lu seconds",
+		    key->name, conf_esc(b, sizeof(b), v), max);
+	if (rc != 0)
+		return conf_fail(p, p->line, "%s '%s' is not valid "
+		    "(expected %s)", key->name, conf_esc(b, sizeof(b), v),
+		    key->expect);
+	if (key->type == K_TIMEOUT)
+		c->timeout = (unsigned)n;
+	else if (k == DOMAINTIMEOUT)
+		c->domain_timeout = (unsigned)n;
+	else if (k == RUNTIMEOUT)
+		c->run_timeout = (unsigned)n;
+	else
+		p->set->max_age = n;
+	return 0;
+}
+
+/* A list key (k: mx, tlsrpt) set to items, each checked; none: empty. */
+static int
+apply_list(struct parser *p, enum kid k, const struct sts_strlist *items)
+{
+	const struct key	*key = &conf_keys[k];
+	struct sts_strlist	 l = { NULL, 0, 0 };
+	char			 host[STS_HOST_MAX + 3], e[STS_ERR_MAX];
+	const char		*v;
+	size_t			 i;
+	int			 ret = -1;
+
+	for (i = 0; i < items->n; i++) {
+		v = items->v[i];
+		if (key->type == K_MX) {
+			if (sts_host_to_alabel(v, 1, host, sizeof(host),
+			    e, sizeof(e)) == -1) {
+				conf_fail(p, p->line, "mx: %s", e);
+				goto out;
+			}
+			v = host;
+		} else if (sts_uri_check(v, strlen(v), 1, e,
+		    sizeof(e)) == -1) {
+			conf_fail(p, p->line, "%s", e);
+			goto out;
+		}
+		if (sts_strlist_add(&l, v) == -1) {
+			conf_fail(p, p->line, "out of memory");
+			goto out;
+		}
+	}
+	if (key->type == K_MX) {
+		sts_strlist_sort_uniq(&l);
+		sts_strlist_free(&p->set->mx);
+		p->set->mx = l;
+		p->set->mx_set = l.n > 0;
+	} else {
+		sts_strlist_free(&p->set->tlsrpt);
+		p->set->tlsrpt = l;
+	}
+	memset(&l, 0, sizeof(l));
+	ret = 0;
+out:
+	sts_strlist_free(&l);
+	return ret;
+}
+
 int
 conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 {
 	const struct key	*key = &conf_keys[k];
 	struct sts_conf		*c = p->conf;
-	struct sts_strlist	 l = { NULL, 0, 0 };
 	char			 host[STS_HOST_MAX + 3], e[STS_ERR_MAX], b[128];
 	char			 zn[STS_HOST_MAX * 4 + 2];	/* U-labels may be longer */
 	const char		*v = items->n > 0 ? items->v[0] : "";
-	unsigned long		 n, max;
+	unsigned long		 n;
 	size_t			 i;
-	int			 rc, ret = -1;
+	int			 rc;
 
 	if (key->type != K_MX && key->type != K_URIS && v[0] == '\0')
 		return conf_fail(p, p->line, "%s needs a value (expected %s)",
@@ -394,27 +479,7 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 	case K_DURATION:
 	case K_TIMEOUT:
 	case K_DEADLINE:
-		max = key->type == K_TIMEOUT ? TIMEOUT_MAX : key->type ==
-		    K_DEADLINE ? DEADLINE_MAX : STS_MAX_AGE_MAX;
-		rc = duration(v, max, &n);
-		if (rc == 0 && key->type != K_DURATION && n == 0)
-			rc = -3;
-		if (rc == -2)
-			return conf_fail(p, p->line, "%s '%s' is above %lu seconds",
-			    key->name, conf_esc(b, sizeof(b), v), max);
-		if (rc != 0)
-			return conf_fail(p, p->line, "%s '%s' is not valid "
-			    "(expected %s)", key->name, conf_esc(b, sizeof(b), v),
-			    key->expect);
-		if (key->type == K_TIMEOUT)
-			c->timeout = (unsigned)n;
-		else if (key == &conf_keys[DOMAINTIMEOUT])
-			c->domain_timeout = (unsigned)n;
-		else if (key == &conf_keys[RUNTIMEOUT])
-			c->run_timeout = (unsigned)n;
-		else
-			p->set->max_age = n;
-		return 0;
+		return apply_duration(p, k, v);
 	case K_DAYS:
 		rc = duration(v, REPORT_KEEP_MAX, &n);
 		if (rc != 0 || n == 0 || strspn(v, "0123456789") != strlen(v))
@@ -463,41 +528,9 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 		    &p->set->web_host, host);
 	case K_MX:
 	case K_URIS:
-		for (i = 0; i < items->n; i++) {
-			v = items->v[i];
-			if (key->type == K_MX) {
-				if (sts_host_to_alabel(v, 1, host, sizeof(host),
-				    e, sizeof(e)) == -1) {
-					conf_fail(p, p->line, "mx: %s", e);
-					goto out;
-				}
-				v = host;
-			} else if (sts_uri_check(v, strlen(v), 1, e,
-			    sizeof(e)) == -1) {
-				conf_fail(p, p->line, "%s", e);
-				goto out;
-			}
-			if (sts_strlist_add(&l, v) == -1) {
-				conf_fail(p, p->line, "out of memory");
-				goto out;
-			}
-		}
-		if (key->type == K_MX) {
-			sts_strlist_sort_uniq(&l);
-			sts_strlist_free(&p->set->mx);
-			p->set->mx = l;
-			p->set->mx_set = l.n > 0;
-		} else {
-			sts_strlist_free(&p->set->tlsrpt);
-			p->set->tlsrpt = l;
-		}
-		memset(&l, 0, sizeof(l));
-		ret = 0;
-		break;
+		return apply_list(p, k, items);
 	}
-out:
-	sts_strlist_free(&l);
-	return ret;
+	return -1;
 }
 
 /* optimal string alignment distance, for "did you mean" */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mtasts.h"
+#include "util.h"
 
 #define ESC_MAX	160
 
@@ -110,20 +111,147 @@ entry_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* The entries of a listing, before duplicates go. */
+struct entries {
+	struct entry	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+/*
+ * Whether the directory entry de of dir (listed by d) is a domain file: 1
+ * and its A-label in a; 0 skipped (a warning says why, unless the rule is
+ * silence); -1 with err when the listing cannot be trusted.
+ */
+static int
+entry_check(const char *dir, DIR *d, const struct dirent *de,
+    char a[STS_HOST_MAX + 1], sts_warn_fn *warn, void *arg, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	char		 e[STS_ERR_MAX], b1[ESC_MAX], b2[ESC_MAX];
+	const char	*sfx;
+	int		 r;
+
+	if ((r = ignored(de->d_name, &sfx)) == 2) {
+		skipped_why(de->d_name, sfx, e, sizeof(e));
+		sts_warnf(warn, arg, "%s/%s: %s", esc(b1, dir),
+		    esc(b2, de->d_name), e);
+	}
+	if (r != 0)
+		return 0;
+	if (sts_host_to_alabel(de->d_name, 0, a, STS_HOST_MAX + 1, e,
+	    sizeof(e)) == -1) {
+		sts_warnf(warn, arg, "%s/%s: not a valid domain name, "
+		    "skipped", esc(b1, dir), esc(b2, de->d_name));
+		return 0;
+	}
+	/* A regular file says so in d_type: no stat for it. */
+	if (de->d_type == DT_REG)
+		return 1;
+	if (fstatat(dirfd(d), de->d_name, &st, 0) == -1) {
+		/*
+		 * Gone since readdir, or a dangling link: skipped. Anything
+		 * else (EACCES: the directory cannot be searched) makes the
+		 * whole listing untrustworthy.
+		 */
+		if (errno != ENOENT)
+			return sts_err(err, errlen, "%s/%s: %s", esc(b1, dir),
+			    esc(b2, de->d_name), strerror(errno));
+		sts_warnf(warn, arg, "%s/%s: %s, skipped", esc(b1, dir),
+		    esc(b2, de->d_name), strerror(errno));
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sts_warnf(warn, arg, "%s/%s: %s, skipped", esc(b1, dir),
+		    esc(b2, de->d_name), S_ISDIR(st.st_mode) ? "a directory, "
+		    "not a domain file" : "not a regular file");
+		return 0;
+	}
+	return 1;
+}
+
+/* The file name, with its A-label a, appended to es; -1 out of memory. */
+static int
+entries_add(struct entries *es, const char *name, const char *a)
+{
+	struct entry	*nv, *e;
+
+	if ((nv = sts_grow(es->v, es->n, &es->cap, sizeof(*nv), 64)) == NULL)
+		return -1;
+	es->v = nv;
+	e = &es->v[es->n++];
+	e->name = strdup(name);
+	/* Most names are their own A-label: not stored twice. */
+	e->own = strcmp(a, name) != 0;
+	e->alabel = e->own ? strdup(a) : e->name;
+	return e->alabel == NULL || e->name == NULL ? -1 : 0;
+}
+
+static void
+entries_free(struct entries *es)
+{
+	size_t	 i;
+
+	for (i = 0; i < es->n; i++) {
+		if (es->v[i].own)
+			free(es->v[i].alabel);
+		free(es->v[i].name);
+	}
+	free(es->v);
+}
+
+/*
+ * The names of es, one per domain, moved into names in A-label order: of
+ * two names of one domain the first is kept, the other a warning. -1 out
+ * of memory.
+ */
+static int
+entries_move(const char *dir, struct entries *es, struct sts_strlist *names,
+    sts_warn_fn *warn, void *arg)
+{
+	struct entry	*v = es->v;
+	char		**nn;
+	char		 b1[ESC_MAX], b2[ESC_MAX], b3[ESC_MAX];
+	size_t		 i;
+
+	/* bücher.example and xn--bcher-kva.example are the same domain */
+	if (es->n > 0)
+		qsort(v, es->n, sizeof(*v), entry_cmp);
+	for (i = 0; i < es->n; i++) {
+		if (i > 0 && strcmp(v[i].alabel, v[i - 1].alabel) == 0) {
+			/* the one kept has been moved into names already */
+			sts_warnf(warn, arg, "%s/%s: same domain as %s (%s), "
+			    "skipped", esc(b1, dir), esc(b2, v[i].name),
+			    esc(b3, names->v[names->n - 1]), v[i].alabel);
+			continue;
+		}
+		/* Moved, not copied: 100,000 names are 100,000 allocations. */
+		if ((nn = sts_grow(names->v, names->n, &names->cap,
+		    sizeof(*nn), 64)) == NULL)
+			return -1;
+		names->v = nn;
+		names->v[names->n++] = v[i].name;
+		v[i].name = NULL;
+	}
+	/* In A-label order; in file name order unless U-labels moved some. */
+	for (i = 1; i < names->n; i++)
+		if (strcmp(names->v[i - 1], names->v[i]) >= 0) {
+			sts_strlist_sort_uniq(names);
+			break;
+		}
+	return 0;
+}
+
 int
 sts_domain_list(const char *dir, struct sts_strlist *files,
     sts_warn_fn *warn, void *arg, char *err, size_t errlen)
 {
 	struct sts_strlist	 names = { NULL, 0, 0 };
-	struct entry		*v = NULL, *nv;
-	char			**nn;
+	struct entries		 es = { NULL, 0, 0 };
 	struct dirent		*de;
-	struct stat		 st;
 	DIR			*d = NULL;
-	char			 a[STS_HOST_MAX + 1], e[STS_ERR_MAX];
-	char			 b1[ESC_MAX], b2[ESC_MAX], b3[ESC_MAX];
-	const char		*sfx;
-	size_t			 n = 0, cap = 0, i;
+	char			 a[STS_HOST_MAX + 1], b1[ESC_MAX];
 	int			 r, ret = -1;
 
 	if ((d = opendir(dir)) == NULL) {
@@ -140,92 +268,18 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 			}
 			break;
 		}
-		if ((r = ignored(de->d_name, &sfx)) == 2) {
-			skipped_why(de->d_name, sfx, e, sizeof(e));
-			sts_warnf(warn, arg, "%s/%s: %s", esc(b1, dir),
-			    esc(b2, de->d_name), e);
-		}
-		if (r != 0)
-			continue;
-		if (sts_host_to_alabel(de->d_name, 0, a, sizeof(a), e,
-		    sizeof(e)) == -1) {
-			sts_warnf(warn, arg, "%s/%s: not a valid domain name, "
-			    "skipped", esc(b1, dir), esc(b2, de->d_name));
-			continue;
-		}
-		/* A regular file says so in d_type: no stat for it. */
-		if (de->d_type != DT_REG && fstatat(dirfd(d), de->d_name, &st,
-		    0) == -1) {
-			/*
-			 * Gone since readdir, or a dangling link: skipped.
-			 * Anything else (EACCES: the directory cannot be
-			 * searched) makes the whole listing untrustworthy.
-			 */
-			if (errno != ENOENT) {
-				sts_err(err, errlen, "%s/%s: %s", esc(b1, dir),
-				    esc(b2, de->d_name), strerror(errno));
-				goto out;
-			}
-			sts_warnf(warn, arg, "%s/%s: %s, skipped", esc(b1, dir),
-			    esc(b2, de->d_name), strerror(errno));
-			continue;
-		}
-		if (de->d_type != DT_REG && !S_ISREG(st.st_mode)) {
-			sts_warnf(warn, arg, "%s/%s: %s, skipped",
-			    esc(b1, dir), esc(b2, de->d_name),
-			    S_ISDIR(st.st_mode) ? "a directory, not a domain "
-			    "file" : "not a regular file");
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				sts_err(err, errlen, "out of memory");
-				goto out;
-			}
-			v = nv;
-		}
-		v[n].name = strdup(de->d_name);
-		/* Most names are their own A-label: not stored twice. */
-		v[n].own = strcmp(a, de->d_name) != 0;
-		v[n].alabel = v[n].own ? strdup(a) : v[n].name;
-		n++;
-		if (v[n - 1].alabel == NULL || v[n - 1].name == NULL) {
+		if ((r = entry_check(dir, d, de, a, warn, arg, err,
+		    errlen)) == -1)
+			goto out;
+		if (r == 1 && entries_add(&es, de->d_name, a) == -1) {
 			sts_err(err, errlen, "out of memory");
 			goto out;
 		}
 	}
-	/* bücher.example and xn--bcher-kva.example are the same domain */
-	if (n > 0)
-		qsort(v, n, sizeof(*v), entry_cmp);
-	for (i = 0; i < n; i++) {
-		if (i > 0 && strcmp(v[i].alabel, v[i - 1].alabel) == 0) {
-			/* the one kept has been moved into names already */
-			sts_warnf(warn, arg, "%s/%s: same domain as %s (%s), "
-			    "skipped", esc(b1, dir), esc(b2, v[i].name),
-			    esc(b3, names.v[names.n - 1]), v[i].alabel);
-			continue;
-		}
-		/* Moved, not copied: 100,000 names are 100,000 allocations. */
-		if (names.n == names.cap) {
-			cap = names.cap ? names.cap * 2 : 64;
-			if ((nn = reallocarray(names.v, cap,
-			    sizeof(*names.v))) == NULL) {
-				sts_err(err, errlen, "out of memory");
-				goto out;
-			}
-			names.v = nn;
-			names.cap = cap;
-		}
-		names.v[names.n++] = v[i].name;
-		v[i].name = NULL;
+	if (entries_move(dir, &es, &names, warn, arg) == -1) {
+		sts_err(err, errlen, "out of memory");
+		goto out;
 	}
-	/* In A-label order; in file name order unless U-labels moved some. */
-	for (i = 1; i < names.n; i++)
-		if (strcmp(names.v[i - 1], names.v[i]) >= 0) {
-			sts_strlist_sort_uniq(&names);
-			break;
-		}
 	if (files->v == NULL) {
 		*files = names;
 		memset(&names, 0, sizeof(names));
@@ -235,12 +289,7 @@ sts_domain_list(const char *dir, struct sts_strlist *files,
 	}
 	ret = 0;
 out:
-	for (i = 0; i < n; i++) {
-		if (v[i].own)
-			free(v[i].alabel);
-		free(v[i].name);
-	}
-	free(v);
+	entries_free(&es);
 	sts_strlist_free(&names);
 	if (d != NULL)
 		closedir(d);

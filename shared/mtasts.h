@@ -198,6 +198,8 @@ enum sts_publish {
 	STS_PUBLISH_HOOK,
 	STS_PUBLISH_ZONEFILE
 };
+/* The one table of method names: "rfc2136"; "none" for an unknown one. */
+const char *sts_publish_name(enum sts_publish);
 
 /* What a domain file may set; what it omits comes from the global file. */
 struct sts_settings {

@@ -336,7 +336,12 @@ parse_max_age(const char *v, size_t len, unsigned long *out)
 	return 0;
 }
 
-/* One line, without its terminator. */
+/*
+ * One line, without its terminator. An ABNF parser: it follows the
+ * field production above (name, ':', WSP, value, then each known field's
+ * rule) in order, one error message per place it can fail, and is kept
+ * whole for that (over 100 lines on purpose).
+ */
 static int
 parse_line(struct pstate *st, size_t lineno, const char *l, size_t len,
     char *err, size_t errlen)

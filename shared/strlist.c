@@ -6,21 +6,17 @@
 #include <string.h>
 
 #include "mtasts.h"
+#include "util.h"
 
 int
 sts_strlist_addn(struct sts_strlist *l, const char *s, size_t len)
 {
 	char	 *copy = NULL;
 	char	**v;
-	size_t	  cap;
 
-	if (l->n == l->cap) {
-		cap = l->cap ? l->cap * 2 : 8;
-		if ((v = realloc(l->v, cap * sizeof(*v))) == NULL)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	if ((v = sts_grow(l->v, l->n, &l->cap, sizeof(*v), 8)) == NULL)
+		return -1;
+	l->v = v;
 	if ((copy = malloc(len + 1)) == NULL)
 		return -1;
 	memcpy(copy, s, len);
@@ -46,8 +42,8 @@ sts_strlist_copy(struct sts_strlist *dst, const struct sts_strlist *src)
 	return 0;
 }
 
-static int
-cmp(const void *a, const void *b)
+int
+sts_strp_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -59,7 +55,7 @@ sts_strlist_sort_uniq(struct sts_strlist *l)
 
 	if (l->n < 2)
 		return;
-	qsort(l->v, l->n, sizeof(*l->v), cmp);
+	qsort(l->v, l->n, sizeof(*l->v), sts_strp_cmp);
 	for (i = 1, j = 0; i < l->n; i++) {
 		if (strcmp(l->v[i], l->v[j]) == 0)
 			free(l->v[i]);
@@ -105,39 +101,116 @@ sts_strlist_free(struct sts_strlist *l)
 	l->n = l->cap = 0;
 }
 
-char *
-sts_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
+/*
+ * One UTF-8 sequence at p (left bytes): its length (1 to 4) with *cp, or
+ * 0 when it is not valid (a stray or missing continuation byte, an
+ * overlong form, a surrogate, above U+10FFFF).
+ */
+size_t
+sts_u8_next(const unsigned char *p, size_t left, unsigned *cp)
+{
+	size_t n, i;
+	unsigned c, min;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2, c = p[0] & 0x1f, min = 0x80;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3, c = p[0] & 0x0f, min = 0x800;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4, c = p[0] & 0x07, min = 0x10000;
+	} else
+		return 0;
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * Characters that must not reach a terminal or a page as they are: the C1
+ * controls, the bidirectional controls (they reorder what follows, as in
+ * "Trojan Source") and the line and paragraph separators.
+ */
+int
+sts_u8_hidden(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c ||
+	    cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* The one escaper: sts_escape, and with utf8 sts_escape_utf8. */
+static char *
+escape(char *dst, size_t dstlen, const char *src, size_t srclen, int utf8)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t		  i, o = 0;
-	unsigned char	  c;
+	const unsigned char	*p = (const unsigned char *)src;
+	size_t			 i, k, o = 0;
+	unsigned		 cp;
 
 	if (dstlen == 0)
 		return dst;
-	for (i = 0; i < srclen; i++) {
-		c = (unsigned char)src[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
+	for (i = 0; i < srclen; i += k) {
+		k = 1;
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
 			if (o + 1 >= dstlen)
 				goto trunc;
-			dst[o++] = (char)c;
+			dst[o++] = (char)p[i];
+		} else if (utf8 && p[i] >= 0x80 &&
+		    (k = sts_u8_next(p + i, srclen - i, &cp)) > 0 &&
+		    !sts_u8_hidden(cp)) {
+			if (o + k >= dstlen)
+				goto trunc;
+			memcpy(dst + o, p + i, k);
+			o += k;
 		} else {
+			k = 1;
 			if (o + 4 >= dstlen)
 				goto trunc;
 			dst[o++] = '\\';
 			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
+			dst[o++] = hex[p[i] >> 4];
+			dst[o++] = hex[p[i] & 15];
 		}
 	}
 	dst[o] = '\0';
 	return dst;
 trunc:
 	if (dstlen >= 4) {
-		o = o + 4 <= dstlen ? o : dstlen - 4;
+		if (o + 4 > dstlen) {
+			o = dstlen - 4;
+			/* not in the middle of a character kept as it is */
+			while (utf8 && o > 0 &&
+			    ((unsigned char)dst[o] & 0xc0) == 0x80)
+				o--;
+		}
 		memcpy(dst + o, "...", 4);
 	} else
 		dst[0] = '\0';
 	return dst;
+}
+
+char *
+sts_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	return escape(dst, dstlen, src, srclen, 0);
+}
+
+char *
+sts_escape_utf8(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	return escape(dst, dstlen, src, srclen, 1);
 }
 
 int

@@ -55,6 +55,12 @@ is_ext_char(unsigned char c)
 typedef int field_fn(void *arg, const char *name, size_t nlen,
     const char *val, size_t vlen, char *err, size_t errlen);
 
+/*
+ * An ABNF parser: it follows the grammar at the top of this file
+ * production by production (version, delim, field, name, value), one
+ * error message per place it can fail, and is kept whole for that (over
+ * 100 lines on purpose).
+ */
 static int
 record_parse(const char *rec, size_t len, const char *vers, field_fn *fn,
     void *arg, char *err, size_t errlen)

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* The helpers of util.h: FNV-1a, the capped file reader, sts_parse_num. */
+/*
+ * The helpers of util.h: FNV-1a, the one way to open a file and the
+ * capped reader, sts_parse_num.
+ */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -33,50 +36,85 @@ sts_hash(const void *p, size_t len)
 	return sts_hash_add(STS_HASH_INIT, p, len);
 }
 
+const char *
+sts_file_kind(mode_t mode)
+{
+	static const struct {
+		mode_t		 type;
+		const char	*name;
+	} kinds[] = {
+		{ S_IFREG, "a regular file" }, { S_IFDIR, "a directory" },
+		{ S_IFIFO, "a FIFO" }, { S_IFSOCK, "a socket" },
+		{ S_IFCHR, "a character device" }, { S_IFBLK, "a block device" },
+		{ S_IFLNK, "a symbolic link" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if ((mode & S_IFMT) == kinds[i].type)
+			return kinds[i].name;
+	return "not a regular file";
+}
+
 int
-sts_read_file(int dirfd, const char *path, size_t cap, char **bufp,
-    size_t *lenp, struct stat *stp, char *err, size_t errlen)
+sts_open_file(int dirfd, const char *path, int flags, mode_t mode,
+    struct stat *stp, char *err, size_t errlen)
 {
 	struct stat	 st;
-	char		*buf = NULL, *nb, esc[ESC_MAX];
+	char		 esc[ESC_MAX];
+	int		 fd, e = 0;
+
+	if (stp == NULL)
+		stp = &st;
+	if ((fd = openat(dirfd, path, flags | O_NONBLOCK | O_CLOEXEC |
+	    O_NOCTTY, mode)) == -1 || fstat(fd, stp) == -1)
+		e = errno;
+	else if (S_ISREG(stp->st_mode))
+		return fd;
+	sts_escape(esc, sizeof(esc), path, strlen(path));
+	if (e != 0)
+		sts_err(err, errlen, "%s: %s", esc, strerror(e));
+	else {
+		e = S_ISDIR(stp->st_mode) ? EISDIR : EINVAL;
+		sts_err(err, errlen, "%s: not a regular file", esc);
+	}
+	if (fd != -1)
+		close(fd);
+	errno = e;
+	return -1;
+}
+
+int
+sts_read_fd(int fd, size_t cap, size_t hint, char **bufp, size_t *lenp)
+{
+	char		*buf = NULL, *nb;
 	size_t		 len = 0, room;
 	ssize_t		 r;
-	int		 fd = -1, e = 0, notreg = 0;
+	int		 e = 0;
 
-	if ((fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
-	    O_NOCTTY)) == -1 || fstat(fd, &st) == -1) {
-		e = errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		notreg = 1;
-		goto out;
-	}
-	if (stp != NULL)
-		*stp = st;
 	/*
-	 * Sized by the file, not by cap: a hundred thousand small domain
-	 * files are read at start-up. A file that grows while it is read
-	 * gets the room up to cap; one read of the size fstat gave is enough.
+	 * Sized by the hint (the file's size), not by cap: a hundred thousand
+	 * small domain files are read at start-up. Without one, or when the
+	 * file grew, the room doubles up to cap + 1. One read of the size
+	 * the hint gave is enough.
 	 */
-	if ((uintmax_t)st.st_size > cap) {
-		e = EFBIG;
-		goto out;
+	if (hint > cap) {
+		errno = EFBIG;
+		return -1;
 	}
-	room = (size_t)st.st_size < cap ? (size_t)st.st_size + 1 : cap + 1;
+	room = hint > 0 ? hint + 1 : cap < 4096 ? cap + 1 : 4096;
 	if ((buf = malloc(room + 1)) == NULL) {
-		e = ENOMEM;
-		goto out;
+		errno = ENOMEM;
+		return -1;
 	}
 	for (;;) {
-		if (len == room) {	/* grown since fstat */
-			if ((nb = realloc(buf, cap + 2)) == NULL) {
+		if (len == room) {
+			room = room > cap / 2 ? cap + 1 : room * 2;
+			if ((nb = realloc(buf, room + 1)) == NULL) {
 				e = ENOMEM;
-				goto out;
+				break;
 			}
 			buf = nb;
-			room = cap + 1;
 		}
 		if ((r = read(fd, buf + len, room - len)) == -1 &&
 		    errno == EINTR)
@@ -88,35 +126,64 @@ sts_read_file(int dirfd, const char *path, size_t cap, char **bufp,
 		len += (size_t)r;
 		if (len > cap) {
 			e = EFBIG;
-			goto out;
+			break;
 		}
-		if (len == (size_t)st.st_size && len < room)
+		if (hint > 0 && len == hint && len < room)
 			break;
 	}
-	if (e == 0) {
-		buf[len] = '\0';
-		*bufp = buf;
-		*lenp = len;
-		buf = NULL;
-	}
-out:
-	if (buf != NULL) {
+	if (e != 0) {
 		explicit_bzero(buf, len);	/* it may have been a key */
 		free(buf);
+		errno = e;
+		return -1;
 	}
-	if (fd != -1)
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+int
+sts_read_file(int dirfd, const char *path, size_t cap, char **bufp,
+    size_t *lenp, struct stat *stp, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 esc[ESC_MAX];
+	int		 fd, e;
+
+	if ((fd = sts_open_file(dirfd, path, O_RDONLY, 0, &st, err,
+	    errlen)) == -1)
+		return -1;
+	if (stp != NULL)
+		*stp = st;
+	if (sts_read_fd(fd, cap, (size_t)st.st_size, bufp, lenp) == 0) {
 		close(fd);
-	if (e == 0)
 		return 0;
+	}
+	e = errno;
+	close(fd);
 	sts_escape(esc, sizeof(esc), path, strlen(path));
 	if (e == EFBIG)
 		sts_err(err, errlen, "%s: larger than %zu KiB", esc, cap / 1024);
 	else
 		sts_err(err, errlen, "%s: %s", esc, e == ENOMEM ?
-		    "out of memory" : notreg ? "not a regular file" :
-		    strerror(e));
+		    "out of memory" : strerror(e));
 	errno = e;
 	return -1;
+}
+
+void *
+sts_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t	 ncap;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap > 0 ? *cap * 2 : first;
+	if ((v = reallocarray(v, ncap, size)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return v;
 }
 
 int

@@ -23,17 +23,68 @@ uint64_t sts_hash_add(uint64_t h, const void *p, size_t len);
 uint64_t sts_hash(const void *p, size_t len);
 
 /*
+ * The one way a file is opened, to be read or written:
+ * openat(dirfd, path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode) (a
+ * FIFO does not block, a terminal is never taken), then fstat into *st
+ * (may be NULL). The descriptor of a regular file, or -1 with err
+ * "PATH: reason" (the path escaped) and errno: that of the failed call;
+ * for anything but a regular file "PATH: not a regular file" and EISDIR
+ * (a directory) or EINVAL, *st then telling what it is (sts_file_kind).
+ */
+int	 sts_open_file(int dirfd, const char *path, int flags, mode_t mode,
+	    struct stat *st, char *err, size_t errlen);
+/* "a FIFO", "a directory", "a symbolic link", ... for st_mode */
+const char *sts_file_kind(mode_t mode);
+
+/*
+ * Read fd to its end, at most cap bytes; hint (the size fstat gave, or 0)
+ * sizes the buffer. 0 and *buf (malloc'd, NUL-terminated, *len bytes
+ * before the NUL), or -1 and errno: EFBIG over cap, ENOMEM, or read's.
+ * What was read is wiped before it is freed on failure.
+ */
+int	 sts_read_fd(int fd, size_t cap, size_t hint, char **buf, size_t *len);
+
+/*
  * Read the regular file path (relative to dirfd, or AT_FDCWD) whole, at
- * most cap bytes: opened O_RDONLY | O_NONBLOCK | O_CLOEXEC (a FIFO does
- * not block), checked with fstat, whose result goes into *st when st is
- * not NULL (taken before the read). 0 and *buf (malloc'd, NUL-terminated,
- * *len bytes before the NUL), or -1 with err "PATH: reason" and errno
- * telling why: that of the failed call, EISDIR for a directory, EINVAL for
- * anything else that is not a regular file, EFBIG over cap ("larger than
- * N KiB"), ENOMEM. What was read is wiped before it is freed on failure.
+ * most cap bytes: opened O_RDONLY by sts_open_file, whose fstat goes into
+ * *st when st is not NULL (taken before the read). 0 and *buf as
+ * sts_read_fd, or -1 with err and errno as sts_open_file's, or EFBIG
+ * ("PATH: larger than N KiB"), ENOMEM, read's.
  */
 int	 sts_read_file(int dirfd, const char *path, size_t cap, char **buf,
 	    size_t *len, struct stat *st, char *err, size_t errlen);
+
+/*
+ * One UTF-8 sequence at p (left bytes): its length (1 to 4) with *cp, or
+ * 0 when it is not valid (a stray or missing continuation byte, an
+ * overlong form, a surrogate, above U+10FFFF).
+ */
+size_t	 sts_u8_next(const unsigned char *p, size_t left, unsigned *cp);
+/*
+ * A code point that must not reach a terminal or a page as it is: the C1
+ * controls, the bidirectional controls (they reorder what follows, as in
+ * "Trojan Source") and the line and paragraph separators.
+ */
+int	 sts_u8_hidden(unsigned cp);
+
+/*
+ * sts_escape (mtasts.h), but valid UTF-8 is kept as it is, except the C1
+ * controls, the bidirectional controls and the line and paragraph
+ * separators: for reports that people read. Returns dst.
+ */
+char	*sts_escape_utf8(char *dst, size_t dstlen, const char *src,
+	    size_t srclen);
+
+/*
+ * Room for one more element in v, an array of n elements of size bytes
+ * with room for *cap: v itself while n < *cap, else v grown (doubled;
+ * first elements the first time) and *cap with it. NULL when out of
+ * memory, v then untouched.
+ */
+void	*sts_grow(void *v, size_t n, size_t *cap, size_t size, size_t first);
+
+/* A qsort/bsearch comparator of two char * elements, strcmp order. */
+int	 sts_strp_cmp(const void *a, const void *b);
 
 /*
  * strtonum-style: all of s, in base (10, or 8 for a file mode), within

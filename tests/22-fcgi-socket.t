@@ -3,7 +3,7 @@
 # mta-sts-fcgi on its own socket: -s tcp: and -s unix: (with -M), fd 0
 # from spawn-fcgi, systemd socket activation; kept FastCGI connections
 # (nginx fastcgi_keep_conn) never stall other requests; SIGHUP, SIGTERM.
-# A small FastCGI client (python3) stands in for the web server.
+# tests/helpers/fcgiclient.py (python3) stands in for the web server.
 . "$(dirname "$0")/lib/testlib.sh"
 
 BIN=$T_TOP/fcgi/mta-sts-fcgi
@@ -19,93 +19,7 @@ t_responder_conf || { echo "Bail out! cannot write the configuration"; exit 255;
 chmod -R a+rX "$T"
 POLICY_COM=$'version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 86400\r\n'
 
-cat >"$T/fcgi.py" <<'EOF'
-# fcgi.py ADDR get HOST              one request; prints the CGI response
-# fcgi.py ADDR keep N HOST           N kept connections, then a new one
-# fcgi.py ADDR env NAME=VALUE ...     one request with exactly these params
-import socket, struct, sys
-
-def connect(addr):
-    if addr.startswith("unix:"):
-        s = socket.socket(socket.AF_UNIX)
-        s.settimeout(5)
-        s.connect(addr[5:])
-    else:
-        host, port = addr.rsplit(":", 1)
-        s = socket.create_connection((host, int(port)), timeout=5)
-    return s
-
-def record(t, rid, content):
-    pad = (8 - len(content) % 8) % 8
-    return struct.pack("!BBHHBx", 1, t, rid, len(content), pad) + content + b"\0" * pad
-
-def nvlen(n):
-    return bytes([n]) if n < 128 else struct.pack("!I", n | 0x80000000)
-
-def recvn(s, n):
-    b = b""
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise EOFError("connection closed")
-        b += c
-    return b
-
-def request(s, rid, host, keep, params=None):
-    if params is None:
-        params = {"REQUEST_METHOD": "GET", "HTTP_HOST": host,
-                  "REQUEST_URI": "/.well-known/mta-sts.txt",
-                  "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1"}
-    p = b"".join(nvlen(len(k)) + nvlen(len(v)) + k.encode() + v.encode()
-                 for k, v in params.items())
-    s.sendall(record(1, rid, struct.pack("!HB5x", 1, 1 if keep else 0)) +
-              record(4, rid, p) + record(4, rid, b"") + record(5, rid, b""))
-    out = b""
-    while True:
-        _, t, _, clen, plen = struct.unpack("!BBHHBx", recvn(s, 8))
-        content = recvn(s, clen)
-        recvn(s, plen)
-        if t == 6:
-            out += content
-        elif t == 3:
-            return out
-
-def status(resp):
-    return resp.split(b"\r\n", 1)[0].decode(errors="replace")
-
-addr, cmd = sys.argv[1], sys.argv[2]
-if cmd == "get":
-    s = connect(addr)
-    sys.stdout.buffer.write(request(s, 1, sys.argv[3], False))
-elif cmd == "env":
-    s = connect(addr)
-    params = dict(a.split("=", 1) for a in sys.argv[3:])
-    sys.stdout.buffer.write(request(s, 1, None, False, params))
-elif cmd == "keep":
-    n, host = int(sys.argv[3]), sys.argv[4]
-    kept = []
-    for i in range(n):
-        s = connect(addr)
-        r = request(s, 1, host, True)
-        kept.append(s)
-        print("kept %d: %s" % (i, status(r)))
-    try:
-        s = connect(addr)
-        print("fresh: " + status(request(s, 1, host, False)))
-        s.close()
-    except Exception as e:
-        print("fresh: failed: %s" % e)
-    ok = 0
-    for s in kept:
-        try:
-            if status(request(s, 2, host, True)) == "Status: 200 OK":
-                ok += 1
-        except Exception as e:
-            print("second request: %s" % e)
-    print("again: %d of %d" % (ok, n))
-EOF
-
-fcgi() { python3 "$T/fcgi.py" "$@"; }
+fcgi() { python3 "$T_TOP/tests/helpers/fcgiclient.py" "$@"; }
 body_of() { perl -0777 -ne 'print((split /\r\n\r\n/, $_, 2)[1]); print "."'; }
 
 # start NAME ARGS...: the responder in the background, stderr in $T/NAME.err.

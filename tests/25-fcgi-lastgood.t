@@ -86,29 +86,13 @@ steps() {
 }
 
 # ---- lighttpd, bin-path ----------------------------------------------------------
-lighttpd_conf() {
-	mkdir -p "$1/www"
-	{
-		echo "server.document-root = \"$1/www\""
-		echo "server.bind = \"127.0.0.1\""
-		echo "server.port = $2"
-		echo "server.errorlog = \"$1/error.log\""
-		if [ "$(id -u)" -eq 0 ]; then
-			echo "server.username = \"$user\""
-			echo "server.groupname = \"$(id -gn "$user")\""
-		fi
-		echo "include \"$1/site.conf\""
-	} >"$1/lighttpd.conf"
-	touch "$1/error.log" && chown "$user" "$1/error.log" 2>/dev/null
-	return 0
-}
 plain=$(t_free_port)
 lport=$(t_free_port)
 mkdir -p "$T/l"
 d_fill "$T_TOP/deploy/lighttpd/mta-sts-binpath.conf" "$lport" >"$T/l/site.conf"
 t_like "$(cat "$T/l/site.conf")" '"MTA_STS_LAST_GOOD" => "'"$LG"'"' \
     "the lighttpd snippet names the directory of last good policies"
-lighttpd_conf "$T/l" "$plain"
+d_lighttpd_conf "$T/l" "$plain"
 l_start() {
 	: >"$T/l/error.log"
 	t_lighttpd "$T/l/lighttpd.conf" "$plain" && t_wait_port 127.0.0.1 "$lport"

@@ -15,30 +15,12 @@ t_plan 26
 d_run_dir
 user=$(d_user)
 
-# lighttpd_conf DIR PLAINPORT: a top-level config including DIR/site.conf.
-lighttpd_conf() {
-	mkdir -p "$1/www"
-	{
-		echo "server.document-root = \"$1/www\""
-		echo "server.bind = \"127.0.0.1\""
-		echo "server.port = $2"
-		echo "server.errorlog = \"$1/error.log\""
-		if [ "$(id -u)" -eq 0 ]; then
-			echo "server.username = \"$user\""
-			echo "server.groupname = \"$(id -gn "$user")\""
-		fi
-		echo "include \"$1/site.conf\""
-	} >"$1/lighttpd.conf"
-	touch "$1/error.log" && chown "$user" "$1/error.log" 2>/dev/null
-	return 0
-}
-
 # ---- bin-path -----------------------------------------------------------------
 plain=$(t_free_port)
 port=$(t_free_port)
 mkdir -p "$T/l1"
 d_fill "$T_TOP/deploy/lighttpd/mta-sts-binpath.conf" "$port" >"$T/l1/site.conf"
-lighttpd_conf "$T/l1" "$plain"
+d_lighttpd_conf "$T/l1" "$plain"
 if ! t_ok "lighttpd starts with mta-sts-binpath.conf" t_lighttpd "$T/l1/lighttpd.conf" "$plain"; then
 	t_skip 12 "lighttpd (bin-path) did not start"
 elif ! t_ok "and listens for HTTPS" t_wait_port 127.0.0.1 "$port"; then
@@ -80,7 +62,7 @@ plain=$(t_free_port)
 port=$(t_free_port)
 mkdir -p "$T/l2"
 d_fill "$T_TOP/deploy/lighttpd/mta-sts-socket.conf" "$port" >"$T/l2/site.conf"
-lighttpd_conf "$T/l2" "$plain"
+d_lighttpd_conf "$T/l2" "$plain"
 if ! t_ok "lighttpd starts with mta-sts-socket.conf" t_lighttpd "$T/l2/lighttpd.conf" "$plain"; then
 	t_skip 10 "lighttpd (socket) did not start"
 elif ! t_ok "and listens for HTTPS" t_wait_port 127.0.0.1 "$port"; then

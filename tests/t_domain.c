@@ -16,59 +16,11 @@
 
 #include "mtasts.h"
 #include "tap.h"
+#include "tree.h"
 
 #define TOP	"tests/tmp/t_domain"
 
-static char	top[1024];	/* absolute TOP */
 static char	ddir[1100];	/* absolute TOP/domains */
-
-static void
-put(const char *rel, const char *text)
-{
-	char	 path[PATH_MAX];
-	FILE	*f;
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	if ((f = fopen(path, "w")) == NULL) {
-		diag("%s: %s", path, strerror(errno));
-		abort();
-	}
-	fputs(text, f);
-	fclose(f);
-}
-
-static void
-link_(const char *target, const char *rel)
-{
-	char	path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	if (symlink(target, path) == -1) {
-		diag("symlink %s: %s", path, strerror(errno));
-		abort();
-	}
-}
-
-static void
-dir_(const char *rel)
-{
-	char	path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	if (mkdir(path, 0755) == -1 && errno != EEXIST) {
-		diag("mkdir %s: %s", path, strerror(errno));
-		abort();
-	}
-}
-
-static int
-rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void
 collect(void *arg, const char *msg)
@@ -82,39 +34,34 @@ build(void)
 	char	*big, line[128];
 	size_t	 i;
 
-	nftw(TOP, rm, 16, FTW_DEPTH | FTW_PHYS);
-	if (mkdir("tests/tmp", 0755) == -1 && errno != EEXIST)
-		abort();
-	if (mkdir(TOP, 0755) == -1 && errno != EEXIST)
-		abort();
-	dir_("domains");
-	dir_("emptycerts");
-	put("emptycerts/privkey.pem", "-----BEGIN PRIVATE KEY-----\n"
+	tree_dir("domains");
+	tree_dir("emptycerts");
+	tree_put("emptycerts/privkey.pem", "-----BEGIN PRIVATE KEY-----\n"
 	    "bm90IGEga2V5\n-----END PRIVATE KEY-----\n");
-	put("mta-sts.conf", "domains = domains\nmode = testing\n"
+	tree_put("mta-sts.conf", "domains = domains\nmode = testing\n"
 	    "max-age = 1d\nmx = mx.global.example\n");
 
 	/* good */
-	put("domains/example.com", "# the main domain\nmode = enforce\n"
+	tree_put("domains/example.com", "# the main domain\nmode = enforce\n"
 	    "mx = mx2.example.com, mx1.example.com, MX1.example.com\n"
 	    "tlsrpt = mailto:tlsrpt@example.com\n");
-	link_("example.com", "domains/example.org");
-	put("domains/empty.example", "");
-	put("domains/b\xc3\xbc" "cher.example", "mx = [\"mx.b\xc3\xbc" "cher.example\"]\n");
-	put("domains/UPPER.Example", "max-age = 2w\n");
-	put("domains/none.example", "mode = none\nmx = []\n");
-	put("domains/certs-none.example", "mode = enforce\nmx = []\n"
+	tree_link("example.com", "domains/example.org");
+	tree_put("domains/empty.example", "");
+	tree_put("domains/b\xc3\xbc" "cher.example", "mx = [\"mx.b\xc3\xbc" "cher.example\"]\n");
+	tree_put("domains/UPPER.Example", "max-age = 2w\n");
+	tree_put("domains/none.example", "mode = none\nmx = []\n");
+	tree_put("domains/certs-none.example", "mode = enforce\nmx = []\n"
 	    "certs = ../emptycerts\n");
 	/* bad files, with valid names */
-	put("domains/global-key.example", "mode = testing\nzonefile = z\n");
-	put("domains/unknown.example", "mdoe = enforce\n");
+	tree_put("domains/global-key.example", "mode = testing\nzonefile = z\n");
+	tree_put("domains/unknown.example", "mdoe = enforce\n");
 	/* what is no domain file is not quoted; a domain file with a typo is */
-	put("domains/passwd.example", "root:x:0:0:root:/root:/bin/bash\n"
+	tree_put("domains/passwd.example", "root:x:0:0:root:/root:/bin/bash\n"
 	    "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
-	put("domains/far.example", "listen = 127.0.0.1\n");
-	put("domains/typo.example", "mode = enforce\nlisten = 127.0.0.1\n");
-	put("domains/overage.example", "mode = enforce\n\nmax-age = 400d\n");
-	put("domains/bad-mx.example", "mx = mx.example.com, *.com\n");
+	tree_put("domains/far.example", "listen = 127.0.0.1\n");
+	tree_put("domains/typo.example", "mode = enforce\nlisten = 127.0.0.1\n");
+	tree_put("domains/overage.example", "mode = enforce\n\nmax-age = 400d\n");
+	tree_put("domains/bad-mx.example", "mx = mx.example.com, *.com\n");
 	if ((big = malloc(70 * 1024 + 1)) == NULL)
 		abort();
 	big[0] = '\0';
@@ -123,34 +70,34 @@ build(void)
 	line[100] = '\0';
 	for (i = 0; i < 700; i++)
 		memcpy(big + i * 100, line, 101);
-	put("domains/big.example", big);
+	tree_put("domains/big.example", big);
 	free(big);
 	/* ignored silently: hidden files, edits in progress */
-	put("domains/.hidden.example", "mode = enforce\n");
-	put("domains/.example.com.swp", "");
-	put("domains/#example.com#", "");
-	put("domains/example.com.tmp", "");
+	tree_put("domains/.hidden.example", "mode = enforce\n");
+	tree_put("domains/.example.com.swp", "");
+	tree_put("domains/#example.com#", "");
+	tree_put("domains/example.com.tmp", "");
 	/* backups, disabled copies, package leftovers: skipped with a warning */
-	put("domains/example.com~", "");
-	put("domains/example.com.swp", "");
-	put("domains/example.com.dpkg-old", "");
-	put("domains/example.com.dpkg-dist", "");
-	put("domains/example.com.dpkg-new", "");
-	put("domains/example.com.dpkg-tmp", "");
-	put("domains/example.com.rpmnew", "");
-	put("domains/example.com.bak", "");
-	put("domains/example.com.old", "");
-	put("domains/example.com.orig", "");
-	put("domains/example.com.save", "");
-	put("domains/example.com.disabled", "mode = enforce\n");
-	put("domains/x.com.conf", "mode = enforce\nmx = mx.x.com\n");
+	tree_put("domains/example.com~", "");
+	tree_put("domains/example.com.swp", "");
+	tree_put("domains/example.com.dpkg-old", "");
+	tree_put("domains/example.com.dpkg-dist", "");
+	tree_put("domains/example.com.dpkg-new", "");
+	tree_put("domains/example.com.dpkg-tmp", "");
+	tree_put("domains/example.com.rpmnew", "");
+	tree_put("domains/example.com.bak", "");
+	tree_put("domains/example.com.old", "");
+	tree_put("domains/example.com.orig", "");
+	tree_put("domains/example.com.save", "");
+	tree_put("domains/example.com.disabled", "mode = enforce\n");
+	tree_put("domains/x.com.conf", "mode = enforce\nmx = mx.x.com\n");
 	/* skipped with a warning */
-	put("domains/not_a_domain", "");
-	put("domains/localhost", "");
-	put("domains/192.0.2.1", "");
-	put("domains/xn--bcher-kva.example", "mode = none\n");
-	dir_("domains/subdir.example");
-	link_("nowhere.example", "domains/dangling.example");
+	tree_put("domains/not_a_domain", "");
+	tree_put("domains/localhost", "");
+	tree_put("domains/192.0.2.1", "");
+	tree_put("domains/xn--bcher-kva.example", "mode = none\n");
+	tree_dir("domains/subdir.example");
+	tree_link("nowhere.example", "domains/dangling.example");
 }
 
 static void
@@ -224,7 +171,7 @@ test_list(void)
 	    "  a NULL warning callback is fine");
 	sts_strlist_free(&files);
 
-	snprintf(buf, sizeof(buf), "%s/none", top);
+	snprintf(buf, sizeof(buf), "%s/none", tree_top);
 	is_int(sts_domain_list(buf, &files, NULL, NULL, err, sizeof(err)), -1,
 	    "a missing directory is an error");
 	ok(strstr(err, "/none: No such file or directory") != NULL, "  %s", err);
@@ -446,7 +393,7 @@ test_advice(const struct sts_conf *conf)
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		snprintf(rel, sizeof(rel), "domains/%s", t[i].file);
-		put(rel, t[i].text);
+		tree_put(rel, t[i].text);
 		if (!ok(sts_domain_load(conf, NULL, ddir, t[i].file, &d, err,
 		    sizeof(err)) == 0, "advice: %s loads", t[i].file))
 			diag("  %s", err);
@@ -467,17 +414,15 @@ main(void)
 {
 	struct sts_conf		 conf;
 	struct sts_certstore	*store = NULL;
-	char			 cwd[512], err[STS_ERR_MAX], path[PATH_MAX];
+	char			 err[STS_ERR_MAX], path[PATH_MAX];
 	struct stat		 st;
 
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		return 1;
-	snprintf(top, sizeof(top), "%s/%s", cwd, TOP);
-	snprintf(ddir, sizeof(ddir), "%s/domains", top);
+	tree_open(TOP);
+	snprintf(ddir, sizeof(ddir), "%s/domains", tree_top);
 	build();
 
 	sts_conf_defaults(&conf);
-	snprintf(path, sizeof(path), "%s/mta-sts.conf", top);
+	snprintf(path, sizeof(path), "%s/mta-sts.conf", tree_top);
 	if (!ok(sts_conf_load(path, &conf, err, sizeof(err)) == 0,
 	    "global file loads"))
 		diag("  %s", err);
@@ -494,7 +439,7 @@ main(void)
 	sts_certstore_free(store);
 	sts_conf_free(&conf);
 
-	nftw(TOP, rm, 16, FTW_DEPTH | FTW_PHYS);
+	tree_remove(TOP);
 	rmdir("tests/tmp");
 	ok(stat(TOP, &st) == -1 && errno == ENOENT, "temporary tree removed");
 	return done_testing();

@@ -26,17 +26,6 @@
 static char dir[] = "/tmp/t_files.XXXXXX";
 
 static void
-on_alarm(int sig)
-{
-	static const char m[] = "Bail out! a call blocked on a FIFO\n";
-
-	(void)sig;
-	if (write(1, m, sizeof(m) - 1) < 0)
-		_exit(254);
-	_exit(255);
-}
-
-static void
 put(const char *path, const char *text, mode_t mode)
 {
 	FILE *f;
@@ -281,7 +270,7 @@ main(void)
 {
 	char cmd[600];
 
-	signal(SIGALRM, on_alarm);
+	tap_alarm_bails();
 	if (mkdtemp(dir) == NULL) {
 		printf("Bail out! mkdtemp: %s\n", strerror(errno));
 		return 255;

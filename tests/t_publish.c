@@ -37,7 +37,8 @@ test_table(void)
 			continue;
 		ok(m->method == want[i].m, "%s: the entry is that method's",
 		    want[i].name);
-		is_str(m->name, want[i].name, "%s: its name", want[i].name);
+		is_str(sts_publish_name(m->method), want[i].name, "%s: its name",
+		    want[i].name);
 		is_str(publish_name(want[i].m), want[i].name,
 		    "publish_name(%s)", want[i].name);
 		ok(m->publish != NULL, "%s: has a function", want[i].name);

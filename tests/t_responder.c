@@ -2,9 +2,10 @@
 /*
  * The responder's pure parts, linked from its objects (not main.o):
  * http.c (respond() given a lookup, the header formatter), table.c
- * (interning, the lookup table) and reload.c with loader.c and watch.c
- * (a reload poll over a domain directory built under
- * tests/tmp/t_responder at run time, removed at the end).
+ * (interning, the lookup table) and reload.c with domfiles.c,
+ * fallback.c, loader.c and watch.c (a reload poll over a domain
+ * directory built under tests/tmp/t_responder at run time (tree.h),
+ * removed at the end).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #include "mtasts.h"
 #include "responder.h"
 #include "tap.h"
+#include "tree.h"
 
 #define TOP	"tests/tmp/t_responder"
 #define MANY	1100	/* more than a loader batch, enough for helpers */
@@ -32,42 +34,6 @@
 	"mx: *.mx.cert.example\r\nmx: mx.cert.example\r\nmax_age: 86400\r\n"
 #define POL_B "version: STSv1\r\nmode: enforce\r\nmx: mx.b.example\r\n" \
 	"max_age: 86400\r\n"
-
-static char	 top[1024];
-
-static int
-rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-put(const char *rel, const char *text)
-{
-	char	 path[PATH_MAX];
-	FILE	*f;
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	if ((f = fopen(path, "w")) == NULL) {
-		diag("%s: %s", path, strerror(errno));
-		abort();
-	}
-	fputs(text, f);
-	fclose(f);
-}
-
-static void
-del(const char *rel)
-{
-	char	 path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	if (unlink(path) == -1)
-		abort();
-}
 
 /* The body a lookup gives for domain, "" for none, "ERROR" for -1. */
 static const char *
@@ -102,7 +68,7 @@ lines_with(const char *rel, const char *s)
 	FILE	*f;
 	int	 n = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	tree_path(path, rel);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
@@ -290,19 +256,19 @@ test_reload(void)
 	size_t			 i, bad = 0;
 
 	memset(&conf, 0, sizeof(conf));
-	snprintf(conffile, sizeof(conffile), "%s/mta-sts.conf", top);
+	snprintf(conffile, sizeof(conffile), "%s/mta-sts.conf", tree_top);
 	ok(reload_open(conffile, 0, err, sizeof(err)) == NULL &&
 	    strstr(err, "mta-sts.conf: No such file or directory") != NULL,
 	    "reload_open: no configuration is an error: %s", err);
-	put("mta-sts.conf", "domains = domains\nmode = testing\n"
+	tree_put("mta-sts.conf", "domains = domains\nmode = testing\n"
 	    "max-age = 1d\ncerts = certs\n");
 	ok(reload_open(conffile, 0, err, sizeof(err)) == NULL &&
 	    strstr(err, "/domains: No such file or directory") != NULL,
 	    "reload_open: no domain directory is an error: %s", err);
-	snprintf(name, sizeof(name), "%s/domains", top);
+	snprintf(name, sizeof(name), "%s/domains", tree_top);
 	if (mkdir(name, 0755) == -1)
 		abort();
-	snprintf(name, sizeof(name), "%s/certs", top);
+	snprintf(name, sizeof(name), "%s/certs", tree_top);
 	if (mkdir(name, 0755) == -1)
 		abort();
 	/* the mx names of the domains that set none */
@@ -310,25 +276,25 @@ test_reload(void)
 	    "-pkeyopt ec_paramgen_curve:P-256 -keyout /dev/null -out "
 	    "'%s/certs/mx.pem' -days 2 -subj /CN=mx.cert.example -addext "
 	    "subjectAltName=DNS:mx.cert.example,DNS:*.mx.cert.example "
-	    ">/dev/null 2>&1", top);
+	    ">/dev/null 2>&1", tree_top);
 	if (system(cmd) != 0) {
 		diag("openssl cannot make a certificate");
 		abort();
 	}
-	put("domains/a.example", "");
-	put("domains/b.example", "mode = enforce\nmx = mx.b.example\n");
-	put("domains/n.example", "mode = none\n");
-	put("domains/bad.example", "mdoe = enforce\n");
+	tree_put("domains/a.example", "");
+	tree_put("domains/b.example", "mode = enforce\nmx = mx.b.example\n");
+	tree_put("domains/n.example", "mode = none\n");
+	tree_put("domains/bad.example", "mdoe = enforce\n");
 	for (i = 0; i < MANY; i++) {
 		snprintf(name, sizeof(name), "domains/m%zu.example", i);
 		/* explicit mx, and the three memo keys of the certs */
 		snprintf(text, sizeof(text), i % 4 == 0 ?
 		    "mode = enforce\nmx = mx%zu.example\n" : i % 4 == 1 ? "" :
 		    i % 4 == 2 ? "mode = enforce\n" : "max-age = 2d\n", i % 7);
-		put(name, text);
+		tree_put(name, text);
 	}
 	/* What the polls log, into TOP/log. */
-	snprintf(name, sizeof(name), "%s/log", top);
+	snprintf(name, sizeof(name), "%s/log", tree_top);
 	fflush(stderr);
 	if ((saved = dup(STDERR_FILENO)) == -1 ||
 	    (fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1 ||
@@ -368,14 +334,14 @@ test_reload(void)
 	 */
 	sleep(3);
 	reload_poll(rl, 0);
-	del("domains/a.example");
+	tree_del("domains/a.example");
 	reload_poll(rl, 0);
 	is_str(body("a.example"), "", "a.example: removed, not served");
 	is_str(body("b.example"), POL_B, "b.example: still served");
 
-	put("domains/b.example", "mode = enforce\nmx = mx.b.example\nmdoe = x\n");
-	put("domains/c.example", "mode = enforce\nmx = mx.c.example\n");
-	put("domains/bad.example", "mode = enforce\nmx = mx.b.example\n\n");
+	tree_put("domains/b.example", "mode = enforce\nmx = mx.b.example\nmdoe = x\n");
+	tree_put("domains/c.example", "mode = enforce\nmx = mx.c.example\n");
+	tree_put("domains/bad.example", "mode = enforce\nmx = mx.b.example\n\n");
 	reload_poll(rl, 0);
 	is_str(body("b.example"), POL_B, "b.example broken: the last good "
 	    "policy is still served");
@@ -383,7 +349,7 @@ test_reload(void)
 	    "mx: mx.c.example\r\nmax_age: 86400\r\n", "c.example: new, served");
 	is_str(body("bad.example"), POL_B, "bad.example: valid now, served");
 
-	put("mta-sts.conf", "domains = domains\nmode = testing\n"
+	tree_put("mta-sts.conf", "domains = domains\nmode = testing\n"
 	    "max-age = 2d\ncerts = certs\n");
 	reload_poll(rl, 0);
 	is_str(body("m1.example"), "version: STSv1\r\nmode: testing\r\n"
@@ -540,7 +506,7 @@ text_of(const char *rel)
 	FILE		*f;
 	size_t		 n;
 
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	tree_path(path, rel);
 	if ((f = fopen(path, "r")) == NULL)
 		return "";
 	n = fread(b, 1, sizeof(b) - 1, f);
@@ -554,7 +520,7 @@ open_kept(const char *conffile, char *err, size_t errlen)
 {
 	char	 lg[PATH_MAX];
 
-	snprintf(lg, sizeof(lg), "%s/lg", top);
+	snprintf(lg, sizeof(lg), "%s/lg", tree_top);
 	return reload_open_kept(conffile, 0, lastgood_open(lg, 0), lg, err,
 	    errlen);
 }
@@ -566,18 +532,18 @@ test_lastgood(void)
 	char		 err[STS_ERR_MAX], conffile[1100], path[PATH_MAX];
 	int		 saved, fd;
 
-	snprintf(conffile, sizeof(conffile), "%s/lg.conf", top);
-	snprintf(path, sizeof(path), "%s/lgd", top);
+	snprintf(conffile, sizeof(conffile), "%s/lg.conf", tree_top);
+	snprintf(path, sizeof(path), "%s/lgd", tree_top);
 	if (mkdir(path, 0755) == -1)
 		abort();
-	snprintf(path, sizeof(path), "%s/lg", top);
+	snprintf(path, sizeof(path), "%s/lg", tree_top);
 	if (mkdir(path, 0755) == -1)
 		abort();
-	put("lg.conf", "domains = lgd\nmax-age = 1d\n");
-	put("lgd/x.example", "mode = enforce\nmx = mx.x.example\n");
-	put("lgd/y.example", "mode = testing\nmx = mx.y.example\n");
-	put("lgd/z.example", "mode = testing\nmx = mx.y.example\n");
-	snprintf(path, sizeof(path), "%s/lglog", top);
+	tree_put("lg.conf", "domains = lgd\nmax-age = 1d\n");
+	tree_put("lgd/x.example", "mode = enforce\nmx = mx.x.example\n");
+	tree_put("lgd/y.example", "mode = testing\nmx = mx.y.example\n");
+	tree_put("lgd/z.example", "mode = testing\nmx = mx.y.example\n");
+	snprintf(path, sizeof(path), "%s/lglog", tree_top);
 	fflush(stderr);
 	if ((saved = dup(STDERR_FILENO)) == -1 ||
 	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1 ||
@@ -596,9 +562,9 @@ test_lastgood(void)
 	reload_free(rl);
 
 	/* Restart with y broken, z gone, w never good. */
-	put("lgd/y.example", "mode = testing\nmx = mx.y.example\nmdoe = x\n");
-	del("lgd/z.example");
-	put("lgd/w.example", "mode = enforcing\n");
+	tree_put("lgd/y.example", "mode = testing\nmx = mx.y.example\nmdoe = x\n");
+	tree_del("lgd/z.example");
+	tree_put("lgd/w.example", "mode = enforcing\n");
 	rl = open_kept(conffile, err, sizeof(err));
 	ok(rl != NULL, "restart with a broken domain file");
 	if (rl == NULL)
@@ -613,17 +579,17 @@ test_lastgood(void)
 	is_str(text_of("lg/y.example"), POL_Y, "restart: y.example's copy kept");
 
 	/* While running: a file deleted takes its copy with it. */
-	put("lgd/v.example", "mode = enforce\nmx = mx.x.example\n");
+	tree_put("lgd/v.example", "mode = enforce\nmx = mx.x.example\n");
 	reload_poll(rl, 1);
 	is_str(text_of("lg/v.example"), POL_X, "a new domain is kept");
-	del("lgd/v.example");
+	tree_del("lgd/v.example");
 	reload_poll(rl, 1);
 	is_str(body("v.example"), "", "deleted: 404");
 	is_str(text_of("lg/v.example"), "", "deleted: its copy gone");
 	reload_free(rl);
 
 	/* A copy that does not parse is not served, and goes. */
-	put("lg/y.example", "version: STSv1\r\nmode: enforce\r\n");
+	tree_put("lg/y.example", "version: STSv1\r\nmode: enforce\r\n");
 	rl = open_kept(conffile, err, sizeof(err));
 	ok(rl != NULL, "restart with a damaged copy");
 	if (rl == NULL)
@@ -631,10 +597,10 @@ test_lastgood(void)
 	is_str(body("y.example"), "", "a damaged copy is not served");
 	is_str(text_of("lg/y.example"), "", "a damaged copy is removed");
 	reload_free(rl);
-	put("lg/y.example", POL_Y);
+	tree_put("lg/y.example", POL_Y);
 
 	/* A dangling link is a file gone, though it has a copy. */
-	put("lg/s.example", POL_X);
+	tree_put("lg/s.example", POL_X);
 	if (symlink("nowhere", "tests/tmp/t_responder/lgd/s.example") == -1)
 		abort();
 	rl = open_kept(conffile, err, sizeof(err));
@@ -644,10 +610,10 @@ test_lastgood(void)
 	is_str(body("s.example"), "", "a dangling link: 404");
 	is_str(text_of("lg/s.example"), "", "a dangling link: its copy gone");
 	reload_free(rl);
-	del("lgd/s.example");
+	tree_del("lgd/s.example");
 
 	/* Restart with the global file broken: every copy is served. */
-	put("lg.conf", "domains = lgd\nmax-age = 1d\nmdoe = enforce\n");
+	tree_put("lg.conf", "domains = lgd\nmax-age = 1d\nmdoe = enforce\n");
 	ok(reload_open(conffile, 0, err, sizeof(err)) == NULL,
 	    "without a directory of copies, a broken global file is fatal");
 	rl = open_kept(conffile, err, sizeof(err));
@@ -662,7 +628,7 @@ test_lastgood(void)
 	is_str(body("x.example"), POL_X, "global broken: still served after "
 	    "polls");
 	/* Fixed: the files again; y.example is still broken. */
-	put("lg.conf", "domains = lgd\nmax-age = 2d\n");
+	tree_put("lg.conf", "domains = lgd\nmax-age = 2d\n");
 	reload_poll(rl, 0);
 	is_str(body("x.example"), "version: STSv1\r\nmode: enforce\r\n"
 	    "mx: mx.x.example\r\nmax_age: 172800\r\n",
@@ -697,18 +663,12 @@ out:
 int
 main(void)
 {
-	if (getcwd(top, sizeof(top) - sizeof(TOP) - 1) == NULL)
-		abort();
-	strcat(top, "/" TOP);
-	nftw(TOP, rm, 16, FTW_DEPTH | FTW_PHYS);
-	if ((mkdir("tests/tmp", 0755) == -1 && errno != EEXIST) ||
-	    mkdir(TOP, 0755) == -1)
-		abort();
+	tree_open(TOP);
 	test_http();
 	test_gate();
 	test_table();
 	test_reload();
 	test_lastgood();
-	nftw(TOP, rm, 16, FTW_DEPTH | FTW_PHYS);
+	tree_remove(TOP);
 	return done_testing();
 }

@@ -19,6 +19,11 @@
 #                                                  response. STALL=SECS: half of
 #                                                  the body, then that pause
 #                                                  (or until an answer)
+#   fcgiclient.py ADDR env NAME=VALUE ...          one request with exactly
+#                                                  these parameters
+#   fcgiclient.py ADDR keep N HOST                 N kept connections, then a
+#                                                  new one, then a second
+#                                                  request on each kept one
 # ADDR is unix:PATH or HOST:PORT. Each probe stops by itself after LIMIT
 # seconds (environment, default 20) and says "open after N s" then.
 import os, socket, struct, sys, time
@@ -46,16 +51,18 @@ def nv(k, v):
     return nvlen(len(k)) + nvlen(len(v)) + k + v
 
 def request(host, keep, extra=(), method=b"GET",
-            uri=b"/.well-known/mta-sts.txt", stdin=True):
-    params = [(b"REQUEST_METHOD", method), (b"HTTP_HOST", host),
-              (b"REQUEST_URI", uri),
-              (b"SERVER_PROTOCOL", b"HTTP/1.1"),
-              (b"GATEWAY_INTERFACE", b"CGI/1.1")] + list(extra)
+            uri=b"/.well-known/mta-sts.txt", stdin=True, rid=1, params=None):
+    """The records of one request; params (pairs) replace the usual ones."""
+    if params is None:
+        params = [(b"REQUEST_METHOD", method), (b"HTTP_HOST", host),
+                  (b"REQUEST_URI", uri),
+                  (b"SERVER_PROTOCOL", b"HTTP/1.1"),
+                  (b"GATEWAY_INTERFACE", b"CGI/1.1")] + list(extra)
     p = b"".join(nv(k, v) for k, v in params)
-    recs = record(1, 1, struct.pack("!HB5x", 1, 1 if keep else 0))
+    recs = record(1, rid, struct.pack("!HB5x", 1, 1 if keep else 0))
     for i in range(0, len(p), 65535):
-        recs += record(4, 1, p[i:i + 65535])
-    return recs + record(4, 1, b"") + (record(5, 1, b"") if stdin else b"")
+        recs += record(4, rid, p[i:i + 65535])
+    return recs + record(4, rid, b"") + (record(5, rid, b"") if stdin else b"")
 
 def recvn(s, n):
     b = b""
@@ -76,6 +83,14 @@ def response(s):
             out += content
         elif t == 3:
             return out
+
+def status(resp):
+    return resp.split(b"\r\n", 1)[0].decode(errors="replace")
+
+def ask(s, host, keep, rid=1):
+    """One request on s; the response."""
+    s.sendall(request(host.encode(), keep, rid=rid))
+    return response(s)
 
 def closed(s, t0):
     """Wait (reading) until the peer closes; seconds since t0, or None."""
@@ -183,3 +198,30 @@ elif cmd == "flood":
         print("stalled after %d bytes" % sent)
     except OSError:
         print("closed after %d bytes" % sent)
+elif cmd == "env":
+    s = connect(addr)
+    params = [tuple(a.encode().split(b"=", 1)) for a in sys.argv[3:]]
+    s.sendall(request(None, False, params=params))
+    sys.stdout.buffer.write(response(s))
+elif cmd == "keep":
+    n, host = int(sys.argv[3]), sys.argv[4]
+    kept = []
+    for i in range(n):
+        s = connect(addr)
+        r = ask(s, host, True)
+        kept.append(s)
+        print("kept %d: %s" % (i, status(r)))
+    try:
+        s = connect(addr)
+        print("fresh: " + status(ask(s, host, False)))
+        s.close()
+    except Exception as e:
+        print("fresh: failed: %s" % e)
+    ok = 0
+    for s in kept:
+        try:
+            if status(ask(s, host, True, rid=2)) == "Status: 200 OK":
+                ok += 1
+        except Exception as e:
+            print("second request: %s" % e)
+    print("again: %d of %d" % (ok, n))

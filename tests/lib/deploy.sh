@@ -152,6 +152,30 @@ d_policies() {
 	t_is "$(d_status)" 405 "$what: POST 405"
 }
 
+# ---- lighttpd -----------------------------------------------------------------
+
+# d_lighttpd_conf DIR PLAINPORT: DIR/lighttpd.conf, a top-level config
+# listening on 127.0.0.1:PLAINPORT that includes DIR/site.conf; run as
+# d_user when root.
+d_lighttpd_conf() {
+	local user
+	user=$(d_user)
+	mkdir -p "$1/www"
+	{
+		echo "server.document-root = \"$1/www\""
+		echo "server.bind = \"127.0.0.1\""
+		echo "server.port = $2"
+		echo "server.errorlog = \"$1/error.log\""
+		if [ "$(id -u)" -eq 0 ]; then
+			echo "server.username = \"$user\""
+			echo "server.groupname = \"$(id -gn "$user")\""
+		fi
+		echo "include \"$1/site.conf\""
+	} >"$1/lighttpd.conf"
+	touch "$1/error.log" && chown "$user" "$1/error.log" 2>/dev/null
+	return 0
+}
+
 # ---- Apache -------------------------------------------------------------------
 
 # d_apache_conf DIR PORT... : DIR/httpd.conf, a minimal top-level config
