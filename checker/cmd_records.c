@@ -17,6 +17,7 @@
  * comment, or "u_label" in JSON).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -110,10 +111,177 @@ emit(struct run *run, const struct rec *r, size_t n)
 	}
 }
 
+/* a TLSA record to print: host, key, whose */
+struct trec {
+	const char		*host;
+	const struct sts_certkey *k;
+	int			 next;
+};
+
+/* the host's name among the patterns of the policy */
+static int
+covered(const struct sts_policy *pol, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < pol->mx.n; i++)
+		if (sts_mx_match(pol->mx.v[i], host))
+			return 1;
+	return 0;
+}
+
+/* key k (of list l) for host, unless an earlier one has the same key */
+static int
+first_key(const struct sts_certkeys *const lists[2], size_t l, size_t j,
+    const char *host)
+{
+	const struct sts_certkey *k = &lists[l]->v[j], *o = NULL;
+	size_t m, i;
+
+	if (!dane_key_for(k, host))
+		return 0;
+	for (m = 0; m <= l; m++)
+		for (i = 0; lists[m] != NULL && i < lists[m]->n &&
+		    (m < l || i < j); i++) {
+			o = &lists[m]->v[i];
+			if (dane_key_for(o, host) &&
+			    memcmp(o->spki, k->spki, STS_SPKI_LEN) == 0)
+				return 0;
+		}
+	return 1;
+}
+
+/*
+ * The TLSA records of the MX hosts the policy covers whose certificate
+ * the store has: the key of each certificate for it, then its next keys
+ * (tlsa-next). Each host once per run (done): MX hosts are shared.
+ * Notes for the hosts the policy names that have no certificate.
+ */
+static int
+tlsa_of(struct run *run, struct job *j, struct sts_strlist *done,
+    struct trec **out, size_t *nout, struct sts_strlist *notes)
+{
+	const struct sts_certkeys *lists[2];
+	struct sts_strlist hosts = { 0 };
+	struct trec *t = NULL, *nt = NULL;
+	char line[1024];
+	size_t l, i, h, n = 0, cap = 0, ncur;
+	int rc = -1;
+
+	*out = NULL;
+	*nout = 0;
+	lists[0] = dane_keys(run, j->d.set.certs);
+	lists[1] = dane_next(run);
+	for (l = 0; l < 2; l++)
+		for (i = 0; lists[l] != NULL && i < lists[l]->n; i++)
+			if (lists[l]->v[i].name[0] != '*' &&
+			    sts_strlist_add(&hosts, lists[l]->v[i].name) == -1)
+				goto out;
+	for (i = 0; i < j->d.policy.mx.n; i++)
+		if (j->d.policy.mx.v[i][0] != '*' &&
+		    sts_strlist_add(&hosts, j->d.policy.mx.v[i]) == -1)
+			goto out;
+	sts_strlist_sort_uniq(&hosts);
+	for (h = 0; h < hosts.n; h++) {
+		if (!covered(&j->d.policy, hosts.v[h]))
+			continue;
+		for (i = 0, ncur = 0; lists[0] != NULL && i < lists[0]->n; i++)
+			ncur += dane_key_for(&lists[0]->v[i], hosts.v[h]);
+		if (ncur == 0) {
+			(void)snprintf(line, sizeof(line), "%s: no certificate "
+			    "for it in the store (certs = %s): no TLSA record",
+			    hosts.v[h], j->d.set.certs);
+			if (sts_strlist_add(notes, line) == -1)
+				goto out;
+			continue;
+		}
+		for (i = 0; i < done->n && strcmp(done->v[i], hosts.v[h]); i++)
+			;
+		if (i < done->n)
+			continue;	/* printed with an earlier domain */
+		if (sts_strlist_add(done, hosts.v[h]) == -1)
+			goto out;
+		for (l = 0; l < 2; l++)
+			for (i = 0; lists[l] != NULL && i < lists[l]->n; i++) {
+				if (!first_key(lists, l, i, hosts.v[h]))
+					continue;
+				if (n == cap) {
+					cap = cap ? cap * 2 : 8;
+					if ((nt = reallocarray(t, cap,
+					    sizeof(*t))) == NULL)
+						goto out;
+					t = nt;
+				}
+				/* the host's text lives in done, to the end */
+				t[n].host = done->v[done->n - 1];
+				t[n].k = &lists[l]->v[i];
+				t[n].next = l == 1;
+				n++;
+			}
+	}
+	*out = t;
+	*nout = n;
+	t = NULL;
+	rc = 0;
+ out:
+	free(t);
+	sts_strlist_free(&hosts);
+	return rc;
+}
+
+static void
+emit_tlsa(struct run *run, const struct trec *t, size_t n, int comma)
+{
+	char rd[8 + 2 * STS_SPKI_LEN + 1], path[512];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		dane_rdata(t[i].k->spki, rd, sizeof(rd));
+		/* a comment line: no newline may end it early */
+		sts_escape(path, sizeof(path), t[i].k->path, strlen(t[i].k->path));
+		switch (run->o->recfmt) {
+		case REC_ZONE:
+			printf("; %s %s%s\n", t[i].next ? "next key, from" :
+			    "key of", path, t[i].next ? ": publish "
+			    "now, renew with it two TTLs later" : "");
+			printf("_25._tcp.%s. %d IN TLSA %s\n", t[i].host, TXT_TTL,
+			    rd);
+			break;
+		case REC_NSUPDATE:
+			if (i == 0 || strcmp(t[i - 1].host, t[i].host) != 0)
+				printf("update delete _25._tcp.%s. TLSA\n",
+				    t[i].host);
+			printf("; %s %s\nupdate add _25._tcp.%s. %d TLSA %s\n",
+			    t[i].next ? "next key, from" : "key of",
+			    path, t[i].host, TXT_TTL, rd);
+			/* the MX host may be in another zone: a send each */
+			if (i + 1 == n || strcmp(t[i + 1].host, t[i].host) != 0)
+				printf("send\n");
+			break;
+		case REC_CSV:
+			printf("_25._tcp.%s,TLSA,%d,%s\r\n", t[i].host, TXT_TTL,
+			    rd);
+			break;
+		case REC_JSON:
+			fputs(comma || i ? "," : "", stdout);
+			printf("{\"name\":\"_25._tcp.%s\",\"type\":\"TLSA\","
+			    "\"ttl\":%d,\"value\":\"%s\",\"next\":%s,"
+			    "\"file\":", t[i].host, TXT_TTL, rd,
+			    t[i].next ? "true" : "false");
+			json_str(stdout, t[i].k->path);
+			putchar('}');
+			break;
+		}
+	}
+}
+
 /* one domain; 0, 2 (its state is damaged) or 3 (fatal, printed) */
 static int
-records_of(struct run *run, struct job *j, int nth)
+records_of(struct run *run, struct job *j, int nth, struct sts_strlist *done)
 {
+	struct sts_strlist tnotes = { 0 };
+	struct trec *t = NULL;
+	size_t nt = 0, k;
 	char err[STS_ERR_MAX], digest[65], u[STS_HOST_MAX * 4 + 1], wait[1024];
 	const char *id = NULL;
 	struct rec r[2];
@@ -153,7 +321,14 @@ records_of(struct run *run, struct job *j, int nth)
 		return status;
 	}
 	n++;
+	if (tlsa_of(run, j, done, &t, &nt, &tnotes) == -1) {
+		status = run_fail(run, "%s: out of memory", j->d.name);
+		goto out;
+	}
 	emit(run, r, n);
+	if (f == REC_NSUPDATE)
+		printf("send\n");	/* one update per domain: zones may differ */
+	emit_tlsa(run, t, nt, 1);
  notes:
 	if (f == REC_JSON)
 		fputs("],\"notes\":[", stdout);
@@ -187,13 +362,16 @@ records_of(struct run *run, struct job *j, int nth)
 			    "run; the next run of mta-sts-check gives it a new id",
 			    j->d.name);
 	}
+	for (k = 0; k < tnotes.n; k++)
+		note(run, &first, "%s", tnotes.v[k]);
 	if (j->loaded)
 		note(run, &first, "mta-sts.%s needs an A/AAAA record and a "
 		    "certificate for that name", j->d.name);
 	if (f == REC_JSON)
 		fputs("]}", stdout);
-	else if (f == REC_NSUPDATE && n > 0)
-		printf("send\n");	/* one update per domain: zones may differ */
+ out:
+	free(t);
+	sts_strlist_free(&tnotes);
 	return status;
 }
 
@@ -204,8 +382,11 @@ cmd_records(struct run *run, char **names, int nnames)
 	size_t i;
 	int status = 0, st, nth = 0;
 
+	struct sts_strlist done = { 0 };
+
 	if ((status = run_conf(run, 0)) != 0 ||
-	    (status = run_domains(run, names, nnames)) != 0)
+	    (status = run_domains(run, names, nnames)) != 0 ||
+	    (status = dane_init(run)) != 0)
 		return status;
 	for (i = 0; i < run->warnings.n; i++)
 		fprintf(stderr, "mta-sts-check: warning: %s\n", run->warnings.v[i]);
@@ -221,8 +402,10 @@ cmd_records(struct run *run, char **names, int nnames)
 		if (!j->selected)
 			continue;
 		run_load(run, j);
-		if ((st = records_of(run, j, nth++)) == 3 && j->loaded)
+		if ((st = records_of(run, j, nth++, &done)) == 3 && j->loaded) {
+			sts_strlist_free(&done);
 			return 3;
+		}
 		if (st > status)
 			status = st;
 		if (j->loaded) {
@@ -230,6 +413,7 @@ cmd_records(struct run *run, char **names, int nnames)
 			j->loaded = 0;
 		}
 	}
+	sts_strlist_free(&done);
 	if (f == REC_JSON)
 		printf("]}\n");
 	if (fflush(stdout) == EOF)

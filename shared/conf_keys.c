@@ -86,6 +86,8 @@ const struct key conf_keys[NKEYS] = {
 	[RUNTIMEOUT] =	{ "run-timeout", K_DEADLINE, 0,
 	    "seconds, or a number with s, m, h or d, 1 to 86400 seconds" },
 	[REPORTKEEP] =	{ "report-keep", K_DAYS, 0, "days, 1 to 3650" },
+	[TLSANEXT] =	{ "tlsa-next", K_PATH, 0,
+	    "a directory or a glob of PEM files (the next keys of the MX hosts)" },
 };
 
 static const char *const publish_names[] = {
@@ -325,7 +327,8 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 		else
 			rc = set_path(p, k == DOMAINS ? &c->domains :
 			    k == STATE ? &c->state : k == TSIGKEY ? &c->tsig_key :
-			    k == ZONEFILE ? &c->zonefile : &c->ca_file, v);
+			    k == ZONEFILE ? &c->zonefile :
+			    k == TLSANEXT ? &c->tlsa_next : &c->ca_file, v);
 		return rc;
 	case K_MODE:
 		if (sts_mode_parse(v, &p->set->mode) == -1)
