@@ -1,0 +1,197 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# DANE beside MTA-STS (issue 15), in a network namespace: Knot signs
+# example.test (automatic DNSSEC signing, a policy of our own, keys in the
+# test's KASP directory) and serves unsigned.test unsigned; unbound
+# validates with example.test's DS as its trust anchor, and is the
+# checker's resolver. An MX whose signed TLSA matches is valid; a renewed
+# certificate with a new key under the old TLSA is an error naming the
+# MX; the same TLSA in the unsigned zone is not usable; a next key
+# without its TLSA is a rollover warning; `records` output loads into
+# Knot (kzonecheck, then served) and a real DANE client (openssl s_client
+# -dane_tlsa_rrdata) accepts the MX with what unbound answers.
+. "$(dirname "$0")/lib/testlib.sh"
+. "$(dirname "$0")/lib/netns.sh"
+
+ns_init dane
+command -v unbound >/dev/null 2>&1 || t_skip_all "unbound not installed"
+command -v kzonecheck >/dev/null 2>&1 || t_skip_all "kzonecheck not installed"
+command -v keymgr >/dev/null 2>&1 || t_skip_all "keymgr not installed"
+command -v jq >/dev/null 2>&1 || t_skip_all "jq not installed"
+
+D=example.test
+UB=127.0.0.9		# unbound, validating
+MX4=127.0.0.8		# our own smtpd: mx4.example.test and mx4.unsigned.test
+MX4_PID=
+UB_PID=
+
+NS_KNOT_EXTRA='policy:
+  - id: dane
+    algorithm: ecdsap256sha256
+    single-type-signing: on
+    nsec3: off
+    rrsig-lifetime: 14d
+    rrsig-refresh: 7d'
+
+# the TLSA 3 1 1 rdata of a PEM file's key (certificate or private key)
+rdata() {
+	local h
+	if grep -q 'BEGIN CERTIFICATE' "$1"; then
+		h=$(openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum)
+	else
+		h=$(openssl pkey -in "$1" -pubout -outform DER | sha256sum)
+	fi
+	echo "3 1 1 ${h%% *}"
+}
+
+# ns_pki calls it before Knot starts: mx4's certificate (in the store),
+# the one it is renewed to later (a new key), a next key; and the keys
+# in the zones
+ns_pki_extra() {
+	local z
+	t_cert "$NS_PKI" mx4 mx4.example.test mx4.unsigned.test &&
+	t_cert "$NS_PKI" mx4b mx4.example.test mx4.unsigned.test &&
+	cp "$NS_PKI/mx4.pem" "$NS_CHECK/certs/mx4.pem" &&
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$NS_PKI/mx4-next.key" 2>/dev/null || return 1
+	for z in "$T/knot/zones/$D.zone" "$T/knot/zones/unsigned.test.zone"; do
+		sed -i -e "s/TLSA-MX1/$(rdata "$NS_PKI/mx1.pem")/" \
+		    -e "s/TLSA-MX2/$(rdata "$NS_PKI/mx2.pem")/" \
+		    -e "s/TLSA-MX4/$(rdata "$NS_PKI/mx4.pem")/" "$z" || return 1
+	done
+}
+
+ns_domain "$D" "dnssec-signing: on
+dnssec-policy: dane" "@		MX	30 mx4.example.test.
+@		MX	40 mx4.unsigned.test.
+mx4		A	$MX4
+_25._tcp.mx1	TLSA	TLSA-MX1
+_25._tcp.mx2	TLSA	TLSA-MX2
+_25._tcp.mx4	TLSA	TLSA-MX4"
+ns_zone unsigned.test <<EOF
+mx4		A	$MX4
+_25._tcp.mx4	TLSA	TLSA-MX4
+EOF
+ns_checker_conf "publish = none
+tlsa-next = $T/next"
+sed -i "s/^resolver = .*/resolver = $UB/" "$NS_CHECK/mta-sts.conf"
+mkdir -p "$T/next" "$T/unbound"
+
+# mx4_start CERTNAME: our smtpd for mx4 (stopped by its PID, and again on exit)
+mx4_start() {
+	[ -n "$MX4_PID" ] && t_stop "$MX4_PID"
+	ip netns exec "$NS" "$NS_SMTPD" -l "$MX4:25" -c "$NS_PKI/$1.fullchain.pem" \
+	    -k "$NS_PKI/$1.key" >>"$T/smtp/mx4.log" 2>&1 &
+	MX4_PID=$!
+	t_bg "$MX4_PID"
+	ns_wait_tcp "$MX4" 25 5
+}
+
+# unbound: validating, example.test's DS its only trust anchor, every
+# test zone a stub to Knot; answers cached one second at most
+unbound_start() {
+	ns_exec keymgr -c "$T/knot/knot.conf" "$D" ds >"$T/unbound/ta.ds" 2>"$T/unbound/keymgr.err" &&
+	    [ -s "$T/unbound/ta.ds" ] || {
+		t_diag "keymgr ds:" "$(cat "$T/unbound/keymgr.err")"
+		return 1
+	}
+	cat >"$T/unbound/unbound.conf" <<EOC
+server:
+	interface: $UB
+	port: 53
+	do-daemonize: no
+	chroot: ""
+	username: ""
+	directory: "$T/unbound"
+	pidfile: ""
+	use-syslog: no
+	logfile: ""
+	verbosity: 1
+	val-log-level: 2
+	access-control: 127.0.0.0/8 allow
+	do-not-query-localhost: no
+	module-config: "validator iterator"
+	trust-anchor-file: "$T/unbound/ta.ds"
+	domain-insecure: "unsigned.test"
+	cache-max-ttl: 1
+	cache-max-negative-ttl: 1
+	qname-minimisation: no
+	local-zone: "test." nodefault
+	do-ip6: no
+stub-zone:
+	name: "example.test"
+	stub-addr: 127.0.0.1
+stub-zone:
+	name: "unsigned.test"
+	stub-addr: 127.0.0.1
+EOC
+	unbound-checkconf "$T/unbound/unbound.conf" >"$T/unbound/check.log" 2>&1 || {
+		t_diag "unbound.conf:" "$(cat "$T/unbound/check.log")"
+		return 1
+	}
+	ip netns exec "$NS" unbound -d -c "$T/unbound/unbound.conf" >>"$T/unbound/unbound.log" 2>&1 &
+	UB_PID=$!
+	t_bg "$UB_PID"
+	local i=0
+	while [ "$i" -lt 50 ]; do
+		ns_exec kdig +timeout=1 +retry=0 @"$UB" SOA "$D" 2>/dev/null | grep -q 'status: NOERROR' && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	t_diag "unbound did not come up:" "$(tail -n 20 "$T/unbound/unbound.log")"
+	return 1
+}
+
+# what unbound says of NAME TYPE: "ad" when it validated, and the answers
+ub() {
+	local out flags
+	out=$(ns_exec kdig +timeout=2 +retry=0 @"$UB" "$2" "$1")
+	flags=$(printf '%s\n' "$out" | sed -n 's/.*;; Flags: \([a-z ]*\);.*/\1/p')
+	case " $flags " in *" ad "*) echo ad;; *) echo insecure;; esac
+	printf '%s\n' "$out" | awk -v t="$2" '$4 == t { $1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print tolower($0) }' | sort
+}
+
+# dane: the DANE findings of the last run, "level code message", sorted
+dane() {
+	printf '%s\n' "$CHK_OUT" | jq -r '.domains[].findings[] |
+	    select(.code | startswith("dane.")) | "\(.level) \(.code) \(.message)"' | sort
+}
+
+t_ok "environment: Knot (signing $D), lighttpd + responder, smtpd in $NS" ns_start || {
+	t_diag "$(tail -n 20 "$T/knot/knotd.log")"
+	t_done
+	exit 1
+}
+t_ok "mx4 listens with its certificate" mx4_start mx4
+t_ok "unbound validates with $D's DS as trust anchor" unbound_start
+
+R1=$(rdata "$NS_PKI/mx1.pem")
+R4=$(rdata "$NS_PKI/mx4.pem")
+R4B=$(rdata "$NS_PKI/mx4b.pem")
+RN=$(rdata "$NS_PKI/mx4-next.key")
+
+# ---- the environment ------------------------------------------------------------
+
+t_is "$(ub _25._tcp.mx1.$D TLSA)" "ad
+$R1" "unbound validates the signed TLSA of mx1 (AD)"
+t_is "$(ub $D MX | head -n 1)" ad "unbound validates the MX records of $D (AD)"
+t_is "$(ub _25._tcp.mx4.unsigned.test TLSA)" "insecure
+$R4" "the same TLSA in unsigned.test comes without AD"
+
+# ---- signed TLSA that match: valid -------------------------------------------
+
+ns_check --json -n
+t_is "$(dane)" "info dane.ok MX mx1.example.test: DANE valid: the signed TLSA 3 1 1 record at _25._tcp.mx1.example.test matches its certificate
+info dane.ok MX mx2.example.test: DANE valid: the signed TLSA 3 1 1 record at _25._tcp.mx2.example.test matches its certificate
+info dane.ok MX mx4.example.test: DANE valid: the signed TLSA 3 1 1 record at _25._tcp.mx4.example.test matches its certificate
+warning dane.insecure MX mx4.unsigned.test: the TLSA records at _25._tcp.mx4.unsigned.test are not signed (the resolver $UB did not vouch for the answer): not usable for DANE; sign the zone of mx4.unsigned.test (DNSSEC), or remove them" \
+    "check: signed matching TLSA valid for each MX; the same TLSA unsigned is not usable" || t_diag "$CHK_OUT"
+
+ns_check --json probe "$D"
+t_is "$(printf '%s\n' "$CHK_OUT" | jq -r '.domains[].findings[] | select(.code == "dane.mechanism") | .message' | sort)" \
+"mx1.example.test: DANE (signed TLSA 3 1 1 matches) — MTA-STS not applied by DANE-capable senders
+mx2.example.test: DANE (signed TLSA 3 1 1 matches) — MTA-STS not applied by DANE-capable senders
+mx4.example.test: DANE (signed TLSA 3 1 1 matches) — MTA-STS not applied by DANE-capable senders
+mx4.unsigned.test: MTA-STS (mode testing; no DANE: the TLSA records at _25._tcp.mx4.unsigned.test are not signed)" \
+    "probe: per MX, DANE where signed TLSA match, MTA-STS where they are unsigned" || t_diag "$CHK_OUT"
+t_done
