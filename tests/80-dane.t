@@ -148,7 +148,7 @@ ub() {
 	out=$(ns_exec kdig +timeout=2 +retry=0 @"$UB" "$2" "$1")
 	flags=$(printf '%s\n' "$out" | sed -n 's/.*;; Flags: \([a-z ]*\);.*/\1/p')
 	case " $flags " in *" ad "*) echo ad;; *) echo insecure;; esac
-	printf '%s\n' "$out" | awk -v t="$2" '$4 == t { $1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print tolower($0) }' | sort
+	printf '%s\n' "$out" | awk -v t="$2" '$4 == t { $1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print tolower($0) }' | grep -v '^$' | sort
 }
 
 # dane: the DANE findings of the last run, "level code message", sorted
@@ -194,4 +194,92 @@ mx2.example.test: DANE (signed TLSA 3 1 1 matches) — MTA-STS not applied by DA
 mx4.example.test: DANE (signed TLSA 3 1 1 matches) — MTA-STS not applied by DANE-capable senders
 mx4.unsigned.test: MTA-STS (mode testing; no DANE: the TLSA records at _25._tcp.mx4.unsigned.test are not signed)" \
     "probe: per MX, DANE where signed TLSA match, MTA-STS where they are unsigned" || t_diag "$CHK_OUT"
+# ---- a next key without its TLSA: rollover warning ----------------------------
+
+cp "$NS_PKI/mx4-next.key" "$T/next/mx4.example.test.key"
+ns_check --json -n
+t_is "$(dane | grep mx4.example.test)" "info dane.ok MX mx4.example.test: DANE valid: the signed TLSA 3 1 1 record at _25._tcp.mx4.example.test matches its certificate
+warning dane.rollover MX mx4.example.test: the next key (tlsa-next) $T/next/mx4.example.test.key has no TLSA record at _25._tcp.mx4.example.test while other keys do: renewing with it now breaks DANE senders; publish first (then wait two TTLs): _25._tcp.mx4.example.test. 3600 IN TLSA $RN" \
+    "check: a next key without its TLSA record is a rollover warning with the record to publish" || t_diag "$CHK_OUT"
+
+# ---- records: TLSA for every covered MX, the next key too ---------------------
+
+ns_check records --format zone "$D"
+t_is "$(printf '%s\n' "$CHK_OUT" | grep ' IN TLSA ')" "_25._tcp.mx1.example.test. 3600 IN TLSA $R1
+_25._tcp.mx2.example.test. 3600 IN TLSA $(rdata "$NS_PKI/mx2.pem")
+_25._tcp.mx4.example.test. 3600 IN TLSA $R4
+_25._tcp.mx4.example.test. 3600 IN TLSA $RN
+_25._tcp.mx4.unsigned.test. 3600 IN TLSA $R4" \
+    "records: TLSA 3 1 1 of each certificate's key for every MX it names, and the next key" || t_diag "$CHK_OUT"
+for f in csv json nsupdate; do
+	ns_check records --format $f "$D"
+	case $f in
+	csv) got=$(printf '%s\n' "$CHK_OUT" | grep ',TLSA,' | tr -d '\r');;
+	json) got=$(printf '%s\n' "$CHK_OUT" | jq -r '.domains[].records[] | select(.type == "TLSA") | "\(.name),TLSA,\(.ttl),\(.value)"');;
+	nsupdate) got=$(printf '%s\n' "$CHK_OUT" | sed -n 's/^update add \(.*\)\. \([0-9]*\) TLSA \(.*\)/\1,TLSA,\2,\3/p');;
+	esac
+	t_is "$got" "_25._tcp.mx1.example.test,TLSA,3600,$R1
+_25._tcp.mx2.example.test,TLSA,3600,$(rdata "$NS_PKI/mx2.pem")
+_25._tcp.mx4.example.test,TLSA,3600,$R4
+_25._tcp.mx4.example.test,TLSA,3600,$RN
+_25._tcp.mx4.unsigned.test,TLSA,3600,$R4" "records --format $f: the same TLSA records"
+done
+
+# ---- the records output loads into Knot; a DANE client accepts the MX ----------
+
+ns_check records --format zone "$D"
+{
+	printf '$ORIGIN %s.\n$TTL 60\n' "$D"
+	printf '@\tSOA\tns1.example.test. hostmaster.example.test. %s 3600 600 86400 60\n' "$(date +%s)"
+	printf '@\tNS\tns1.example.test.\n'
+	grep -v '^_' "$T/knot/zones/$D.zone" | grep -v -e '^\$' -e 'SOA' -e '	NS	'
+	printf '%s\n' "$CHK_OUT" | grep -v 'unsigned\.test\.'
+} >"$T/new.zone"
+t_ok "kzonecheck accepts the zone with the records output" \
+    kzonecheck -o "$D" "$T/new.zone"
+cp "$T/new.zone" "$T/knot/zones/$D.zone"
+ns_knotc zone-reload "$D" >/dev/null
+want="ad
+$(printf '%s\n%s\n' "$(printf '%s' "$R4" | tr A-F a-f)" "$RN" | sort)"
+i=0
+while [ "$i" -lt 50 ] && [ "$(ub _25._tcp.mx4.$D TLSA)" != "$want" ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+t_is "$(ub _25._tcp.mx4.$D TLSA)" "$want" \
+    "Knot serves the loaded TLSA records of mx4, signed (unbound: AD)"
+
+# openssl s_client as the DANE client, fed what unbound answered
+dane_client() {	# [RDATA...] from unbound for mx4
+	local args=() r
+	while IFS= read -r r; do
+		args+=(-dane_tlsa_rrdata "$r")
+	done < <(ub _25._tcp.mx4.$D TLSA | tail -n +2)
+	ns_exec timeout 10 openssl s_client -brief -starttls smtp -connect "$MX4:25" \
+	    -servername mx4.$D -dane_tlsa_domain mx4.$D "${args[@]}" </dev/null 2>&1
+}
+out=$(dane_client)
+t_like "$out" "Verification: OK" "openssl s_client (DANE) verifies mx4 against the TLSA records Knot serves" || t_diag "$out"
+t_like "$out" "DANE TLSA 3 1 1 .*matched EE certificate" "... with the 3 1 1 record of its key" || t_diag "$out"
+ns_check --json -n
+t_is "$(dane | grep mx4.example.test)" "info dane.ok MX mx4.example.test: DANE valid: the signed TLSA 3 1 1 record at _25._tcp.mx4.example.test matches its certificate" \
+    "check: with the next key's record published, no rollover warning" || t_diag "$CHK_OUT"
+
+# ---- renewed with a new key under the old TLSA: an error naming the MX ---------
+
+rm "$T/next/mx4.example.test.key"
+cp "$NS_PKI/mx4b.pem" "$NS_CHECK/certs/mx4.pem"
+t_ok "mx4 now serves the renewed certificate (a new key)" mx4_start mx4b
+out=$(dane_client)
+t_like "$out" "Verification error" "openssl s_client (DANE) refuses mx4 now" || t_diag "$out"
+ns_check --json -n
+t_is "$(dane | grep mx4.example.test | cut -d' ' -f1-4)" "error dane.mismatch MX mx4.example.test:
+warning dane.key.unknown _25._tcp.mx4.example.test: TLSA
+warning dane.key.unknown _25._tcp.mx4.example.test: TLSA
+warning dane.rollover MX mx4.example.test:" \
+    "check: the renewed key is an error naming the MX; the old keys' records are unknown; the new key has none" || t_diag "$CHK_OUT"
+t_is "$(dane | grep dane.mismatch)" "error dane.mismatch MX mx4.example.test: its certificate matches none of the signed TLSA records at _25._tcp.mx4.example.test (no matching DANE TLSA records): DANE senders will not deliver to it; publish the key it presents: TLSA $R4B, or serve the key the records name" \
+    "the error says DANE senders will not deliver, and which record would match"
+t_is "$(printf '%s\n' "$CHK_OUT" | jq -r '.status')" 2 "check exits with the error status"
+
 t_done
