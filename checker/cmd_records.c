@@ -11,7 +11,13 @@
  *	csv	 name,type,ttl,value rows for a web DNS panel (RFC 4180)
  *	nsupdate a script for nsupdate(1): delete and add each record, one
  *		 send per domain (each may be in a zone of its own)
- *	json	 {"domains":[{"domain","u_label","records":[...],"notes":[...]}]}
+ *	json	 {"domains":[{"domain","u_label","records":[...],"notes":[...]}],
+ *		 "tlsa":[{"name","type","ttl","value","next","file"}]}
+ *
+ * After the domains come the TLSA records (DANE, RFC 7672) of the MX
+ * hosts their policies cover whose certificate the store has: the key of
+ * each certificate, then the next keys of tlsa-next; each host once,
+ * and in nsupdate scripts one update of its own (its zone may differ).
  *
  * An IDN domain is shown with its U-label beside the A-label (in a
  * comment, or "u_label" in JSON).
@@ -118,6 +124,13 @@ struct trec {
 	int			 next;
 };
 
+/* the TLSA records of the run, printed after the domains */
+struct tlsa_acc {
+	struct trec		*t;
+	size_t			 n, cap;
+	struct sts_strlist	 done;	/* the hosts in t */
+};
+
 /* the host's name among the patterns of the policy */
 static int
 covered(const struct sts_policy *pol, const char *host)
@@ -154,22 +167,20 @@ first_key(const struct sts_certkeys *const lists[2], size_t l, size_t j,
 /*
  * The TLSA records of the MX hosts the policy covers whose certificate
  * the store has: the key of each certificate for it, then its next keys
- * (tlsa-next). Each host once per run (done): MX hosts are shared.
- * Notes for the hosts the policy names that have no certificate.
+ * (tlsa-next), added to acc. Each host once per run: MX hosts are
+ * shared. Notes for the hosts the policy names that have no certificate.
  */
 static int
-tlsa_of(struct run *run, struct job *j, struct sts_strlist *done,
-    struct trec **out, size_t *nout, struct sts_strlist *notes)
+tlsa_of(struct run *run, struct job *j, struct tlsa_acc *acc,
+    struct sts_strlist *notes)
 {
 	const struct sts_certkeys *lists[2];
-	struct sts_strlist hosts = { 0 };
-	struct trec *t = NULL, *nt = NULL;
+	struct sts_strlist hosts = { 0 }, *done = &acc->done;
+	struct trec *nt = NULL;
 	char line[1024];
-	size_t l, i, h, n = 0, cap = 0, ncur;
+	size_t l, i, h, ncur;
 	int rc = -1;
 
-	*out = NULL;
-	*nout = 0;
 	lists[0] = dane_keys(run, j->d.set.certs);
 	lists[1] = dane_next(run);
 	for (l = 0; l < 2; l++)
@@ -205,32 +216,28 @@ tlsa_of(struct run *run, struct job *j, struct sts_strlist *done,
 			for (i = 0; lists[l] != NULL && i < lists[l]->n; i++) {
 				if (!first_key(lists, l, i, hosts.v[h]))
 					continue;
-				if (n == cap) {
-					cap = cap ? cap * 2 : 8;
-					if ((nt = reallocarray(t, cap,
-					    sizeof(*t))) == NULL)
+				if (acc->n == acc->cap) {
+					if ((nt = reallocarray(acc->t, acc->cap ?
+					    acc->cap * 2 : 8, sizeof(*nt))) == NULL)
 						goto out;
-					t = nt;
+					acc->t = nt;
+					acc->cap = acc->cap ? acc->cap * 2 : 8;
 				}
 				/* the host's text lives in done, to the end */
-				t[n].host = done->v[done->n - 1];
-				t[n].k = &lists[l]->v[i];
-				t[n].next = l == 1;
-				n++;
+				acc->t[acc->n].host = done->v[done->n - 1];
+				acc->t[acc->n].k = &lists[l]->v[i];
+				acc->t[acc->n].next = l == 1;
+				acc->n++;
 			}
 	}
-	*out = t;
-	*nout = n;
-	t = NULL;
 	rc = 0;
  out:
-	free(t);
 	sts_strlist_free(&hosts);
 	return rc;
 }
 
 static void
-emit_tlsa(struct run *run, const struct trec *t, size_t n, int comma)
+emit_tlsa(struct run *run, const struct trec *t, size_t n)
 {
 	char rd[8 + 2 * STS_SPKI_LEN + 1], path[512];
 	size_t i;
@@ -263,7 +270,7 @@ emit_tlsa(struct run *run, const struct trec *t, size_t n, int comma)
 			    rd);
 			break;
 		case REC_JSON:
-			fputs(comma || i ? "," : "", stdout);
+			fputs(i ? "," : "", stdout);
 			printf("{\"name\":\"_25._tcp.%s\",\"type\":\"TLSA\","
 			    "\"ttl\":%d,\"value\":\"%s\",\"next\":%s,"
 			    "\"file\":", t[i].host, TXT_TTL, rd,
@@ -277,11 +284,10 @@ emit_tlsa(struct run *run, const struct trec *t, size_t n, int comma)
 
 /* one domain; 0, 2 (its state is damaged) or 3 (fatal, printed) */
 static int
-records_of(struct run *run, struct job *j, int nth, struct sts_strlist *done)
+records_of(struct run *run, struct job *j, int nth, struct tlsa_acc *acc)
 {
 	struct sts_strlist tnotes = { 0 };
-	struct trec *t = NULL;
-	size_t nt = 0, k;
+	size_t k;
 	char err[STS_ERR_MAX], digest[65], u[STS_HOST_MAX * 4 + 1], wait[1024];
 	const char *id = NULL;
 	struct rec r[2];
@@ -321,14 +327,11 @@ records_of(struct run *run, struct job *j, int nth, struct sts_strlist *done)
 		return status;
 	}
 	n++;
-	if (tlsa_of(run, j, done, &t, &nt, &tnotes) == -1) {
+	if (tlsa_of(run, j, acc, &tnotes) == -1) {
 		status = run_fail(run, "%s: out of memory", j->d.name);
 		goto out;
 	}
 	emit(run, r, n);
-	if (f == REC_NSUPDATE)
-		printf("send\n");	/* one update per domain: zones may differ */
-	emit_tlsa(run, t, nt, 1);
  notes:
 	if (f == REC_JSON)
 		fputs("],\"notes\":[", stdout);
@@ -369,8 +372,9 @@ records_of(struct run *run, struct job *j, int nth, struct sts_strlist *done)
 		    "certificate for that name", j->d.name);
 	if (f == REC_JSON)
 		fputs("]}", stdout);
+	else if (f == REC_NSUPDATE && n > 0)
+		printf("send\n");	/* one update per domain: zones may differ */
  out:
-	free(t);
 	sts_strlist_free(&tnotes);
 	return status;
 }
@@ -382,8 +386,9 @@ cmd_records(struct run *run, char **names, int nnames)
 	size_t i;
 	int status = 0, st, nth = 0;
 
-	struct sts_strlist done = { 0 };
+	struct tlsa_acc acc;
 
+	memset(&acc, 0, sizeof(acc));
 	if ((status = run_conf(run, 0)) != 0 ||
 	    (status = run_domains(run, names, nnames)) != 0 ||
 	    (status = dane_init(run)) != 0)
@@ -402,9 +407,9 @@ cmd_records(struct run *run, char **names, int nnames)
 		if (!j->selected)
 			continue;
 		run_load(run, j);
-		if ((st = records_of(run, j, nth++, &done)) == 3 && j->loaded) {
-			sts_strlist_free(&done);
-			return 3;
+		if ((st = records_of(run, j, nth++, &acc)) == 3 && j->loaded) {
+			status = 3;
+			goto out;
 		}
 		if (st > status)
 			status = st;
@@ -413,10 +418,21 @@ cmd_records(struct run *run, char **names, int nnames)
 			j->loaded = 0;
 		}
 	}
-	sts_strlist_free(&done);
+	/*
+	 * DANE (RFC 7672): the TLSA records of the MX hosts, after the
+	 * domains (an MX host serves many, and is in a zone of its own)
+	 */
+	if (acc.n > 0 && (f == REC_ZONE || f == REC_NSUPDATE))
+		printf("\n; DANE (RFC 7672): TLSA records of the MX hosts\n");
+	if (f == REC_JSON)
+		printf("],\"tlsa\":[");
+	emit_tlsa(run, acc.t, acc.n);
 	if (f == REC_JSON)
 		printf("]}\n");
 	if (fflush(stdout) == EOF)
 		status = 3;
+ out:
+	free(acc.t);
+	sts_strlist_free(&acc.done);
 	return status;
 }

@@ -215,7 +215,7 @@ for f in csv json nsupdate; do
 	ns_check records --format $f "$D"
 	case $f in
 	csv) got=$(printf '%s\n' "$CHK_OUT" | grep ',TLSA,' | tr -d '\r');;
-	json) got=$(printf '%s\n' "$CHK_OUT" | jq -r '.domains[].records[] | select(.type == "TLSA") | "\(.name),TLSA,\(.ttl),\(.value)"');;
+	json) got=$(printf '%s\n' "$CHK_OUT" | jq -r '.tlsa[] | "\(.name),TLSA,\(.ttl),\(.value)"');;
 	nsupdate) got=$(printf '%s\n' "$CHK_OUT" | sed -n 's/^update add \(.*\)\. \([0-9]*\) TLSA \(.*\)/\1,TLSA,\2,\3/p');;
 	esac
 	t_is "$got" "_25._tcp.mx1.example.test,TLSA,3600,$R1
