@@ -69,6 +69,7 @@ _25._tcp.mx1	TLSA	TLSA-MX1
 _25._tcp.mx2	TLSA	TLSA-MX2
 _25._tcp.mx4	TLSA	TLSA-MX4"
 ns_zone unsigned.test <<EOF
+@		MX	10 mx1.example.test.
 mx4		A	$MX4
 _25._tcp.mx4	TLSA	TLSA-MX4
 EOF
@@ -194,6 +195,13 @@ mx2.example.test: DANE (signed TLSA 3 1 1 matches) — MTA-STS not applied by DA
 mx4.example.test: DANE (signed TLSA 3 1 1 matches) — MTA-STS not applied by DANE-capable senders
 mx4.unsigned.test: MTA-STS (mode testing; no DANE: the TLSA records at _25._tcp.mx4.unsigned.test are not signed)" \
     "probe: per MX, DANE where signed TLSA match, MTA-STS where they are unsigned" || t_diag "$CHK_OUT"
+
+# unsigned.test's MX is mx1.example.test, whose TLSA are signed and match:
+# DANE does not apply all the same, the MX records are not signed (RFC 7672 §2.2)
+ns_check --json probe unsigned.test
+t_is "$(dane)" "info dane.mechanism mx1.example.test: neither DANE nor MTA-STS (the MX records of unsigned.test are not signed; no MTA-STS policy in force): opportunistic TLS only
+warning dane.mx.insecure MX mx1.example.test: signed TLSA records, but the MX records of unsigned.test are not signed: DANE does not apply to mail for unsigned.test (RFC 7672 section 2.2); sign the zone of unsigned.test" \
+    "probe: signed matching TLSA of an MX named by unsigned MX records: DANE does not apply" || t_diag "$CHK_OUT"
 # ---- a next key without its TLSA: rollover warning ----------------------------
 
 cp "$NS_PKI/mx4-next.key" "$T/next/mx4.example.test.key"
