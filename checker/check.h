@@ -18,6 +18,8 @@
  *                shared causes once, worst first, the summary line,
  *                --changes against the previous run
  *   smtp.c       an MX, as a sender sees it (on shared/conn.c)
+ *   dane.c       DANE beside MTA-STS: TLSA records against what the MX
+ *                presents and the keys of the certificate store
  *   state.c      ids remembered per domain, the run lock
  *   atomic.c     temporary file, fsync, rename: the one atomic writer
  *   publish.c    the table of publish methods; publish_rfc2136.c,

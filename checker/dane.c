@@ -316,8 +316,11 @@ check_dane(struct run *run, const char *domain, const char *host,
 		dane_vs_store(run, host, res, set, r);
 	if (set != NULL)
 		return;
-	/* probe: which mechanism a sender applies, and why (RFC 8461 §2) */
-	if (pol != NULL && pol->mode != STS_MODE_NONE)
+	/*
+	 * probe: which mechanism a sender applies, and why (RFC 8461 §2);
+	 * MTA-STS only with a policy behind an _mta-sts record (§3)
+	 */
+	if (pol != NULL && r->published && pol->mode != STS_MODE_NONE)
 		sts = pol->mode == STS_MODE_ENFORCE ? "enforce" : "testing";
 	if (dane)
 		report_add(r, L_INFO, "dane.mechanism", "%s: %s%s", host, why,

@@ -62,7 +62,8 @@ ns_pki_extra() {
 }
 
 ns_domain "$D" "dnssec-signing: on
-dnssec-policy: dane" "@		MX	30 mx4.example.test.
+dnssec-policy: dane" "_mta-sts	TXT	\"v=STSv1; id=1\"
+@		MX	30 mx4.example.test.
 @		MX	40 mx4.unsigned.test.
 mx4		A	$MX4
 _25._tcp.mx1	TLSA	TLSA-MX1
