@@ -240,16 +240,18 @@ check_dane(struct run *run, const char *domain, const char *host,
     struct report *r)
 {
 	char why[STS_ERR_MAX], rd[8 + 2 * STS_SPKI_LEN + 1];
+	char tname[STS_HOST_MAX + 16];
 	const char *sts = NULL;
 	int dane = 0;		/* a DANE sender applies DANE to host */
 
 	why[0] = '\0';
+	(void)snprintf(tname, sizeof(tname), "_25._tcp.%s", host);
 	if (res->tlsa_rc == -1) {
 		if (mx_secure) {
 			report_add(r, L_ERROR, "dane.lookup", "MX %s: the TLSA "
 			    "lookup at _25._tcp.%s failed (%s): DANE senders "
 			    "defer mail to it (a bogus or unanswered signed "
-			    "zone)", host, host, bare(res->tlsa_err, host));
+			    "zone)", host, host, bare(res->tlsa_err, tname));
 			(void)snprintf(why, sizeof(why), "DANE (the TLSA "
 			    "lookup failed: DANE senders defer mail)");
 			dane = 1;

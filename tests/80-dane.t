@@ -54,7 +54,8 @@ ns_pki_extra() {
 	cp "$NS_PKI/mx4.pem" "$NS_CHECK/certs/mx4.pem" &&
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
 	    -out "$NS_PKI/mx4-next.key" 2>/dev/null || return 1
-	for z in "$T/knot/zones/$D.zone" "$T/knot/zones/unsigned.test.zone"; do
+	for z in "$T/knot/zones/$D.zone" "$T/knot/zones/unsigned.test.zone" \
+	    "$T/knot/zones/bogus.test.zone"; do
 		sed -i -e "s/TLSA-MX1/$(rdata "$NS_PKI/mx1.pem")/" \
 		    -e "s/TLSA-MX2/$(rdata "$NS_PKI/mx2.pem")/" \
 		    -e "s/TLSA-MX4/$(rdata "$NS_PKI/mx4.pem")/" "$z" || return 1
@@ -68,7 +69,14 @@ dnssec-policy: dane" "_mta-sts	TXT	\"v=STSv1; id=1\"
 mx4		A	$MX4
 _25._tcp.mx1	TLSA	TLSA-MX1
 _25._tcp.mx2	TLSA	TLSA-MX2
-_25._tcp.mx4	TLSA	TLSA-MX4"
+_25._tcp.mx4	TLSA	TLSA-MX4
+sub		MX	10 mx5.bogus.test."
+# signed too, but unbound's trust anchor for it is wrong: every answer bogus
+ns_zone bogus.test "dnssec-signing: on
+dnssec-policy: dane" <<EOF
+mx5		A	$MX4
+_25._tcp.mx5	TLSA	TLSA-MX4
+EOF
 ns_zone unsigned.test <<EOF
 @		MX	10 mx1.example.test.
 mx4		A	$MX4
@@ -97,6 +105,7 @@ unbound_start() {
 		t_diag "keymgr ds:" "$(cat "$T/unbound/keymgr.err")"
 		return 1
 	}
+	echo "bogus.test. DS 11111 13 2 $(printf '%064d' 0)" >>"$T/unbound/ta.ds"
 	cat >"$T/unbound/unbound.conf" <<EOC
 server:
 	interface: $UB
@@ -125,6 +134,9 @@ stub-zone:
 	stub-addr: 127.0.0.1
 stub-zone:
 	name: "unsigned.test"
+	stub-addr: 127.0.0.1
+stub-zone:
+	name: "bogus.test"
 	stub-addr: 127.0.0.1
 EOC
 	unbound-checkconf "$T/unbound/unbound.conf" >"$T/unbound/check.log" 2>&1 || {
@@ -203,6 +215,15 @@ ns_check --json probe unsigned.test
 t_is "$(dane)" "info dane.mechanism mx1.example.test: neither DANE nor MTA-STS (the MX records of unsigned.test are not signed; no MTA-STS policy in force): opportunistic TLS only
 warning dane.mx.insecure MX mx1.example.test: signed TLSA records, but the MX records of unsigned.test are not signed: DANE does not apply to mail for unsigned.test (RFC 7672 section 2.2); sign the zone of unsigned.test" \
     "probe: signed matching TLSA of an MX named by unsigned MX records: DANE does not apply" || t_diag "$CHK_OUT"
+# sub.example.test (signed MX records) has its MX in bogus.test: the TLSA
+# lookup fails (SERVFAIL), and DANE senders defer
+t_is "$(ns_exec kdig +timeout=2 +retry=0 @"$UB" TLSA _25._tcp.mx5.bogus.test | sed -n 's/.*status: \([A-Z]*\).*/\1/p')" SERVFAIL \
+    "unbound answers SERVFAIL for the TLSA in bogus.test"
+ns_check --json probe sub.$D
+t_is "$(dane)" "error dane.lookup MX mx5.bogus.test: the TLSA lookup at _25._tcp.mx5.bogus.test failed (DNS server $UB answered SERVFAIL): DANE senders defer mail to it (a bogus or unanswered signed zone)
+info dane.mechanism mx5.bogus.test: DANE (the TLSA lookup failed: DANE senders defer mail)" \
+    "probe: a failed TLSA lookup under signed MX records is an error: DANE senders defer" || t_diag "$CHK_OUT"
+
 # ---- a next key without its TLSA: rollover warning ----------------------------
 
 cp "$NS_PKI/mx4-next.key" "$T/next/mx4.example.test.key"
