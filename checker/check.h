@@ -105,6 +105,7 @@ struct smtp_result {
 	char	 tls_version[16];	/* "TLSv1.3" */
 	/* DANE: the TLSA records at _25._tcp.<host> (smtp_cached looks them up) */
 	int		 tlsa_rc;	/* -1: the lookup failed, tlsa_err says why */
+	int		 tlsa_cut;	/* ... because the thread's deadline ran out */
 	int		 tlsa_secure;	/* the resolver vouched for the answer (AD) */
 	struct tlsa	*tlsa;
 	size_t		 ntlsa;

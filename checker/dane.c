@@ -246,7 +246,13 @@ check_dane(struct run *run, const char *domain, const char *host,
 
 	why[0] = '\0';
 	(void)snprintf(tname, sizeof(tname), "_25._tcp.%s", host);
-	if (res->tlsa_rc == -1) {
+	if (res->tlsa_rc == -1 && res->tlsa_cut) {
+		/* our deadline, not the zone: said once as cut short */
+		report_add(r, L_WARN, "dane.lookup", "MX %s: the TLSA lookup at "
+		    "_25._tcp.%s was cut short (%s): DANE not checked", host,
+		    host, bare(res->tlsa_err, tname));
+		(void)snprintf(why, sizeof(why), "the TLSA lookup was cut short");
+	} else if (res->tlsa_rc == -1) {
 		if (mx_secure) {
 			report_add(r, L_ERROR, "dane.lookup", "MX %s: the TLSA "
 			    "lookup at _25._tcp.%s failed (%s): DANE senders "

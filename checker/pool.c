@@ -106,6 +106,7 @@ smtp_cached(struct run *run, struct dns *dns, const char *host, int *rc,
 	    tlsa, tlsa_rc == 0 && secure ? ntlsa : 0, &e->res, e->err,
 	    sizeof(e->err));
 	e->res.tlsa_rc = tlsa_rc;
+	e->res.tlsa_cut = tlsa_rc == -1 && deadline_passed();
 	e->res.tlsa_secure = tlsa_rc == 0 && secure;
 	e->res.tlsa = tlsa;
 	e->res.ntlsa = ntlsa;
