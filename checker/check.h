@@ -20,6 +20,8 @@
  *                shared causes once, worst first, the summary line,
  *                --changes against the previous run
  *   smtp.c       an MX, as a sender sees it (on shared/conn.c)
+ *   dane.c       DANE beside MTA-STS: TLSA records against what the MX
+ *                presents and the keys of the certificate store
  *   state.c      ids remembered per domain, the run lock
  *   atomic.c     temporary file, fsync, rename: the one atomic writer
  *   publish.c    the table of publish methods; publish_rfc2136.c,
@@ -104,6 +106,17 @@ struct smtp_result {
 	int	 cert_ok;		/* chains to a trusted root and names the host */
 	time_t	 cert_expires;
 	char	 tls_version[16];	/* "TLSv1.3" */
+	/* DANE: the TLSA records at _25._tcp.<host> (smtp_cached looks them up) */
+	int		 tlsa_rc;	/* -1: the lookup failed, tlsa_err says why */
+	int		 tlsa_cut;	/* ... because the thread's deadline ran out */
+	int		 tlsa_secure;	/* the resolver vouched for the answer (AD) */
+	struct tlsa	*tlsa;
+	size_t		 ntlsa;
+	char		 tlsa_err[STS_ERR_MAX];
+	int		 dane_checked;	/* signed records: conn_dane ran, dane is its verdict */
+	struct daneinfo	 dane;
+	unsigned char	 spki[STS_SPKI_LEN];	/* SHA-256 of the leaf's SubjectPublicKeyInfo */
+	int		 have_spki;
 };
 
 /*
@@ -118,6 +131,14 @@ struct smtp_result {
  */
 int	 smtp_check(struct dns *, const char *host, const char *ca_file,
 	    unsigned timeout, struct smtp_result *, char *err, size_t errlen);
+/*
+ * The same, and once the handshake is done the certificate chain checked
+ * against the TLSA records tlsa[0..n) (conn_dane; n 0: not at all) into
+ * res->dane (dane_checked); res->spki is the leaf's key either way.
+ */
+int	 smtp_check_dane(struct dns *, const char *host, const char *ca_file,
+	    unsigned timeout, const struct tlsa *tlsa, size_t n,
+	    struct smtp_result *, char *err, size_t errlen);
 
 /* ---- state.c ------------------------------------------------------------ */
 
@@ -474,6 +495,7 @@ struct run {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	struct smtp_entry	*smtp[SMTP_BUCKETS];
+	struct dane_store	*dane;		/* dane.c: the keys of the stores */
 	/* output.c: the text report, built as the domains end */
 	struct agg		*agg;
 	int			 stream;	/* fold each job as soon as it ends */
@@ -569,9 +591,41 @@ int	 check_https(struct run *, struct dns *, const char *domain,
  */
 int	 check_txt_id(struct dns *, const char *name, char id[STS_ID_MAX + 1],
 	    struct report *r, char *why, size_t whylen);
-/* Step 5; pol NULL (probe, no policy): STARTTLS only, problems as warnings */
+/*
+ * Step 5; pol NULL (probe, no policy): STARTTLS only, problems as warnings.
+ * set: the domain's settings (check: the TLSA records are compared with
+ * the keys of its certificate store); NULL (probe): each MX is told which
+ * mechanism a sender applies (dane.mechanism).
+ */
 void	 check_mx(struct run *, struct dns *, const char *domain,
-	    const struct sts_policy *pol, struct report *);
+	    const struct sts_policy *pol, const struct sts_settings *set,
+	    struct report *);
+
+/*
+ * dane.c: DANE beside MTA-STS (RFC 7672, RFC 8461 §2). The keys of the
+ * certificate stores (certs of each domain, tlsa-next), read once per run.
+ */
+struct dane_store;
+/* main thread, after run_conf: the next keys (tlsa-next), warnings to run_warn; 0 or 3 */
+int	 dane_init(struct run *);
+void	 dane_free(struct run *);
+/* the keys of a certs spec, read on first use (any thread); NULL when it cannot be read */
+const struct sts_certkeys *dane_keys(struct run *, const char *spec);
+/* the next keys (tlsa-next), NULL when none is configured */
+const struct sts_certkeys *dane_next(struct run *);
+/* 1 when key k is for MX host (its name is host, or a wildcard covering it) */
+int	 dane_key_for(const struct sts_certkey *, const char *host);
+/* "3 1 1 <hex>" of a key */
+void	 dane_rdata(const unsigned char spki[STS_SPKI_LEN], char *out, size_t outlen);
+/*
+ * The DANE findings for one MX host of domain: mx_secure, the MX lookup
+ * was vouched for (dns_secure after dns_mx); res and smtp_rc from
+ * smtp_cached; set as for check_mx.
+ */
+void	 check_dane(struct run *, const char *domain, const char *host,
+	    int mx_secure, int smtp_rc, const struct smtp_result *res,
+	    const struct sts_policy *pol, const struct sts_settings *set,
+	    struct report *);
 /* Step 6; rua NULL or empty: the default mailto:postmaster@<domain> */
 void	 check_tlsrpt(struct dns *, const char *domain,
 	    const struct sts_strlist *rua, struct report *);

@@ -466,8 +466,12 @@ mx_smtp(struct run *run, struct dns *dns, const char *host, enum level bad,
 
 void
 check_mx(struct run *run, struct dns *dns, const char *domain,
-    const struct sts_policy *pol, struct report *r)
+    const struct sts_policy *pol, const struct sts_settings *set,
+    struct report *r)
 {
+	const struct smtp_result *res = NULL;
+	const char *serr = NULL;
+	int mx_secure, src;
 	char err[STS_ERR_MAX];
 	const char **hosts = NULL;
 	struct mx *mx = NULL;
@@ -479,6 +483,7 @@ check_mx(struct run *run, struct dns *dns, const char *domain,
 		    "%s: %s", domain, bare(err, domain));
 		goto out;
 	}
+	mx_secure = dns_secure(dns);	/* DANE applies only then (RFC 7672 §2.2) */
 	if (n >= 1 && mx[0].host[0] == '\0') {
 		report_add(r, L_WARN, "mx.null", "%s has a null MX (RFC 7505): it "
 		    "accepts no mail, so an MTA-STS policy protects nothing",
@@ -515,6 +520,10 @@ check_mx(struct run *run, struct dns *dns, const char *domain,
 		}
 		checked++;
 		mx_smtp(run, dns, hosts[i], tls_bad, r);
+		/* cached: the same answer mx_smtp had */
+		if ((res = smtp_cached(run, dns, hosts[i], &src, &serr)) != NULL)
+			check_dane(run, domain, hosts[i], n > 0 && mx_secure, src,
+			    res, pol, set, r);
 	}
  out:
 	free(hosts);

@@ -384,7 +384,7 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	check_web_host(dns, &j->d, &j->r);
 	check_tlsrpt_cname(dns, &j->d, &j->r);
 	/* steps 5 and 6 */
-	check_mx(run, dns, j->d.name, &j->d.policy, &j->r);
+	check_mx(run, dns, j->d.name, &j->d.policy, &j->d.set, &j->r);
 	/* with zonefile, the record is in the file: checked once it is written */
 	if (dom_publish(&run->conf, &j->d) != STS_PUBLISH_ZONEFILE)
 		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
@@ -715,7 +715,8 @@ cmd_check(struct run *run, char **names, int nnames)
 		goto out;
 	}
 	dns_close(probe);
-	if ((status = run_domains(run, names, nnames)) != 0)
+	if ((status = run_domains(run, names, nnames)) != 0 ||
+	    (status = dane_init(run)) != 0)
 		goto out;
 	/*
 	 * -n only reads the state: no lock, no write access needed. A run

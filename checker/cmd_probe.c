@@ -51,7 +51,7 @@ probe_domain(struct run *run, struct dns *dns, struct job *j)
 			    "day; senders cache the policy only that long",
 			    pol.max_age);
 	}
-	check_mx(run, dns, r->domain, have ? &pol : NULL, r);
+	check_mx(run, dns, r->domain, have ? &pol : NULL, NULL, r);
 	check_tlsrpt(dns, r->domain, NULL, r);
 	sts_policy_free(&pol);
 }

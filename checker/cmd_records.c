@@ -13,12 +13,19 @@
  *	csv	 name,type,ttl,value rows for a web DNS panel (RFC 4180)
  *	nsupdate a script for nsupdate(1): delete and add each record, one
  *		 send per domain (each may be in a zone of its own)
- *	json	 {"domains":[{"domain","u_label","records":[...],"notes":[...]}]}
+ *	json	 {"domains":[{"domain","u_label","records":[...],"notes":[...]}],
+ *		 "tlsa":[{"name","type","ttl","value","next","file"}]}
+ *
+ * After the domains come the TLSA records (DANE, RFC 7672) of the MX
+ * hosts their policies cover whose certificate the store has: the key of
+ * each certificate, then the next keys of tlsa-next; each host once,
+ * and in nsupdate scripts one update of its own (its zone may differ).
  *
  * An IDN domain is shown with its U-label beside the A-label (in a
  * comment, or "u_label" in JSON).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -166,10 +173,177 @@ rec_cname(struct rec *r, const char *label, const char *domain,
 	    (size_t)m >= sizeof(r->value) ? -1 : 0;
 }
 
+/* a TLSA record to print: host, key, whose */
+struct trec {
+	const char		*host;
+	const struct sts_certkey *k;
+	int			 next;
+};
+
+/* the TLSA records of the run, printed after the domains */
+struct tlsa_acc {
+	struct trec		*t;
+	size_t			 n, cap;
+	struct sts_strlist	 done;	/* the hosts in t */
+};
+
+/* the host's name among the patterns of the policy */
+static int
+covered(const struct sts_policy *pol, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < pol->mx.n; i++)
+		if (sts_mx_match(pol->mx.v[i], host))
+			return 1;
+	return 0;
+}
+
+/* key k (of list l) for host, unless an earlier one has the same key */
+static int
+first_key(const struct sts_certkeys *const lists[2], size_t l, size_t j,
+    const char *host)
+{
+	const struct sts_certkey *k = &lists[l]->v[j], *o = NULL;
+	size_t m, i;
+
+	if (!dane_key_for(k, host))
+		return 0;
+	for (m = 0; m <= l; m++)
+		for (i = 0; lists[m] != NULL && i < lists[m]->n &&
+		    (m < l || i < j); i++) {
+			o = &lists[m]->v[i];
+			if (dane_key_for(o, host) &&
+			    memcmp(o->spki, k->spki, STS_SPKI_LEN) == 0)
+				return 0;
+		}
+	return 1;
+}
+
+/*
+ * The TLSA records of the MX hosts the policy covers whose certificate
+ * the store has: the key of each certificate for it, then its next keys
+ * (tlsa-next), added to acc. Each host once per run: MX hosts are
+ * shared. Notes for the hosts the policy names that have no certificate.
+ */
+static int
+tlsa_of(struct run *run, struct job *j, struct tlsa_acc *acc,
+    struct sts_strlist *notes)
+{
+	const struct sts_certkeys *lists[2];
+	struct sts_strlist hosts = { 0 }, *done = &acc->done;
+	struct trec *nt = NULL;
+	char line[1024];
+	size_t l, i, h, ncur;
+	int rc = -1;
+
+	lists[0] = dane_keys(run, j->d.set.certs);
+	lists[1] = dane_next(run);
+	for (l = 0; l < 2; l++)
+		for (i = 0; lists[l] != NULL && i < lists[l]->n; i++)
+			if (lists[l]->v[i].name[0] != '*' &&
+			    sts_strlist_add(&hosts, lists[l]->v[i].name) == -1)
+				goto out;
+	for (i = 0; i < j->d.policy.mx.n; i++)
+		if (j->d.policy.mx.v[i][0] != '*' &&
+		    sts_strlist_add(&hosts, j->d.policy.mx.v[i]) == -1)
+			goto out;
+	sts_strlist_sort_uniq(&hosts);
+	for (h = 0; h < hosts.n; h++) {
+		if (!covered(&j->d.policy, hosts.v[h]))
+			continue;
+		for (i = 0, ncur = 0; lists[0] != NULL && i < lists[0]->n; i++)
+			ncur += dane_key_for(&lists[0]->v[i], hosts.v[h]);
+		if (ncur == 0) {
+			(void)snprintf(line, sizeof(line), "%s: no certificate "
+			    "for it in the store (certs = %s): no TLSA record",
+			    hosts.v[h], j->d.set.certs);
+			if (sts_strlist_add(notes, line) == -1)
+				goto out;
+			continue;
+		}
+		for (i = 0; i < done->n && strcmp(done->v[i], hosts.v[h]); i++)
+			;
+		if (i < done->n)
+			continue;	/* printed with an earlier domain */
+		if (sts_strlist_add(done, hosts.v[h]) == -1)
+			goto out;
+		for (l = 0; l < 2; l++)
+			for (i = 0; lists[l] != NULL && i < lists[l]->n; i++) {
+				if (!first_key(lists, l, i, hosts.v[h]))
+					continue;
+				if (acc->n == acc->cap) {
+					if ((nt = reallocarray(acc->t, acc->cap ?
+					    acc->cap * 2 : 8, sizeof(*nt))) == NULL)
+						goto out;
+					acc->t = nt;
+					acc->cap = acc->cap ? acc->cap * 2 : 8;
+				}
+				/* the host's text lives in done, to the end */
+				acc->t[acc->n].host = done->v[done->n - 1];
+				acc->t[acc->n].k = &lists[l]->v[i];
+				acc->t[acc->n].next = l == 1;
+				acc->n++;
+			}
+	}
+	rc = 0;
+ out:
+	sts_strlist_free(&hosts);
+	return rc;
+}
+
+static void
+emit_tlsa(struct run *run, const struct trec *t, size_t n)
+{
+	char rd[8 + 2 * STS_SPKI_LEN + 1], path[512];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		dane_rdata(t[i].k->spki, rd, sizeof(rd));
+		/* a comment line: no newline may end it early */
+		sts_escape(path, sizeof(path), t[i].k->path, strlen(t[i].k->path));
+		switch (run->o->recfmt) {
+		case REC_ZONE:
+			printf("; %s %s%s\n", t[i].next ? "next key, from" :
+			    "key of", path, t[i].next ? ": publish "
+			    "now, renew with it two TTLs later" : "");
+			printf("_25._tcp.%s. %d IN TLSA %s\n", t[i].host, TXT_TTL,
+			    rd);
+			break;
+		case REC_NSUPDATE:
+			if (i == 0 || strcmp(t[i - 1].host, t[i].host) != 0)
+				printf("update delete _25._tcp.%s. TLSA\n",
+				    t[i].host);
+			printf("; %s %s\nupdate add _25._tcp.%s. %d TLSA %s\n",
+			    t[i].next ? "next key, from" : "key of",
+			    path, t[i].host, TXT_TTL, rd);
+			/* the MX host may be in another zone: a send each */
+			if (i + 1 == n || strcmp(t[i + 1].host, t[i].host) != 0)
+				printf("send\n");
+			break;
+		case REC_CSV:
+			printf("_25._tcp.%s,TLSA,%d,%s\r\n", t[i].host, TXT_TTL,
+			    rd);
+			break;
+		case REC_JSON:
+			fputs(i ? "," : "", stdout);
+			printf("{\"name\":\"_25._tcp.%s\",\"type\":\"TLSA\","
+			    "\"ttl\":%d,\"value\":\"%s\",\"next\":%s,"
+			    "\"file\":", t[i].host, TXT_TTL, rd,
+			    t[i].next ? "true" : "false");
+			json_str(stdout, t[i].k->path);
+			putchar('}');
+			break;
+		}
+	}
+}
+
 /* one domain; 0, 2 (its state is damaged) or 3 (fatal, printed) */
 static int
-records_of(struct run *run, struct job *j, int nth)
+records_of(struct run *run, struct job *j, int nth, struct tlsa_acc *acc)
 {
+	struct sts_strlist tnotes = { 0 };
+	size_t k;
 	char err[STS_ERR_MAX], digest[65], u[STS_HOST_MAX * 4 + 1], wait[1024];
 	char want[STS_HOST_MAX + 1];
 	const char *id = NULL;
@@ -232,6 +406,10 @@ records_of(struct run *run, struct job *j, int nth)
 		return status;
 	}
 	n++;
+	if (tlsa_of(run, j, acc, &tnotes) == -1) {
+		status = run_fail(run, "%s: out of memory", j->d.name);
+		goto out;
+	}
 	emit(run, r, n, delegated);
  notes:
 	if (f == REC_JSON)
@@ -266,6 +444,8 @@ records_of(struct run *run, struct job *j, int nth)
 			    "run; the next run of mta-sts-check gives it a new id",
 			    j->d.name);
 	}
+	for (k = 0; k < tnotes.n; k++)
+		note(run, &first, "%s", tnotes.v[k]);
 	if (j->loaded && j->d.set.web_host != NULL)
 		note(run, &first, "mta-sts.%s needs a certificate for that name "
 		    "on the web host", j->d.name);
@@ -276,6 +456,8 @@ records_of(struct run *run, struct job *j, int nth)
 		fputs("]}", stdout);
 	else if (f == REC_NSUPDATE && n > 0 && !delegated)
 		printf("send\n");	/* one update per domain: zones may differ */
+ out:
+	sts_strlist_free(&tnotes);
 	return status;
 }
 
@@ -286,8 +468,12 @@ cmd_records(struct run *run, char **names, int nnames)
 	size_t i;
 	int status = 0, st, nth = 0;
 
+	struct tlsa_acc acc;
+
+	memset(&acc, 0, sizeof(acc));
 	if ((status = run_conf(run, 0)) != 0 ||
-	    (status = run_domains(run, names, nnames)) != 0)
+	    (status = run_domains(run, names, nnames)) != 0 ||
+	    (status = dane_init(run)) != 0)
 		return status;
 	for (i = 0; i < run->warnings.n; i++)
 		fprintf(stderr, "mta-sts-check: warning: %s\n", run->warnings.v[i]);
@@ -303,8 +489,10 @@ cmd_records(struct run *run, char **names, int nnames)
 		if (!j->selected)
 			continue;
 		run_load(run, j);
-		if ((st = records_of(run, j, nth++)) == 3 && j->loaded)
-			return 3;
+		if ((st = records_of(run, j, nth++, &acc)) == 3 && j->loaded) {
+			status = 3;
+			goto out;
+		}
 		if (st > status)
 			status = st;
 		if (j->loaded) {
@@ -312,9 +500,21 @@ cmd_records(struct run *run, char **names, int nnames)
 			j->loaded = 0;
 		}
 	}
+	/*
+	 * DANE (RFC 7672): the TLSA records of the MX hosts, after the
+	 * domains (an MX host serves many, and is in a zone of its own)
+	 */
+	if (acc.n > 0 && (f == REC_ZONE || f == REC_NSUPDATE))
+		printf("\n; DANE (RFC 7672): TLSA records of the MX hosts\n");
+	if (f == REC_JSON)
+		printf("],\"tlsa\":[");
+	emit_tlsa(run, acc.t, acc.n);
 	if (f == REC_JSON)
 		printf("]}\n");
 	if (fflush(stdout) == EOF)
 		status = 3;
+ out:
+	free(acc.t);
+	sts_strlist_free(&acc.done);
 	return status;
 }

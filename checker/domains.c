@@ -37,6 +37,7 @@ run_free(struct run *run)
 
 	fmt_abort(run);
 	pool_free(run);
+	dane_free(run);
 	out_free(run);
 	for (i = 0; i < run->njobs; i++) {
 		report_free(&run->jobs[i].r);

@@ -44,6 +44,7 @@ pool_free(struct run *run)
 	for (i = 0; i < SMTP_BUCKETS; i++) {
 		for (e = run->smtp[i]; e != NULL; e = next) {
 			next = e->next;
+			dns_tlsa_free(e->res.tlsa, e->res.ntlsa);
 			free(e);
 		}
 		run->smtp[i] = NULL;
@@ -66,7 +67,11 @@ smtp_cached(struct run *run, struct dns *dns, const char *host, int *rc,
     const char **err)
 {
 	struct smtp_entry *e = NULL;
+	struct tlsa *tlsa = NULL;
+	char tlsa_err[STS_ERR_MAX];
+	size_t ntlsa = 0;
 	unsigned h = bucket(host);
+	int tlsa_rc, secure = 0;
 
 	pthread_mutex_lock(&run->mu);
 	for (e = run->smtp[h]; e != NULL; e = e->next)
@@ -87,8 +92,22 @@ smtp_cached(struct run *run, struct dns *dns, const char *host, int *rc,
 	run->smtp[h] = e;
 	pthread_mutex_unlock(&run->mu);
 
-	e->rc = smtp_check(dns, host, run->conf.ca_file, run->conf.timeout,
-	    &e->res, e->err, sizeof(e->err));
+	/*
+	 * DANE first, as a sender does it: TLSA records at _25._tcp.<host>;
+	 * only signed ones are checked against what the MX presents.
+	 */
+	tlsa_rc = dns_tlsa(dns, host, 25, &tlsa, &ntlsa, &secure, tlsa_err,
+	    sizeof(tlsa_err));
+	e->rc = smtp_check_dane(dns, host, run->conf.ca_file, run->conf.timeout,
+	    tlsa, tlsa_rc == 0 && secure ? ntlsa : 0, &e->res, e->err,
+	    sizeof(e->err));
+	e->res.tlsa_rc = tlsa_rc;
+	e->res.tlsa_cut = tlsa_rc == -1 && deadline_passed();
+	e->res.tlsa_secure = tlsa_rc == 0 && secure;
+	e->res.tlsa = tlsa;
+	e->res.ntlsa = ntlsa;
+	(void)snprintf(e->res.tlsa_err, sizeof(e->res.tlsa_err), "%s",
+	    tlsa_rc == -1 ? tlsa_err : "");
 
 	pthread_mutex_lock(&run->mu);
 	e->done = 1;

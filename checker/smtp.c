@@ -2,7 +2,9 @@
 /*
  * What a sending MTA sees at an MX (RFC 8461 §4): port 25, the banner,
  * EHLO, STARTTLS, a TLS >= 1.2 handshake with SNI = the MX name, and a
- * certificate that chains to a trusted root and names the MX. Then QUIT.
+ * certificate that chains to a trusted root and names the MX; with TLSA
+ * records, the chain checked against them as a DANE sender does (RFC
+ * 7672). Then QUIT.
  * Every reply is bounded in time, line length and line count.
  */
 #include <stdarg.h>
@@ -111,6 +113,15 @@ int
 smtp_check(struct dns *dns, const char *host, const char *ca_file,
     unsigned timeout, struct smtp_result *res, char *err, size_t errlen)
 {
+	return smtp_check_dane(dns, host, ca_file, timeout, NULL, 0, res, err,
+	    errlen);
+}
+
+int
+smtp_check_dane(struct dns *dns, const char *host, const char *ca_file,
+    unsigned timeout, const struct tlsa *tlsa, size_t ntlsa,
+    struct smtp_result *res, char *err, size_t errlen)
+{
 	struct conn	*c = NULL;
 	struct tlsinfo	 ti;
 	char		 ehlo[STS_HOST_MAX + 8], me[STS_HOST_MAX + 1];
@@ -164,6 +175,10 @@ smtp_check(struct dns *dns, const char *host, const char *ca_file,
 	res->cert_ok = ti.verified;
 	res->cert_expires = ti.expires;
 	snprintf(res->tls_version, sizeof(res->tls_version), "%s", ti.version);
+	res->have_spki = conn_peer_spki(c, res->spki) == 0;
+	if (ntlsa > 0 && conn_dane(c, tlsa, ntlsa, &res->dane, res->dane.why,
+	    sizeof(res->dane.why)) == 0)
+		res->dane_checked = 1;
 	if (!ti.verified)
 		sts_err(err, errlen, "%s: certificate verify failed: %s", host,
 		    ti.why);

@@ -29,6 +29,7 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -482,6 +483,226 @@ sts_certs_names(const char *spec, struct sts_strlist *names,
 	rc = 0;
 out:
 	sts_strlist_free(&tmp);
+	specfiles_free(&sf);
+	return rc;
+}
+
+/* ---- keys, for DANE (TLSA 3 1 1) ------------------------------------- */
+
+/* SHA-256 of a DER SubjectPublicKeyInfo */
+static int
+spki_digest(const unsigned char *der, int len, unsigned char out[STS_SPKI_LEN])
+{
+	unsigned int	n = 0;
+
+	if (len <= 0 || !EVP_Digest(der, (size_t)len, out, &n, EVP_sha256(),
+	    NULL) || n != STS_SPKI_LEN)
+		return -1;
+	return 0;
+}
+
+int
+sts_certs_key_pem(const char *pem, size_t len, int keys,
+    unsigned char spki[STS_SPKI_LEN], int *cert, struct sts_strlist *names,
+    char *err, size_t errlen)
+{
+	struct sts_strlist	 tmp = { NULL, 0, 0 };
+	BIO			*bio = NULL;
+	X509			*x = NULL;
+	EVP_PKEY		*pk = NULL;
+	unsigned char		*der = NULL;
+	const unsigned char	*p;
+	int			 dlen = -1, rc = -1;
+
+	ERR_set_mark();
+	*cert = 0;
+	if (len > INT_MAX) {
+		sts_err(err, errlen, "too large");
+		goto out;
+	}
+	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		sts_err(err, errlen, nomem);
+		goto out;
+	}
+	x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
+	if (x == NULL && len > 0 && (unsigned char)pem[0] == 0x30) {
+		p = (const unsigned char *)pem;	/* one DER certificate */
+		x = d2i_X509(NULL, &p, (long)len);
+	}
+	if (x != NULL) {
+		*cert = 1;
+		dlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+		if (cert_names(x, &tmp, err, errlen) == -1 ||
+		    append_sorted(names, &tmp, err, errlen) == -1)
+			goto out;
+	} else if (keys) {
+		/* a public key, else a private key (never a passphrase) */
+		if (BIO_reset(bio) != 1 ||
+		    (pk = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase,
+		    NULL)) == NULL) {
+			(void)BIO_reset(bio);
+			pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
+			    NULL);
+		}
+		if (pk == NULL) {
+			sts_err(err, errlen, "no certificate, public key or "
+			    "unencrypted private key");
+			goto out;
+		}
+		dlen = i2d_PUBKEY(pk, &der);
+	} else {
+		sts_err(err, errlen, "no certificate");
+		goto out;
+	}
+	if (spki_digest(der, dlen, spki) == -1) {
+		sts_err(err, errlen, "cannot encode its public key");
+		goto out;
+	}
+	rc = 0;
+out:
+	sts_strlist_free(&tmp);
+	OPENSSL_free(der);
+	EVP_PKEY_free(pk);
+	X509_free(x);
+	BIO_free(bio);
+	ERR_pop_to_mark();
+	return rc;
+}
+
+void
+sts_certkeys_free(struct sts_certkeys *ks)
+{
+	size_t	i;
+
+	if (ks == NULL)
+		return;
+	for (i = 0; i < ks->n; i++) {
+		free(ks->v[i].path);
+		free(ks->v[i].name);
+	}
+	free(ks->v);
+	memset(ks, 0, sizeof(*ks));
+}
+
+static int
+certkeys_add(struct sts_certkeys *ks, const char *path, const char *name,
+    const unsigned char spki[STS_SPKI_LEN], int cert)
+{
+	struct sts_certkey	*v;
+	size_t			 cap;
+
+	if (ks->n == ks->cap) {
+		cap = ks->cap ? ks->cap * 2 : 8;
+		if ((v = reallocarray(ks->v, cap, sizeof(*v))) == NULL)
+			return -1;
+		ks->v = v;
+		ks->cap = cap;
+	}
+	v = &ks->v[ks->n];
+	memset(v, 0, sizeof(*v));
+	if ((v->path = strdup(path)) == NULL ||
+	    (v->name = strdup(name)) == NULL) {
+		free(v->path);
+		free(v->name);
+		return -1;
+	}
+	memcpy(v->spki, spki, STS_SPKI_LEN);
+	v->cert = cert;
+	ks->n++;
+	return 0;
+}
+
+/* "/x/mx1.example.com.key" -> "mx1.example.com", when that is a host name */
+static int
+key_file_host(const char *path, char *out, size_t outlen)
+{
+	static const char *const exts[] = { ".pem", ".key", ".pub" };
+	const char	*b = strrchr(path, '/');
+	size_t		 len, i, el;
+
+	b = b != NULL ? b + 1 : path;
+	len = strlen(b);
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		el = strlen(exts[i]);
+		if (len > el && strcmp(b + len - el, exts[i]) == 0) {
+			len -= el;
+			break;
+		}
+	}
+	if (len == 0 || len >= outlen || !sts_host_valid(b, len))
+		return -1;
+	for (i = 0; i < len; i++)
+		out[i] = (char)(b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i]);
+	out[len] = '\0';
+	return 0;
+}
+
+int
+sts_certs_keys(const char *spec, int keys, struct sts_certkeys *ks,
+    sts_warn_fn *warn, void *arg, char *err, size_t errlen)
+{
+	struct specfiles	 sf;
+	struct sts_strlist	 names = { NULL, 0, 0 };
+	unsigned char		 spki[STS_SPKI_LEN];
+	char			 why[STS_ERR_MAX], e1[ESC_MAX], e2[ESC_MAX];
+	char			 host[STS_HOST_MAX + 1];
+	char			*buf = NULL;
+	size_t			 i, k, len = 0;
+	int			 r, cert, rc = -1;
+
+	if (spec_files(spec, &sf, err, errlen) == -1)
+		return -1;
+	if (keys && sf.nomatch)
+		sts_warnf(warn, arg, "%s: no file matches", esc(e1, spec));
+	for (i = 0; i < sf.files.n; i++) {
+		sts_strlist_free(&names);
+		r = read_file(sf.files.v[i], &buf, &len, why, sizeof(why));
+		if (r == -1 && strcmp(why, nomem) != 0) {
+			sts_warnf(warn, arg, "%s, skipped", why);
+			continue;
+		}
+		if (r == 0) {
+			r = sts_certs_key_pem(buf, len, keys, spki, &cert,
+			    &names, why, sizeof(why));
+			OPENSSL_cleanse(buf, len);	/* it may hold a key */
+			free(buf);
+			buf = NULL;
+		}
+		if (r == -1 && strcmp(why, nomem) == 0) {
+			sts_err(err, errlen, "%s", why);
+			goto out;
+		}
+		if (r == -1) {
+			if (keys)
+				sts_warnf(warn, arg, "%s: %s, skipped",
+				    esc(e1, sf.files.v[i]), why);
+			continue;
+		}
+		if (!cert) {
+			if (key_file_host(sf.files.v[i], host,
+			    sizeof(host)) == -1) {
+				sts_warnf(warn, arg, "%s: a key without a "
+				    "certificate must be in a file named after "
+				    "its MX host (mx.example.com.pem), skipped "
+				    "(tlsa-next = %s)", esc(e1, sf.files.v[i]),
+				    esc(e2, spec));
+				continue;
+			}
+			if (certkeys_add(ks, sf.files.v[i], host, spki, 0) == -1)
+				goto nomem;
+			continue;
+		}
+		for (k = 0; k < names.n; k++)
+			if (certkeys_add(ks, sf.files.v[i], names.v[k], spki,
+			    1) == -1)
+				goto nomem;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	sts_err(err, errlen, nomem);
+out:
+	sts_strlist_free(&names);
 	specfiles_free(&sf);
 	return rc;
 }

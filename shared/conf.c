@@ -459,6 +459,7 @@ sts_conf_free(struct sts_conf *c)
 	free(c->file);
 	free(c->domains);
 	free(c->state);
+	free(c->tlsa_next);
 	sts_settings_free(&c->dflt);
 	free(c->dns_server);
 	free(c->tsig_key);

@@ -91,6 +91,8 @@ const struct key conf_keys[NKEYS] = {
 	[IDZONE] =	{ "id-zone", K_ZONE, 2, "a zone name" },
 	[TLSRPTZONE] =	{ "tlsrpt-zone", K_ZONE, 2, "a zone name" },
 	[WEBHOST] =	{ "web-host", K_ZONE, 2, "a host name" },
+	[TLSANEXT] =	{ "tlsa-next", K_PATH, 0,
+	    "a directory or a glob of PEM files (the next keys of the MX hosts)" },
 };
 
 static const char *const publish_names[] = {
@@ -466,7 +468,8 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 		else
 			rc = set_path(p, k == DOMAINS ? &c->domains :
 			    k == STATE ? &c->state : k == ZONEFILE ? &c->zonefile :
-			    k == REPORTS ? &c->reports : &c->ca_file, v);
+			    k == REPORTS ? &c->reports : k == TLSANEXT ?
+			    &c->tlsa_next : &c->ca_file, v);
 		if (rc == 0 && k == ZONEFILE)
 			p->set->zonefile = 1;
 		return rc;

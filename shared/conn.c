@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -405,6 +406,11 @@ client_ctx(const char *ca_file, char *err, size_t errlen)
 	 * acceptable and when it expires.
 	 */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	/* for conn_dane; no connection uses DANE unless it enables it */
+	if (SSL_CTX_dane_enable(ctx) <= 0) {
+		sts_err(err, errlen, "cannot set up DANE");
+		goto out;
+	}
 	if ((copy = strdup(key)) != NULL && SSL_CTX_up_ref(ctx)) {
 		SSL_CTX_free(ctx_cached);
 		free(ctx_ca);
@@ -530,6 +536,96 @@ conn_tls(struct conn *c, const char *ca_file, struct tlsinfo *ti, char *err,
 }
 
 /* ---- reading and writing --------------------------------------------------- */
+
+int
+conn_peer_spki(struct conn *c, unsigned char out[32])
+{
+	X509		*leaf = NULL;
+	unsigned char	*der = NULL;
+	unsigned int	 n = 0;
+	int		 len, rc = -1;
+
+	if (c->ssl == NULL || (leaf = SSL_get0_peer_certificate(c->ssl)) == NULL)
+		return -1;
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
+	if (len > 0 && EVP_Digest(der, (size_t)len, out, &n, EVP_sha256(),
+	    NULL) && n == 32)
+		rc = 0;
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+conn_dane(struct conn *c, const struct tlsa *t, size_t n, struct daneinfo *di,
+    char *err, size_t errlen)
+{
+	SSL		*s = NULL;
+	X509_STORE_CTX	*xs = NULL;
+	X509		*leaf = NULL;
+	STACK_OF(X509)	*chain = NULL;
+	const unsigned char *data = NULL;
+	size_t		 i, dlen = 0;
+	long		 v;
+	int		 rc = -1, r;
+
+	memset(di, 0, sizeof(*di));
+	di->depth = -1;
+	ERR_clear_error();
+	if (c->ssl == NULL ||
+	    (leaf = SSL_get0_peer_certificate(c->ssl)) == NULL) {
+		sts_err(err, errlen, "%s: no certificate to check against TLSA "
+		    "records", c->host);
+		return -1;
+	}
+	chain = SSL_get_peer_cert_chain(c->ssl);
+	/* a connection never used, only to hold the DANE state */
+	if ((s = SSL_new(c->ctx)) == NULL || SSL_dane_enable(s, c->host) <= 0) {
+		sts_err(err, errlen, "%s: cannot set up DANE", c->host);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		/* 0: unusable (RFC 7672 §2.2), -1: malformed; both ignored */
+		if (SSL_dane_tlsa_add(s, t[i].usage, t[i].selector,
+		    t[i].mtype, t[i].data, t[i].len) > 0)
+			di->usable++;
+		ERR_clear_error();
+	}
+	if (di->usable == 0) {
+		snprintf(di->why, sizeof(di->why), "%s", "no usable TLSA record");
+		rc = 0;
+		goto out;
+	}
+	/* as the handshake would have verified it with DANE enabled */
+	if ((xs = X509_STORE_CTX_new()) == NULL ||
+	    !X509_STORE_CTX_init(xs, SSL_CTX_get_cert_store(c->ctx), leaf,
+	    chain) || !X509_STORE_CTX_set_default(xs, "ssl_server") ||
+	    !X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(xs),
+	    SSL_get0_param(s))) {
+		sts_err(err, errlen, "%s: cannot set up DANE", c->host);
+		goto out;
+	}
+	X509_STORE_CTX_set0_dane(xs, SSL_get0_dane(s));
+	r = X509_verify_cert(xs);
+	v = X509_STORE_CTX_get_error(xs);
+	SSL_set_verify_result(s, v);
+	if (r == 1 && v == X509_V_OK &&
+	    (di->depth = SSL_get0_dane_authority(s, NULL, NULL)) >= 0 &&
+	    SSL_get0_dane_tlsa(s, &di->usage, &di->selector, &di->mtype,
+	    &data, &dlen) >= 0)
+		di->matched = 1;
+	else {
+		di->depth = -1;
+		snprintf(di->why, sizeof(di->why), "%s", r == 1 ?
+		    "no TLSA record matched" : X509_verify_cert_error_string(v));
+	}
+	rc = 0;
+ out:
+	X509_STORE_CTX_free(xs);
+	SSL_free(s);
+	ERR_clear_error();
+	return rc;
+}
 
 int
 conn_write(struct conn *c, const char *p, size_t n, char *err, size_t errlen)

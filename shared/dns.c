@@ -590,6 +590,7 @@ dns_lookup(struct dns *d, const char *server, const char *name, ldns_rr_type typ
 	int		 hops = 0, rc = -1, k, round;
 
 	*out = NULL;
+	d->secure = 0;		/* until every answer has shown AD */
 	memset(seen, 0, sizeof(seen));
 	if ((qname = dns_mkname(name, err, errlen)) == NULL)
 		return -1;

@@ -242,6 +242,7 @@ struct sts_conf {
 	char		       *reload;
 	char		       *resolver;	/* host[:port] or NULL: /etc/resolv.conf */
 	char		       *ca_file;
+	char		       *tlsa_next;	/* "tlsa-next": the MX hosts' next keys (DANE), or NULL */
 	unsigned		timeout;	/* "timeout": seconds per network step, default 10 */
 	unsigned		domain_timeout;	/* seconds for all of one domain's checks, default 300 */
 	unsigned		run_timeout;	/* seconds for a whole run, default 1800 */
@@ -302,6 +303,41 @@ int	 sts_certs_names_pem(const char *pem, size_t len, struct sts_strlist *names,
  * removed or rewritten.
  */
 int	 sts_certs_signature(const char *spec, uint64_t *sig, char *err, size_t errlen);
+
+/*
+ * The keys of a certificate store, for DANE (RFC 7672): TLSA 3 1 1 is the
+ * SHA-256 of a key's SubjectPublicKeyInfo. One entry per name per file:
+ * a certificate gives its key under each of its names (as
+ * sts_certs_names finds them, wildcards kept as "*.x"); with `keys`, a
+ * file without a certificate may hold a public key ("PUBLIC KEY") or an
+ * unencrypted private key, named by the file: its base name without
+ * ".pem", ".key" or ".pub" must be a host name (the MX it is for), else
+ * it is passed to warn and skipped. Without `keys` such files are passed
+ * over in silence (sts_certs_names warns about them). Unreadable files
+ * go to warn; -1 only when spec itself cannot be read.
+ */
+#define STS_SPKI_LEN	32
+struct sts_certkey {
+	char		*path;			/* the file */
+	char		*name;			/* the MX name(s) it is for: a host or "*.x" */
+	unsigned char	 spki[STS_SPKI_LEN];	/* SHA-256 of the SubjectPublicKeyInfo */
+	int		 cert;			/* from a certificate (1) or a key file (0) */
+};
+struct sts_certkeys {
+	struct sts_certkey	*v;
+	size_t			 n, cap;
+};
+int	 sts_certs_keys(const char *spec, int keys, struct sts_certkeys *,
+	    sts_warn_fn *warn, void *arg, char *err, size_t errlen);
+/*
+ * One buffer: the first certificate's key and its names (appended to
+ * names), else, with keys, its public or private key (*cert = 0, no
+ * names). 0, or -1 with err.
+ */
+int	 sts_certs_key_pem(const char *pem, size_t len, int keys,
+	    unsigned char spki[STS_SPKI_LEN], int *cert,
+	    struct sts_strlist *names, char *err, size_t errlen);
+void	 sts_certkeys_free(struct sts_certkeys *);
 
 /* A cache of certs specs -> names, so 100,000 domains read one store once. */
 struct sts_certstore;

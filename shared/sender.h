@@ -179,6 +179,26 @@ const char *conn_host(const struct conn *);
 /* TLS >= 1.2, SNI and name = host; -1 with err if the handshake fails */
 int	 conn_tls(struct conn *, const char *ca_file, struct tlsinfo *,
 	    char *err, size_t errlen);
+
+/* what conn_dane found */
+struct daneinfo {
+	int		 usable;	/* TLSA records OpenSSL can use (RFC 7672 §2.2) */
+	int		 matched;	/* the certificate chain matches one of them */
+	int		 depth;		/* of the matching certificate: 0 the leaf; -1 */
+	unsigned char	 usage, selector, mtype;	/* the record that matched */
+	char		 why[128];	/* when not: "no matching DANE TLSA records" */
+};
+/*
+ * After conn_tls: the certificate chain the peer presented, verified
+ * against TLSA records n records with OpenSSL's DANE support, as a DANE
+ * sender does it (RFC 7672: DANE-EE ignores names and dates, DANE-TA
+ * checks the name, host). The handshake and its WebPKI verdict are left
+ * as they are. 0 with *di, -1 with err when it could not be done.
+ */
+int	 conn_dane(struct conn *, const struct tlsa *, size_t n,
+	    struct daneinfo *, char *err, size_t errlen);
+/* after conn_tls: SHA-256 of the peer certificate's SubjectPublicKeyInfo (TLSA 3 1 1); -1 if none */
+int	 conn_peer_spki(struct conn *, unsigned char out[32]);
 int	 conn_write(struct conn *, const char *, size_t, char *err, size_t errlen);
 /*
  * A line without CR LF into line[max]: 0, 1 at a clean end of stream, -1

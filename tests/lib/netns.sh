@@ -31,7 +31,8 @@
 # ns_sync copies the checker's side to the responder and waits until the
 # new policies are served.
 #
-# Knobs: NS_VERBOSE=1 shows every checker run's output as TAP comments;
+# Knobs: NS_KNOT_EXTRA holds knot.conf sections (a DNSSEC "policy:") put
+# before the zones; NS_VERBOSE=1 shows every checker run's output as TAP comments;
 # NS_CHECK_WRAP="valgrind --leak-check=full --error-exitcode=99 -q" runs
 # the checker under valgrind; NS_CHECKER, NS_FCGI, NS_SMTPD point at other
 # builds (a SANITIZE=1 tree); KEEP=1 keeps $T.
@@ -244,8 +245,10 @@ template:
     semantic-checks: on
     acl: upd
 
-zone:
 EOF
+	# more sections (a DNSSEC policy, say) before the zones that name them
+	[ -n "${NS_KNOT_EXTRA:-}" ] && printf '%s\n\n' "$NS_KNOT_EXTRA"
+	echo "zone:"
 	for z in $NS_ZONES; do
 		printf '  - domain: %s\n' "$z"
 		while IFS= read -r opts; do
