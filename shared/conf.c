@@ -426,6 +426,9 @@ sts_conf_free(struct sts_conf *c)
 	free(c->reload);
 	free(c->resolver);
 	free(c->ca_file);
+	free(c->outbound_rules);
+	free(c->resolve_cache);
+	free(c->resolve_socket);
 	memset(c, 0, sizeof(*c));
 }
 
