@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "resolve.h"
@@ -251,6 +252,7 @@ workers_done(struct workers *w)
 void
 workers_stop(struct workers *w)
 {
+	struct timespec until;
 	unsigned i;
 	struct job *j;
 
@@ -260,8 +262,15 @@ workers_stop(struct workers *w)
 	w->stopping = 1;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
 	for (i = 0; i < w->n; i++)
-		pthread_join(w->th[i], NULL);
+		if (pthread_timedjoin_np(w->th[i], NULL, &until) != 0) {
+			/* stuck in a lookup: the process ends without it */
+			logmsg("stopping without waiting for %u lookups in progress",
+			    w->n - i);
+			return;
+		}
 	while ((j = w->todo) != NULL) {
 		w->todo = j->next;
 		job_free(j);

@@ -19,6 +19,9 @@
 . "$(dirname "$0")/lib/netns.sh"
 
 RESOLVE=${RESOLVE:-$T_TOP/resolver/mta-sts-resolve}
+# Debian's python3 (a pyenv shim in PATH may take seconds to start)
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 for p in postfix postconf postqueue sendmail; do
 	command -v "$p" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
 	command -v "$p" >/dev/null 2>&1 || t_skip_all "$p not installed"
@@ -219,7 +222,7 @@ delivered() {
 }
 # queue: Postfix's deferred queue as "ADDRESS<TAB>REASON" lines in $T/queue
 queue() {
-	ip netns exec "$NS" postqueue -c "$PF/etc" -j 2>/dev/null | python3 -c '
+	ip netns exec "$NS" postqueue -c "$PF/etc" -j 2>/dev/null | "$PY" -c '
 import json, sys
 for line in sys.stdin:
     m = json.loads(line)
