@@ -38,7 +38,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: " PROGNAME " [-c file] [-m file] [-s socket] "
-	    "[-t threads] [-u user]\n"
+	    "[-t threads] [-u user[:group]]\n"
 	    "       " PROGNAME " [-c file] [-s socket] query | show | refresh | "
 	    "drop domain\n"
 	    "       " PROGNAME " -h | -V\n");

@@ -268,7 +268,7 @@ t_is "$(delivered u@badcert.test)" "" "enforce, certificate not for the MX: not 
 t_like "$(deferred u@badcert.test)" '[Cc]ertificate|verif' "  deferred by Postfix's TLS check"
 t_like "$(delivered u@deep.test)" '^127\.0\.0\.2:25 TLSv1\.[23]$' \
     "*.example.test: mail for deep.test goes to mx1, not to a.b.example.test (MX 10)"
-t_is "$(grep -l -F 'rcpt=<u@deep.test>' "$MAILDIR"/127.0.0.8-* 2>/dev/null)" "" \
+t_is "$(grep -l -F 'rcpt=<u@deep.test>' "$MAILDIR"/127.0.0.8:25-* 2>/dev/null)" "" \
     "  a.b.example.test got nothing, its valid certificate notwithstanding"
 t_like "$(grep 'a.b.example.test' "$PF/maillog" | grep -i 'verif\|certificate' | head -n 1)" \
     'a\.b\.example\.test' "  Postfix refused a.b.example.test's certificate name"
