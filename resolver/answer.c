@@ -273,14 +273,16 @@ answer_stale(const struct entry *e, time_t now)
 	return 0;
 }
 
+/* why the entry has no policy, escaped (only for the TEMP answers) */
+#define WHY(e, buf)	sts_escape((buf), sizeof(buf), (e)->why ? (e)->why : \
+			    "no MTA-STS policy", (e)->why ? strlen((e)->why) : 17)
+
 void
 answer(enum sts_outbound mode, const struct entry *e, time_t now, char *out,
     size_t outlen)
 {
 	char why[1024];
 
-	sts_escape(why, sizeof(why), e->why ? e->why : "no MTA-STS policy",
-	    e->why ? strlen(e->why) : 17);
 	if (mode == STS_OUT_DISABLE) {
 		(void)snprintf(out, outlen, "NOTFOUND ");
 		return;
@@ -290,7 +292,7 @@ answer(enum sts_outbound mode, const struct entry *e, time_t now, char *out,
 		return;
 	}
 	if (e->last == R_DANE_TEMP) {
-		(void)snprintf(out, outlen, "TEMP %s", why);
+		(void)snprintf(out, outlen, "TEMP %s", WHY(e, why));
 		return;
 	}
 	if (e->expires > now && e->patterns != NULL) {
@@ -307,7 +309,7 @@ answer(enum sts_outbound mode, const struct entry *e, time_t now, char *out,
 	}
 	if (mode == STS_OUT_REQUIRE)
 		(void)snprintf(out, outlen, "TEMP %s: outbound = require and no "
-		    "valid MTA-STS policy: %s", e->domain, why);
+		    "valid MTA-STS policy: %s", e->domain, WHY(e, why));
 	else
 		(void)snprintf(out, outlen, "NOTFOUND ");
 }

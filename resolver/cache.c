@@ -284,6 +284,27 @@ load_record(struct cache *c, char *rec, time_t now)
 	return 0;
 }
 
+static int
+hex32(const char *s, uint32_t *out)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (uint32_t)(c - 'a' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 /* read the file, cut off a bad tail; 0 or -1 with err */
 static int
 load(struct cache *c, time_t now, char *err, size_t errlen)
@@ -324,13 +345,21 @@ load(struct cache *c, time_t now, char *err, size_t errlen)
 		goto out;
 	}
 	good = strlen(CACHE_MAGIC);
+	{
+		size_t lines = 0;
+
+		for (p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf))) != NULL; p++)
+			lines++;
+		while (c->cap < 2 * lines && c->cap < ((size_t)1 << 26))
+			if (grow(c) == -1)
+				break;
+	}
 	for (p = buf + good; p < buf + len; p = nl + 1) {
 		if ((nl = memchr(p, '\n', len - (size_t)(p - buf))) == NULL)
 			break;		/* torn */
 		*nl = '\0';
-		if ((tab = strrchr(p, '\t')) == NULL || strlen(tab + 1) != 8 ||
-		    sscanf(tab + 1, "%8" SCNx32, &sum) != 1 ||
-		    sum != fnv(p, (size_t)(tab - p))) {
+		if ((size_t)(nl - p) < 9 || (tab = nl - 9)[0] != '\t' ||
+		    hex32(tab + 1, &sum) == -1 || sum != fnv(p, (size_t)(tab - p))) {
 			bad = 1;
 			break;
 		}

@@ -133,22 +133,16 @@ client_close(struct loop *l, size_t i)
 	l->cl[i] = l->cl[--l->ncl];
 }
 
-/* queue a reply and write what the socket takes now; -1: close it */
+/* write a reply now, or queue what the socket does not take; -1: close it */
 static int
 reply(struct client *c, const char *text)
 {
-	size_t len = strlen(text), n;
-	char *buf;
+	char stack[8300], *buf;
+	size_t len = strlen(text), n, off = 0;
 	ssize_t w;
 
 	if (len > REPLY_MAX)
 		len = REPLY_MAX;
-	if ((buf = realloc(c->out, c->outlen + len + 16)) == NULL)
-		return -1;
-	c->out = buf;
-	if ((n = ns_format(c->out + c->outlen, len + 16, text, len)) == 0)
-		return -1;
-	c->outlen += n;
 	if (!c->ctl)
 		switch (text[0]) {
 		case 'O':
@@ -159,6 +153,35 @@ reply(struct client *c, const char *text)
 		case 'T': counters[C_TEMP]++; break;
 		case 'P': counters[C_PERM]++; break;
 		}
+	if (c->outlen == 0 && len + 16 <= sizeof(stack)) {
+		/* nothing queued: straight to the socket */
+		if ((n = ns_format(stack, sizeof(stack), text, len)) == 0)
+			return -1;
+		while (off < n) {
+			w = write(c->fd, stack + off, n - off);
+			if (w == -1 && errno == EINTR)
+				continue;
+			if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (w <= 0)
+				return -1;
+			off += (size_t)w;
+		}
+		if (off == n)
+			return 0;
+		if ((c->out = malloc(n - off)) == NULL)
+			return -1;
+		memcpy(c->out, stack + off, n - off);
+		c->outlen = n - off;
+		c->outoff = 0;
+		return 0;
+	}
+	if ((buf = realloc(c->out, c->outlen + len + 16)) == NULL)
+		return -1;
+	c->out = buf;
+	if ((n = ns_format(c->out + c->outlen, len + 16, text, len)) == 0)
+		return -1;
+	c->outlen += n;
 	while (c->outoff < c->outlen) {
 		w = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
 		if (w == -1 && errno == EINTR)

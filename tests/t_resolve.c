@@ -333,6 +333,7 @@ t_cache(void)
 	size_t i;
 	int fd;
 	double t0, t;
+	clock_t cpu;
 
 	snprintf(path, sizeof(path), "%s/cache", tmpdir);
 	c = cache_open(path, now, err, sizeof(err));
@@ -403,13 +404,21 @@ t_cache(void)
 		put(c, name, now, 86400, "mx1.example.net:mx2.example.net");
 	}
 	cache_close(c);
+	/*
+	 * The CPU time is what is asserted (this machine may be shared and
+	 * busy: the wall time is shown, and measured by make bench).
+	 */
 	t0 = deadline_clock();
+	cpu = clock();
 	c = cache_open(path, now, err, sizeof(err));
 	t = deadline_clock() - t0;
+	cpu = clock() - cpu;
 	ok(c != NULL && cache_loaded(c) == 100011, "100,000 policies loaded (%zu)",
 	    c ? cache_loaded(c) : 0);
-	ok(t < 1.0, "  in under 1 s (%.3f s)", t);
-	diag("100011 cached policies loaded in %.3f s", t);
+	ok((double)cpu / CLOCKS_PER_SEC < 1.0, "  in under 1 s of CPU time (%.3f s)",
+	    (double)cpu / CLOCKS_PER_SEC);
+	diag("100011 cached policies loaded in %.3f s (%.3f s of CPU time)", t,
+	    (double)cpu / CLOCKS_PER_SEC);
 	e = c ? cache_get(c, "domain99999.example") : NULL;
 	ok(e != NULL && strcmp(e->match, "mx1.example.net:mx2.example.net") == 0,
 	    "  the last one is there");
