@@ -148,7 +148,8 @@ out=$($SM "$SOCK" many 1000 "mta-sts cached.test")
 t_is "$out" "1000 replies: OK secure match=mx1.example.test:mx1.cached.test servername=hostname" \
     "1,000 connections at once: every one answered"
 wait "$slow1" "$slow2"
-t_is "$(cat "$T/slow1")" "closed after 10 s" "a half-sent request is dropped after 10 s"
+# the daemon's clock ticks in seconds: 10 s after the last byte, give or take one
+t_like "$(cat "$T/slow1")" '^closed after (9|10|11)\.[0-9] s$' "a half-sent request is dropped after 10 s"
 t_is "$(cat "$T/slow2")" "open" "  an idle connection (Postfix keeps them) is not"
 t_ok "the daemon is still there" alive
 t_ok "  and its process" kill -0 "$RPID"

@@ -12,7 +12,7 @@
                                              asks; prints "N replies: R" per
                                              distinct reply R
     socketmap.py SOCKET slow SECONDS BYTES   sends BYTES, then waits up to
-                                             SECONDS; prints "closed after S s"
+                                             SECONDS; prints "closed after S.S s"
                                              or "open"
     socketmap.py SOCKET time "name key"      prints the reply and the ms taken
 
@@ -114,7 +114,7 @@ def main():
             while True:
                 b = s.recv(100)
                 if not b:
-                    print("closed after %d s" % round(time.time() - t0))
+                    print("closed after %.1f s" % (time.time() - t0))
                     return
         except socket.timeout:
             print("open")
