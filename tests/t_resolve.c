@@ -27,6 +27,18 @@ logmsg(const char *fmt, ...)
 
 static char tmpdir[] = "/tmp/t_resolve.XXXXXX";
 
+/* under valgrind (make valgrind) or ASan (SANITIZE=1) time means nothing */
+static int
+slowed(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+#if defined(__SANITIZE_ADDRESS__)
+	return 1;
+#endif
+	return p != NULL && strstr(p, "vgpreload") != NULL;
+}
+
 static void
 t_netstring(void)
 {
@@ -334,6 +346,7 @@ t_cache(void)
 	int fd;
 	double t0, t;
 	clock_t cpu;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/cache", tmpdir);
 	c = cache_open(path, now, err, sizeof(err));
@@ -392,7 +405,9 @@ t_cache(void)
 		put(c, name, now, 3600, "mx");
 	}
 	ok(cache_compact(c, 0, err, sizeof(err)) == 0, "compaction");
-	ok(stat(path, &st) == 0 && st.st_size < 2000, "  the file holds live policies only (%lld bytes)",
+	memset(&st, 0, sizeof(st));
+	rc = stat(path, &st);
+	ok(rc == 0 && st.st_size < 2000, "  the file holds live policies only (%lld bytes)",
 	    (long long)st.st_size);
 	cache_close(c);
 	c = cache_open(path, now, err, sizeof(err));
@@ -415,8 +430,11 @@ t_cache(void)
 	cpu = clock() - cpu;
 	ok(c != NULL && cache_loaded(c) == 100011, "100,000 policies loaded (%zu)",
 	    c ? cache_loaded(c) : 0);
-	ok((double)cpu / CLOCKS_PER_SEC < 1.0, "  in under 1 s of CPU time (%.3f s)",
-	    (double)cpu / CLOCKS_PER_SEC);
+	if (slowed())
+		ok(1, "# SKIP the load time: under valgrind or a sanitizer");
+	else
+		ok((double)cpu / CLOCKS_PER_SEC < 1.0, "  in under 1 s of CPU time (%.3f s)",
+		    (double)cpu / CLOCKS_PER_SEC);
 	diag("100011 cached policies loaded in %.3f s (%.3f s of CPU time)", t,
 	    (double)cpu / CLOCKS_PER_SEC);
 	e = c ? cache_get(c, "domain99999.example") : NULL;
