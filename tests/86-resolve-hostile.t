@@ -116,6 +116,10 @@ t_like "$(cat "$T/cache/metrics")" 'mta_sts_resolve_lookups_total\{result="temp"
 ' "  one lookup for them all (and one for cached.test's refresh)"
 t_like "$(cat "$T/cache/metrics")" 'mta_sts_resolve_cache_misses_total 200' "  200 misses counted"
 
+# ---- refresh: a lookup now, the cached policy kept when it fails ---------------------
+t_like "$(ask 'ctl-refresh cached.test')" '^OK domain=cached\.test id=id7 mode=enforce max_age=86400 .* last=temp checked=[0-9]+ why=' \
+    "refresh cached.test: looked up now (DNS never answers), the cached policy kept"
+
 # ---- malformed input -------------------------------------------------------------------
 for bad in 'abc' '05:hello,' '5:hello;' ':x,' '3x:abc,' '-1:,' \
     '99999999999999999999999999:' '18446744073709551617:' '10001:'; do
