@@ -443,6 +443,62 @@ t_cache(void)
 	cache_close(c);
 }
 
+/* the outbound keys of mta-sts.conf: values and messages */
+static void
+t_conf(void)
+{
+	static const struct {
+		const char *line, *err;	/* err NULL: accepted */
+	} c[] = {
+		{ "outbound = require", NULL },
+		{ "outbound = disable", NULL },
+		{ "outbound = strict", "%s:1: outbound 'strict' is not valid (expected optional, require or disable)" },
+		{ "resolve-socket = unix:/run/mta-sts-resolve/socket", NULL },
+		{ "resolve-socket = tcp:127.0.0.1:8462", NULL },
+		{ "resolve-socket = tcp:[::1]:8462", NULL },
+		{ "resolve-socket = unix:relative/socket", "%s:1: resolve-socket 'unix:relative/socket' is not valid (expected unix:/path or tcp:address:port)" },
+		{ "resolve-socket = tcp:127.0.0.1", "%s:1: resolve-socket 'tcp:127.0.0.1' is not valid (expected unix:/path or tcp:address:port)" },
+		{ "resolve-socket = 127.0.0.1:8462", "%s:1: resolve-socket '127.0.0.1:8462' is not valid (expected unix:/path or tcp:address:port)" },
+		{ "resolve-cache = cache", NULL },
+		{ "outbound-rules = /etc/mta-sts/outbound", NULL },
+	};
+	char path[256], err[STS_ERR_MAX], want[512];
+	struct sts_conf conf;
+	FILE *f;
+	size_t i;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/mta-sts.conf", tmpdir);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		f = fopen(path, "w");
+		fprintf(f, "%s\n", c[i].line);
+		fclose(f);
+		memset(&conf, 0, sizeof(conf));
+		err[0] = '\0';
+		rc = sts_conf_load(path, &conf, err, sizeof(err));
+		if (c[i].err == NULL)
+			is_int(rc, 0, "'%s' accepted%s%s", c[i].line, rc ? ": " : "", err);
+		else {
+			snprintf(want, sizeof(want), c[i].err, path);
+			is_str(err, want, "'%s' refused", c[i].line);
+		}
+		if (rc == 0 && i == 0)
+			is_int(conf.outbound, STS_OUT_REQUIRE, "  outbound is require");
+		if (rc == 0 && i == 9) {
+			snprintf(want, sizeof(want), "%s/cache", tmpdir);
+			is_str(conf.resolve_cache ? conf.resolve_cache : "", want,
+			    "  a relative cache path is relative to the file");
+		}
+		sts_conf_free(&conf);
+	}
+	memset(&conf, 0, sizeof(conf));
+	f = fopen(path, "w");
+	fclose(f);
+	sts_conf_load(path, &conf, err, sizeof(err));
+	is_int(conf.outbound, STS_OUT_OPTIONAL, "outbound is optional by default");
+	sts_conf_free(&conf);
+}
+
 int
 main(void)
 {
@@ -453,6 +509,7 @@ main(void)
 	t_answer();
 	t_rules();
 	t_keys();
+	t_conf();
 	t_cache();
 	{
 		char cmd[300];
