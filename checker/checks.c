@@ -62,59 +62,6 @@ policy_summary(const struct sts_policy *p, char *buf, size_t len)
 
 /* ---- HTTPS (step 3) ---------------------------------------------------- */
 
-/*
- * The media type must be text/plain (§3.3). Parameters do not decide:
- * "All parameters other than charset=utf-8 or charset=us-ascii are
- * ignored" (§3.2). 0 good, 1 good but with another charset (copied to
- * cs), -1 not text/plain.
- */
-static int
-ctype_ok(const char *ct, char *cs, size_t cslen)
-{
-	const char *p = ct, *semi = NULL;
-	size_t n;
-	int rc = 0;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	semi = strchr(p, ';');
-	n = semi ? (size_t)(semi - p) : strlen(p);
-	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
-	if (n != 10 || strncasecmp(p, "text/plain", 10) != 0)
-		return -1;
-	while (semi != NULL) {
-		const char *param = semi + 1, *eq, *end;
-		char val[64];
-		size_t vn;
-
-		semi = strchr(param, ';');
-		end = semi ? semi : param + strlen(param);
-		while (param < end && (*param == ' ' || *param == '\t'))
-			param++;
-		if ((eq = memchr(param, '=', (size_t)(end - param))) == NULL ||
-		    (size_t)(eq - param) != 7 || strncasecmp(param, "charset", 7) != 0)
-			continue;
-		eq++;
-		while (end > eq && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		if (end - eq >= 2 && *eq == '"' && end[-1] == '"') {
-			eq++;
-			end--;
-		}
-		vn = (size_t)(end - eq);
-		if (vn >= sizeof(val))
-			vn = sizeof(val) - 1;
-		memcpy(val, eq, vn);
-		val[vn] = '\0';
-		if (strcasecmp(val, "utf-8") != 0 && strcasecmp(val, "us-ascii") != 0) {
-			sts_escape(cs, cslen, val, vn);
-			rc = 1;
-		}
-	}
-	return rc;
-}
-
 static void
 describe_diff(const struct sts_policy *got, const struct sts_policy *want,
     char *buf, size_t len)
@@ -193,7 +140,7 @@ https_judge(struct run *run, struct dns *dns, const char *domain,
 		    day(f.cert_expires, d, sizeof(d)),
 		    (long long)((f.cert_expires - run->now) / 86400));
 	if (f.ctype[0] == '\0' ||
-	    (ctr = ctype_ok(f.ctype, cs, sizeof(cs))) == -1) {
+	    (ctr = sts_sender_ctype(f.ctype, cs, sizeof(cs))) == -1) {
 		sts_escape(ct, sizeof(ct), f.ctype, strlen(f.ctype));
 		report_add(r, L_ERROR, "https.content_type", "%s: Content-Type '%s'; senders "
 		    "take only text/plain (RFC 8461 section 3.2)", url,
@@ -263,7 +210,7 @@ https_serves_at(struct run *run, struct dns *dns, const char *domain,
 		(void)snprintf(buf, len, "%s", bare(err, host));
 		goto out;
 	}
-	if (f.ctype[0] == '\0' || ctype_ok(f.ctype, diff, sizeof(diff)) == -1) {
+	if (f.ctype[0] == '\0' || sts_sender_ctype(f.ctype, diff, sizeof(diff)) == -1) {
 		(void)snprintf(buf, len, "serves the policy with the wrong "
 		    "Content-Type");
 		goto out;

@@ -469,6 +469,9 @@ sts_conf_free(struct sts_conf *c)
 	free(c->resolver);
 	free(c->ca_file);
 	free(c->reports);
+	free(c->outbound_rules);
+	free(c->resolve_cache);
+	free(c->resolve_socket);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -93,7 +93,37 @@ const struct key conf_keys[NKEYS] = {
 	[WEBHOST] =	{ "web-host", K_ZONE, 2, "a host name" },
 	[TLSANEXT] =	{ "tlsa-next", K_PATH, 0,
 	    "a directory or a glob of PEM files (the next keys of the MX hosts)" },
+	[OUTBOUND] =	{ "outbound", K_OUTBOUND, 0, "optional, require or disable" },
+	[OUTBOUNDRULES] = { "outbound-rules", K_PATH, 0, "a file of 'domain mode' lines" },
+	[RESOLVECACHE] = { "resolve-cache", K_PATH, 0, "a file" },
+	[RESOLVESOCKET] = { "resolve-socket", K_SOCKET, 0,
+	    "unix:/path or tcp:address:port" },
 };
+
+static const char *const outbound_names[] = {
+	[STS_OUT_OPTIONAL] = "optional",
+	[STS_OUT_REQUIRE] = "require",
+	[STS_OUT_DISABLE] = "disable",
+};
+
+const char *
+sts_outbound_name(enum sts_outbound o)
+{
+	return (unsigned)o < 3 ? outbound_names[o] : "?";
+}
+
+int
+sts_outbound_parse(const char *v, enum sts_outbound *o)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(v, outbound_names[i]) == 0) {
+			*o = (enum sts_outbound)i;
+			return 0;
+		}
+	return -1;
+}
 
 static const char *const publish_names[] = {
 	[STS_PUBLISH_NONE] = "none",
@@ -469,7 +499,8 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 			rc = set_path(p, k == DOMAINS ? &c->domains :
 			    k == STATE ? &c->state : k == ZONEFILE ? &c->zonefile :
 			    k == REPORTS ? &c->reports : k == TLSANEXT ?
-			    &c->tlsa_next : &c->ca_file, v);
+			    &c->tlsa_next : k == OUTBOUNDRULES ? &c->outbound_rules :
+			    k == RESOLVECACHE ? &c->resolve_cache : &c->ca_file, v);
 		if (rc == 0 && k == ZONEFILE)
 			p->set->zonefile = 1;
 		return rc;
@@ -491,6 +522,19 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 			    key->expect);
 		c->report_keep = (unsigned)n;
 		return 0;
+	case K_OUTBOUND:
+		if (sts_outbound_parse(v, &c->outbound) == -1)
+			return conf_fail(p, p->line, "outbound '%s' is not valid "
+			    "(expected %s)", conf_esc(b, sizeof(b), v), key->expect);
+		return 0;
+	case K_SOCKET:
+		if ((strncmp(v, "unix:/", 6) != 0 || strlen(v) - 5 >= 108) &&
+		    (strncmp(v, "tcp:", 4) != 0 || !hostport_valid(v + 4) ||
+		    strrchr(v + 4, ':') == NULL))
+			return conf_fail(p, p->line, "%s '%s' is not valid "
+			    "(expected %s)", key->name, conf_esc(b, sizeof(b), v),
+			    key->expect);
+		return set_str(p, &c->resolve_socket, v);
 	case K_PUBLISH:
 		for (i = 0; i < sizeof(publish_names) / sizeof(publish_names[0]);
 		    i++)

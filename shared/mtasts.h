@@ -192,6 +192,15 @@ int	 sts_tlsrpt_record(const struct sts_strlist *rua, char *out, size_t outlen);
 
 /* ---- conf.c: the global file and the domain files --------------------- */
 
+/* outbound: how mta-sts-resolve applies other domains' policies */
+enum sts_outbound {
+	STS_OUT_OPTIONAL,	/* use a valid policy when there is one */
+	STS_OUT_REQUIRE,	/* no valid policy: defer */
+	STS_OUT_DISABLE		/* never */
+};
+const char *sts_outbound_name(enum sts_outbound);
+int	 sts_outbound_parse(const char *, enum sts_outbound *);
+
 enum sts_publish {
 	STS_PUBLISH_NONE,
 	STS_PUBLISH_RFC2136,
@@ -248,6 +257,10 @@ struct sts_conf {
 	unsigned		run_timeout;	/* seconds for a whole run, default 1800 */
 	unsigned		report_keep;	/* "report-keep": days TLS-RPT reports are kept, default 400 */
 	char		       *reports;	/* spool of TLS-RPT reports POSTed to the responder; NULL: none */
+	enum sts_outbound	outbound;	/* mta-sts-resolve: default optional */
+	char		       *outbound_rules;	/* per-destination modes, or NULL */
+	char		       *resolve_cache;	/* default /var/lib/mta-sts-resolve/cache */
+	char		       *resolve_socket;	/* unix:PATH or tcp:ADDR:PORT */
 };
 
 void	 sts_conf_defaults(struct sts_conf *);	/* built-in defaults, no file */

@@ -11,6 +11,7 @@
  *                checker's smtp.c)
  *   https.c      the policy fetch, as a sender does it
  *   deadline.c   a per-thread bound on top of each step's timeout
+ *   sender.c     a sender reads a policy: record, fetch, media type, parse
  *
  * Every network function is bounded by `timeout` seconds per step (and by
  * the thread's deadline), never prints, and returns errors as text naming
@@ -225,5 +226,45 @@ int	 deadline_passed(void);		/* 1 (and deadline_hit() from now) when it has */
 int	 deadline_hit(void);		/* something was cut short by it */
 const char *deadline_what(void);
 
+
+/* ---- sender.c: a sender reads a policy (RFC 8461 section 3) ------------- */
+
+/*
+ * The media type of a policy (§3.2, §3.3): 0 text/plain, 1 text/plain
+ * with a charset other than utf-8/us-ascii (escaped into cs, which may be
+ * NULL with cslen 0), -1 anything else.
+ */
+int	 sts_sender_ctype(const char *ct, char *cs, size_t cslen);
+/*
+ * The id of the one valid v=STSv1 record at _mta-sts.DOMAIN (§3.1): 1 with
+ * id, 0 when there is none (why says what was seen), -1 with why when the
+ * lookup failed.
+ */
+int	 sts_sender_txt(struct dns *, const char *domain, char id[STS_ID_MAX + 1],
+	    char *why, size_t whylen);
+/* The policy as a sender takes it: fetched, text/plain, parsed; 0 or -1 with why */
+int	 sts_sender_fetch(struct dns *, const char *domain, const char *ca_file,
+	    unsigned timeout, struct sts_policy *, char **text, char *why,
+	    size_t whylen);
+
+enum sts_sender_status {
+	STS_SENDER_OK,		/* a record and a valid policy */
+	STS_SENDER_NONE,	/* no valid _mta-sts record: no policy */
+	STS_SENDER_FAIL,	/* a record, but the policy cannot be had or used */
+	STS_SENDER_TEMP		/* the record could not be looked up */
+};
+
+struct sts_sender_result {
+	enum sts_sender_status	 status;
+	char			 id[STS_ID_MAX + 1];
+	struct sts_policy	 policy;	/* STS_SENDER_OK */
+	char			*text;		/* the policy as served */
+	char			 why[STS_ERR_MAX];
+};
+
+/* the whole §3 read of DOMAIN's policy; returns res->status */
+int	 sts_sender_policy(struct dns *, const char *domain, const char *ca_file,
+	    unsigned timeout, struct sts_sender_result *res);
+void	 sts_sender_result_free(struct sts_sender_result *);
 
 #endif /* STS_SENDER_H */

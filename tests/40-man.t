@@ -7,10 +7,11 @@
 
 t_init man
 command -v mandoc >/dev/null 2>&1 || t_skip_all "mandoc is not installed"
-t_plan 11
+t_plan 15
 
 # ---- lint --------------------------------------------------------------------
-for page in shared/mta-sts.conf.5 fcgi/mta-sts-fcgi.8 checker/mta-sts-check.8; do
+for page in shared/mta-sts.conf.5 fcgi/mta-sts-fcgi.8 checker/mta-sts-check.8 \
+    resolver/mta-sts-resolve.8; do
 	out=$(mandoc -Tlint -Wwarning "$T_TOP/$page" 2>&1)
 	st=$?
 	t_is "$st:$out" "0:" "mandoc -Tlint -Wwarning $page"
@@ -40,7 +41,7 @@ forms() {
 	    END { if (l != "") print l }'
 }
 
-for prog in fcgi/mta-sts-fcgi checker/mta-sts-check; do
+for prog in fcgi/mta-sts-fcgi checker/mta-sts-check resolver/mta-sts-resolve; do
 	name=${prog#*/}
 	page=$T_TOP/$prog.8
 	if [ ! -x "$T_TOP/$prog" ]; then

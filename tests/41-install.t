@@ -1,16 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # make install / make uninstall with DESTDIR and PREFIX: exactly the
-# programs, the three man pages and the deploy kit, nothing outside
+# programs, the four man pages and the deploy kit, nothing outside
 # DESTDIR, paths in the kit rewritten for PREFIX; the installed programs
 # run; uninstall takes away all it put there.
 . "$(dirname "$0")/lib/testlib.sh"
 
 t_init install
-for p in fcgi/mta-sts-fcgi checker/mta-sts-check; do
+for p in fcgi/mta-sts-fcgi checker/mta-sts-check resolver/mta-sts-resolve; do
 	[ -x "$T_TOP/$p" ] || t_skip_all "$p is not built (make)"
 done
-t_plan 18
+t_plan 19
 
 # The build is not this test's business (-o all): install what is built.
 # mk LOG ARGS...: make ARGS, its output to LOG (shown when it fails).
@@ -27,12 +27,14 @@ expected() {
 	{
 		echo "$prefix/sbin/mta-sts-fcgi"
 		echo "$prefix/sbin/mta-sts-check"
+		echo "$prefix/sbin/mta-sts-resolve"
 		echo "$prefix/libexec/mtasts/mta-sts-ingest"
 		echo "$prefix/share/man/man5/mta-sts.conf.5"
 		echo "$prefix/share/man/man8/mta-sts-fcgi.8"
 		echo "$prefix/share/man/man8/mta-sts-check.8"
+		echo "$prefix/share/man/man8/mta-sts-resolve.8"
 		(cd "$T_TOP/deploy" && find mta-sts.conf.example apache bind certbot cron domains.example hooks knot \
-		    lighttpd nginx shared-hosting systemd ! -type d) |
+		    lighttpd nginx postfix shared-hosting systemd ! -type d) |
 		    sed "s|^|$prefix/share/doc/mtasts/|"
 	} | sed 's|^/||' | LC_ALL=C sort
 }
@@ -64,6 +66,7 @@ out=$("$root/usr/sbin/mta-sts-check" -c "$T/none.conf" ingest </dev/null 2>&1); 
 mv "$T/ingest.away" "$root/usr/libexec/mtasts/mta-sts-ingest"
 t_is "$rc $out" "75 mta-sts-check: ingest needs $root/usr/sbin/mta-sts-ingest (or $root/usr/sbin/../libexec/mtasts/mta-sts-ingest), installed with it: No such file or directory; try again later" \
     "without the helper: EX_TEMPFAIL, and says where it looked"
+t_like "$("$root/usr/sbin/mta-sts-resolve" -V 2>&1)" '[0-9]+\.[0-9]+' "installed mta-sts-resolve -V"
 t_is "$(stat -c %a "$root/usr/sbin/mta-sts-fcgi" "$root/usr/share/man/man8/mta-sts-fcgi.8" | tr '\n' ' ')" \
     "755 644 " "modes: programs 0755, pages 0644"
 

@@ -8,12 +8,13 @@
 
 t_init systemd
 command -v systemd-analyze >/dev/null 2>&1 || t_skip_all "systemd-analyze is not installed"
-t_plan 14
+t_plan 17
 u=$T_TOP/deploy/systemd
 mkdir -p "$T/units"
 for f in "$u"/*; do
 	sed -e "s|/usr/local/sbin/mta-sts-fcgi|$T_TOP/fcgi/mta-sts-fcgi|" \
 	    -e "s|/usr/local/sbin/mta-sts-check|$T_TOP/checker/mta-sts-check|" \
+	    -e "s|/usr/local/sbin/mta-sts-resolve|$T_TOP/resolver/mta-sts-resolve|" \
 	    "$f" >"$T/units/${f##*/}"
 done
 
@@ -26,10 +27,11 @@ verify() {
 	fi
 }
 
-for p in fcgi/mta-sts-fcgi checker/mta-sts-check; do
+for p in fcgi/mta-sts-fcgi checker/mta-sts-check resolver/mta-sts-resolve; do
 	if [ -x "$T_TOP/$p" ]; then
 		case $p in
 		fcgi/*)	t_ok "verify mta-sts-fcgi.socket + .service" verify mta-sts-fcgi.socket mta-sts-fcgi.service;;
+		resolver/*) t_ok "verify mta-sts-resolve.socket + .service" verify mta-sts-resolve.socket mta-sts-resolve.service;;
 		*)	t_ok "verify mta-sts-check.service + .timer" verify mta-sts-check.service mta-sts-check.timer;;
 		esac
 	else
@@ -62,4 +64,8 @@ t_like "$(cat "$T_TOP/deploy/cron/mta-sts-check")" $'\n#   install -d -o mta-sts
     "cron file: the state directory to make is /var/lib/mtasts"
 t_like "$(cat "$T_TOP/deploy/cron/mta-sts-check")" $'\n\\*/15 \\* \\* \\* \\*\tmta-sts\tmta-sts-check -c /etc/mta-sts/mta-sts.conf'$'(\n|$)' \
     "cron file: every 15 minutes as user mta-sts"
+# the outbound resolver: on loopback only, as a dynamic user, its cache in its state directory
+t_like "$(cat "$u/mta-sts-resolve.socket")" $'\nListenStream=127.0.0.1:8462\n' "resolver socket on loopback only"
+t_like "$(cat "$u/mta-sts-resolve.service")" $'\nDynamicUser=yes\nStateDirectory=mta-sts-resolve\n' \
+    "resolver: a dynamic user, /var/lib/mta-sts-resolve for its cache"
 t_done

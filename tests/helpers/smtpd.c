@@ -8,10 +8,15 @@
  *
  *	smtpd -l ADDR:PORT -c CERT.pem -k KEY.pem [--no-starttls] [--silent]
  *	    [--ehlo-lines N] [--reject] [--inject] [--pidfile FILE]
+ *	    [--accept DIR]
  *
  * --silent accepts connections and never says anything (timeout tests).
  * --ehlo-lines N adds N lines to the EHLO reply (limit tests), --reject
  * greets with 554, --inject sends a line after its STARTTLS reply.
+ * --accept DIR takes MAIL, RCPT and DATA and writes each message to
+ * DIR/ADDR-PID-N.msg, after the lines "listener=ADDR", "tls=VERSION"
+ * (or "tls=none") and one "rcpt=ADDRESS" per recipient, and a blank line
+ * (a new name: written to .tmp, then renamed). Without it MAIL is 502.
  * It prints nothing and does not fork into the background.
  */
 #include <sys/prctl.h>
@@ -32,6 +37,7 @@
 #include <openssl/ssl.h>
 
 static int	 no_starttls, silent, ehlo_lines, reject, inject;
+static const char *accept_dir, *listen_on;
 
 static void __attribute__((noreturn))
 die(const char *msg)
@@ -96,8 +102,8 @@ static void
 session(int fd, SSL_CTX *ctx)
 {
 	struct io	 io;
-	char		 line[1024];
-	int		 i;
+	char		 line[1024], rcpts[4096] = "";
+	int		 i, nmsg = 0;
 
 	memset(&io, 0, sizeof(io));
 	io.fd = fd;
@@ -133,6 +139,36 @@ session(int fd, SSL_CTX *ctx)
 			    !SSL_set_fd(io.ssl, fd) || SSL_accept(io.ssl) != 1)
 				break;
 			io.off = io.len = 0;
+		} else if (accept_dir != NULL && strncasecmp(line, "MAIL FROM:", 10) == 0) {
+			rcpts[0] = '\0';
+			io_put(&io, "250 sender ok\r\n");
+		} else if (accept_dir != NULL && strncasecmp(line, "RCPT TO:", 8) == 0) {
+			if (strlen(rcpts) + strlen(line) + 8 < sizeof(rcpts)) {
+				strcat(rcpts, "rcpt=");
+				strcat(rcpts, line + 8);
+				strcat(rcpts, "\n");
+			}
+			io_put(&io, "250 recipient ok\r\n");
+		} else if (accept_dir != NULL && strcasecmp(line, "DATA") == 0) {
+			char tmp[512], path[512];
+			FILE *f;
+
+			io_put(&io, "354 go ahead\r\n");
+			snprintf(tmp, sizeof(tmp), "%s/%s-%ld-%d.tmp", accept_dir,
+			    listen_on, (long)getpid(), ++nmsg);
+			snprintf(path, sizeof(path), "%s/%s-%ld-%d.msg", accept_dir,
+			    listen_on, (long)getpid(), nmsg);
+			if ((f = fopen(tmp, "w")) == NULL)
+				break;
+			fprintf(f, "listener=%s\ntls=%s\n%s\n", listen_on,
+			    io.ssl ? SSL_get_version(io.ssl) : "none", rcpts);
+			while (io_line(&io, line, sizeof(line)) == 0 &&
+			    strcmp(line, ".") != 0)
+				fprintf(f, "%s\n", line);
+			fclose(f);
+			if (rename(tmp, path) == -1)
+				break;
+			io_put(&io, "250 queued\r\n");
 		} else if (strcasecmp(line, "QUIT") == 0) {
 			io_put(&io, "221 bye\r\n");
 			break;
@@ -158,12 +194,13 @@ main(int argc, char *argv[])
 		{ "ehlo-lines", required_argument, NULL, 'E' },
 		{ "reject", no_argument, NULL, 'R' },
 		{ "inject", no_argument, NULL, 'I' },
+		{ "accept", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct addrinfo	 hints, *ai = NULL;
 	SSL_CTX		*ctx = NULL;
 	FILE		*fp;
-	const char	*listen_on = NULL, *cert = NULL, *key = NULL;
+	const char	*cert = NULL, *key = NULL;
 	const char	*pidfile = NULL;
 	char		 host[256], *port, *end;
 	int		 ch, s, fd, one = 1;
@@ -179,6 +216,7 @@ main(int argc, char *argv[])
 		case 'p': pidfile = optarg; break;
 		case 'R': reject = 1; break;
 		case 'I': inject = 1; break;
+		case 'A': accept_dir = optarg; break;
 		case 'E':
 			ehlo_lines = (int)strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || ehlo_lines < 0 ||
@@ -188,7 +226,7 @@ main(int argc, char *argv[])
 		default:
 			die("usage: smtpd -l ADDR:PORT -c CERT -k KEY "
 			    "[--no-starttls] [--silent] [--ehlo-lines N] "
-			    "[--reject] [--inject] [--pidfile FILE]");
+			    "[--reject] [--inject] [--pidfile FILE] [--accept DIR]");
 		}
 	}
 	if (listen_on == NULL || (!no_starttls && !silent && !reject &&

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * main.c: mta-sts-resolve's command line: the configuration, the
+ * listening sockets (-s, the resolve-socket key, or systemd's LISTEN_FDS),
+ * the user it becomes (it refuses to stay root), the cache file, then the
+ * event loop (server.c); or one of the commands that ask the running
+ * daemon about a domain: query, show, refresh, drop.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "resolve.h"
+
+#define PROGNAME	"mta-sts-resolve"
+#define CONF_DEFAULT	"/etc/mta-sts/mta-sts.conf"
+#define CACHE_DEFAULT	"/var/lib/mta-sts-resolve/cache"
+#define SOCKET_DEFAULT	"unix:/run/mta-sts-resolve/socket"
+#define THREADS_DEFAULT	16
+#define FDS_MAX		8
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: " PROGNAME " [-c file] [-m file] [-s socket] "
+	    "[-t threads] [-u user[:group]]\n"
+	    "       " PROGNAME " [-c file] [-s socket] query | show | refresh | "
+	    "drop domain\n"
+	    "       " PROGNAME " -h | -V\n");
+}
+
+/* fds 0-2 open, so a socket never becomes stderr */
+static int
+fds_open(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
+		;
+	if (fd == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int
+sock_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
+    int *family)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+	struct addrinfo hints, *res = NULL;
+	char host[256];
+	const char *colon;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strncmp(spec, "unix:", 5) == 0) {
+		if (strlen(spec + 5) >= sizeof(sun->sun_path) || spec[5] == '\0')
+			return -1;
+		sun->sun_family = AF_UNIX;
+		strcpy(sun->sun_path, spec + 5);
+		*len = sizeof(*sun);
+		*family = AF_UNIX;
+		return 0;
+	}
+	if (strncmp(spec, "tcp:", 4) != 0 || (colon = strrchr(spec + 4, ':')) == NULL ||
+	    (size_t)(colon - spec - 4) >= sizeof(host))
+		return -1;
+	memcpy(host, spec + 4, (size_t)(colon - spec - 4));
+	host[colon - spec - 4] = '\0';
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+		return -1;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	*family = res->ai_family;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+sock_listen(const char *spec)
+{
+	struct sockaddr_storage ss;
+	struct stat st;
+	socklen_t len;
+	int fd, family, one = 1;
+
+	if (sock_addr(spec, &ss, &len, &family) == -1) {
+		logmsg("-s %s: expected unix:/path or tcp:address:port (a "
+		    "numeric address)", spec);
+		return -1;
+	}
+	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		logmsg("%s: socket: %s", spec, strerror(errno));
+		return -1;
+	}
+	if (family == AF_UNIX) {
+		const char *path = ((struct sockaddr_un *)&ss)->sun_path;
+
+		/* a socket left by an earlier run; nothing else is removed */
+		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			(void)unlink(path);
+	} else
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 || listen(fd, 1024) == -1) {
+		logmsg("%s: %s", spec, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (family == AF_UNIX &&
+	    chmod(((struct sockaddr_un *)&ss)->sun_path, 0666) == -1) {
+		logmsg("%s: chmod: %s", spec, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* systemd socket activation: LISTEN_PID is us, LISTEN_FDS from fd 3 */
+static int
+sock_inherited(int *fds, size_t *n)
+{
+	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
+	char *end;
+	long k, i;
+
+	if (pid == NULL || nfds == NULL || strtol(pid, &end, 10) != (long)getpid() ||
+	    *end != '\0')
+		return 0;
+	k = strtol(nfds, &end, 10);
+	if (*end != '\0' || k < 1 || k > FDS_MAX) {
+		logmsg("LISTEN_FDS=%s: expected 1 to %d sockets", nfds, FDS_MAX);
+		return -1;
+	}
+	for (i = 0; i < k; i++) {
+		fds[i] = 3 + (int)i;
+		(void)fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	}
+	*n = (size_t)k;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 1;
+}
+
+static int
+become(const char *spec)
+{
+	struct passwd *pw;
+	struct group *gr;
+	char user[256];
+	const char *colon = strchr(spec, ':');
+	size_t ul = colon ? (size_t)(colon - spec) : strlen(spec);
+	uid_t uid;
+	gid_t gid;
+
+	if (ul == 0 || ul >= sizeof(user)) {
+		logmsg("-u %s: expected user[:group]", spec);
+		return -1;
+	}
+	memcpy(user, spec, ul);
+	user[ul] = '\0';
+	if ((pw = getpwnam(user)) == NULL) {
+		logmsg("-u: no such user: %s", user);
+		return -1;
+	}
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (colon != NULL) {
+		if ((gr = getgrnam(colon + 1)) == NULL) {
+			logmsg("-u: no such group: %s", colon + 1);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (uid == 0 || gid == 0) {
+		logmsg("-u %s: refusing to run as root", spec);
+		return -1;
+	}
+	if (geteuid() != 0) {
+		if (uid == geteuid())
+			return 0;
+		logmsg("-u: only root can change user");
+		return -1;
+	}
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1) {
+		logmsg("cannot change user: %s", strerror(errno));
+		return -1;
+	}
+	if (setuid(0) != -1) {
+		logmsg("could regain root after changing user; stopping");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the commands: one request to the running daemon ---------------------- */
+
+static int
+command(const char *spec, const char *cmd, const char *domain)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char req[STS_HOST_MAX + 64], buf[REPLY_MAX + 32], line[STS_HOST_MAX + 32];
+	const char *name, *why = NULL;
+	size_t got = 0, off, plen, used;
+	ssize_t n;
+	int fd = -1, family, rc;
+	struct pollfd pfd;
+	time_t until = time(NULL) + 100;
+
+	if (strcmp(cmd, "query") == 0)
+		name = "mta-sts";
+	else if (strcmp(cmd, "show") == 0)
+		name = "ctl-show";
+	else if (strcmp(cmd, "refresh") == 0)
+		name = "ctl-refresh";
+	else if (strcmp(cmd, "drop") == 0)
+		name = "ctl-drop";
+	else {
+		usage(stderr);
+		return 2;
+	}
+	if (sock_addr(spec, &ss, &len, &family) == -1) {
+		logmsg("-s %s: expected unix:/path or tcp:address:port", spec);
+		return 2;
+	}
+	if ((size_t)snprintf(line, sizeof(line), "%s %s", name, domain) >= sizeof(line) ||
+	    ns_format(req, sizeof(req), line, strlen(line)) == 0) {
+		logmsg("%s: too long", domain);
+		return 2;
+	}
+	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&ss, len) == -1) {
+		logmsg("%s: %s; is mta-sts-resolve running?", spec, strerror(errno));
+		rc = 2;
+		goto out;
+	}
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		logmsg("%s: %s", spec, strerror(errno));
+		rc = 2;
+		goto out;
+	}
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 1000) == 0) {
+			if (time(NULL) >= until) {
+				logmsg("%s: no answer within 100 s", spec);
+				rc = 2;
+				goto out;
+			}
+			continue;
+		}
+		if ((n = read(fd, buf + got, sizeof(buf) - got)) <= 0) {
+			logmsg("%s: the connection ended without an answer", spec);
+			rc = 2;
+			goto out;
+		}
+		got += (size_t)n;
+		if ((rc = ns_parse(buf, got, REPLY_MAX, &off, &plen, &used, &why)) == -1) {
+			logmsg("%s: %s", spec, why);
+			rc = 2;
+			goto out;
+		}
+		if (rc == 1)
+			break;
+	}
+	printf("%.*s\n", (int)plen, buf + off);
+	rc = plen >= 3 && strncmp(buf + off, "OK ", 3) == 0 ? 0 :
+	    strncmp(buf + off, "NOTFOUND", 8) == 0 ? 1 : 2;
+ out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sts_conf conf;
+	struct server_opts so;
+	struct cache *cache = NULL;
+	struct sigaction sa;
+	const char *conffile = CONF_DEFAULT, *sock = NULL, *user = NULL,
+	    *metrics = NULL, *errstr = NULL;
+	char err[STS_ERR_MAX];
+	int fds[FDS_MAX], ch, rc = 1, inh;
+	size_t nfds = 0, i;
+	long threads = THREADS_DEFAULT;
+	char *end;
+	double t0;
+
+	memset(&conf, 0, sizeof(conf));
+	if (fds_open() == -1)
+		return 1;
+	while ((ch = getopt(argc, argv, "c:hm:s:t:u:V")) != -1) {
+		switch (ch) {
+		case 'c': conffile = optarg; break;
+		case 'm': metrics = optarg; break;
+		case 's': sock = optarg; break;
+		case 't':
+			threads = strtol(optarg, &end, 10);
+			if (*end != '\0' || threads < 1 || threads > 256)
+				errstr = "-t: expected 1 to 256 threads";
+			break;
+		case 'u': user = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf(PROGNAME " " STS_VERSION "\n"); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (errstr != NULL) {
+		logmsg("%s", errstr);
+		return 2;
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 0 && argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (sts_conf_load(conffile, &conf, err, sizeof(err)) == -1) {
+		logmsg("%s", err);
+		return 2;
+	}
+	if (sock == NULL)
+		sock = conf.resolve_socket ? conf.resolve_socket : SOCKET_DEFAULT;
+	if (argc == 2) {
+		rc = command(sock, argv[0], argv[1]);
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	if (geteuid() == 0 && user == NULL) {
+		logmsg("refusing to run as root: give -u user[:group] to say whom "
+		    "to run as");
+		goto out;
+	}
+	memset(&so, 0, sizeof(so));
+	so.conf = &conf;
+	so.metrics = metrics;
+	so.threads = (unsigned)threads;
+	if (conf.outbound_rules != NULL &&
+	    (so.rules = rules_load(conf.outbound_rules, err, sizeof(err))) == NULL) {
+		logmsg("%s", err);
+		goto out;
+	}
+	if ((inh = sock_inherited(fds, &nfds)) == -1)
+		goto out;
+	if (inh == 0) {
+		if ((fds[0] = sock_listen(sock)) == -1)
+			goto out;
+		nfds = 1;
+	}
+	so.fds = fds;
+	so.nfds = nfds;
+	if (user != NULL && become(user) == -1)
+		goto out;
+	t0 = deadline_clock();
+	if ((cache = cache_open(conf.resolve_cache ? conf.resolve_cache :
+	    CACHE_DEFAULT, time(NULL), err, sizeof(err))) == NULL) {
+		logmsg("%s", err);
+		goto out;
+	}
+	logmsg("started: %zu policies loaded from %s in %.3f s; outbound = %s; "
+	    "listening on %s", cache_loaded(cache), conf.resolve_cache ?
+	    conf.resolve_cache : CACHE_DEFAULT, deadline_clock() - t0,
+	    sts_outbound_name(conf.outbound), inh ? "the sockets from systemd" :
+	    sock);
+	rc = server_run(&so, cache);
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	rules_free(so.rules);
+ out:
+	cache_close(cache);
+	sts_conf_free(&conf);
+	return rc;
+}

@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * server.c: the event loop (poll) of mta-sts-resolve. It owns the cache:
+ * a request for a domain the cache can answer is answered at once, from
+ * memory, and a lookup is sent to the workers in the background when the
+ * entry is getting old; only a domain the cache cannot answer waits, and
+ * all the requests for one domain wait for the same lookup. Hostile
+ * clients are bounded: a request is at most REQ_MAX bytes (the length is
+ * refused before the bytes arrive), a half-sent request is dropped after
+ * PARTIAL_SECS, an idle connection after IDLE_SECS, and at most
+ * CLIENTS_MAX connections are open. Counters go to a Prometheus textfile.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "resolve.h"
+
+#define CLIENTS_MAX	4096
+#define PARTIAL_SECS	10
+#define IDLE_SECS	300
+#define WAIT_SECS	90	/* Postfix gives up on a socketmap after 100 s */
+#define SWEEP_SLOTS	8192	/* cache slots looked at per second */
+#define BACKGROUND_MAX	64	/* background lookups out at once */
+
+struct client {
+	int		 fd;
+	char		 in[REQ_MAX + 16];
+	size_t		 inlen;
+	char		*out;
+	size_t		 outlen, outoff;
+	time_t		 since;		/* last byte in, or the wait began */
+	/* waiting for a lookup */
+	struct entry	*wait;
+	char		 domain[STS_HOST_MAX + 1];
+	enum sts_outbound mode;
+	int		 ctl;		/* 0 lookup, 'r' refresh */
+	struct client	*next_waiter;
+};
+
+enum counter {
+	C_REQ, C_HIT, C_MISS, C_OK_SECURE, C_OK_DANE, C_NOTFOUND, C_TEMP,
+	C_PERM, C_BAD, C_CONN, C_REFUSED, C_TIMEOUT, C_FETCH, C_FETCH_NONE,
+	C_FETCH_STS, C_FETCH_FAIL, C_FETCH_TEMP, C_FETCH_DANE, C_FETCH_DANE_TEMP,
+	C_REFRESH, NCOUNTERS
+};
+
+static const struct {
+	const char *name, *help, *label;
+} counter_names[NCOUNTERS] = {
+	[C_REQ] = { "mta_sts_resolve_requests_total", "socketmap requests", NULL },
+	[C_HIT] = { "mta_sts_resolve_cache_hits_total", "requests answered from the cache", NULL },
+	[C_MISS] = { "mta_sts_resolve_cache_misses_total", "requests that waited for a lookup", NULL },
+	[C_OK_SECURE] = { "mta_sts_resolve_answers_total", "answers by kind", "secure" },
+	[C_OK_DANE] = { "mta_sts_resolve_answers_total", NULL, "dane" },
+	[C_NOTFOUND] = { "mta_sts_resolve_answers_total", NULL, "notfound" },
+	[C_TEMP] = { "mta_sts_resolve_answers_total", NULL, "temp" },
+	[C_PERM] = { "mta_sts_resolve_answers_total", NULL, "perm" },
+	[C_BAD] = { "mta_sts_resolve_bad_requests_total", "connections closed for a malformed request", NULL },
+	[C_CONN] = { "mta_sts_resolve_connections_total", "connections accepted", NULL },
+	[C_REFUSED] = { "mta_sts_resolve_connections_refused_total", "connections closed at once: too many", NULL },
+	[C_TIMEOUT] = { "mta_sts_resolve_wait_timeouts_total", "requests answered TEMP after waiting too long", NULL },
+	[C_FETCH] = { "mta_sts_resolve_lookups_total", "lookups done by the workers, by result", NULL },
+	[C_FETCH_NONE] = { "mta_sts_resolve_lookups_total", NULL, "none" },
+	[C_FETCH_STS] = { "mta_sts_resolve_lookups_total", NULL, "sts" },
+	[C_FETCH_FAIL] = { "mta_sts_resolve_lookups_total", NULL, "fail" },
+	[C_FETCH_TEMP] = { "mta_sts_resolve_lookups_total", NULL, "temp" },
+	[C_FETCH_DANE] = { "mta_sts_resolve_lookups_total", NULL, "dane" },
+	[C_FETCH_DANE_TEMP] = { "mta_sts_resolve_lookups_total", NULL, "dane-temp" },
+	[C_REFRESH] = { "mta_sts_resolve_refreshes_total", "background lookups of cached domains", NULL },
+};
+
+static volatile sig_atomic_t stop;
+static unsigned long long counters[NCOUNTERS];
+
+void
+server_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+void
+logmsg(const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "mta-sts-resolve: %s\n", buf);
+}
+
+struct loop {
+	struct server_opts	*o;
+	struct cache		*cache;
+	struct workers		*w;
+	struct client		*cl[CLIENTS_MAX];
+	size_t			 ncl;
+	unsigned		 background;
+	size_t			 cursor;
+	time_t			 now;
+};
+
+/* ---- output --------------------------------------------------------------- */
+
+static void
+client_close(struct loop *l, size_t i)
+{
+	struct client *c = l->cl[i], **pp;
+
+	if (c->wait != NULL)
+		for (pp = &c->wait->waiters; *pp != NULL; pp = &(*pp)->next_waiter)
+			if (*pp == c) {
+				*pp = c->next_waiter;
+				break;
+			}
+	close(c->fd);
+	free(c->out);
+	free(c);
+	l->cl[i] = l->cl[--l->ncl];
+}
+
+/* write a reply now, or queue what the socket does not take; -1: close it */
+static int
+reply(struct client *c, const char *text)
+{
+	char stack[8300], *buf;
+	size_t len = strlen(text), n, off = 0;
+	ssize_t w;
+
+	if (len > REPLY_MAX)
+		len = REPLY_MAX;
+	if (!c->ctl)
+		switch (text[0]) {
+		case 'O':
+			counters[strncmp(text, "OK dane", 7) == 0 ? C_OK_DANE :
+			    C_OK_SECURE]++;
+			break;
+		case 'N': counters[C_NOTFOUND]++; break;
+		case 'T': counters[C_TEMP]++; break;
+		case 'P': counters[C_PERM]++; break;
+		}
+	if (c->outlen == 0 && len + 16 <= sizeof(stack)) {
+		/* nothing queued: straight to the socket */
+		if ((n = ns_format(stack, sizeof(stack), text, len)) == 0)
+			return -1;
+		while (off < n) {
+			w = write(c->fd, stack + off, n - off);
+			if (w == -1 && errno == EINTR)
+				continue;
+			if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (w <= 0)
+				return -1;
+			off += (size_t)w;
+		}
+		if (off == n)
+			return 0;
+		if ((c->out = malloc(n - off)) == NULL)
+			return -1;
+		memcpy(c->out, stack + off, n - off);
+		c->outlen = n - off;
+		c->outoff = 0;
+		return 0;
+	}
+	if ((buf = realloc(c->out, c->outlen + len + 16)) == NULL)
+		return -1;
+	c->out = buf;
+	if ((n = ns_format(c->out + c->outlen, len + 16, text, len)) == 0)
+		return -1;
+	c->outlen += n;
+	while (c->outoff < c->outlen) {
+		w = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (w <= 0)
+			return -1;
+		c->outoff += (size_t)w;
+	}
+	c->outoff = c->outlen = 0;
+	return 0;
+}
+
+/* ---- lookups ----------------------------------------------------------------- */
+
+static void
+submit(struct loop *l, struct entry *e, int refetch, int background)
+{
+	struct job *j;
+
+	if (e->busy)
+		return;
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		logmsg("%s: out of memory for a lookup", e->domain);
+		return;
+	}
+	(void)snprintf(j->domain, sizeof(j->domain), "%s", e->domain);
+	if (e->expires > l->now && e->patterns != NULL)
+		memcpy(j->old_id, e->id, sizeof(j->old_id));
+	j->refetch = refetch || (e->expires > l->now &&
+	    (unsigned long)(e->expires - l->now) <= e->max_age / 4);
+	e->busy = 1;
+	j->background = background;
+	if (background) {
+		l->background++;
+		counters[C_REFRESH]++;
+	}
+	counters[C_FETCH]++;
+	workers_submit(l->w, j);
+}
+
+static void
+show(const struct entry *e, time_t now, char *out, size_t len)
+{
+	char why[600];
+
+	sts_escape(why, sizeof(why), e->why ? e->why : "", e->why ? strlen(e->why) : 0);
+	if (e->patterns != NULL && e->expires > now)
+		(void)snprintf(out, len, "OK domain=%s id=%s mode=%s max_age=%lu "
+		    "fetched=%lld expires=%lld mx=%s match=%s last=%s checked=%lld%s%s",
+		    e->domain, e->id, sts_mode_name((enum sts_mode)e->mode),
+		    e->max_age, (long long)e->fetched, (long long)e->expires,
+		    e->patterns, e->match ? e->match : "", result_name(e->last),
+		    (long long)e->checked, why[0] ? " why=" : "", why);
+	else
+		(void)snprintf(out, len, "OK domain=%s policy=none last=%s "
+		    "checked=%lld%s%s", e->domain, e->checked ? result_name(e->last) :
+		    "never", (long long)e->checked, why[0] ? " why=" : "", why);
+}
+
+/* answer c about e (known now) */
+static int
+respond(struct loop *l, struct client *c, const struct entry *e)
+{
+	char out[8192];
+
+	if (c->ctl)
+		show(e, l->now, out, sizeof(out));
+	else {
+		answer(c->mode, e, l->now, out, sizeof(out));
+		if (out[0] == 'T' && c->mode == STS_OUT_REQUIRE)
+			logmsg("%s: deferred: %s", e->domain, out + 5);
+	}
+	return reply(c, out);
+}
+
+static char *
+join(const struct sts_strlist *l)
+{
+	size_t i, n = 1;
+	char *s;
+
+	for (i = 0; i < l->n; i++)
+		n += strlen(l->v[i]) + 1;
+	if ((s = malloc(n)) == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		if (i)
+			strcat(s, ":");
+		strcat(s, l->v[i]);
+	}
+	return s;
+}
+
+static int
+split(const char *s, struct sts_strlist *l)
+{
+	const char *p = s, *c;
+
+	while (*p != '\0') {
+		c = strchr(p, ':');
+		if (sts_strlist_addn(l, p, c ? (size_t)(c - p) : strlen(p)) == -1)
+			return -1;
+		if (c == NULL)
+			break;
+		p = c + 1;
+	}
+	return 0;
+}
+
+static void
+apply(struct loop *l, struct job *j)
+{
+	struct entry *e;
+	struct client *c, *next;
+	char match[4096], *s;
+	struct sts_strlist pats = { 0 };
+	size_t i;
+
+	if ((e = cache_add(l->cache, j->domain)) == NULL) {
+		logmsg("%s: out of memory for the cache", j->domain);
+		return;
+	}
+	counters[C_FETCH_NONE + j->res]++;
+	if (j->background && l->background > 0)
+		l->background--;
+	e->busy = 0;
+	e->checked = l->now;
+	e->last = (unsigned char)j->res;
+	free(e->why);
+	e->why = j->why[0] ? strdup(j->why) : NULL;
+	if (j->res == R_STS && !j->same) {
+		if ((s = join(&j->pol.mx)) == NULL || (e->match = (free(e->match),
+		    strdup(j->match))) == NULL) {
+			free(s);
+			logmsg("%s: out of memory for the cache", j->domain);
+		} else {
+			free(e->patterns);
+			e->patterns = s;
+			memcpy(e->id, j->id, sizeof(e->id));
+			e->mode = (unsigned char)j->pol.mode;
+			e->max_age = j->pol.max_age;
+			e->fetched = l->now;
+			e->expires = l->now + (time_t)j->pol.max_age;
+			if (cache_save(l->cache, e) == -1)
+				logmsg("%s: cannot write the cache file: %s",
+				    e->domain, strerror(errno));
+			logmsg("%s: policy id %s, mode %s, max_age %lu, mx %s%s%s",
+			    e->domain, e->id, sts_mode_name(j->pol.mode),
+			    j->pol.max_age, e->patterns,
+			    j->pol.mode == STS_MODE_ENFORCE ? ", Postfix accepts " : "",
+			    j->pol.mode == STS_MODE_ENFORCE ? e->match : "");
+		}
+	} else if (j->res == R_STS && j->mx_ok && e->patterns != NULL) {
+		/* same policy: the MX hosts may have changed */
+		if (split(e->patterns, &pats) == 0 &&
+		    match_list(&pats, &j->mx, match, sizeof(match)) == 0 &&
+		    (e->match == NULL || strcmp(match, e->match) != 0) &&
+		    (s = strdup(match)) != NULL) {
+			free(e->match);
+			e->match = s;
+			(void)cache_save(l->cache, e);
+			logmsg("%s: MX hosts changed, Postfix accepts %s",
+			    e->domain, e->match);
+		}
+		sts_strlist_free(&pats);
+	} else if (j->res != R_STS) {
+		if (e->expires > l->now && j->res != R_DANE && j->res != R_DANE_TEMP)
+			logmsg("%s: refresh failed, the cached policy id %s holds "
+			    "until it expires (RFC 8461 section 5.1): %s",
+			    e->domain, e->id, j->why);
+		else if (j->res == R_DANE)
+			logmsg("%s: DANE (TLSA records vouched for by the "
+			    "resolver): dane", e->domain);
+		else if (j->res != R_NONE)
+			logmsg("%s: %s", e->domain, j->why);
+	}
+	for (c = e->waiters, e->waiters = NULL; c != NULL; c = next) {
+		next = c->next_waiter;
+		c->wait = NULL;
+		c->next_waiter = NULL;
+		for (i = 0; i < l->ncl && l->cl[i] != c; i++)
+			;
+		if (respond(l, c, e) == -1 && i < l->ncl)
+			client_close(l, i);
+	}
+	job_free(j);
+}
+
+/* ---- requests ----------------------------------------------------------------- */
+
+/* 1 answered, 0 waiting, -1 close */
+static int
+request(struct loop *l, struct client *c, const char *req, size_t len)
+{
+	const char *sp, *key;
+	char out[8192];
+	struct entry *e;
+	size_t nlen;
+
+	counters[C_REQ]++;
+	c->ctl = 0;
+	if ((sp = memchr(req, ' ', len)) == NULL)
+		return reply(c, "PERM request is not 'name key'") == -1 ? -1 : 1;
+	nlen = (size_t)(sp - req);
+	key = sp + 1;
+	c->ctl = 0;
+	if (nlen > 4 && strncmp(req, "ctl-", 4) == 0) {
+		c->ctl = 's';
+		if (key_domain(key, len - nlen - 1, c->domain, sizeof(c->domain)) == -1)
+			return reply(c, "PERM not a domain") == -1 ? -1 : 1;
+		e = cache_get(l->cache, c->domain);
+		if (nlen == 8 && strncmp(req, "ctl-show", 8) == 0) {
+			if (e == NULL)
+				return reply(c, "NOTFOUND ") == -1 ? -1 : 1;
+			show(e, l->now, out, sizeof(out));
+			return reply(c, out) == -1 ? -1 : 1;
+		}
+		if (nlen == 8 && strncmp(req, "ctl-drop", 8) == 0) {
+			int had = e != NULL;
+
+			cache_drop(l->cache, c->domain);
+			logmsg("%s: dropped from the cache by request", c->domain);
+			return reply(c, had ? "OK dropped" : "NOTFOUND ") == -1 ? -1 : 1;
+		}
+		if (nlen == 11 && strncmp(req, "ctl-refresh", 11) == 0) {
+			if ((e = cache_add(l->cache, c->domain)) == NULL)
+				return reply(c, "TEMP out of memory") == -1 ? -1 : 1;
+			c->ctl = 'r';
+			goto wait;
+		}
+		return reply(c, "PERM unknown ctl- request") == -1 ? -1 : 1;
+	}
+	if (key_domain(key, len - nlen - 1, c->domain, sizeof(c->domain)) == -1)
+		return reply(c, "NOTFOUND ") == -1 ? -1 : 1;
+	c->mode = rules_mode(l->o->rules, c->domain, l->o->conf->outbound);
+	if (c->mode == STS_OUT_DISABLE)
+		return reply(c, "NOTFOUND ") == -1 ? -1 : 1;
+	e = cache_get(l->cache, c->domain);
+	if (e != NULL && answer_ready(e, l->now)) {
+		counters[C_HIT]++;
+		if (answer_stale(e, l->now) && l->background < BACKGROUND_MAX)
+			submit(l, e, 0, 1);
+		return respond(l, c, e) == -1 ? -1 : 1;
+	}
+	counters[C_MISS]++;
+	if (e == NULL && (e = cache_add(l->cache, c->domain)) == NULL)
+		return reply(c, "TEMP out of memory") == -1 ? -1 : 1;
+ wait:
+	c->wait = e;
+	c->since = l->now;
+	c->next_waiter = e->waiters;
+	e->waiters = c;
+	if (e->busy && c->ctl == 'r')
+		return 0;	/* the lookup out now answers it */
+	if (!e->busy)
+		submit(l, e, c->ctl == 'r', 0);
+	return 0;
+}
+
+/* take what the client sent; -1: close it */
+static int
+client_read(struct loop *l, struct client *c)
+{
+	size_t off, plen, used;
+	const char *why = NULL;
+	ssize_t n;
+	int rc;
+
+	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n <= 0)
+		return -1;
+	c->inlen += (size_t)n;
+	c->since = l->now;
+	while (c->wait == NULL && c->inlen > 0) {
+		rc = ns_parse(c->in, c->inlen, REQ_MAX, &off, &plen, &used, &why);
+		if (rc == -1) {
+			counters[C_BAD]++;
+			(void)reply(c, "PERM malformed request");
+			return -1;
+		}
+		if (rc == 0)
+			break;
+		rc = request(l, c, c->in + off, plen);
+		memmove(c->in, c->in + used, c->inlen - used);
+		c->inlen -= used;
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* more requests already read, after a wait ended */
+static int
+client_more(struct loop *l, struct client *c)
+{
+	if (c->inlen == 0 || c->wait != NULL)
+		return 0;
+	{
+		size_t off, plen, used;
+		const char *why = NULL;
+		int rc;
+
+		while (c->wait == NULL && c->inlen > 0) {
+			rc = ns_parse(c->in, c->inlen, REQ_MAX, &off, &plen, &used, &why);
+			if (rc == -1)
+				return -1;
+			if (rc == 0)
+				break;
+			rc = request(l, c, c->in + off, plen);
+			memmove(c->in, c->in + used, c->inlen - used);
+			c->inlen -= used;
+			if (rc == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- counters ------------------------------------------------------------------ */
+
+static void
+metrics_write(struct loop *l)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	size_t i;
+
+	if (l->o->metrics == NULL ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", l->o->metrics) >= sizeof(tmp))
+		return;
+	if ((f = fopen(tmp, "w")) == NULL) {
+		logmsg("%s: %s", tmp, strerror(errno));
+		return;
+	}
+	for (i = 0; i < NCOUNTERS; i++) {
+		if (i == C_FETCH)
+			continue;	/* the sum of the labelled ones */
+		if (counter_names[i].help != NULL)
+			fprintf(f, "# HELP %s %s\n# TYPE %s counter\n",
+			    counter_names[i].name, counter_names[i].help,
+			    counter_names[i].name);
+		if (counter_names[i].label != NULL)
+			fprintf(f, "%s{result=\"%s\"} %llu\n", counter_names[i].name,
+			    counter_names[i].label, counters[i]);
+		else
+			fprintf(f, "%s %llu\n", counter_names[i].name, counters[i]);
+	}
+	fprintf(f, "# HELP mta_sts_resolve_cache_entries domains in the cache\n"
+	    "# TYPE mta_sts_resolve_cache_entries gauge\n"
+	    "mta_sts_resolve_cache_entries %zu\n", cache_count(l->cache));
+	fprintf(f, "# HELP mta_sts_resolve_connections connections open\n"
+	    "# TYPE mta_sts_resolve_connections gauge\n"
+	    "mta_sts_resolve_connections %zu\n", l->ncl);
+	if (fclose(f) == EOF || rename(tmp, l->o->metrics) == -1)
+		logmsg("%s: %s", l->o->metrics, strerror(errno));
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
+static void
+tick(struct loop *l)
+{
+	struct entry *e;
+	size_t i, n;
+	char err[STS_ERR_MAX];
+
+	/* waits that take too long, slow and idle clients */
+	for (i = 0; i < l->ncl; ) {
+		struct client *c = l->cl[i];
+
+		if (c->wait != NULL && l->now - c->since >= WAIT_SECS) {
+			char out[600];
+
+			counters[C_TIMEOUT]++;
+			(void)snprintf(out, sizeof(out), "TEMP %s: the lookup takes "
+			    "more than %d s", c->domain, WAIT_SECS);
+			{
+				struct client **pp;
+
+				for (pp = &c->wait->waiters; *pp != NULL;
+				    pp = &(*pp)->next_waiter)
+					if (*pp == c) {
+						*pp = c->next_waiter;
+						break;
+					}
+				c->wait = NULL;
+			}
+			if (reply(c, out) == -1) {
+				client_close(l, i);
+				continue;
+			}
+		}
+		if (c->wait == NULL && ((c->inlen > 0 && l->now - c->since >=
+		    PARTIAL_SECS) || l->now - c->since >= IDLE_SECS)) {
+			client_close(l, i);
+			continue;
+		}
+		i++;
+	}
+	/* policies close to expiry: fetched again before they expire */
+	for (n = 0; n < SWEEP_SLOTS && l->background < BACKGROUND_MAX; n++) {
+		if ((e = cache_next(l->cache, &l->cursor)) == NULL)
+			break;
+		if (e->expires > l->now && e->patterns != NULL && !e->busy &&
+		    (unsigned long)(e->expires - l->now) <= e->max_age / 4 &&
+		    answer_stale(e, l->now))
+			submit(l, e, 1, 1);
+	}
+	if (cache_sync(l->cache) == -1)
+		logmsg("the cache file: fdatasync: %s", strerror(errno));
+	if (l->now % 60 == 0 && cache_compact(l->cache, 0, err, sizeof(err)) == -1)
+		logmsg("%s", err);
+	if (l->now % 10 == 0)
+		metrics_write(l);
+}
+
+int
+server_run(struct server_opts *o, struct cache *cache)
+{
+	struct loop *l = NULL;
+	struct pollfd *pfd = NULL;
+	struct job *j;
+	struct sigaction sa;
+	struct rlimit rl;
+	char err[STS_ERR_MAX], buf[256];
+	int wake[2] = { -1, -1 }, rc = 1, fd;
+	size_t i, np, base;
+	time_t last_tick = 0;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (pfd = calloc(CLIENTS_MAX + o->nfds + 1, sizeof(*pfd))) == NULL) {
+		logmsg("out of memory");
+		goto out;
+	}
+	l->o = o;
+	l->cache = cache;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < CLIENTS_MAX + 64) {
+		rl.rlim_cur = rl.rlim_max < CLIENTS_MAX + 64 ? rl.rlim_max :
+		    CLIENTS_MAX + 64;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (pipe2(wake, O_NONBLOCK | O_CLOEXEC) == -1) {
+		logmsg("pipe: %s", strerror(errno));
+		goto out;
+	}
+	if ((l->w = workers_start(o->conf, o->threads, wake[1], err,
+	    sizeof(err))) == NULL) {
+		logmsg("%s", err);
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = server_stop;	/* no SA_RESTART: poll returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	for (i = 0; i < o->nfds; i++)
+		(void)fcntl(o->fds[i], F_SETFL, fcntl(o->fds[i], F_GETFL) | O_NONBLOCK);
+	while (!stop) {
+		np = 0;
+		pfd[np].fd = wake[0];
+		pfd[np++].events = POLLIN;
+		for (i = 0; i < o->nfds; i++) {
+			pfd[np].fd = o->fds[i];
+			pfd[np++].events = POLLIN;
+		}
+		base = np;
+		for (i = 0; i < l->ncl; i++) {
+			pfd[np].fd = l->cl[i]->fd;
+			pfd[np].events = (l->cl[i]->wait == NULL ? POLLIN : 0) |
+			    (l->cl[i]->outlen > l->cl[i]->outoff ? POLLOUT : 0);
+			pfd[np++].revents = 0;
+		}
+		if (poll(pfd, np, 1000) == -1 && errno != EINTR) {
+			logmsg("poll: %s", strerror(errno));
+			goto out;
+		}
+		l->now = time(NULL);
+		if (pfd[0].revents & POLLIN) {
+			while (read(wake[0], buf, sizeof(buf)) > 0)
+				;
+			while ((j = workers_done(l->w)) != NULL)
+				apply(l, j);
+		}
+		/* clients, from the end (closing moves the last into the hole) */
+		for (i = np - base; i-- > 0; ) {
+			struct client *c;
+			short re = pfd[base + i].revents;
+
+			if (i >= l->ncl || (c = l->cl[i])->fd != pfd[base + i].fd)
+				continue;
+			if (re & (POLLERR | POLLNVAL)) {
+				client_close(l, i);
+				continue;
+			}
+			if ((re & POLLOUT) && c->outoff < c->outlen) {
+				ssize_t w = write(c->fd, c->out + c->outoff,
+				    c->outlen - c->outoff);
+
+				if (w == -1 && errno != EAGAIN && errno != EINTR) {
+					client_close(l, i);
+					continue;
+				}
+				if (w > 0 && (c->outoff += (size_t)w) == c->outlen)
+					c->outoff = c->outlen = 0;
+			}
+			if ((re & (POLLIN | POLLHUP)) && c->wait == NULL &&
+			    client_read(l, c) == -1) {
+				client_close(l, i);
+				continue;
+			}
+			if (client_more(l, c) == -1)
+				client_close(l, i);
+		}
+		for (i = 1; i < base; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			while ((fd = accept4(pfd[i].fd, NULL, NULL,
+			    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+				struct client *c;
+
+				counters[C_CONN]++;
+				if (l->ncl == CLIENTS_MAX ||
+				    (c = calloc(1, sizeof(*c))) == NULL) {
+					counters[C_REFUSED]++;
+					close(fd);
+					continue;
+				}
+				c->fd = fd;
+				c->since = l->now;
+				l->cl[l->ncl++] = c;
+			}
+		}
+		if (l->now != last_tick) {
+			last_tick = l->now;
+			tick(l);
+		}
+	}
+	logmsg("stopping");
+	rc = 0;
+ out:
+	workers_stop(l ? l->w : NULL);
+	if (l != NULL) {
+		while (l->ncl > 0)
+			client_close(l, l->ncl - 1);
+		metrics_write(l);
+	}
+	if (wake[0] != -1) {
+		close(wake[0]);
+		close(wake[1]);
+	}
+	free(pfd);
+	free(l);
+	return rc;
+}
