@@ -150,7 +150,11 @@ sts_u8_hidden(unsigned cp)
 	    (cp >= 0x2066 && cp <= 0x2069);
 }
 
-/* The one escaper: sts_escape, and with utf8 sts_escape_utf8. */
+/*
+ * The one escaper: sts_escape, and with utf8 sts_escape_utf8. The latter
+ * cleans messages that are built of parts escaped already ("invalid byte
+ * \xc3"): it keeps a backslash, which only sts_escape makes \x5c.
+ */
 static char *
 escape(char *dst, size_t dstlen, const char *src, size_t srclen, int utf8)
 {
@@ -163,7 +167,7 @@ escape(char *dst, size_t dstlen, const char *src, size_t srclen, int utf8)
 		return dst;
 	for (i = 0; i < srclen; i += k) {
 		k = 1;
-		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+		if (p[i] >= 0x20 && p[i] < 0x7f && (p[i] != '\\' || utf8)) {
 			if (o + 1 >= dstlen)
 				goto trunc;
 			dst[o++] = (char)p[i];

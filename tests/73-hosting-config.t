@@ -75,6 +75,7 @@ deleg.example.ids.example.org. 3600 IN TXT \"v=STSv1; id=20261201120000\"
 ; the operator's zone rpt.example.org (mta-sts-check keeps it):
 deleg.example.rpt.example.org. 3600 IN TXT \"v=TLSRPTv1; rua=mailto:postmaster@deleg.example\"
 ; deleg.example: the policy changed since the last run; the next run of mta-sts-check gives it a new id
+; mx.example.net: no certificate for it in the store (certs = /etc/mta-sts/certs): no TLSA record
 ; mta-sts.deleg.example needs a certificate for that name on the web host
 
 ; hooked.example
@@ -83,6 +84,7 @@ _mta-sts.hooked.example. 3600 IN CNAME hooked.example.ids.example.net.
 mta-sts.hooked.example. 3600 IN CNAME www.example.org.
 _smtp._tls.hooked.example. 3600 IN TXT \"v=TLSRPTv1; rua=mailto:postmaster@hooked.example\"
 ; hooked.example: no id yet: run mta-sts-check first (it gives one once the policy is served)
+; mx.example.net: no certificate for it in the store (certs = /etc/mta-sts/certs): no TLSA record
 ; mta-sts.hooked.example needs a certificate for that name on the web host
 
 ; plain.example
@@ -91,6 +93,7 @@ _mta-sts.plain.example. 3600 IN CNAME plain.example.ids.example.net.
 mta-sts.plain.example. 3600 IN CNAME web.xn--bcher-kva.example.
 _smtp._tls.plain.example. 3600 IN TXT \"v=TLSRPTv1; rua=mailto:postmaster@plain.example\"
 ; plain.example: no id yet: run mta-sts-check first (it gives one once the policy is served)
+; mx.example.net: no certificate for it in the store (certs = /etc/mta-sts/certs): no TLSA record
 ; mta-sts.plain.example needs a certificate for that name on the web host" \
     "records: the global id-zone and web-host (a trailing dot, an IDN), a domain's own, both sides"
 

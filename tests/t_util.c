@@ -184,8 +184,8 @@ test_escape(void)
 	    "a\\x5cb\\x0a\\xc3\\xa9", "sts_escape: backslash, newline and "
 	    "UTF-8 as \\xNN");
 	is_str(sts_escape_utf8(b, sizeof(b), "a\\b\n\xc3\xa9", 6),
-	    "a\\x5cb\\x0a\xc3\xa9", "sts_escape_utf8: the same, but UTF-8 "
-	    "kept");
+	    "a\\b\\x0a\xc3\xa9", "sts_escape_utf8: the same, but UTF-8 "
+	    "and the backslash kept (its messages hold escapes already)");
 	is_str(sts_escape_utf8(b, sizeof(b), "x\xe2\x80\xaey", 5),
 	    "x\\xe2\\x80\\xaey", "... a bidi control (U+202E) escaped");
 	is_str(sts_escape_utf8(b, sizeof(b), "\xc2\x85", 2), "\\xc2\\x85",
