@@ -9,6 +9,7 @@
 #ifndef STS_UTIL_H
 #define STS_UTIL_H
 
+#include <sys/types.h>
 #include <sys/stat.h>
 
 #include <stddef.h>
@@ -92,6 +93,21 @@ int	 sts_strp_cmp(const void *a, const void *b);
  */
 int	 sts_parse_num(const char *s, long long min, long long max, int base,
 	    long long *out);
+
+/*
+ * "-u user[:group]" of the daemons: *uid and *gid of the user (the
+ * group's gid when one is named). 0, or -1 with err ("-u ...: why") when
+ * the spec is malformed, the user or group does not exist, or either is
+ * root (uid or gid 0: the daemons refuse to run as root).
+ */
+int	 sts_user_lookup(const char *spec, uid_t *uid, gid_t *gid, char *err,
+	    size_t errlen);
+/*
+ * Become uid:gid for good (supplementary groups dropped, real, effective
+ * and saved ids all changed), then check root cannot be regained. When
+ * not root, 0 if already uid, else -1. 0, or -1 with err.
+ */
+int	 sts_drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen);
 
 /* Character classes (ASCII only, whatever the locale). */
 static inline int
