@@ -171,6 +171,15 @@ mx-silent	A	127.0.0.7
 EOF
 }
 
+# ns_infra_zone [MORE-RECORDS]: example.test as a zone of names only: the
+# servers' names (as ns_start makes it when no test does) and MORE-RECORDS
+ns_infra_zone() {
+	ns_zone example.test < <(
+		_ns_infra_records
+		[ -n "${1:-}" ] && printf '%s\n' "$1"
+	)
+}
+
 # ns_domain DOMAIN [KNOT-OPTIONS] [MORE-RECORDS]: a healthy hosted domain:
 # its zone (ns_std_records, the infrastructure names when it is
 # example.test, and MORE-RECORDS),
@@ -513,7 +522,7 @@ ns_start() {
 	_ns_serve_conf
 	case " $NS_ZONES " in
 	*" example.test "*) ;;
-	*) ns_zone example.test < <(_ns_infra_records);;
+	*) ns_infra_zone;;
 	esac
 	_ns_knot_conf >"$T/knot/knot.conf"
 	if ! knotc -c "$T/knot/knot.conf" conf-check >"$T/knot/check.log" 2>&1; then
