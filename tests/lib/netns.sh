@@ -266,21 +266,27 @@ EOF
 	done
 }
 
-# ns_knot_start: (re)start knotd in the namespace, wait until it answers.
-ns_knot_start() {
+# ns_wait_dns ADDR ZONE [TRIES] [PID]: wait until the DNS server at ADDR
+# (in the namespace) answers ZONE's SOA with NOERROR, asking every 0.1 s,
+# TRIES times (100); non-zero when it does not, or as soon as PID is gone.
+ns_wait_dns() {
 	local i=0
-	ip netns exec "$NS" knotd -c "$T/knot/knot.conf" >>"$T/knot/knotd.log" 2>&1 &
-	NS_KNOT_PID=$!
-	t_bg "$NS_KNOT_PID"
-	while [ "$i" -lt 100 ]; do
-		if ns_exec kdig +timeout=1 +retry=0 @127.0.0.1 SOA example.test 2>/dev/null |
-		    grep -q 'status: NOERROR'; then
-			return 0
-		fi
-		kill -0 "$NS_KNOT_PID" 2>/dev/null || break
+	while [ "$i" -lt "${3:-100}" ]; do
+		ns_exec kdig +timeout=1 +retry=0 @"$1" SOA "$2" 2>/dev/null |
+		    grep -q 'status: NOERROR' && return 0
+		[ -z "${4:-}" ] || kill -0 "$4" 2>/dev/null || return 1
 		sleep 0.1
 		i=$((i + 1))
 	done
+	return 1
+}
+
+# ns_knot_start: (re)start knotd in the namespace, wait until it answers.
+ns_knot_start() {
+	ip netns exec "$NS" knotd -c "$T/knot/knot.conf" >>"$T/knot/knotd.log" 2>&1 &
+	NS_KNOT_PID=$!
+	t_bg "$NS_KNOT_PID"
+	ns_wait_dns 127.0.0.1 example.test 100 "$NS_KNOT_PID" && return 0
 	t_diag "knotd did not come up:" "$(tail -n 20 "$T/knot/knotd.log")"
 	return 1
 }
