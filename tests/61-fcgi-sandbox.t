@@ -515,6 +515,15 @@ probe_run() {
 }
 # probe_is NAME WHAT RESULT
 probe_is() { sed -n "s/^probe: $2 //p" "$T/$1.err" | head -n 1; }
+# probe_all NAME "WHAT:RESULT ...": what run NAME said of each WHAT, in the
+# same form (to compare with the list whole)
+probe_all() {
+	local w got=
+	for w in $2; do
+		got="$got ${w%%:*}:$(probe_is "$1" "${w%%:*}")"
+	done
+	printf '%s\n' "${got# }"
+}
 
 # A process of the responder's own user, for it to try to signal.
 if [ "$(id -u)" = 0 ]; then
@@ -527,12 +536,7 @@ t_bg "$VICTIM"
 mkdir -p "$T/in-lg" && chmod 777 "$T/in-lg"
 probe_run in PROBE_VICTIM="$VICTIM" MTA_STS_LAST_GOOD="$T/in-lg" PROBE_LG="$T/in-lg"
 want="seccomp=2:ok open-create:EPERM open-rdwr:EPERM open-wronly:EPERM open-rdonly-trunc:EPERM open-rdonly:ok socket:EPERM kill:EPERM tgkill-self:ok tgkill-other:EPERM mmap-exec:EPERM mmap-rw:ok mprotect-exec:EPERM setsockopt-rcvtimeo:ok setsockopt-sndbuf:EPERM mkdir:EPERM unlink:EPERM fork:EPERM lg-fd:ok lg-create:ok lg-rename:ok lg-rename-out:EPERM lg-unlink:ok other-dir-create:EPERM other-dir-unlink:EPERM thread:ok done:ok"
-got=
-for w in $want; do
-	k=${w%%:*}
-	got="$got $k:$(probe_is in "$k")"
-done
-t_is "${got# }" "$want" "inside the sandbox: writes, creation, sockets, socket options, fork, kill, signals to another process, executable memory refused; read-only open, SO_RCVTIMEO, threads and signals to itself allowed; files created, renamed and removed in the directory of last good policies only" ||
+t_is "$(probe_all in "$want")" "$want" "inside the sandbox: writes, creation, sockets, socket options, fork, kill, signals to another process, executable memory refused; read-only open, SO_RCVTIMEO, threads and signals to itself allowed; files created, renamed and removed in the directory of last good policies only" ||
     t_diag "$(cat "$T/in.err")"
 t_ok "nothing was created or removed" test ! -e "$T/in/created" -a ! -e "$T/in/dir" -a -e "$T/in/existing" -a ! -e "$T/in/escaped"
 t_ok "another process of the same user was not signalled" kill -0 "$VICTIM"
@@ -547,12 +551,7 @@ mkdir -p "$T/spool" && chmod 777 "$T/spool"
 chmod 644 "$T/spool.conf"
 PROBE_CONF=$T/spool.conf probe_run sp PROBE_SPOOL="$T/spool"
 want="seccomp=2:ok sp-fd:ok sp-create-excl:ok sp-write:ok sp-fsync:ok sp-create-trunc:EPERM sp-open-write:EPERM sp-create-rdwr:EPERM sp-rename:ok sp-rename-out:EPERM sp-unlink:ok sp-other-dir-create:EPERM done:ok"
-got=
-for w in $want; do
-	k=${w%%:*}
-	got="$got $k:$(probe_is sp "$k")"
-done
-t_is "${got# }" "$want" "in the spool of reports: only a new file (O_EXCL, write only) is created, written, synced, renamed within it and removed" ||
+t_is "$(probe_all sp "$want")" "$want" "in the spool of reports: only a new file (O_EXCL, write only) is created, written, synced, renamed within it and removed" ||
     t_diag "$(cat "$T/sp.err")"
 t_ok "nothing escaped the spool, nothing is left in it" test ! -e "$T/sp/escaped" -a ! -e "$T/sp/created" -a -z "$(ls -A "$T/spool")"
 t_stop "$PROBE_PID"
