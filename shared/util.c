@@ -207,6 +207,24 @@ sts_parse_num(const char *s, long long min, long long max, int base,
 }
 
 int
+sts_write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
 sts_user_lookup(const char *spec, uid_t *uid, gid_t *gid, char *err,
     size_t errlen)
 {

@@ -94,6 +94,9 @@ int	 sts_strp_cmp(const void *a, const void *b);
 int	 sts_parse_num(const char *s, long long min, long long max, int base,
 	    long long *out);
 
+/* All len bytes of buf to fd, again after EINTR: 0, or -1 with errno. */
+int	 sts_write_all(int fd, const void *buf, size_t len);
+
 /*
  * "-u user[:group]" of the daemons: *uid and *gid of the user (the
  * group's gid when one is named). 0, or -1 with err ("-u ...: why") when
