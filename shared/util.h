@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Internal helpers of libmtasts that the library files and the two
- * programs share: the FNV-1a hash, the capped file reader, a bounded
- * number parser and the character classes of the RFC 8461 grammars. Not part of the public
- * interface (mtasts.h); the names still carry the sts_ prefix because the
- * programs link them from libmtasts.a.
+ * Internal helpers of libmtasts that the library files and the programs
+ * share: the FNV-1a hash, the capped file reader, a bounded number parser,
+ * the character classes of the RFC 8461 grammars, a write that finishes
+ * and the daemons' "-u user[:group]". Not part of the public interface
+ * (mtasts.h); the names still carry the sts_ prefix because the programs
+ * link them from libmtasts.a.
  */
 #ifndef STS_UTIL_H
 #define STS_UTIL_H
