@@ -16,23 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
+#include "util.h"
 
 /* the directory of path: "." for a bare name, "/" for a file in / */
 static int
@@ -74,7 +58,7 @@ atomic_write(const char *path, const char *tmpl, const char *text, size_t len,
 	}
 	if (fchmod(fd, mode) == -1 ||
 	    (uid != (uid_t)-1 && fchown(fd, uid, gid) == -1 && errno != EPERM) ||
-	    write_all(fd, text, len) == -1 || fsync(fd) == -1) {
+	    sts_write_all(fd, text, len) == -1 || fsync(fd) == -1) {
 		(void)sts_err(err, errlen, "%s: %s (writing %s)", path,
 		    strerror(errno), tmp);
 		goto out;

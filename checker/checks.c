@@ -324,28 +324,10 @@ int
 check_txt_id(struct dns *dns, const char *name, char id[STS_ID_MAX + 1],
     struct report *r, char *why, size_t whylen)
 {
-	struct sts_strlist recs = { 0 };
 	struct txt_warn w = { r, name };
-	size_t *lens = NULL, i, which;
-	int rc = -1;
 
-	id[0] = '\0';
-	if (dns_txt(dns, name, &recs, why, whylen) == -1)
-		goto out;
-	if ((lens = calloc(recs.n ? recs.n : 1, sizeof(*lens))) == NULL) {
-		(void)sts_err(why, whylen, "%s: out of memory", name);
-		goto out;
-	}
-	for (i = 0; i < recs.n; i++)
-		lens[i] = strlen(recs.v[i]);
-	if (sts_txt_select_warn((const char *const *)recs.v, lens, recs.n,
-	    &which, id, txt_warn, &w, why, whylen) == -1)
-		id[0] = '\0';
-	rc = 0;
- out:
-	free(lens);
-	sts_strlist_free(&recs);
-	return rc;
+	return sts_sender_txt_name(dns, name, id, txt_warn, &w, why,
+	    whylen) == -1 ? -1 : 0;
 }
 
 /* ---- MX and SMTP (step 5) ---------------------------------------------- */

@@ -379,18 +379,5 @@ cmd_ingest(int argc, char **argv, const struct sts_conf *conf)
 int
 ingest_main(const char *conffile, int argc, char **argv)
 {
-	struct sts_conf conf;
-	char err[STS_ERR_MAX];
-	int ret;
-
-	sts_conf_defaults(&conf);
-	if (sts_conf_load(conffile != NULL ? conffile : STS_CONF_DEFAULT, &conf,
-	    err, sizeof(err)) == -1) {
-		fprintf(stderr, "mta-sts-check: %s\n", err);
-		sts_conf_free(&conf);
-		return EX_TEMPFAIL;
-	}
-	ret = cmd_ingest(argc, argv, &conf);
-	sts_conf_free(&conf);
-	return ret;
+	return tlsrpt_conf_run(conffile, EX_TEMPFAIL, cmd_ingest, argc, argv);
 }

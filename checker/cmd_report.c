@@ -158,9 +158,9 @@ cmd_report(int argc, char **argv, const struct sts_conf *conf)
 	return ret;
 }
 
-/* Entry from main.c: argv[0] is "report". */
 int
-report_main(const char *conffile, int argc, char **argv)
+tlsrpt_conf_run(const char *conffile, int failrc,
+    int (*cmd)(int, char **, const struct sts_conf *), int argc, char **argv)
 {
 	struct sts_conf conf;
 	char err[STS_ERR_MAX];
@@ -171,9 +171,16 @@ report_main(const char *conffile, int argc, char **argv)
 	    err, sizeof(err)) == -1) {
 		fprintf(stderr, "mta-sts-check: %s\n", err);
 		sts_conf_free(&conf);
-		return 3;
+		return failrc;
 	}
-	ret = cmd_report(argc, argv, &conf);
+	ret = cmd(argc, argv, &conf);
 	sts_conf_free(&conf);
 	return ret;
+}
+
+/* Entry from main.c: argv[0] is "report". */
+int
+report_main(const char *conffile, int argc, char **argv)
+{
+	return tlsrpt_conf_run(conffile, 3, cmd_report, argc, argv);
 }

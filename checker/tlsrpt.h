@@ -137,6 +137,13 @@ struct sts_conf;
 int	 ingest_main(const char *conffile, int argc, char **argv);
 /* argv[0] is "report"; loads conffile (NULL: the default) */
 int	 report_main(const char *conffile, int argc, char **argv);
+/*
+ * Both: load conffile (NULL: the default), run cmd on it and free it;
+ * failrc when it cannot be loaded (the reason on stderr).
+ */
+int	 tlsrpt_conf_run(const char *conffile, int failrc,
+	    int (*cmd)(int, char **, const struct sts_conf *), int argc,
+	    char **argv);
 
 /* ---- ingest_exec.c: ingest in mta-sts-ingest, the checker with GMime ---- */
 

@@ -14,8 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,39 +162,10 @@ options_parse(int argc, char *argv[], struct options *o)
 static int
 user_lookup(const char *spec, uid_t *uid, gid_t *gid)
 {
-	struct passwd	*pw;
-	struct group	*gr;
-	char		 user[256];
-	const char	*colon;
-	size_t		 ul;
+	char	err[512];
 
-	colon = strchr(spec, ':');
-	ul = colon ? (size_t)(colon - spec) : strlen(spec);
-	if (ul == 0 || ul >= sizeof(user)) {
-		logmsg("-u %s: expected user[:group]", spec);
-		return -1;
-	}
-	memcpy(user, spec, ul);
-	user[ul] = '\0';
-	if ((pw = getpwnam(user)) == NULL) {
-		logmsg("-u: no such user: %s", user);
-		return -1;
-	}
-	if (pw->pw_uid == 0) {
-		logmsg("-u %s: refusing to run as root", user);
-		return -1;
-	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	if (colon != NULL) {
-		if ((gr = getgrnam(colon + 1)) == NULL) {
-			logmsg("-u: no such group: %s", colon + 1);
-			return -1;
-		}
-		*gid = gr->gr_gid;
-	}
-	if (*gid == 0) {
-		logmsg("-u %s: refusing to run as group root (gid 0)", spec);
+	if (sts_user_lookup(spec, uid, gid, err, sizeof(err)) == -1) {
+		logmsg("%s", err);
 		return -1;
 	}
 	return 0;
@@ -205,19 +174,10 @@ user_lookup(const char *spec, uid_t *uid, gid_t *gid)
 static int
 drop_privileges(uid_t uid, gid_t gid)
 {
-	if (geteuid() != 0) {
-		if (uid == geteuid())
-			return 0;
-		logmsg("-u: only root can change user");
-		return -1;
-	}
-	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1) {
-		logmsg("cannot change user: %s", strerror(errno));
-		return -1;
-	}
-	if (setuid(0) != -1) {
-		logmsg("could regain root after changing user; stopping");
+	char	err[512];
+
+	if (sts_drop_privileges(uid, gid, err, sizeof(err)) == -1) {
+		logmsg("%s", err);
 		return -1;
 	}
 	return 0;

@@ -139,6 +139,25 @@ sandbox_disabled(void)
 }
 
 /*
+ * In the directory fd only: renameat both ways within it (renameat2
+ * too), unlinkat in it.
+ */
+static int
+sandbox_rename_unlink(scmp_filter_ctx ctx, scmp_datum_t fd)
+{
+	int	r;
+
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat), 2,
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_EQ, fd, 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat2), 2,
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_EQ, fd, 0))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
+	    SCMP_A0(SCMP_CMP_EQ, fd, 0))) < 0)
+		return r;
+	return 0;
+}
+
+/*
  * The directory of last good policies (lgfd): a file is created in it,
  * written, synced and renamed over the old one, or removed; nowhere
  * else. openat may write only when its directory is lgfd; renameat both
@@ -153,15 +172,9 @@ sandbox_lastgood(scmp_filter_ctx ctx, int lgfd)
 	if (lgfd == -1)
 		return 0;
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-	    SCMP_A0(SCMP_CMP_EQ, fd, 0))) < 0 ||
-	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat), 2,
-	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_EQ, fd, 0))) < 0 ||
-	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat2), 2,
-	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_EQ, fd, 0))) < 0 ||
-	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
 	    SCMP_A0(SCMP_CMP_EQ, fd, 0))) < 0)
 		return r;
-	return 0;
+	return sandbox_rename_unlink(ctx, fd);
 }
 
 /*
@@ -182,15 +195,9 @@ sandbox_spool(scmp_filter_ctx ctx, int spfd)
 		return 0;
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
 	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_MASKED_EQ,
-	    SPOOL_OPEN_MASK, SPOOL_OPEN_FLAGS))) < 0 ||
-	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat), 2,
-	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_EQ, fd, 0))) < 0 ||
-	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat2), 2,
-	    SCMP_A0(SCMP_CMP_EQ, fd, 0), SCMP_A2(SCMP_CMP_EQ, fd, 0))) < 0 ||
-	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
-	    SCMP_A0(SCMP_CMP_EQ, fd, 0))) < 0)
+	    SPOOL_OPEN_MASK, SPOOL_OPEN_FLAGS))) < 0)
 		return r;
-	return 0;
+	return sandbox_rename_unlink(ctx, fd);
 }
 
 int

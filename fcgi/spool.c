@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "responder.h"
+#include "util.h"
 
 #define SPOOL_CHUNK	(16 * 1024)
 
@@ -70,23 +71,6 @@ spool_good(void)
 	free(spool_lasterr);
 	spool_lasterr = NULL;
 	pthread_mutex_unlock(&spool_mtx);
-}
-
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 enum spool_result
@@ -157,7 +141,7 @@ spool_put(int dfd, const char *dir, const char *ext, size_t clen,
 			res = SPOOL_SLOW;
 			goto fail;
 		}
-		if (write_all(fd, buf, (size_t)n) == -1) {
+		if (sts_write_all(fd, buf, (size_t)n) == -1) {
 			spool_fail(dir, "write", errno);
 			res = SPOOL_UNAVAILABLE;
 			goto fail;

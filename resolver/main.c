@@ -14,10 +14,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netdb.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +24,7 @@
 #include <unistd.h>
 
 #include "resolve.h"
+#include "util.h"
 
 #define PROGNAME	"mta-sts-resolve"
 #define CONF_DEFAULT	"/etc/mta-sts/mta-sts.conf"
@@ -167,50 +166,13 @@ sock_inherited(int *fds, size_t *n)
 static int
 become(const char *spec)
 {
-	struct passwd *pw;
-	struct group *gr;
-	char user[256];
-	const char *colon = strchr(spec, ':');
-	size_t ul = colon ? (size_t)(colon - spec) : strlen(spec);
-	uid_t uid;
-	gid_t gid;
+	char	err[512];
+	uid_t	uid;
+	gid_t	gid;
 
-	if (ul == 0 || ul >= sizeof(user)) {
-		logmsg("-u %s: expected user[:group]", spec);
-		return -1;
-	}
-	memcpy(user, spec, ul);
-	user[ul] = '\0';
-	if ((pw = getpwnam(user)) == NULL) {
-		logmsg("-u: no such user: %s", user);
-		return -1;
-	}
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
-	if (colon != NULL) {
-		if ((gr = getgrnam(colon + 1)) == NULL) {
-			logmsg("-u: no such group: %s", colon + 1);
-			return -1;
-		}
-		gid = gr->gr_gid;
-	}
-	if (uid == 0 || gid == 0) {
-		logmsg("-u %s: refusing to run as root", spec);
-		return -1;
-	}
-	if (geteuid() != 0) {
-		if (uid == geteuid())
-			return 0;
-		logmsg("-u: only root can change user");
-		return -1;
-	}
-	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1) {
-		logmsg("cannot change user: %s", strerror(errno));
-		return -1;
-	}
-	if (setuid(0) != -1) {
-		logmsg("could regain root after changing user; stopping");
+	if (sts_user_lookup(spec, &uid, &gid, err, sizeof(err)) == -1 ||
+	    sts_drop_privileges(uid, gid, err, sizeof(err)) == -1) {
+		logmsg("%s", err);
 		return -1;
 	}
 	return 0;

@@ -444,22 +444,18 @@ request(struct loop *l, struct client *c, const char *req, size_t len)
 	return 0;
 }
 
-/* take what the client sent; -1: close it */
+/*
+ * answer the complete requests in c->in, up to one that has to wait for
+ * a lookup; -1: close it (a request that is not a netstring is counted
+ * and answered "PERM malformed request" first)
+ */
 static int
-client_read(struct loop *l, struct client *c)
+client_requests(struct loop *l, struct client *c)
 {
 	size_t off, plen, used;
 	const char *why = NULL;
-	ssize_t n;
 	int rc;
 
-	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-		return 0;
-	if (n <= 0)
-		return -1;
-	c->inlen += (size_t)n;
-	c->since = l->now;
 	while (c->wait == NULL && c->inlen > 0) {
 		rc = ns_parse(c->in, c->inlen, REQ_MAX, &off, &plen, &used, &why);
 		if (rc == -1) {
@@ -478,31 +474,20 @@ client_read(struct loop *l, struct client *c)
 	return 0;
 }
 
-/* more requests already read, after a wait ended */
+/* take what the client sent; -1: close it */
 static int
-client_more(struct loop *l, struct client *c)
+client_read(struct loop *l, struct client *c)
 {
-	if (c->inlen == 0 || c->wait != NULL)
-		return 0;
-	{
-		size_t off, plen, used;
-		const char *why = NULL;
-		int rc;
+	ssize_t n;
 
-		while (c->wait == NULL && c->inlen > 0) {
-			rc = ns_parse(c->in, c->inlen, REQ_MAX, &off, &plen, &used, &why);
-			if (rc == -1)
-				return -1;
-			if (rc == 0)
-				break;
-			rc = request(l, c, c->in + off, plen);
-			memmove(c->in, c->in + used, c->inlen - used);
-			c->inlen -= used;
-			if (rc == -1)
-				return -1;
-		}
-	}
-	return 0;
+	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n <= 0)
+		return -1;
+	c->inlen += (size_t)n;
+	c->since = l->now;
+	return client_requests(l, c);
 }
 
 /* ---- counters ------------------------------------------------------------------ */
@@ -697,7 +682,8 @@ server_run(struct server_opts *o, struct cache *cache)
 				client_close(l, i);
 				continue;
 			}
-			if (client_more(l, c) == -1)
+			/* more requests already read, after a wait ended */
+			if (client_requests(l, c) == -1)
 				client_close(l, i);
 		}
 		for (i = 1; i < base; i++) {

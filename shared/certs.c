@@ -177,6 +177,33 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 	return 0;
 }
 
+/*
+ * The first certificate in pem (PEM, else one DER certificate): *bio over
+ * pem (the caller frees it, and may reset it to read keys) and *x, NULL
+ * when there is none. -1 with err when pem cannot be read at all.
+ */
+static int
+cert_read(const char *pem, size_t len, BIO **bio, X509 **x, char *err,
+    size_t errlen)
+{
+	const unsigned char	*p;
+
+	if (len > INT_MAX) {
+		sts_err(err, errlen, "too large");
+		return -1;
+	}
+	if ((*bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		sts_err(err, errlen, nomem);
+		return -1;
+	}
+	*x = PEM_read_bio_X509(*bio, NULL, no_passphrase, NULL);
+	if (*x == NULL && len > 0 && (unsigned char)pem[0] == 0x30) {
+		p = (const unsigned char *)pem;	/* one DER certificate */
+		*x = d2i_X509(NULL, &p, (long)len);
+	}
+	return 0;
+}
+
 int
 sts_certs_names_pem(const char *pem, size_t len, struct sts_strlist *names,
     char *err, size_t errlen)
@@ -184,23 +211,11 @@ sts_certs_names_pem(const char *pem, size_t len, struct sts_strlist *names,
 	struct sts_strlist	 tmp = { NULL, 0, 0 };
 	BIO			*bio = NULL;
 	X509			*x = NULL;
-	const unsigned char	*p;
 	int			 rc = -1;
 
 	ERR_set_mark();
-	if (len > INT_MAX) {
-		sts_err(err, errlen, "too large");
+	if (cert_read(pem, len, &bio, &x, err, errlen) == -1)
 		goto out;
-	}
-	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
-		sts_err(err, errlen, nomem);
-		goto out;
-	}
-	x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
-	if (x == NULL && len > 0 && (unsigned char)pem[0] == 0x30) {
-		p = (const unsigned char *)pem;	/* one DER certificate */
-		x = d2i_X509(NULL, &p, (long)len);
-	}
 	if (x == NULL) {
 		sts_err(err, errlen, "no certificate");
 		goto out;
@@ -511,24 +526,12 @@ sts_certs_key_pem(const char *pem, size_t len, int keys,
 	X509			*x = NULL;
 	EVP_PKEY		*pk = NULL;
 	unsigned char		*der = NULL;
-	const unsigned char	*p;
 	int			 dlen = -1, rc = -1;
 
 	ERR_set_mark();
 	*cert = 0;
-	if (len > INT_MAX) {
-		sts_err(err, errlen, "too large");
+	if (cert_read(pem, len, &bio, &x, err, errlen) == -1)
 		goto out;
-	}
-	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
-		sts_err(err, errlen, nomem);
-		goto out;
-	}
-	x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
-	if (x == NULL && len > 0 && (unsigned char)pem[0] == 0x30) {
-		p = (const unsigned char *)pem;	/* one DER certificate */
-		x = d2i_X509(NULL, &p, (long)len);
-	}
 	if (x != NULL) {
 		*cert = 1;
 		dlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);

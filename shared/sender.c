@@ -66,14 +66,24 @@ int
 sts_sender_txt(struct dns *dns, const char *domain, char id[STS_ID_MAX + 1],
     char *why, size_t whylen)
 {
-	struct sts_strlist recs = { 0 };
 	char name[STS_HOST_MAX + 16];
-	size_t *lens = NULL, i, which;
-	int rc = -1;
 
 	id[0] = '\0';
 	if (snprintf(name, sizeof(name), "_mta-sts.%s", domain) >= (int)sizeof(name))
 		return sts_err(why, whylen, "%s: name too long", domain);
+	return sts_sender_txt_name(dns, name, id, NULL, NULL, why, whylen);
+}
+
+int
+sts_sender_txt_name(struct dns *dns, const char *name,
+    char id[STS_ID_MAX + 1], sts_warn_fn *warn, void *warnarg, char *why,
+    size_t whylen)
+{
+	struct sts_strlist recs = { 0 };
+	size_t *lens = NULL, i, which;
+	int rc = -1;
+
+	id[0] = '\0';
 	if (dns_txt(dns, name, &recs, why, whylen) == -1)
 		goto out;
 	if ((lens = calloc(recs.n ? recs.n : 1, sizeof(*lens))) == NULL) {
@@ -82,8 +92,8 @@ sts_sender_txt(struct dns *dns, const char *domain, char id[STS_ID_MAX + 1],
 	}
 	for (i = 0; i < recs.n; i++)
 		lens[i] = strlen(recs.v[i]);
-	if (sts_txt_select((const char *const *)recs.v, lens, recs.n, &which,
-	    id, why, whylen) == -1) {
+	if (sts_txt_select_warn((const char *const *)recs.v, lens, recs.n,
+	    &which, id, warn, warnarg, why, whylen) == -1) {
 		id[0] = '\0';
 		rc = 0;
 	} else

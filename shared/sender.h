@@ -242,6 +242,13 @@ int	 sts_sender_ctype(const char *ct, char *cs, size_t cslen);
  */
 int	 sts_sender_txt(struct dns *, const char *domain, char id[STS_ID_MAX + 1],
 	    char *why, size_t whylen);
+/*
+ * The same at name given whole (_mta-sts.DOMAIN, or where a CNAME led),
+ * the chosen record's warnings passed to warn (NULL: none).
+ */
+int	 sts_sender_txt_name(struct dns *, const char *name,
+	    char id[STS_ID_MAX + 1], sts_warn_fn *warn, void *warnarg,
+	    char *why, size_t whylen);
 /* The policy as a sender takes it: fetched, text/plain, parsed; 0 or -1 with why */
 int	 sts_sender_fetch(struct dns *, const char *domain, const char *ca_file,
 	    unsigned timeout, struct sts_policy *, char **text, char *why,

@@ -3,10 +3,13 @@
  * The helpers of util.h: FNV-1a, the one way to open a file and the
  * capped reader, sts_parse_num.
  */
+#include <sys/types.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,5 +203,90 @@ sts_parse_num(const char *s, long long min, long long max, int base,
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int
+sts_write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+sts_user_lookup(const char *spec, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	char		 user[256];
+	const char	*colon;
+	size_t		 ul;
+
+	colon = strchr(spec, ':');
+	ul = colon ? (size_t)(colon - spec) : strlen(spec);
+	if (ul == 0 || ul >= sizeof(user)) {
+		snprintf(err, errlen, "-u %s: expected user[:group]", spec);
+		return -1;
+	}
+	memcpy(user, spec, ul);
+	user[ul] = '\0';
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "-u: no such user: %s", user);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "-u %s: refusing to run as root", user);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (colon != NULL) {
+		if ((gr = getgrnam(colon + 1)) == NULL) {
+			snprintf(err, errlen, "-u: no such group: %s",
+			    colon + 1);
+			return -1;
+		}
+		*gid = gr->gr_gid;
+	}
+	if (*gid == 0) {
+		snprintf(err, errlen,
+		    "-u %s: refusing to run as group root (gid 0)", spec);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sts_drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (geteuid() != 0) {
+		if (uid == geteuid())
+			return 0;
+		snprintf(err, errlen, "-u: only root can change user");
+		return -1;
+	}
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1) {
+		snprintf(err, errlen, "cannot change user: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(0) != -1) {
+		snprintf(err, errlen,
+		    "could regain root after changing user; stopping");
+		return -1;
+	}
 	return 0;
 }

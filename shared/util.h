@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Internal helpers of libmtasts that the library files and the two
- * programs share: the FNV-1a hash, the capped file reader, a bounded
- * number parser and the character classes of the RFC 8461 grammars. Not part of the public
- * interface (mtasts.h); the names still carry the sts_ prefix because the
- * programs link them from libmtasts.a.
+ * Internal helpers of libmtasts that the library files and the programs
+ * share: the FNV-1a hash, the capped file reader, a bounded number parser,
+ * the character classes of the RFC 8461 grammars, a write that finishes
+ * and the daemons' "-u user[:group]". Not part of the public interface
+ * (mtasts.h); the names still carry the sts_ prefix because the programs
+ * link them from libmtasts.a.
  */
 #ifndef STS_UTIL_H
 #define STS_UTIL_H
 
+#include <sys/types.h>
 #include <sys/stat.h>
 
 #include <stddef.h>
@@ -92,6 +94,24 @@ int	 sts_strp_cmp(const void *a, const void *b);
  */
 int	 sts_parse_num(const char *s, long long min, long long max, int base,
 	    long long *out);
+
+/* All len bytes of buf to fd, again after EINTR: 0, or -1 with errno. */
+int	 sts_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * "-u user[:group]" of the daemons: *uid and *gid of the user (the
+ * group's gid when one is named). 0, or -1 with err ("-u ...: why") when
+ * the spec is malformed, the user or group does not exist, or either is
+ * root (uid or gid 0: the daemons refuse to run as root).
+ */
+int	 sts_user_lookup(const char *spec, uid_t *uid, gid_t *gid, char *err,
+	    size_t errlen);
+/*
+ * Become uid:gid for good (supplementary groups dropped, real, effective
+ * and saved ids all changed), then check root cannot be regained. When
+ * not root, 0 if already uid, else -1. 0, or -1 with err.
+ */
+int	 sts_drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen);
 
 /* Character classes (ASCII only, whatever the locale). */
 static inline int

@@ -288,13 +288,52 @@ nothing(void *a)
 	return a;
 }
 
+/* the descriptor this process holds on the directory target, or -1 */
+static int
+fd_of(const char *target)
+{
+	char	 fdp[64], link[1024];
+	ssize_t	 n;
+	int	 fd;
+
+	for (fd = 0; fd < 256; fd++) {
+		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+		n = readlink(fdp, link, sizeof(link) - 1);
+		if (n > 0 && (link[n] = '\0', strcmp(link, target) == 0))
+			return fd;
+	}
+	return -1;
+}
+
+/*
+ * In the directory dfd: rename a to b, b out to dir/escaped, unlink b;
+ * said as WHO-rename, WHO-rename-out, WHO-unlink.
+ */
+static void
+rename_unlink(const char *who, int dfd, const char *a, const char *b,
+    const char *dir)
+{
+	char	 path[1024], what[64];
+	int	 r;
+
+	r = renameat(dfd, a, dfd, b);
+	snprintf(what, sizeof(what), "%s-rename", who);
+	say(what, r, errno);
+	snprintf(path, sizeof(path), "%s/escaped", dir);
+	r = renameat(dfd, b, AT_FDCWD, path);
+	snprintf(what, sizeof(what), "%s-rename-out", who);
+	say(what, r, errno);
+	r = unlinkat(dfd, b, 0);
+	snprintf(what, sizeof(what), "%s-unlink", who);
+	say(what, r, errno);
+}
+
 static void *
 probe(void *arg)
 {
 	const char	*dir = getenv("PROBE_DIR"), *lg = getenv("PROBE_LG");
 	const char	*sp = getenv("PROBE_SPOOL");
-	char		 path[1024], msg[64], fdp[64], link[1024];
-	ssize_t		 n;
+	char		 path[1024], msg[64];
 	int		 lgfd, od, spfd;
 	sigset_t	 all;
 	pthread_t	 t;
@@ -370,24 +409,13 @@ probe(void *arg)
 		waitpid(pid, NULL, 0);
 	if (lg != NULL) {
 		/* The responder's descriptor of that directory. */
-		for (fd = 0, lgfd = -1; fd < 256 && lgfd == -1; fd++) {
-			snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
-			n = readlink(fdp, link, sizeof(link) - 1);
-			if (n > 0 && (link[n] = '\0', strcmp(link, lg) == 0))
-				lgfd = fd;
-		}
+		lgfd = fd_of(lg);
 		say("lg-fd", lgfd, ENOENT);
 		r = openat(lgfd, "probe", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		say("lg-create", r, errno);
 		if (r != -1)
 			close(r);
-		r = renameat(lgfd, "probe", lgfd, "probe2");
-		say("lg-rename", r, errno);
-		snprintf(path, sizeof(path), "%s/escaped", dir);
-		r = renameat(lgfd, "probe2", AT_FDCWD, path);
-		say("lg-rename-out", r, errno);
-		r = unlinkat(lgfd, "probe2", 0);
-		say("lg-unlink", r, errno);
+		rename_unlink("lg", lgfd, "probe", "probe2", dir);
 		od = open(dir, O_RDONLY | O_DIRECTORY);
 		r = openat(od, "created", O_WRONLY | O_CREAT, 0644);
 		say("other-dir-create", r, errno);
@@ -397,12 +425,7 @@ probe(void *arg)
 	}
 	if (sp != NULL) {
 		/* The responder's descriptor of the TLS-RPT spool. */
-		for (fd = 0, spfd = -1; fd < 256 && spfd == -1; fd++) {
-			snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
-			n = readlink(fdp, link, sizeof(link) - 1);
-			if (n > 0 && (link[n] = '\0', strcmp(link, sp) == 0))
-				spfd = fd;
-		}
+		spfd = fd_of(sp);
 		say("sp-fd", spfd, ENOENT);
 		r = openat(spfd, "p1", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		say("sp-create-excl", r, errno);
@@ -417,13 +440,7 @@ probe(void *arg)
 		say("sp-open-write", r, errno);
 		r = openat(spfd, "p3", O_RDWR | O_CREAT | O_EXCL, 0640);
 		say("sp-create-rdwr", r, errno);
-		r = renameat(spfd, "p1", spfd, "p2");
-		say("sp-rename", r, errno);
-		snprintf(path, sizeof(path), "%s/escaped", dir);
-		r = renameat(spfd, "p2", AT_FDCWD, path);
-		say("sp-rename-out", r, errno);
-		r = unlinkat(spfd, "p2", 0);
-		say("sp-unlink", r, errno);
+		rename_unlink("sp", spfd, "p1", "p2", dir);
 		od = open(dir, O_RDONLY | O_DIRECTORY);
 		r = openat(od, "created", O_WRONLY | O_CREAT | O_EXCL, 0644);
 		say("sp-other-dir-create", r, errno);
@@ -498,6 +515,15 @@ probe_run() {
 }
 # probe_is NAME WHAT RESULT
 probe_is() { sed -n "s/^probe: $2 //p" "$T/$1.err" | head -n 1; }
+# probe_all NAME "WHAT:RESULT ...": what run NAME said of each WHAT, in the
+# same form (to compare with the list whole)
+probe_all() {
+	local w got=
+	for w in $2; do
+		got="$got ${w%%:*}:$(probe_is "$1" "${w%%:*}")"
+	done
+	printf '%s\n' "${got# }"
+}
 
 # A process of the responder's own user, for it to try to signal.
 if [ "$(id -u)" = 0 ]; then
@@ -510,12 +536,7 @@ t_bg "$VICTIM"
 mkdir -p "$T/in-lg" && chmod 777 "$T/in-lg"
 probe_run in PROBE_VICTIM="$VICTIM" MTA_STS_LAST_GOOD="$T/in-lg" PROBE_LG="$T/in-lg"
 want="seccomp=2:ok open-create:EPERM open-rdwr:EPERM open-wronly:EPERM open-rdonly-trunc:EPERM open-rdonly:ok socket:EPERM kill:EPERM tgkill-self:ok tgkill-other:EPERM mmap-exec:EPERM mmap-rw:ok mprotect-exec:EPERM setsockopt-rcvtimeo:ok setsockopt-sndbuf:EPERM mkdir:EPERM unlink:EPERM fork:EPERM lg-fd:ok lg-create:ok lg-rename:ok lg-rename-out:EPERM lg-unlink:ok other-dir-create:EPERM other-dir-unlink:EPERM thread:ok done:ok"
-got=
-for w in $want; do
-	k=${w%%:*}
-	got="$got $k:$(probe_is in "$k")"
-done
-t_is "${got# }" "$want" "inside the sandbox: writes, creation, sockets, socket options, fork, kill, signals to another process, executable memory refused; read-only open, SO_RCVTIMEO, threads and signals to itself allowed; files created, renamed and removed in the directory of last good policies only" ||
+t_is "$(probe_all in "$want")" "$want" "inside the sandbox: writes, creation, sockets, socket options, fork, kill, signals to another process, executable memory refused; read-only open, SO_RCVTIMEO, threads and signals to itself allowed; files created, renamed and removed in the directory of last good policies only" ||
     t_diag "$(cat "$T/in.err")"
 t_ok "nothing was created or removed" test ! -e "$T/in/created" -a ! -e "$T/in/dir" -a -e "$T/in/existing" -a ! -e "$T/in/escaped"
 t_ok "another process of the same user was not signalled" kill -0 "$VICTIM"
@@ -530,12 +551,7 @@ mkdir -p "$T/spool" && chmod 777 "$T/spool"
 chmod 644 "$T/spool.conf"
 PROBE_CONF=$T/spool.conf probe_run sp PROBE_SPOOL="$T/spool"
 want="seccomp=2:ok sp-fd:ok sp-create-excl:ok sp-write:ok sp-fsync:ok sp-create-trunc:EPERM sp-open-write:EPERM sp-create-rdwr:EPERM sp-rename:ok sp-rename-out:EPERM sp-unlink:ok sp-other-dir-create:EPERM done:ok"
-got=
-for w in $want; do
-	k=${w%%:*}
-	got="$got $k:$(probe_is sp "$k")"
-done
-t_is "${got# }" "$want" "in the spool of reports: only a new file (O_EXCL, write only) is created, written, synced, renamed within it and removed" ||
+t_is "$(probe_all sp "$want")" "$want" "in the spool of reports: only a new file (O_EXCL, write only) is created, written, synced, renamed within it and removed" ||
     t_diag "$(cat "$T/sp.err")"
 t_ok "nothing escaped the spool, nothing is left in it" test ! -e "$T/sp/escaped" -a ! -e "$T/sp/created" -a -z "$(ls -A "$T/spool")"
 t_stop "$PROBE_PID"

@@ -84,21 +84,9 @@ SOCK=unix:$T/mtsrun/fcgi.sock
 
 plain=$(t_free_port)
 port=$(t_free_port)
-mkdir -p "$T/l/www"
+mkdir -p "$T/l"
 d_fill "$T_TOP/deploy/lighttpd/mta-sts-socket.conf" "$port" >"$T/l/site.conf"
-{
-	echo "server.document-root = \"$T/l/www\""
-	echo "server.bind = \"127.0.0.1\""
-	echo "server.port = $plain"
-	echo "server.errorlog = \"$T/l/error.log\""
-	echo "server.upload-dirs = ( \"$T/run\" )"
-	if [ "$(id -u)" -eq 0 ]; then
-		echo "server.username = \"$user\""
-		echo "server.groupname = \"$(id -gn "$user")\""
-	fi
-	echo "include \"$T/l/site.conf\""
-} >"$T/l/lighttpd.conf"
-touch "$T/l/error.log" && chown "$user" "$T/l/error.log" 2>/dev/null
+d_lighttpd_conf "$T/l" "$plain" "server.upload-dirs = ( \"$T/run\" )"
 t_lighttpd "$T/l/lighttpd.conf" "$plain" && t_wait_port 127.0.0.1 "$port" ||
 	{ echo "Bail out! lighttpd did not start: $(cat "$T/l/error.log" "$T/l/lighttpd.conf.stderr" 2>/dev/null)"; exit 255; }
 

@@ -101,13 +101,7 @@ ns_exec ip addr add 127.0.0.53/8 dev lo
 ip netns exec "$NS" named -g -c "$B/named.conf" >"$B/named.log" 2>&1 &
 t_bg $!
 bind_up() {
-	local i=0
-	while [ "$i" -lt 100 ]; do
-		ns_exec kdig +timeout=1 +retry=0 @127.0.0.53 SOA z50.test 2>/dev/null |
-		    grep -q 'status: NOERROR' && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
+	ns_wait_dns 127.0.0.53 z50.test && return 0
 	t_diag "named:" "$(tail -n 20 "$B/named.log")"
 	return 1
 }

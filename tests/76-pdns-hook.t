@@ -76,13 +76,8 @@ t_ok "pdnsutil loads the zones into sqlite" pdns_setup || t_diag "$(cat "$P/setu
 ip netns exec "$NS" pdns_server --config-dir="$P" --socket-dir="$P" >"$P/pdns.log" 2>&1 &
 t_bg $!
 pdns_up() {
-	local i=0
-	while [ "$i" -lt 100 ]; do
-		ns_exec kdig +timeout=1 +retry=0 @127.0.0.54 SOA pdns.test 2>/dev/null |
-		    grep -q 'status: NOERROR' && ns_wait_tcp 127.0.0.1 "$API_PORT" 1 && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
+	ns_wait_dns 127.0.0.54 pdns.test && ns_wait_tcp 127.0.0.1 "$API_PORT" 5 &&
+	    return 0
 	t_diag "pdns_server:" "$(tail -n 20 "$P/pdns.log")"
 	return 1
 }

@@ -146,12 +146,7 @@ EOC
 	ip netns exec "$NS" unbound -d -c "$T/unbound/unbound.conf" >>"$T/unbound/unbound.log" 2>&1 &
 	UB_PID=$!
 	t_bg "$UB_PID"
-	local i=0
-	while [ "$i" -lt 50 ]; do
-		ns_exec kdig +timeout=1 +retry=0 @"$UB" SOA "$D" 2>/dev/null | grep -q 'status: NOERROR' && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
+	ns_wait_dns "$UB" "$D" 50 "$UB_PID" && return 0
 	t_diag "unbound did not come up:" "$(tail -n 20 "$T/unbound/unbound.log")"
 	return 1
 }

@@ -50,16 +50,7 @@ ns_pki_extra() {
 	t_cert "$NS_PKI" ab a.b.example.test
 }
 
-ns_zone example.test <<EOF
-ns1		A	127.0.0.1
-mx1		A	127.0.0.2
-mx2		A	127.0.0.3
-mx-plain	A	127.0.0.4
-mx-wrong	A	127.0.0.5
-mx3		A	127.0.0.6
-mx-silent	A	127.0.0.7
-a.b		A	127.0.0.8
-EOF
+ns_infra_zone 'a.b		A	127.0.0.8'
 
 # sts_domain DOMAIN MX-RECORDS [DOMAIN-FILE]: its zone; with a domain file
 # the responder serves a policy and _mta-sts has a record

@@ -11,6 +11,7 @@
 #                    the unsigned example.test: not vouched for -> NOTFOUND
 . "$(dirname "$0")/lib/testlib.sh"
 . "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/hosting.sh"
 
 RESOLVE=${RESOLVE:-$T_TOP/resolver/mta-sts-resolve}
 PY=/usr/bin/python3
@@ -66,39 +67,10 @@ while ! ns_kdig +short DNSKEY dane.test | grep -q '^257 '; do
 done
 ns_kdig +noall +answer DNSKEY dane.test | awk '$4 == "DNSKEY" && $5 == 257' >"$T/unbound/ta"
 t_ok "Knot signs dane.test (a KSK to anchor)" test -s "$T/unbound/ta"
-cat >"$T/unbound/unbound.conf" <<EOF
-server:
-	interface: 127.0.0.53
-	port: 53
-	do-daemonize: no
-	username: ""
-	chroot: ""
-	directory: "$T/unbound"
-	pidfile: ""
-	use-syslog: no
-	verbosity: 1
-	do-not-query-localhost: no
-	trust-anchor-file: "$T/unbound/ta"
-	module-config: "validator iterator"
-	access-control: 127.0.0.0/8 allow
-	qname-minimisation: no
-	cache-max-ttl: 5
-	val-log-level: 2
-	# test. is special-use (RFC 6761): unbound serves it empty by default
-	local-zone: "test." nodefault
-stub-zone:
-	name: "dane.test"
-	stub-addr: 127.0.0.1
-stub-zone:
-	name: "example.test"
-	stub-addr: 127.0.0.1
-EOF
-ip netns exec "$NS" unbound -d -c "$T/unbound/unbound.conf" >"$T/unbound/log" 2>&1 &
-t_bg $!
-ns_wait_tcp 127.0.0.53 53 10
+hs_unbound_start "$T/unbound/ta"
 out=$(ns_exec kdig +timeout=3 +retry=0 +dnssec @127.0.0.53 MX ok.dane.test)
 t_like "$out" 'Flags: qr rd ra ad;' "unbound validates ok.dane.test's MX (AD)" ||
-    t_diag "$(tail -n 20 "$T/unbound/log")"
+    t_diag "$(tail -n 20 "$T/unbound/unbound.log")"
 
 cat >"$T/resolve.conf" <<EOF
 resolver = 127.0.0.53

@@ -26,42 +26,12 @@
 
 #include "mtasts.h"
 #include "tap.h"
+#include "certs.h"
 
 #define DAY	(24L * 60 * 60)
 
-static char	 top[256];		/* tests/tmp/certs.PID */
 static EVP_PKEY	*cakey, *leafkey;
 static X509	*cacert;
-
-static void
-die(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(255);
-}
-
-static const char *
-P(const char *rel)
-{
-	static char	buf[8][512];
-	static int	i;
-
-	i = (i + 1) % 8;
-	if ((size_t)snprintf(buf[i], sizeof(buf[i]), "%s/%s", top, rel) >=
-	    sizeof(buf[i]))
-		die("path too long");
-	return buf[i];
-}
-
-static EVP_PKEY *
-newkey(void)
-{
-	EVP_PKEY	*k;
-
-	if ((k = EVP_EC_gen("P-256")) == NULL)
-		die("EVP_EC_gen");
-	return k;
-}
 
 /*
  * A certificate for key: subject CN cn (NULL: none), subjectAltName san in
@@ -153,20 +123,11 @@ static char *
 pem_of(X509 *x, size_t *len)
 {
 	BIO	*b;
-	char	*p, *out;
-	long	 n;
 
 	if ((b = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_X509(b, x))
 		die("PEM_write_bio_X509");
-	n = BIO_get_mem_data(b, &p);
-	if ((out = malloc((size_t)n + 1)) == NULL)
-		die("malloc");
-	memcpy(out, p, (size_t)n);
-	out[n] = '\0';
-	*len = (size_t)n;
-	BIO_free(b);
 	X509_free(x);
-	return out;
+	return bio_text(b, len);
 }
 
 static void

@@ -22,38 +22,7 @@
 
 #include "mtasts.h"
 #include "tap.h"
-
-static char	top[256];
-
-static void
-die(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(255);
-}
-
-static const char *
-P(const char *rel)
-{
-	static char	buf[8][512];
-	static int	i;
-
-	i = (i + 1) % 8;
-	if ((size_t)snprintf(buf[i], sizeof(buf[i]), "%s/%s", top, rel) >=
-	    sizeof(buf[i]))
-		die("path too long");
-	return buf[i];
-}
-
-static EVP_PKEY *
-newkey(void)
-{
-	EVP_PKEY	*k;
-
-	if ((k = EVP_EC_gen("P-256")) == NULL)
-		die("EVP_EC_gen");
-	return k;
-}
+#include "certs.h"
 
 /* self-signed, subjectAltName san */
 static X509 *
@@ -95,22 +64,6 @@ spki_of(EVP_PKEY *k, unsigned char out[STS_SPKI_LEN])
 	    !EVP_Digest(der, (size_t)len, out, &n, EVP_sha256(), NULL))
 		die("i2d_PUBKEY");
 	OPENSSL_free(der);
-}
-
-/* what a BIO holds, NUL-terminated, malloc'd; frees b */
-static char *
-bio_text(BIO *b, size_t *len)
-{
-	char	*p = NULL, *out;
-	long	 n = BIO_get_mem_data(b, &p);
-
-	if (n < 0 || (out = malloc((size_t)n + 1)) == NULL)
-		die("malloc");
-	memcpy(out, p, (size_t)n);
-	out[n] = '\0';
-	*len = (size_t)n;
-	BIO_free(b);
-	return out;
 }
 
 enum what { CERT, CERT_DER, KEY_THEN_CERT, PUBKEY, PRIVKEY, ENCKEY, GARBAGE };

@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +223,45 @@ test_names(void)
 	    strcmp(v[2], "c") == 0, "sts_strp_cmp sorts char * in strcmp order");
 }
 
+/* "-u user[:group]" of the daemons (no change of user: only the lookup) */
+static void
+test_user(void)
+{
+	char		 err[512];
+	uid_t		 uid = 1;
+	gid_t		 gid = 1;
+	struct passwd	*pw = getpwnam("nobody");
+	struct group	*gr = getgrnam("daemon");
+
+	if (pw == NULL || gr == NULL || pw->pw_gid == gr->gr_gid) {
+		ok(0, "this test wants the user nobody and the group daemon");
+		return;
+	}
+	ok(sts_user_lookup("nobody", &uid, &gid, err, sizeof(err)) == 0 &&
+	    uid == pw->pw_uid && gid == pw->pw_gid,
+	    "-u nobody: its uid and gid");
+	ok(sts_user_lookup("nobody:daemon", &uid, &gid, err,
+	    sizeof(err)) == 0 && uid == pw->pw_uid && gid == gr->gr_gid,
+	    "-u nobody:daemon: the named group's gid");
+	err[0] = '\0';
+	ok(sts_user_lookup("root", &uid, &gid, err, sizeof(err)) == -1,
+	    "-u root refused");
+	is_str(err, "-u root: refusing to run as root", "  saying why");
+	ok(sts_user_lookup("nobody:root", &uid, &gid, err, sizeof(err)) == -1,
+	    "-u nobody:root refused");
+	is_str(err, "-u nobody:root: refusing to run as group root (gid 0)",
+	    "  saying why");
+	ok(sts_user_lookup("no-such-user-x", &uid, &gid, err,
+	    sizeof(err)) == -1, "an unknown user refused");
+	is_str(err, "-u: no such user: no-such-user-x", "  naming it");
+	ok(sts_user_lookup("nobody:no-such-group-x", &uid, &gid, err,
+	    sizeof(err)) == -1, "an unknown group refused");
+	is_str(err, "-u: no such group: no-such-group-x", "  naming it");
+	ok(sts_user_lookup(":daemon", &uid, &gid, err, sizeof(err)) == -1,
+	    "an empty user name refused");
+	is_str(err, "-u :daemon: expected user[:group]", "  saying what is");
+}
+
 int
 main(void)
 {
@@ -232,6 +273,7 @@ main(void)
 	test_read();
 	test_escape();
 	test_names();
+	test_user();
 	tree_remove(TOP);
 	ok(stat(TOP, &st) == -1 && errno == ENOENT, "temporary tree removed");
 	return done_testing();

@@ -154,9 +154,9 @@ d_policies() {
 
 # ---- lighttpd -----------------------------------------------------------------
 
-# d_lighttpd_conf DIR PLAINPORT: DIR/lighttpd.conf, a top-level config
-# listening on 127.0.0.1:PLAINPORT that includes DIR/site.conf; run as
-# d_user when root.
+# d_lighttpd_conf DIR PLAINPORT [EXTRA-LINES]: DIR/lighttpd.conf, a
+# top-level config listening on 127.0.0.1:PLAINPORT (with EXTRA-LINES) that
+# includes DIR/site.conf; run as d_user when root.
 d_lighttpd_conf() {
 	local user
 	user=$(d_user)
@@ -166,6 +166,7 @@ d_lighttpd_conf() {
 		echo "server.bind = \"127.0.0.1\""
 		echo "server.port = $2"
 		echo "server.errorlog = \"$1/error.log\""
+		[ -z "${3:-}" ] || printf '%s\n' "$3"
 		if [ "$(id -u)" -eq 0 ]; then
 			echo "server.username = \"$user\""
 			echo "server.groupname = \"$(id -gn "$user")\""

@@ -43,9 +43,11 @@ hs_customer() {
 	: >"$NS_SERVE/domains/$d"
 }
 
-# hs_unbound_start: unbound on 127.0.0.53 in the namespace, a stub for each
-# of Knot's zones, no cache worth the name (a sender's resolver, asked
-# afresh each time). Non-zero with diagnostics when it does not start.
+# hs_unbound_start [TRUST-ANCHOR-FILE]: unbound on 127.0.0.53 in the
+# namespace, a stub for each of Knot's zones, no cache worth the name (a
+# sender's resolver, asked afresh each time). With a trust anchor it
+# validates (DNSSEC, the AD bit), else test. is insecure. Non-zero with
+# diagnostics when it does not start.
 hs_unbound_start() {
 	local z
 	command -v unbound >/dev/null 2>&1 || { t_diag "no unbound"; return 1; }
@@ -64,13 +66,20 @@ server:
     logfile: "$T/unbound/unbound.log"
     do-not-query-localhost: no
     access-control: 127.0.0.0/8 allow
-    module-config: "iterator"
     cache-max-ttl: 0
     cache-max-negative-ttl: 0
     num-threads: 1
-    domain-insecure: "test."
+    # test. is special-use (RFC 6761): unbound serves it empty by default
     local-zone: "test." nodefault
 EOF
+		if [ -n "${1:-}" ]; then
+			printf '    module-config: "validator iterator"\n'
+			printf '    trust-anchor-file: "%s"\n' "$1"
+			printf '    qname-minimisation: no\n    val-log-level: 2\n'
+		else
+			printf '    module-config: "iterator"\n'
+			printf '    domain-insecure: "test."\n'
+		fi
 		for z in $NS_ZONES; do
 			printf 'stub-zone:\n    name: "%s."\n    stub-addr: 127.0.0.1\n' "$z"
 		done

@@ -171,6 +171,15 @@ mx-silent	A	127.0.0.7
 EOF
 }
 
+# ns_infra_zone [MORE-RECORDS]: example.test as a zone of names only: the
+# servers' names (as ns_start makes it when no test does) and MORE-RECORDS
+ns_infra_zone() {
+	ns_zone example.test < <(
+		_ns_infra_records
+		[ -n "${1:-}" ] && printf '%s\n' "$1"
+	)
+}
+
 # ns_domain DOMAIN [KNOT-OPTIONS] [MORE-RECORDS]: a healthy hosted domain:
 # its zone (ns_std_records, the infrastructure names when it is
 # example.test, and MORE-RECORDS),
@@ -257,21 +266,27 @@ EOF
 	done
 }
 
-# ns_knot_start: (re)start knotd in the namespace, wait until it answers.
-ns_knot_start() {
+# ns_wait_dns ADDR ZONE [TRIES] [PID]: wait until the DNS server at ADDR
+# (in the namespace) answers ZONE's SOA with NOERROR, asking every 0.1 s,
+# TRIES times (100); non-zero when it does not, or as soon as PID is gone.
+ns_wait_dns() {
 	local i=0
-	ip netns exec "$NS" knotd -c "$T/knot/knot.conf" >>"$T/knot/knotd.log" 2>&1 &
-	NS_KNOT_PID=$!
-	t_bg "$NS_KNOT_PID"
-	while [ "$i" -lt 100 ]; do
-		if ns_exec kdig +timeout=1 +retry=0 @127.0.0.1 SOA example.test 2>/dev/null |
-		    grep -q 'status: NOERROR'; then
-			return 0
-		fi
-		kill -0 "$NS_KNOT_PID" 2>/dev/null || break
+	while [ "$i" -lt "${3:-100}" ]; do
+		ns_exec kdig +timeout=1 +retry=0 @"$1" SOA "$2" 2>/dev/null |
+		    grep -q 'status: NOERROR' && return 0
+		[ -z "${4:-}" ] || kill -0 "$4" 2>/dev/null || return 1
 		sleep 0.1
 		i=$((i + 1))
 	done
+	return 1
+}
+
+# ns_knot_start: (re)start knotd in the namespace, wait until it answers.
+ns_knot_start() {
+	ip netns exec "$NS" knotd -c "$T/knot/knot.conf" >>"$T/knot/knotd.log" 2>&1 &
+	NS_KNOT_PID=$!
+	t_bg "$NS_KNOT_PID"
+	ns_wait_dns 127.0.0.1 example.test 100 "$NS_KNOT_PID" && return 0
 	t_diag "knotd did not come up:" "$(tail -n 20 "$T/knot/knotd.log")"
 	return 1
 }
@@ -513,7 +528,7 @@ ns_start() {
 	_ns_serve_conf
 	case " $NS_ZONES " in
 	*" example.test "*) ;;
-	*) ns_zone example.test < <(_ns_infra_records);;
+	*) ns_infra_zone;;
 	esac
 	_ns_knot_conf >"$T/knot/knot.conf"
 	if ! knotc -c "$T/knot/knot.conf" conf-check >"$T/knot/check.log" 2>&1; then
