@@ -13,7 +13,8 @@
  *                MX and SMTP, TLS-RPT
  *   id.c         id_decide(): what the state, HTTPS and DNS call for
  *   report.c     findings per domain, each with a stable code; JSON
- *   formats.c    the report as JSON, JSON Lines, CSV, Prometheus, HTML
+ *   formats.c    the report as JSON, JSON Lines, CSV, Prometheus, HTML;
+ *                fmt_esc.c, fmt_domain.c, fmt_tail.c its parts (formats.h)
  *   output.c     the text report: each domain folded in as it ends,
  *                shared causes once, worst first, the summary line,
  *                --changes against the previous run
@@ -63,7 +64,7 @@ struct finding {
 
 /* What one domain's run found; one per domain, so threads never share one. */
 struct report {
-	char		 domain[STS_HOST_MAX + 1];
+	const char	*domain;	/* the job's (struct job: file or aname) */
 	int		 nomem;		/* a finding was lost: out of memory */
 	struct finding	*f;
 	size_t		 nf, capf;
@@ -81,6 +82,12 @@ void	 report_free(struct report *);
 
 /* ---- output (report.c) -------------------------------------------------- */
 
+/*
+ * One UTF-8 sequence at p: its length (1 to 4) and *cp, or 0 when it is
+ * not valid (stray or missing continuation byte, overlong, surrogate,
+ * above U+10FFFF)
+ */
+size_t	 u8_next(const unsigned char *p, unsigned *cp);
 /* s as a JSON string: valid UTF-8 as is, invalid bytes U+FFFD, bidi/C1 visible */
 void	 json_str(FILE *, const char *s);
 
@@ -359,20 +366,36 @@ struct opts {
 	enum cmd	 cmd;
 };
 
+/*
+ * One domain of a run. What stays for every domain until the run ends is
+ * this (about 140 bytes and the names); the rendered policy (d) and the
+ * state (st) are allocated while the domain is checked and freed once
+ * its report is out (job_release), so 100,000 domains fit in a few MiB.
+ */
 struct job {
-	struct report	 r;
+	struct report	 r;		/* r.domain is file or aname */
 	char		*file;		/* domain file name, as listed */
-	int		 selected;	/* checked in this run */
-	int		 loaded;	/* d holds the rendered policy */
-	int		 cut;		/* "cut short" is in its report */
-	struct sts_domain d;
+	char		*aname;		/* its A-label when that is not file; NULL */
+	struct sts_domain *d;		/* the rendered policy, when loaded */
+	struct state	*st;		/* the state, from gather() on */
+	/* bytes, not bit-fields: a worker writes its job's while the
+	 * emitter reads others' under the lock */
+	unsigned char	 selected;	/* checked in this run */
+	unsigned char	 loaded;	/* d holds the rendered policy */
+	unsigned char	 cut;		/* "cut short" is in its report */
 	/* for the zone file, after the checks */
-	int		 state_ok;	/* st is what is on disk (or will be) */
-	struct state	 st;
-	int		 served;	/* the current policy is being served */
-	int		 want_publish;	/* zonefile: the current id should go out */
-	int		 folded;	/* output.c has its report */
+	unsigned char	 state_ok;	/* st is what is on disk (or will be) */
+	unsigned char	 served;	/* the current policy is being served */
+	unsigned char	 want_publish;	/* zonefile: the current id should go out */
+	unsigned char	 folded;	/* output.c has its report */
 };
+
+/* domains.c: the job's name (an A-label; file's own string when equal); -1 no memory */
+int	 job_name(struct job *, const char *alabel);
+/* the policy and state freed (loaded 0); the name and the flags stay */
+void	 job_release(struct job *);
+/* a job's state, allocated on first use; NULL: no memory */
+struct state *job_state(struct job *);
 
 /* Once per job: a finding that its checks were cut short, if they were. */
 void	 pool_cut_short(struct job *);
@@ -471,6 +494,9 @@ void	 pool_run(struct run *, job_fn *);
 const struct smtp_result *smtp_cached(struct run *, struct dns *,
 	    const char *host, int *rc, const char **err);
 void	 pool_free(struct run *);
+/* a result known otherwise (tests/helpers/fmtfeed.c): as if host were checked */
+int	 smtp_put(struct run *, const char *host, int rc,
+	    const struct smtp_result *, const char *err);
 
 /* checks.c */
 /* err without a leading "name: " (the network functions name what they asked) */

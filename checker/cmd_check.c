@@ -36,7 +36,7 @@ save_state(struct run *run, struct job *j)
 
 	if (run->o->dry)
 		return 0;
-	if (state_write(run->conf.state, j->d.name, &j->st, err,
+	if (state_write(run->conf.state, j->d->name, j->st, err,
 	    sizeof(err)) == -1) {
 		report_add(&j->r, L_ERROR, "state.write", "%s; nothing published", err);
 		return -1;
@@ -67,15 +67,15 @@ verify_published(struct run *run, struct dns *dns, struct job *j)
 {
 	char err[STS_ERR_MAX];
 
-	if (auth_shows(dns, j->d.name, j->st.id, err, sizeof(err)) == -1) {
+	if (auth_shows(dns, j->d->name, j->st->id, err, sizeof(err)) == -1) {
 		report_add(&j->r, L_WARN, "publish.unverified", "_mta-sts.%s: id %s was "
 		    "published by %s, but DNS does not show it yet: %s",
-		    j->d.name, j->st.id, publish_name(run->conf.publish), err);
+		    j->d->name, j->st->id, publish_name(run->conf.publish), err);
 		return;
 	}
-	j->st.published = 1;
+	j->st->published = 1;
 	j->r.published = 1;
-	(void)snprintf(j->r.dns_id, sizeof(j->r.dns_id), "%s", j->st.id);
+	(void)snprintf(j->r.dns_id, sizeof(j->r.dns_id), "%s", j->st->id);
 	(void)save_state(run, j);
 }
 
@@ -86,9 +86,9 @@ publish(struct run *run, struct dns *dns, struct job *j, const char *dns_id,
 {
 	const char *method = publish_name(run->conf.publish);
 	char err[STS_ERR_MAX], note[STS_ERR_MAX], rec[STS_ID_MAX + 32];
-	const char *name = j->d.name;
+	const char *name = j->d->name;
 
-	(void)sts_txt_record(j->st.id, rec, sizeof(rec));
+	(void)sts_txt_record(j->st->id, rec, sizeof(rec));
 	if (run->o->dry && run->conf.publish != STS_PUBLISH_NONE) {
 		report_add(&j->r, L_INFO, "publish.dry_run", "_mta-sts.%s: would "
 		    "publish \"%s\" by %s (DNS has %s%s)", name, rec, method,
@@ -96,33 +96,33 @@ publish(struct run *run, struct dns *dns, struct job *j, const char *dns_id,
 		return;
 	}
 	/* the hook's MTA_STS_OLD_ID: the id being replaced */
-	switch (publish_id(&run->conf, dns, &j->d, j->st.id,
-	    dns_id[0] ? dns_id : j->st.pub_id, note, sizeof(note), err,
+	switch (publish_id(&run->conf, dns, j->d, j->st->id,
+	    dns_id[0] ? dns_id : j->st->pub_id, note, sizeof(note), err,
 	    sizeof(err))) {
 	case PUB_BY_HAND:
 		if (dns_id[0])
 			report_add(&j->r, L_ERROR, "dns.txt.mismatch", "_mta-sts.%s: id %s "
 			    "published, %s expected; publish = none, so set "
-			    "the record by hand: %s", name, dns_id, j->st.id, note);
+			    "the record by hand: %s", name, dns_id, j->st->id, note);
 		else
 			report_add(&j->r, L_WARN, "dns.txt.missing", "_mta-sts.%s: %s, %s "
 			    "expected; publish = none, so set the record by "
-			    "hand: %s", name, dns_why, j->st.id, note);
+			    "hand: %s", name, dns_why, j->st->id, note);
 		return;
 	case PUB_BATCH:
 		j->want_publish = 1;
 		return;
 	case PUB_FAILED:
 		report_add(&j->r, L_ERROR, "publish.failed", "_mta-sts.%s: publishing "
-		    "id %s by %s failed: %s", name, j->st.id, method, err);
+		    "id %s by %s failed: %s", name, j->st->id, method, err);
 		return;
 	case PUB_DONE:
 	case PUB_UNCHANGED:
 		break;
 	}
 	report_add(&j->r, L_INFO, "publish.done", "_mta-sts.%s: published id %s "
-	    "by %s%s%s", name, j->st.id, method, note[0] ? ": " : "", note);
-	(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
+	    "by %s%s%s", name, j->st->id, method, note[0] ? ": " : "", note);
+	(void)snprintf(j->st->pub_id, sizeof(j->st->pub_id), "%s", j->st->id);
 	if (save_state(run, j) == -1)
 		return;
 	verify_published(run, dns, j);
@@ -135,18 +135,18 @@ gather(struct run *run, struct dns *dns, struct job *j, struct seen *s)
 	char name[STS_HOST_MAX + 16], err[STS_ERR_MAX];
 	struct report *r = &j->r;
 
-	state_digest(j->d.text, j->d.textlen, s->digest);
-	s->src = state_read(run->conf.state, j->d.name, &j->st, err,
+	state_digest(j->d->text, j->d->textlen, s->digest);
+	s->src = state_read(run->conf.state, j->d->name, j->st, err,
 	    sizeof(err));
 	if (s->src == -1)
 		report_add(r, L_ERROR, "state.damaged", "%s; ids of %s are left alone: "
 		    "move the file away and the next run starts again from "
-		    "what DNS and HTTPS show", err, j->d.name);
-	j->served = check_https(run, dns, j->d.name, &j->d.policy,
-	    s->src == 0 ? &j->st : NULL, NULL, r, &s->lagging, s->why,
+		    "what DNS and HTTPS show", err, j->d->name);
+	j->served = check_https(run, dns, j->d->name, &j->d->policy,
+	    s->src == 0 ? j->st : NULL, NULL, r, &s->lagging, s->why,
 	    sizeof(s->why));
 
-	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
+	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d->name);
 	if (check_txt_id(dns, name, s->dns_id, r, err, sizeof(err)) == -1) {
 		report_add(r, L_ERROR, "dns.txt.lookup", "%s: %s", name, bare(err, name));
 		return;
@@ -177,20 +177,20 @@ apply_id(struct run *run, struct job *j, const struct seen *s,
 		break;
 	case ID_ADOPT:
 	case ID_NEW:
-		memset(&j->st, 0, sizeof(j->st));
-		memcpy(j->st.digest, s->digest, sizeof(j->st.digest));
-		j->st.since = run->now;
-		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s",
+		memset(j->st, 0, sizeof(*j->st));
+		memcpy(j->st->digest, s->digest, sizeof(j->st->digest));
+		j->st->since = run->now;
+		(void)snprintf(j->st->pub_id, sizeof(j->st->pub_id), "%s",
 		    s->dns_id);
 		if (d->id == ID_ADOPT) {
-			(void)snprintf(j->st.id, sizeof(j->st.id), "%s", s->dns_id);
-			j->st.published = 1;
+			(void)snprintf(j->st->id, sizeof(j->st->id), "%s", s->dns_id);
+			j->st->published = 1;
 			report_add(r, L_INFO, "id.adopted", "kept id %s from DNS: the "
 			    "policy served matches the configuration", s->dns_id);
 		} else {
 			state_new_id(d->after, run->now, newid);
-			(void)snprintf(j->st.id, sizeof(j->st.id), "%s", newid);
-			(void)snprintf(j->st.prev_id, sizeof(j->st.prev_id), "%s",
+			(void)snprintf(j->st->id, sizeof(j->st->id), "%s", newid);
+			(void)snprintf(j->st->prev_id, sizeof(j->st->prev_id), "%s",
 			    s->dns_id);
 			report_add(r, L_INFO, "id.new", "%s id %s%s%s", verb, newid,
 			    s->dns_id[0] ? "; DNS has " : "", s->dns_id);
@@ -201,19 +201,19 @@ apply_id(struct run *run, struct job *j, const struct seen *s,
 	case ID_CHANGED:
 		state_new_id(d->after, run->now, newid);
 		report_add(r, L_INFO, "id.changed", "the policy changed: %s id %s "
-		    "(was %s)", verb, newid, j->st.id);
-		(void)snprintf(j->st.prev_id, sizeof(j->st.prev_id), "%s",
-		    j->st.id);
-		(void)snprintf(j->st.id, sizeof(j->st.id), "%s", newid);
-		memcpy(j->st.digest, s->digest, sizeof(j->st.digest));
-		j->st.since = run->now;
-		j->st.published = 0;
+		    "(was %s)", verb, newid, j->st->id);
+		(void)snprintf(j->st->prev_id, sizeof(j->st->prev_id), "%s",
+		    j->st->id);
+		(void)snprintf(j->st->id, sizeof(j->st->id), "%s", newid);
+		memcpy(j->st->digest, s->digest, sizeof(j->st->digest));
+		j->st->since = run->now;
+		j->st->published = 0;
 		if (save_state(run, j) == -1)
 			return -1;
 		break;
 	}
 	j->state_ok = 1;
-	(void)snprintf(r->id, sizeof(r->id), "%s", j->st.id);
+	(void)snprintf(r->id, sizeof(r->id), "%s", j->st->id);
 	return 0;
 }
 
@@ -227,7 +227,7 @@ apply_dns(struct run *run, struct dns *dns, struct job *j,
 	struct report *r = &j->r;
 	int save = 0;
 
-	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
+	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d->name);
 	switch (step) {
 	case DNS_NOTHING:
 	case DNS_ASK_AUTH:
@@ -235,30 +235,30 @@ apply_dns(struct run *run, struct dns *dns, struct job *j,
 	case DNS_CURRENT:
 		report_add(r, L_INFO, "dns.txt.ok", "%s: id %s", name, dns_id);
 		r->published = 1;
-		save = !j->st.published || strcmp(j->st.pub_id, j->st.id) != 0;
-		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
+		save = !j->st->published || strcmp(j->st->pub_id, j->st->id) != 0;
+		(void)snprintf(j->st->pub_id, sizeof(j->st->pub_id), "%s", j->st->id);
 		break;
 	case DNS_CACHED:
 		report_add(r, L_INFO, "dns.txt.cached", "%s: the authoritative servers show "
 		    "id %s; the resolver still answers %s (cached)", name,
-		    j->st.id, dns_id[0] ? dns_id : s->dns_why);
+		    j->st->id, dns_id[0] ? dns_id : s->dns_why);
 		r->published = 1;
-		save = !j->st.published;
+		save = !j->st->published;
 		break;
 	case DNS_WAIT:
-		j->st.published = 0;
+		j->st->published = 0;
 		report_add(r, L_WARN, "dns.txt.waiting", "%s: id %s waits for the policy to "
-		    "be served: %s; DNS keeps %s%s", name, j->st.id,
+		    "be served: %s; DNS keeps %s%s", name, j->st->id,
 		    s->why[0] ? s->why : "the policy is not served",
 		    dns_id[0] ? "id " : "", dns_id[0] ? dns_id : "no usable record");
 		return;
 	case DNS_PUBLISH:
-		j->st.published = 0;
+		j->st->published = 0;
 		publish(run, dns, j, dns_id, s->dns_why[0] ? s->dns_why :
 		    "no record");
 		return;
 	}
-	j->st.published = 1;
+	j->st->published = 1;
 	if (save)
 		(void)save_state(run, j);
 }
@@ -280,19 +280,19 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	}
 	if (!j->loaded)
 		goto out;
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (j->r.policy = strdup(j->d.text)) == NULL) {
-		report_add(&j->r, L_ERROR, "internal.nomem", "%s: out of memory", j->d.name);
+	if ((s = calloc(1, sizeof(*s))) == NULL || job_state(j) == NULL ||
+	    (j->r.policy = strdup(j->d->text)) == NULL) {
+		report_add(&j->r, L_ERROR, "internal.nomem", "%s: out of memory", j->d->name);
 		goto out;
 	}
-	policy_summary(&j->d.policy, pats, sizeof(pats));
+	policy_summary(&j->d->policy, pats, sizeof(pats));
 	report_add(&j->r, L_INFO, "policy.summary", "mode %s, max_age %lu, mx %s",
-	    sts_mode_name(j->d.policy.mode), j->d.policy.max_age, pats);
+	    sts_mode_name(j->d->policy.mode), j->d->policy.max_age, pats);
 	gather(run, dns, j, s);
 
 	memset(&in, 0, sizeof(in));
 	in.state = s->src;
-	in.st = &j->st;
+	in.st = j->st;
 	in.digest = s->digest;
 	in.served = j->served;
 	in.lagging = s->lagging;
@@ -305,17 +305,17 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	if (apply_id(run, j, s, &d) == 0) {
 		if (d.dns == DNS_ASK_AUTH) {
 			/* published by us before: maybe a resolver caches the old one */
-			in.auth = auth_shows(dns, j->d.name, j->st.id, err,
+			in.auth = auth_shows(dns, j->d->name, j->st->id, err,
 			    sizeof(err)) == 0 ? ID_AUTH_YES : ID_AUTH_NO;
 			id_decide(&in, &d);
 		}
 		apply_dns(run, dns, j, s, d.dns);
 	}
 	/* steps 5 and 6 */
-	check_mx(run, dns, j->d.name, &j->d.policy, &j->r);
+	check_mx(run, dns, j->d->name, &j->d->policy, &j->r);
 	/* with zonefile, the record is in the file: checked once it is written */
 	if (run->conf.publish != STS_PUBLISH_ZONEFILE)
-		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
+		check_tlsrpt(dns, j->d->name, &j->d->set.tlsrpt, &j->r);
  out:
 	free(s);
 	pool_cut_short(j);
@@ -340,7 +340,7 @@ tlsrpt_job(struct run *run, struct dns *dns, struct job *j)
 {
 	(void)run;
 	if (j->loaded)
-		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
+		check_tlsrpt(dns, j->d->name, &j->d->set.tlsrpt, &j->r);
 }
 
 /* the lines of one domain in the file to write; -1 out of memory */
@@ -355,18 +355,18 @@ zonefile_lines(struct run *run, struct job *j, struct sts_strlist *lines)
 	if (!j->loaded)		/* a configuration error: the file keeps what it had */
 		return zone_old_lines(run->conf.zonefile, j->r.domain, lines);
 	if (j->selected && j->state_ok) {
-		st = j->st;
+		st = *j->st;
 		zid = (j->served || st.published) ? st.id : st.pub_id;
-	} else if (state_read(run->conf.state, j->d.name, &st, err,
+	} else if (state_read(run->conf.state, j->d->name, &st, err,
 	    sizeof(err)) == 0) {
 		zid = st.published ? st.id : st.pub_id;
 	} else {
-		if (zone_old_lines(run->conf.zonefile, j->d.name, lines) == -1)
+		if (zone_old_lines(run->conf.zonefile, j->d->name, lines) == -1)
 			return -1;
 		if (lines->n > before)
 			return 0;
 	}
-	return zone_records(j->d.name, zid, &j->d.set.tlsrpt, lines);
+	return zone_records(j->d->name, zid, &j->d->set.tlsrpt, lines);
 }
 
 /* the domains whose id was to go out by zonefile: failed */
@@ -379,8 +379,8 @@ zonefile_failed(struct run *run, const char *err)
 		if (run->jobs[i].want_publish)
 			report_add(&run->jobs[i].r, L_ERROR, "publish.failed",
 			    "_mta-sts.%s: publishing id %s by zonefile "
-			    "failed: %s", run->jobs[i].d.name,
-			    run->jobs[i].st.id, err);
+			    "failed: %s", run->jobs[i].d->name,
+			    run->jobs[i].st->id, err);
 }
 
 static int
@@ -407,8 +407,8 @@ zonefile_batch(struct run *run)
 			if (run->jobs[i].want_publish)
 				report_add(&run->jobs[i].r, L_INFO, "publish.dry_run",
 				    "_mta-sts.%s: would publish id %s by "
-				    "zonefile (%s)", run->jobs[i].d.name,
-				    run->jobs[i].st.id, run->conf.zonefile);
+				    "zonefile (%s)", run->jobs[i].d->name,
+				    run->jobs[i].st->id, run->conf.zonefile);
 		goto out;
 	}
 	rc = publish_zonefile(&run->conf, &lines, err, sizeof(err));
@@ -429,10 +429,10 @@ zonefile_batch(struct run *run)
 		if (!j->want_publish)
 			continue;
 		report_add(&j->r, L_INFO, "publish.done", "_mta-sts.%s: published "
-		    "id %s by zonefile (%s%s)", j->d.name, j->st.id,
+		    "id %s by zonefile (%s%s)", j->d->name, j->st->id,
 		    run->conf.zonefile, rc == PUB_UNCHANGED ?
 		    ", already there" : "");
-		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
+		(void)snprintf(j->st->pub_id, sizeof(j->st->pub_id), "%s", j->st->id);
 		if (save_state(run, j) == -1)
 			j->want_publish = 0;
 	}
@@ -515,6 +515,7 @@ cmd_check(struct run *run, char **names, int nnames)
 		status = run_fail(run, "%s", err);
 		goto out;
 	}
+	sts_strlist_free(&known);	/* a copy of every name: not kept for the run */
 	/* with zonefile, every domain's records go into the file: all loaded
 	 * now; otherwise each domain is loaded by the worker that checks it */
 	need_all = run->conf.publish == STS_PUBLISH_ZONEFILE;

@@ -138,18 +138,18 @@ records_of(struct run *run, struct job *j, int nth)
 	}
 	if (!j->loaded)
 		goto notes;
-	src = state_read(run->conf.state, j->d.name, &st, err, sizeof(err));
+	src = state_read(run->conf.state, j->d->name, &st, err, sizeof(err));
 	if (src == 0)
 		id = st.published ? st.id : st.pub_id;
 	if (id != NULL && id[0] != '\0') {
-		(void)snprintf(r[n].name, sizeof(r[n].name), "_mta-sts.%s", j->d.name);
+		(void)snprintf(r[n].name, sizeof(r[n].name), "_mta-sts.%s", j->d->name);
 		(void)snprintf(r[n].value, sizeof(r[n].value), "v=STSv1; id=%s", id);
 		n++;
 	}
-	(void)snprintf(r[n].name, sizeof(r[n].name), "_smtp._tls.%s", j->d.name);
-	if (tlsrpt_default(j->d.name, &j->d.set.tlsrpt, r[n].value,
+	(void)snprintf(r[n].name, sizeof(r[n].name), "_smtp._tls.%s", j->d->name);
+	if (tlsrpt_default(j->d->name, &j->d->set.tlsrpt, r[n].value,
 	    sizeof(r[n].value)) == -1) {
-		status = run_fail(run, "%s: cannot build the records", j->d.name);
+		status = run_fail(run, "%s: cannot build the records", j->d->name);
 		return status;
 	}
 	n++;
@@ -169,27 +169,27 @@ records_of(struct run *run, struct job *j, int nth)
 		status = 2;
 	} else if (src == 1) {
 		note(run, &first, "%s: no id yet: run mta-sts-check first (it "
-		    "gives one once the policy is served)", j->d.name);
+		    "gives one once the policy is served)", j->d->name);
 	} else {
 		if (strcmp(id, st.id) != 0) {
 			(void)snprintf(wait, sizeof(wait), "%s: id %s waits for "
 			    "the policy to be served by every address of "
 			    "mta-sts.%s (RFC 8461 section 8.1): then "
 			    "mta-sts-check publishes it (publish = none: prints "
-			    "the record to set by hand); %s", j->d.name, st.id,
-			    j->d.name, id[0] ? "the record keeps the id "
+			    "the record to set by hand); %s", j->d->name, st.id,
+			    j->d->name, id[0] ? "the record keeps the id "
 			    "published" : "no id is published yet");
 			note(run, &first, "%s", wait);
 		}
-		state_digest(j->d.text, j->d.textlen, digest);
+		state_digest(j->d->text, j->d->textlen, digest);
 		if (strcmp(digest, st.digest) != 0)
 			note(run, &first, "%s: the policy changed since the last "
 			    "run; the next run of mta-sts-check gives it a new id",
-			    j->d.name);
+			    j->d->name);
 	}
 	if (j->loaded)
 		note(run, &first, "mta-sts.%s needs an A/AAAA record and a "
-		    "certificate for that name", j->d.name);
+		    "certificate for that name", j->d->name);
 	if (f == REC_JSON)
 		fputs("]}", stdout);
 	else if (f == REC_NSUPDATE && n > 0)
@@ -225,10 +225,7 @@ cmd_records(struct run *run, char **names, int nnames)
 			return 3;
 		if (st > status)
 			status = st;
-		if (j->loaded) {
-			sts_domain_free(&j->d);
-			j->loaded = 0;
-		}
+		job_release(j);
 	}
 	if (f == REC_JSON)
 		printf("]}\n");

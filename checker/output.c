@@ -246,10 +246,8 @@ out_fold(struct run *run, struct job *j)
 		add_finding(run, idx, L_OK, "ok", ok, r->nf);
 	}
 	report_free(r);
-	if (run->stream && j->loaded) {
-		sts_domain_free(&j->d);
-		j->loaded = 0;
-	}
+	if (run->stream)
+		job_release(j);
 }
 
 void

@@ -16,7 +16,7 @@
  * not valid (a stray or missing continuation byte, an overlong form, a
  * surrogate, above U+10FFFF).
  */
-static size_t
+size_t
 u8_next(const unsigned char *p, unsigned *cp)
 {
 	size_t n, i;
