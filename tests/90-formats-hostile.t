@@ -61,8 +61,8 @@ for r in rows:
 PY
 }
 t_is "$(py_csv 2>&1)" "3
-'a\\\\b\"c\\nd\\ufffde.test' 'a\\\\b\"c\\nd\\ufffde.test' error 1 0 'say \"no\", twice\\r\\nthen\\rstop\\n'
-\"<script>document.title='pwned'</script>.test\" \"<script>document.title='pwned'</script>.test\" warning 0 1 \"<script>document.title='pwned'</script><b>bold</b> & more\"
+'a\\\\b\"c\\nd\\ufffde.test' 'a\\\\b\"c\\nd\\ufffde.test' error 1 0 'line one\\r\\nline two\\rthree\\n'
+\"<script>document.title='pwned'</script>.test\" \"<script>document.title='pwned'</script>.test\" warning 0 1 \"<script>document.title='pwned'</script><b>bold</b>, & more\"
 'plain.test' 'plain.test' error 4 2 'MX mx9.example.net: certificate not acceptable: certificate verify failed'" \
     "csv: Python's csv module reads 3 rows, quote, comma, CR and LF kept inside their fields (RFC 4180)"
 
@@ -133,8 +133,8 @@ PY
 	    "html: the page's own script only; the injected one never ran (title unchanged), no <b> made" ||
 	    t_diag "$(tail -n 5 "$T/chrome.log")"
 	# (an HTML parser reads CR LF and CR as LF: the page is text, as written)
-	t_is "$(printf '%s\n' "$out" | sed -n 2,3p)" "'a\\\\b\"c\\nd\\ufffde.test' 'error https.status: say \"no\", twice\\nthen\\nstop\\n'
-\"<script>document.title='pwned'</script>.test\" \"warning https.policy.parse: <script>document.title='pwned'</script><b>bold</b> & more\"" \
+	t_is "$(printf '%s\n' "$out" | sed -n 2,3p)" "'a\\\\b\"c\\nd\\ufffde.test' 'error https.status: line one\\nline two\\nthree\\n'
+\"<script>document.title='pwned'</script>.test\" \"warning https.policy.parse: <script>document.title='pwned'</script><b>bold</b>, & more\"" \
 	    "html: Chromium's DOM holds the hostile names and messages as text, exactly"
 	t_is "$(printf '%s\n' "$out" | wc -l)" 4 "html: three domain rows"
 fi

@@ -78,10 +78,10 @@ main(int argc, char *argv[])
 			return 3;
 		run.jobs[i].selected = 1;
 	}
-	/* CSV: quote, comma, CR and LF inside one field */
-	raw(&run.jobs[0].r, L_ERROR, "https.status", "say \"no\", twice\r\nthen\rstop\n");
+	/* CSV: CR and LF alone in one field; a quote (the name) and a comma in others */
+	raw(&run.jobs[0].r, L_ERROR, "https.status", "line one\r\nline two\rthree\n");
 	raw(&run.jobs[1].r, L_WARN, "https.policy.parse",
-	    "<script>document.title='pwned'</script><b>bold</b> & more");
+	    "<script>document.title='pwned'</script><b>bold</b>, & more");
 	raw(&run.jobs[2].r, L_ERROR, "smtp.cert", "MX mx9.example.net: certificate "
 	    "not acceptable: certificate verify failed");
 	raw(&run.jobs[2].r, L_ERROR, "https.address.lags", "mta-sts.plain.test "
