@@ -378,6 +378,8 @@ struct job {
 	char		*aname;		/* its A-label when that is not file; NULL */
 	struct sts_domain *d;		/* the rendered policy, when loaded */
 	struct state	*st;		/* the state, from gather() on */
+	off_t		 spool_at;	/* formats.c: its part in run->spool, */
+	size_t		 spool_len;	/* when spooled */
 	/* bytes, not bit-fields: a worker writes its job's while the
 	 * emitter reads others' under the lock */
 	unsigned char	 selected;	/* checked in this run */
@@ -388,6 +390,7 @@ struct job {
 	unsigned char	 served;	/* the current policy is being served */
 	unsigned char	 want_publish;	/* zonefile: the current id should go out */
 	unsigned char	 folded;	/* output.c has its report */
+	unsigned char	 spooled;	/* formats.c: written to run->spool, freed */
 };
 
 /* domains.c: the job's name (an A-label; file's own string when equal); -1 no memory */
@@ -432,6 +435,7 @@ struct run {
 	FILE			*out;
 	char			*outtmp;	/* -o: the temporary file */
 	FILE			*fam[3];	/* prometheus: per-domain families */
+	FILE			*spool;		/* domains done before one ahead of them */
 	size_t			 next_emit, nemitted;
 	struct timespec		 t0;
 };
@@ -479,6 +483,12 @@ const char *fmt_name(enum format);
 int	 fmt_open(struct run *, char *err, size_t errlen);
 /* write every job that is ready, in order */
 void	 fmt_emit_ready(struct run *);
+/*
+ * j's checks ended (out_fold, under the lock): every job that is ready is
+ * written; j itself, if one before it is still being checked, goes to a
+ * temporary file (run->spool) and is freed, to be copied out in its turn
+ */
+void	 fmt_fold(struct run *, struct job *);
 /* the tail (summary), then the rename over -o's file; -1 with err */
 int	 fmt_close(struct run *, int status, char *err, size_t errlen);
 void	 fmt_abort(struct run *);	/* on a fatal error: the temporary file removed */

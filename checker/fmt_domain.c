@@ -26,8 +26,6 @@ json_domain(struct run *run, const struct job *j, FILE *fp)
 	const char *h = NULL;
 	size_t i;
 
-	if (run->nemitted > 0)
-		fputc(',', fp);
 	fputs("{\"domain\":", fp);
 	json_str(fp, r->domain);
 	fputs(",\"status\":", fp);
@@ -179,23 +177,23 @@ html_domain(const struct job *j, FILE *fp)
 }
 
 void
-fmt_domain(struct run *run, const struct job *j)
+fmt_domain(struct run *run, const struct job *j, FILE *fp)
 {
 	switch (run->o->format) {
 	case FMT_JSON:
-		json_domain(run, j, run->out);
+		json_domain(run, j, fp);
 		break;
 	case FMT_JSONL:
-		jsonl_domain(run, j, run->out);
+		jsonl_domain(run, j, fp);
 		break;
 	case FMT_CSV:
-		csv_domain(j, run->out);
+		csv_domain(j, fp);
 		break;
 	case FMT_PROM:
 		prom_domain(run, j);
 		break;
 	case FMT_HTML:
-		html_domain(j, run->out);
+		html_domain(j, fp);
 		break;
 	case FMT_TEXT:
 		break;

@@ -113,6 +113,28 @@ fmt_open(struct run *run, char *err, size_t errlen)
 }
 
 
+/* ---- in domain order ---------------------------------------------------------- */
+
+/* j's part, from the spool to the report; -1 when it cannot be read back */
+static int
+unspool(struct run *run, const struct job *j)
+{
+	char buf[8192];
+	size_t left = j->spool_len, n;
+
+	if (fseeko(run->spool, j->spool_at, SEEK_SET) == -1)
+		return -1;
+	while (left > 0) {
+		n = fread(buf, 1, left < sizeof(buf) ? left : sizeof(buf),
+		    run->spool);
+		if (n == 0)
+			return -1;
+		fwrite(buf, 1, n, run->out);
+		left -= n;
+	}
+	return 0;
+}
+
 void
 fmt_emit_ready(struct run *run)
 {
@@ -125,12 +147,71 @@ fmt_emit_ready(struct run *run)
 		run->next_emit++;
 		if (!j->selected)
 			continue;
-		fmt_domain(run, j);
+		if (j->spooled) {
+			if (unspool(run, j) == -1)
+				run->lost = 1;
+			j->spooled = 0;
+		} else {
+			if (run->o->format == FMT_JSON && run->nemitted > 0)
+				fputc(',', run->out);
+			fmt_domain(run, j, run->out);
+		}
 		run->nemitted++;
 		report_free(&j->r);
 		if (run->stream)
 			job_release(j);
 	}
+}
+
+/*
+ * j is done, but a domain before it is not: its part is written now, to
+ * the spool (a JSON object after a comma: it is not the first), and its
+ * findings and policy freed, so that one slow domain does not keep every
+ * later one's report in memory. Prometheus samples need only the state
+ * (the status and id are in the report): the rest is freed. Without a
+ * spool (no temporary file) the job waits in memory, as it is.
+ */
+static void
+spool(struct run *run, struct job *j)
+{
+	off_t at, end;
+
+	if (run->o->format == FMT_PROM) {
+		report_free(&j->r);
+		if (j->d != NULL) {
+			sts_domain_free(j->d);
+			free(j->d);
+			j->d = NULL;
+		}
+		j->loaded = 0;
+		return;
+	}
+	if (run->spool == NULL && (run->spool = tmpfile()) == NULL)
+		return;
+	if (fseeko(run->spool, 0, SEEK_END) == -1 ||
+	    (at = ftello(run->spool)) == -1)
+		return;
+	if (run->o->format == FMT_JSON)
+		fputc(',', run->spool);
+	fmt_domain(run, j, run->spool);
+	if (fflush(run->spool) == EOF || (end = ftello(run->spool)) == -1) {
+		clearerr(run->spool);
+		return;
+	}
+	j->spool_at = at;
+	j->spool_len = (size_t)(end - at);
+	j->spooled = 1;
+	report_free(&j->r);
+	job_release(j);
+}
+
+void
+fmt_fold(struct run *run, struct job *j)
+{
+	fmt_emit_ready(run);
+	if (run->stream && (size_t)(j - run->jobs) >= run->next_emit &&
+	    !j->spooled)
+		spool(run, j);
 }
 
 int
@@ -155,6 +236,10 @@ fmt_close(struct run *run, int status, char *err, size_t errlen)
 			fclose(run->fam[i]);
 			run->fam[i] = NULL;
 		}
+	if (run->spool != NULL) {
+		fclose(run->spool);
+		run->spool = NULL;
+	}
 	run->out = NULL;
 	if (run->outtmp == NULL)
 		return fflush(fp) == EOF ? sts_err(err, errlen, "standard "
@@ -187,6 +272,10 @@ fmt_abort(struct run *run)
 			fclose(run->fam[i]);
 			run->fam[i] = NULL;
 		}
+	if (run->spool != NULL) {
+		fclose(run->spool);
+		run->spool = NULL;
+	}
 	if (run->out != NULL && run->out != stdout)
 		fclose(run->out);
 	run->out = NULL;

@@ -44,8 +44,12 @@ void	 csv_field(FILE *, const char *, int last);
 void	 prom_label(FILE *, const char *);
 void	 iso_time(time_t, char *buf, size_t len);	/* 2026-12-01T18:00:00Z */
 
-/* fmt_domain.c: one domain's report in run->o->format */
-void	 fmt_domain(struct run *, const struct job *);
+/*
+ * fmt_domain.c: one domain's report in run->o->format, to fp (a JSON
+ * object without the comma before it); Prometheus samples go to their
+ * families (run->fam) whatever fp is
+ */
+void	 fmt_domain(struct run *, const struct job *, FILE *fp);
 
 /* fmt_tail.c */
 extern const char fmt_html_head[];

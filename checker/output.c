@@ -229,7 +229,7 @@ out_fold(struct run *run, struct job *j)
 	if (r->published)
 		run->npub++;
 	if (o->format != FMT_TEXT) {	/* formats.c writes the reports in order */
-		fmt_emit_ready(run);
+		fmt_fold(run, j);
 		return;
 	}
 	if (run->agg == NULL && (run->agg = calloc(1, sizeof(*run->agg))) == NULL) {
