@@ -9,7 +9,7 @@
 # one over 5,000, -j 1 (with more threads, malloc's arenas add noise);
 # the growth per domain between the two must stay at or under
 # MEM_PER_DOMAIN bytes. Measured here: about 180 (text) to 200 (json)
-# bytes per domain, the struct job (168) and the name; before, with the
+# bytes per domain, the struct job (184) and the name; before, with the
 # policy and state in every job and the findings kept until the end, 800
 # (text) to 880 (json).
 . "$(dirname "$0")/lib/testlib.sh"
