@@ -27,6 +27,7 @@ fi
 
 # Knot alone (netns.sh's ns_start would start the web and SMTP servers
 # too, which these domains never reach)
+# shellcheck disable=SC2034 # netns.sh's _ns_knot_conf reads it
 NS_TSIG_SECRET=$(openssl rand -base64 32)
 ns_zone example.test < <(printf 'ns1\tA\t127.0.0.1\nmx1\tA\t127.0.0.2\n')
 _ns_knot_conf >"$T/knot/knot.conf"
