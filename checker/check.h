@@ -15,7 +15,8 @@
  *                tlsrpt-zone, web-host)
  *   id.c         id_decide(): what the state, HTTPS and DNS call for
  *   report.c     findings per domain, each with a stable code; JSON
- *   formats.c    the report as JSON, JSON Lines, CSV, Prometheus, HTML
+ *   formats.c    the report as JSON, JSON Lines, CSV, Prometheus, HTML;
+ *                fmt_esc.c, fmt_domain.c, fmt_tail.c its parts (formats.h)
  *   output.c     the text report: each domain folded in as it ends,
  *                shared causes once, worst first, the summary line,
  *                --changes against the previous run
@@ -68,7 +69,7 @@ struct finding {
 
 /* What one domain's run found; one per domain, so threads never share one. */
 struct report {
-	char		 domain[STS_HOST_MAX + 1];
+	const char	*domain;	/* the job's (struct job: file or aname) */
 	int		 nomem;		/* a finding was lost: out of memory */
 	struct finding	*f;
 	size_t		 nf, capf;
@@ -454,20 +455,39 @@ struct opts {
 	enum cmd	 cmd;
 };
 
+/*
+ * One domain of a run. What stays for every domain until the run ends is
+ * this (about 140 bytes and the names); the rendered policy (d) and the
+ * state (st) are allocated while the domain is checked and freed once
+ * its report is out (job_release), so 100,000 domains fit in a few MiB.
+ */
 struct job {
-	struct report	 r;
+	struct report	 r;		/* r.domain is file or aname */
 	char		*file;		/* domain file name, as listed */
-	int		 selected;	/* checked in this run */
-	int		 loaded;	/* d holds the rendered policy */
-	int		 cut;		/* "cut short" is in its report */
-	struct sts_domain d;
+	char		*aname;		/* its A-label when that is not file; NULL */
+	struct sts_domain *d;		/* the rendered policy, when loaded */
+	struct state	*st;		/* the state, from gather() on */
+	off_t		 spool_at;	/* formats.c: its part in run->spool, */
+	size_t		 spool_len;	/* when spooled */
+	/* bytes, not bit-fields: a worker writes its job's while the
+	 * emitter reads others' under the lock */
+	unsigned char	 selected;	/* checked in this run */
+	unsigned char	 loaded;	/* d holds the rendered policy */
+	unsigned char	 cut;		/* "cut short" is in its report */
 	/* for the zone file, after the checks */
-	int		 state_ok;	/* st is what is on disk (or will be) */
-	struct state	 st;
-	int		 served;	/* the current policy is being served */
-	int		 want_publish;	/* zonefile: the current id should go out */
-	int		 folded;	/* output.c has its report */
+	unsigned char	 state_ok;	/* st is what is on disk (or will be) */
+	unsigned char	 served;	/* the current policy is being served */
+	unsigned char	 want_publish;	/* zonefile: the current id should go out */
+	unsigned char	 folded;	/* output.c has its report */
+	unsigned char	 spooled;	/* formats.c: written to run->spool, freed */
 };
+
+/* domains.c: the job's name (an A-label; file's own string when equal); -1 no memory */
+int	 job_name(struct job *, const char *alabel);
+/* the policy and state freed (loaded 0); the name and the flags stay */
+void	 job_release(struct job *);
+/* a job's state, allocated on first use; NULL: no memory */
+struct state *job_state(struct job *);
 
 /* Once per job: a finding that its checks were cut short, if they were. */
 void	 pool_cut_short(struct job *);
@@ -505,6 +525,7 @@ struct run {
 	FILE			*out;
 	char			*outtmp;	/* -o: the temporary file */
 	FILE			*fam[3];	/* prometheus: per-domain families */
+	FILE			*spool;		/* domains done before one ahead of them */
 	size_t			 next_emit, nemitted;
 	struct timespec		 t0;
 };
@@ -552,6 +573,12 @@ const char *fmt_name(enum format);
 int	 fmt_open(struct run *, char *err, size_t errlen);
 /* write every job that is ready, in order */
 void	 fmt_emit_ready(struct run *);
+/*
+ * j's checks ended (out_fold, under the lock): every job that is ready is
+ * written; j itself, if one before it is still being checked, goes to a
+ * temporary file (run->spool) and is freed, to be copied out in its turn
+ */
+void	 fmt_fold(struct run *, struct job *);
 /* the tail (summary), then the rename over -o's file; -1 with err */
 int	 fmt_close(struct run *, int status, char *err, size_t errlen);
 void	 fmt_abort(struct run *);	/* on a fatal error: the temporary file removed */
@@ -567,6 +594,9 @@ void	 pool_run(struct run *, job_fn *);
 const struct smtp_result *smtp_cached(struct run *, struct dns *,
 	    const char *host, int *rc, const char **err);
 void	 pool_free(struct run *);
+/* a result known otherwise (tests/helpers/fmtfeed.c): as if host were checked */
+int	 smtp_put(struct run *, const char *host, int rc,
+	    const struct smtp_result *, const char *err);
 
 /* checks.c */
 /* err without a leading "name: " (the network functions name what they asked) */

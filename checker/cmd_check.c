@@ -41,7 +41,7 @@ save_state(struct run *run, struct job *j)
 
 	if (run->o->dry)
 		return 0;
-	if (state_write(run->conf.state, j->d.name, &j->st, err,
+	if (state_write(run->conf.state, j->d->name, j->st, err,
 	    sizeof(err)) == -1) {
 		report_add(&j->r, L_ERROR, "state.write", "%s; nothing published", err);
 		return -1;
@@ -87,14 +87,14 @@ zone_hint(struct run *run, struct dns *dns, struct job *j, char *out,
 {
 	char name[STS_HOST_MAX + 16], zone[STS_HOST_MAX + 2];
 	char primary[STS_HOST_MAX + 2], why[STS_ERR_MAX];
-	const char *ours = publish_zone(&run->conf, &j->d);
+	const char *ours = publish_zone(&run->conf, j->d);
 	size_t n;
 
 	out[0] = '\0';
 	if (run->conf.publish != STS_PUBLISH_ZONEFILE ||
 	    !zonefile_per_zone(&run->conf))
 		return;
-	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d.name);
+	(void)snprintf(name, sizeof(name), "_mta-sts.%s", j->d->name);
 	if (dns_zone(dns, name, zone, sizeof(zone), primary, sizeof(primary),
 	    why, sizeof(why)) == -1)
 		return;
@@ -103,7 +103,7 @@ zone_hint(struct run *run, struct dns *dns, struct job *j, char *out,
 	if (strcasecmp(zone, ours) != 0)
 		(void)snprintf(out, len, "; its zone is %s by the SOA records, "
 		    "but the records went into the file of zone %s: set 'zone "
-		    "= %s' in %s", zone, ours, zone, j->d.file ? j->d.file :
+		    "= %s' in %s", zone, ours, zone, j->d->file ? j->d->file :
 		    "the domain file");
 }
 
@@ -112,18 +112,18 @@ verify_published(struct run *run, struct dns *dns, struct job *j)
 {
 	char err[STS_ERR_MAX], hint[STS_ERR_MAX], name[STS_HOST_MAX + 16];
 
-	if (auth_shows(dns, &j->d, j->st.id, err, sizeof(err)) == -1) {
-		id_name(&j->d, name, sizeof(name));
+	if (auth_shows(dns, j->d, j->st->id, err, sizeof(err)) == -1) {
+		id_name(j->d, name, sizeof(name));
 		zone_hint(run, dns, j, hint, sizeof(hint));
 		report_add(&j->r, L_WARN, "publish.unverified", "%s: id %s was "
 		    "published by %s, but DNS does not show it yet: %s%s",
-		    name, j->st.id, publish_name(dom_publish(&run->conf, &j->d)),
+		    name, j->st->id, publish_name(dom_publish(&run->conf, j->d)),
 		    err, hint);
 		return;
 	}
-	j->st.published = 1;
+	j->st->published = 1;
 	j->r.published = 1;
-	(void)snprintf(j->r.dns_id, sizeof(j->r.dns_id), "%s", j->st.id);
+	(void)snprintf(j->r.dns_id, sizeof(j->r.dns_id), "%s", j->st->id);
 	(void)save_state(run, j);
 }
 
@@ -132,46 +132,46 @@ static void
 publish(struct run *run, struct dns *dns, struct job *j, const char *dns_id,
     const char *dns_why)
 {
-	const char *method = publish_name(dom_publish(&run->conf, &j->d));
+	const char *method = publish_name(dom_publish(&run->conf, j->d));
 	char err[STS_ERR_MAX], note[STS_ERR_MAX], rec[STS_ID_MAX + 32];
 	char name[STS_HOST_MAX + 16];
 
-	id_name(&j->d, name, sizeof(name));
-	(void)sts_txt_record(j->st.id, rec, sizeof(rec));
-	if (run->o->dry && dom_publish(&run->conf, &j->d) != STS_PUBLISH_NONE) {
+	id_name(j->d, name, sizeof(name));
+	(void)sts_txt_record(j->st->id, rec, sizeof(rec));
+	if (run->o->dry && dom_publish(&run->conf, j->d) != STS_PUBLISH_NONE) {
 		report_add(&j->r, L_INFO, "publish.dry_run", "%s: would "
 		    "publish \"%s\" by %s (DNS has %s%s)", name, rec, method,
 		    dns_id[0] ? "id " : "", dns_id[0] ? dns_id : dns_why);
 		return;
 	}
 	/* the hook's MTA_STS_OLD_ID: the id being replaced */
-	switch (publish_id(&run->conf, dns, &j->d, j->st.id,
-	    dns_id[0] ? dns_id : j->st.pub_id, note, sizeof(note), err,
+	switch (publish_id(&run->conf, dns, j->d, j->st->id,
+	    dns_id[0] ? dns_id : j->st->pub_id, note, sizeof(note), err,
 	    sizeof(err))) {
 	case PUB_BY_HAND:
 		if (dns_id[0])
 			report_add(&j->r, L_ERROR, "dns.txt.mismatch", "%s: id %s "
 			    "published, %s expected; publish = none, so set "
-			    "the record by hand: %s", name, dns_id, j->st.id, note);
+			    "the record by hand: %s", name, dns_id, j->st->id, note);
 		else
 			report_add(&j->r, L_WARN, "dns.txt.missing", "%s: %s, %s "
 			    "expected; publish = none, so set the record by "
-			    "hand: %s", name, dns_why, j->st.id, note);
+			    "hand: %s", name, dns_why, j->st->id, note);
 		return;
 	case PUB_BATCH:
 		j->want_publish = 1;
 		return;
 	case PUB_FAILED:
 		report_add(&j->r, L_ERROR, "publish.failed", "%s: publishing "
-		    "id %s by %s failed: %s", name, j->st.id, method, err);
+		    "id %s by %s failed: %s", name, j->st->id, method, err);
 		return;
 	case PUB_DONE:
 	case PUB_UNCHANGED:
 		break;
 	}
 	report_add(&j->r, L_INFO, "publish.done", "%s: published id %s "
-	    "by %s%s%s", name, j->st.id, method, note[0] ? ": " : "", note);
-	(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
+	    "by %s%s%s", name, j->st->id, method, note[0] ? ": " : "", note);
+	(void)snprintf(j->st->pub_id, sizeof(j->st->pub_id), "%s", j->st->id);
 	if (save_state(run, j) == -1)
 		return;
 	verify_published(run, dns, j);
@@ -184,18 +184,18 @@ gather(struct run *run, struct dns *dns, struct job *j, struct seen *s)
 	char name[STS_HOST_MAX + 16], err[STS_ERR_MAX];
 	struct report *r = &j->r;
 
-	state_digest(j->d.text, j->d.textlen, s->digest);
-	s->src = state_read(run->conf.state, j->d.name, &j->st, err,
+	state_digest(j->d->text, j->d->textlen, s->digest);
+	s->src = state_read(run->conf.state, j->d->name, j->st, err,
 	    sizeof(err));
 	if (s->src == -1)
 		report_add(r, L_ERROR, "state.damaged", "%s; ids of %s are left alone: "
 		    "move the file away and the next run starts again from "
-		    "what DNS and HTTPS show", err, j->d.name);
-	j->served = check_https(run, dns, j->d.name, &j->d.policy,
-	    s->src == 0 ? &j->st : NULL, NULL, r, &s->lagging, s->why,
+		    "what DNS and HTTPS show", err, j->d->name);
+	j->served = check_https(run, dns, j->d->name, &j->d->policy,
+	    s->src == 0 ? j->st : NULL, NULL, r, &s->lagging, s->why,
 	    sizeof(s->why));
 
-	id_name(&j->d, name, sizeof(name));
+	id_name(j->d, name, sizeof(name));
 	if (check_txt_id(dns, name, s->dns_id, r, err, sizeof(err)) == -1) {
 		report_add(r, L_ERROR, "dns.txt.lookup", "%s: %s", name, bare(err, name));
 		return;
@@ -226,20 +226,20 @@ apply_id(struct run *run, struct job *j, const struct seen *s,
 		break;
 	case ID_ADOPT:
 	case ID_NEW:
-		memset(&j->st, 0, sizeof(j->st));
-		memcpy(j->st.digest, s->digest, sizeof(j->st.digest));
-		j->st.since = run->now;
-		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s",
+		memset(j->st, 0, sizeof(*j->st));
+		memcpy(j->st->digest, s->digest, sizeof(j->st->digest));
+		j->st->since = run->now;
+		(void)snprintf(j->st->pub_id, sizeof(j->st->pub_id), "%s",
 		    s->dns_id);
 		if (d->id == ID_ADOPT) {
-			(void)snprintf(j->st.id, sizeof(j->st.id), "%s", s->dns_id);
-			j->st.published = 1;
+			(void)snprintf(j->st->id, sizeof(j->st->id), "%s", s->dns_id);
+			j->st->published = 1;
 			report_add(r, L_INFO, "id.adopted", "kept id %s from DNS: the "
 			    "policy served matches the configuration", s->dns_id);
 		} else {
 			state_new_id(d->after, run->now, newid);
-			(void)snprintf(j->st.id, sizeof(j->st.id), "%s", newid);
-			(void)snprintf(j->st.prev_id, sizeof(j->st.prev_id), "%s",
+			(void)snprintf(j->st->id, sizeof(j->st->id), "%s", newid);
+			(void)snprintf(j->st->prev_id, sizeof(j->st->prev_id), "%s",
 			    s->dns_id);
 			report_add(r, L_INFO, "id.new", "%s id %s%s%s", verb, newid,
 			    s->dns_id[0] ? "; DNS has " : "", s->dns_id);
@@ -250,19 +250,19 @@ apply_id(struct run *run, struct job *j, const struct seen *s,
 	case ID_CHANGED:
 		state_new_id(d->after, run->now, newid);
 		report_add(r, L_INFO, "id.changed", "the policy changed: %s id %s "
-		    "(was %s)", verb, newid, j->st.id);
-		(void)snprintf(j->st.prev_id, sizeof(j->st.prev_id), "%s",
-		    j->st.id);
-		(void)snprintf(j->st.id, sizeof(j->st.id), "%s", newid);
-		memcpy(j->st.digest, s->digest, sizeof(j->st.digest));
-		j->st.since = run->now;
-		j->st.published = 0;
+		    "(was %s)", verb, newid, j->st->id);
+		(void)snprintf(j->st->prev_id, sizeof(j->st->prev_id), "%s",
+		    j->st->id);
+		(void)snprintf(j->st->id, sizeof(j->st->id), "%s", newid);
+		memcpy(j->st->digest, s->digest, sizeof(j->st->digest));
+		j->st->since = run->now;
+		j->st->published = 0;
 		if (save_state(run, j) == -1)
 			return -1;
 		break;
 	}
 	j->state_ok = 1;
-	(void)snprintf(r->id, sizeof(r->id), "%s", j->st.id);
+	(void)snprintf(r->id, sizeof(r->id), "%s", j->st->id);
 	return 0;
 }
 
@@ -276,7 +276,7 @@ apply_dns(struct run *run, struct dns *dns, struct job *j,
 	struct report *r = &j->r;
 	int save = 0;
 
-	id_name(&j->d, name, sizeof(name));
+	id_name(j->d, name, sizeof(name));
 	switch (step) {
 	case DNS_NOTHING:
 	case DNS_ASK_AUTH:
@@ -284,30 +284,30 @@ apply_dns(struct run *run, struct dns *dns, struct job *j,
 	case DNS_CURRENT:
 		report_add(r, L_INFO, "dns.txt.ok", "%s: id %s", name, dns_id);
 		r->published = 1;
-		save = !j->st.published || strcmp(j->st.pub_id, j->st.id) != 0;
-		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
+		save = !j->st->published || strcmp(j->st->pub_id, j->st->id) != 0;
+		(void)snprintf(j->st->pub_id, sizeof(j->st->pub_id), "%s", j->st->id);
 		break;
 	case DNS_CACHED:
 		report_add(r, L_INFO, "dns.txt.cached", "%s: the authoritative servers show "
 		    "id %s; the resolver still answers %s (cached)", name,
-		    j->st.id, dns_id[0] ? dns_id : s->dns_why);
+		    j->st->id, dns_id[0] ? dns_id : s->dns_why);
 		r->published = 1;
-		save = !j->st.published;
+		save = !j->st->published;
 		break;
 	case DNS_WAIT:
-		j->st.published = 0;
+		j->st->published = 0;
 		report_add(r, L_WARN, "dns.txt.waiting", "%s: id %s waits for the policy to "
-		    "be served: %s; DNS keeps %s%s", name, j->st.id,
+		    "be served: %s; DNS keeps %s%s", name, j->st->id,
 		    s->why[0] ? s->why : "the policy is not served",
 		    dns_id[0] ? "id " : "", dns_id[0] ? dns_id : "no usable record");
 		return;
 	case DNS_PUBLISH:
-		j->st.published = 0;
+		j->st->published = 0;
 		publish(run, dns, j, dns_id, s->dns_why[0] ? s->dns_why :
 		    "no record");
 		return;
 	}
-	j->st.published = 1;
+	j->st->published = 1;
 	if (save)
 		(void)save_state(run, j);
 }
@@ -322,10 +322,10 @@ tlsrpt_stored(struct run *run, struct job *j)
 	struct summary_in in;
 
 	memset(&in, 0, sizeof(in));
-	in.domain = j->d.name;
-	in.mode = j->d.policy.mode;
-	in.max_age = j->d.policy.max_age;
-	in.policy = j->d.text;
+	in.domain = j->d->name;
+	in.mode = j->d->policy.mode;
+	in.max_age = j->d->policy.max_age;
+	in.policy = j->d->text;
 	in.now = time(NULL);
 	in.window = in.max_age > 7 * 86400 ? in.max_age : 7 * 86400;
 	(void)reports_findings(run->conf.state, &in, &j->r);
@@ -348,46 +348,46 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	}
 	if (!j->loaded)
 		goto out;
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (j->r.policy = strdup(j->d.text)) == NULL) {
-		report_add(&j->r, L_ERROR, "internal.nomem", "%s: out of memory", j->d.name);
+	if ((s = calloc(1, sizeof(*s))) == NULL || job_state(j) == NULL ||
+	    (j->r.policy = strdup(j->d->text)) == NULL) {
+		report_add(&j->r, L_ERROR, "internal.nomem", "%s: out of memory", j->d->name);
 		goto out;
 	}
-	policy_summary(&j->d.policy, pats, sizeof(pats));
+	policy_summary(&j->d->policy, pats, sizeof(pats));
 	report_add(&j->r, L_INFO, "policy.summary", "mode %s, max_age %lu, mx %s",
-	    sts_mode_name(j->d.policy.mode), j->d.policy.max_age, pats);
+	    sts_mode_name(j->d->policy.mode), j->d->policy.max_age, pats);
 	gather(run, dns, j, s);
 
 	memset(&in, 0, sizeof(in));
 	in.state = s->src;
-	in.st = &j->st;
+	in.st = j->st;
 	in.digest = s->digest;
 	in.served = j->served;
 	in.lagging = s->lagging;
 	j->served = j->served && !s->lagging;	/* for the zone file */
 	in.dns_ok = s->dns_ok;
 	in.dns_id = s->dns_id;
-	in.can_publish = dom_publish(&run->conf, &j->d) != STS_PUBLISH_NONE;
+	in.can_publish = dom_publish(&run->conf, j->d) != STS_PUBLISH_NONE;
 	in.auth = ID_AUTH_UNASKED;
 	id_decide(&in, &d);
 	if (apply_id(run, j, s, &d) == 0) {
 		if (d.dns == DNS_ASK_AUTH) {
 			/* published by us before: maybe a resolver caches the old one */
-			in.auth = auth_shows(dns, &j->d, j->st.id, err,
+			in.auth = auth_shows(dns, j->d, j->st->id, err,
 			    sizeof(err)) == 0 ? ID_AUTH_YES : ID_AUTH_NO;
 			id_decide(&in, &d);
 		}
 		apply_dns(run, dns, j, s, d.dns);
 	}
 	/* what the customer set once: their CNAMEs into our names */
-	(void)check_id_cname(dns, &j->d, j->state_ok ? j->st.id : NULL, &j->r);
-	check_web_host(dns, &j->d, &j->r);
-	check_tlsrpt_cname(dns, &j->d, &j->r);
+	(void)check_id_cname(dns, j->d, j->state_ok ? j->st->id : NULL, &j->r);
+	check_web_host(dns, j->d, &j->r);
+	check_tlsrpt_cname(dns, j->d, &j->r);
 	/* steps 5 and 6 */
-	check_mx(run, dns, j->d.name, &j->d.policy, &j->d.set, &j->r);
+	check_mx(run, dns, j->d->name, &j->d->policy, &j->d->set, &j->r);
 	/* with zonefile, the record is in the file: checked once it is written */
-	if (dom_publish(&run->conf, &j->d) != STS_PUBLISH_ZONEFILE)
-		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
+	if (dom_publish(&run->conf, j->d) != STS_PUBLISH_ZONEFILE)
+		check_tlsrpt(dns, j->d->name, &j->d->set.tlsrpt, &j->r);
 	tlsrpt_stored(run, j);
  out:
 	free(s);
@@ -412,8 +412,8 @@ static void
 tlsrpt_job(struct run *run, struct dns *dns, struct job *j)
 {
 	(void)run;
-	if (j->loaded && dom_publish(&run->conf, &j->d) == STS_PUBLISH_ZONEFILE)
-		check_tlsrpt(dns, j->d.name, &j->d.set.tlsrpt, &j->r);
+	if (j->loaded && dom_publish(&run->conf, j->d) == STS_PUBLISH_ZONEFILE)
+		check_tlsrpt(dns, j->d->name, &j->d->set.tlsrpt, &j->r);
 }
 
 /* the lines of one domain in the file at path; -1 out of memory */
@@ -432,22 +432,22 @@ zonefile_lines(struct run *run, struct job *j, const char *path,
 	if (!j->loaded)
 		return zone_old_lines_in(path, j->r.domain,
 		    run->conf.dflt.id_zone, run->conf.dflt.tlsrpt_zone, lines);
-	if (dom_publish(&run->conf, &j->d) != STS_PUBLISH_ZONEFILE)
+	if (dom_publish(&run->conf, j->d) != STS_PUBLISH_ZONEFILE)
 		return 0;	/* a domain file chose another way */
 	if (j->selected && j->state_ok) {
-		st = j->st;
+		st = *j->st;
 		zid = (j->served || st.published) ? st.id : st.pub_id;
-	} else if (state_read(run->conf.state, j->d.name, &st, err,
+	} else if (state_read(run->conf.state, j->d->name, &st, err,
 	    sizeof(err)) == 0) {
 		zid = st.published ? st.id : st.pub_id;
 	} else {
-		if (zone_old_lines_in(path, j->d.name,
-		    j->d.set.id_zone, j->d.set.tlsrpt_zone, lines) == -1)
+		if (zone_old_lines_in(path, j->d->name,
+		    j->d->set.id_zone, j->d->set.tlsrpt_zone, lines) == -1)
 			return -1;
 		if (lines->n > before)
 			return 0;
 	}
-	return zone_records_at(&j->d, zid, lines);
+	return zone_records_at(j->d, zid, lines);
 }
 
 /*
@@ -557,7 +557,7 @@ zonefile_batch(struct run *run)
 	/* zonefile set, but no domain publishes by it: the files are not ours */
 	for (i = 0; i < run->njobs; i++)
 		if (run->jobs[i].loaded &&
-		    dom_publish(&run->conf, &run->jobs[i].d) == STS_PUBLISH_ZONEFILE)
+		    dom_publish(&run->conf, run->jobs[i].d) == STS_PUBLISH_ZONEFILE)
 			nzone++;
 	if (nzone == 0 && run->conf.publish != STS_PUBLISH_ZONEFILE)
 		return 0;
@@ -568,7 +568,7 @@ zonefile_batch(struct run *run)
 	 */
 	for (i = 0; per_zone && i < run->njobs; i++)
 		if (run->jobs[i].loaded && sts_strlist_add(&zones,
-		    publish_zone(&run->conf, &run->jobs[i].d)) == -1) {
+		    publish_zone(&run->conf, run->jobs[i].d)) == -1) {
 			status = run_fail(run, "out of memory");
 			goto out;
 		}
@@ -595,7 +595,7 @@ zonefile_batch(struct run *run)
 	for (i = 0; i < run->njobs; i++) {
 		j = &run->jobs[i];
 		zi[i] = !j->loaded ? NO_ZONE : per_zone ? zone_index(&zones,
-		    publish_zone(&run->conf, &j->d)) : 0;
+		    publish_zone(&run->conf, j->d)) : 0;
 		if (j->want_publish && zi[i] != NO_ZONE)
 			zf[zi[i]].nwant++;
 	}
@@ -618,8 +618,8 @@ zonefile_batch(struct run *run)
 			if (run->jobs[i].want_publish && zi[i] != NO_ZONE)
 				report_add(&run->jobs[i].r, L_INFO, "publish.dry_run",
 				    "_mta-sts.%s: would publish id %s by "
-				    "zonefile (%s)", run->jobs[i].d.name,
-				    run->jobs[i].st.id, zf[zi[i]].path);
+				    "zonefile (%s)", run->jobs[i].d->name,
+				    run->jobs[i].st->id, zf[zi[i]].path);
 		goto out;
 	}
 	/* the file already says so, but DNS does not: reload anyway */
@@ -634,16 +634,16 @@ zonefile_batch(struct run *run)
 		if (zi[i] == NO_ZONE || zf[zi[i]].rc == PUB_FAILED) {
 			report_add(&j->r, L_ERROR, "publish.failed",
 			    "_mta-sts.%s: publishing id %s by zonefile "
-			    "failed: %s", j->d.name, j->st.id,
+			    "failed: %s", j->d->name, j->st->id,
 			    zi[i] == NO_ZONE ? "no zone" : zf[zi[i]].err);
 			j->want_publish = 0;
 			continue;
 		}
 		report_add(&j->r, L_INFO, "publish.done", "_mta-sts.%s: published "
-		    "id %s by zonefile (%s%s)", j->d.name, j->st.id,
+		    "id %s by zonefile (%s%s)", j->d->name, j->st->id,
 		    zf[zi[i]].path, zf[zi[i]].rc == PUB_UNCHANGED ?
 		    ", already there" : "");
-		(void)snprintf(j->st.pub_id, sizeof(j->st.pub_id), "%s", j->st.id);
+		(void)snprintf(j->st->pub_id, sizeof(j->st->pub_id), "%s", j->st->id);
 		if (save_state(run, j) == -1)
 			j->want_publish = 0;
 		else
@@ -732,6 +732,7 @@ cmd_check(struct run *run, char **names, int nnames)
 		status = run_fail(run, "%s", err);
 		goto out;
 	}
+	sts_strlist_free(&known);	/* a copy of every name: not kept for the run */
 	/* with zonefile, every domain's records go into the file: all loaded
 	 * now; otherwise each domain is loaded by the worker that checks it */
 	need_all = run->conf.publish == STS_PUBLISH_ZONEFILE ||

@@ -39,12 +39,12 @@ standing(struct run *run, struct job *j, struct state *st)
 	memset(st, 0, sizeof(*st));
 	if (!j->loaded)
 		return "invalid";
-	src = state_read(run->conf.state, j->d.name, st, err, sizeof(err));
+	src = state_read(run->conf.state, j->d->name, st, err, sizeof(err));
 	if (src == -1)
 		return "damaged";
 	if (src == 1)
 		return "new";
-	state_digest(j->d.text, j->d.textlen, digest);
+	state_digest(j->d->text, j->d->textlen, digest);
 	if (strcmp(digest, st->digest) != 0)
 		return "changed";
 	return st->published ? "published" : "pending";
@@ -85,17 +85,14 @@ cmd_list(struct run *run, char **names, int nnames)
 		}
 		list_ulabel(j->r.domain, u, sizeof(u));
 		if (j->loaded)
-			(void)snprintf(age, sizeof(age), "%lu", j->d.policy.max_age);
+			(void)snprintf(age, sizeof(age), "%lu", j->d->policy.max_age);
 		else
 			(void)snprintf(age, sizeof(age), "-");
 		printf("%-28s %-28s %-8s %-8s %-14s %-14s %s\n", u, j->r.domain,
-		    j->loaded ? sts_mode_name(j->d.policy.mode) : "-", age,
+		    j->loaded ? sts_mode_name(j->d->policy.mode) : "-", age,
 		    st.id[0] ? st.id : "-", st.pub_id[0] ? st.pub_id : "-",
 		    what);
-		if (j->loaded) {
-			sts_domain_free(&j->d);
-			j->loaded = 0;
-		}
+		job_release(j);
 		report_free(&j->r);
 	}
 	if (fflush(stdout) == EOF)

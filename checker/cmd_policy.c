@@ -28,7 +28,7 @@ cmd_policy(struct run *run, char **names, int nnames)
 			    j->r.f[0].msg : "out of memory");
 			break;
 		}
-		if (fwrite(j->d.text, 1, j->d.textlen, stdout) != j->d.textlen ||
+		if (fwrite(j->d->text, 1, j->d->textlen, stdout) != j->d->textlen ||
 		    fflush(stdout) == EOF)
 			break;
 		status = 0;

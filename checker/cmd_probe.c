@@ -59,7 +59,7 @@ probe_domain(struct run *run, struct dns *dns, struct job *j)
 int
 cmd_probe(struct run *run, char **names, int nnames)
 {
-	char err[STS_ERR_MAX];
+	char err[STS_ERR_MAX], a[STS_HOST_MAX + 1];
 	struct dns *probe = NULL;
 	int k, status;
 
@@ -73,9 +73,10 @@ cmd_probe(struct run *run, char **names, int nnames)
 		return run_fail(run, "out of memory");
 	run->njobs = (size_t)nnames;
 	for (k = 0; k < nnames; k++) {
-		if ((status = run_arg_domain(run, names[k], run->jobs[k].r.domain,
-		    sizeof(run->jobs[k].r.domain))) != 0)
+		if ((status = run_arg_domain(run, names[k], a, sizeof(a))) != 0)
 			return status;
+		if (job_name(&run->jobs[k], a) == -1)
+			return run_fail(run, "out of memory");
 		run->jobs[k].selected = 1;
 	}
 	if (pool_init(run) == -1)

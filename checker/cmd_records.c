@@ -237,27 +237,27 @@ tlsa_of(struct run *run, struct job *j, struct tlsa_acc *acc,
 	size_t l, i, h, ncur;
 	int rc = -1;
 
-	lists[0] = dane_keys(run, j->d.set.certs);
+	lists[0] = dane_keys(run, j->d->set.certs);
 	lists[1] = dane_next(run);
 	for (l = 0; l < 2; l++)
 		for (i = 0; lists[l] != NULL && i < lists[l]->n; i++)
 			if (lists[l]->v[i].name[0] != '*' &&
 			    sts_strlist_add(&hosts, lists[l]->v[i].name) == -1)
 				goto out;
-	for (i = 0; i < j->d.policy.mx.n; i++)
-		if (j->d.policy.mx.v[i][0] != '*' &&
-		    sts_strlist_add(&hosts, j->d.policy.mx.v[i]) == -1)
+	for (i = 0; i < j->d->policy.mx.n; i++)
+		if (j->d->policy.mx.v[i][0] != '*' &&
+		    sts_strlist_add(&hosts, j->d->policy.mx.v[i]) == -1)
 			goto out;
 	sts_strlist_sort_uniq(&hosts);
 	for (h = 0; h < hosts.n; h++) {
-		if (!covered(&j->d.policy, hosts.v[h]))
+		if (!covered(&j->d->policy, hosts.v[h]))
 			continue;
 		for (i = 0, ncur = 0; lists[0] != NULL && i < lists[0]->n; i++)
 			ncur += dane_key_for(&lists[0]->v[i], hosts.v[h]);
 		if (ncur == 0) {
 			(void)snprintf(line, sizeof(line), "%s: no certificate "
 			    "for it in the store (certs = %s): no TLSA record",
-			    hosts.v[h], j->d.set.certs);
+			    hosts.v[h], j->d->set.certs);
 			if (sts_strlist_add(notes, line) == -1)
 				goto out;
 			continue;
@@ -369,45 +369,45 @@ records_of(struct run *run, struct job *j, int nth, struct tlsa_acc *acc)
 	}
 	if (!j->loaded)
 		goto notes;
-	src = state_read(run->conf.state, j->d.name, &st, err, sizeof(err));
+	src = state_read(run->conf.state, j->d->name, &st, err, sizeof(err));
 	if (src == 0)
 		id = st.published ? st.id : st.pub_id;
 	memset(r, 0, sizeof(r));
-	delegated = j->d.set.id_zone != NULL || j->d.set.tlsrpt_zone != NULL ||
-	    j->d.set.web_host != NULL;
+	delegated = j->d->set.id_zone != NULL || j->d->set.tlsrpt_zone != NULL ||
+	    j->d->set.web_host != NULL;
 	/* the customer's side: CNAMEs into our names, set once */
-	if (j->d.set.id_zone != NULL)
-		bad |= owner_name("_mta-sts", j->d.name, j->d.set.id_zone, want,
+	if (j->d->set.id_zone != NULL)
+		bad |= owner_name("_mta-sts", j->d->name, j->d->set.id_zone, want,
 		    sizeof(want)) == -1 || rec_cname(&r[n++], "_mta-sts",
-		    j->d.name, want) == -1;
-	if (j->d.set.tlsrpt_zone != NULL)
-		bad |= owner_name("_smtp._tls", j->d.name, j->d.set.tlsrpt_zone,
+		    j->d->name, want) == -1;
+	if (j->d->set.tlsrpt_zone != NULL)
+		bad |= owner_name("_smtp._tls", j->d->name, j->d->set.tlsrpt_zone,
 		    want, sizeof(want)) == -1 || rec_cname(&r[n++], "_smtp._tls",
-		    j->d.name, want) == -1;
-	if (j->d.set.web_host != NULL)
-		bad |= rec_cname(&r[n++], "mta-sts", j->d.name,
-		    j->d.set.web_host) == -1;
+		    j->d->name, want) == -1;
+	if (j->d->set.web_host != NULL)
+		bad |= rec_cname(&r[n++], "mta-sts", j->d->name,
+		    j->d->set.web_host) == -1;
 	/* the TXT records, ours when delegated: at the names owner_name gives */
 	if (id != NULL && id[0] != '\0') {
-		bad |= owner_name("_mta-sts", j->d.name, j->d.set.id_zone,
+		bad |= owner_name("_mta-sts", j->d->name, j->d->set.id_zone,
 		    r[n].name, sizeof(r[n].name)) == -1;
 		(void)snprintf(r[n].value, sizeof(r[n].value), "v=STSv1; id=%s", id);
-		r[n].zone = j->d.set.id_zone;
-		r[n].customer = j->d.set.id_zone == NULL;
+		r[n].zone = j->d->set.id_zone;
+		r[n].customer = j->d->set.id_zone == NULL;
 		n++;
 	}
-	bad |= owner_name("_smtp._tls", j->d.name, j->d.set.tlsrpt_zone,
+	bad |= owner_name("_smtp._tls", j->d->name, j->d->set.tlsrpt_zone,
 	    r[n].name, sizeof(r[n].name)) == -1;
-	r[n].zone = j->d.set.tlsrpt_zone;
-	r[n].customer = j->d.set.tlsrpt_zone == NULL;
-	if (bad || tlsrpt_default(j->d.name, &j->d.set.tlsrpt, r[n].value,
+	r[n].zone = j->d->set.tlsrpt_zone;
+	r[n].customer = j->d->set.tlsrpt_zone == NULL;
+	if (bad || tlsrpt_default(j->d->name, &j->d->set.tlsrpt, r[n].value,
 	    sizeof(r[n].value)) == -1) {
-		status = run_fail(run, "%s: cannot build the records", j->d.name);
+		status = run_fail(run, "%s: cannot build the records", j->d->name);
 		return status;
 	}
 	n++;
 	if (tlsa_of(run, j, acc, &tnotes) == -1) {
-		status = run_fail(run, "%s: out of memory", j->d.name);
+		status = run_fail(run, "%s: out of memory", j->d->name);
 		goto out;
 	}
 	emit(run, r, n, delegated);
@@ -426,32 +426,32 @@ records_of(struct run *run, struct job *j, int nth, struct tlsa_acc *acc)
 		status = 2;
 	} else if (src == 1) {
 		note(run, &first, "%s: no id yet: run mta-sts-check first (it "
-		    "gives one once the policy is served)", j->d.name);
+		    "gives one once the policy is served)", j->d->name);
 	} else {
 		if (strcmp(id, st.id) != 0) {
 			(void)snprintf(wait, sizeof(wait), "%s: id %s waits for "
 			    "the policy to be served by every address of "
 			    "mta-sts.%s (RFC 8461 section 8.1): then "
 			    "mta-sts-check publishes it (publish = none: prints "
-			    "the record to set by hand); %s", j->d.name, st.id,
-			    j->d.name, id[0] ? "the record keeps the id "
+			    "the record to set by hand); %s", j->d->name, st.id,
+			    j->d->name, id[0] ? "the record keeps the id "
 			    "published" : "no id is published yet");
 			note(run, &first, "%s", wait);
 		}
-		state_digest(j->d.text, j->d.textlen, digest);
+		state_digest(j->d->text, j->d->textlen, digest);
 		if (strcmp(digest, st.digest) != 0)
 			note(run, &first, "%s: the policy changed since the last "
 			    "run; the next run of mta-sts-check gives it a new id",
-			    j->d.name);
+			    j->d->name);
 	}
 	for (k = 0; k < tnotes.n; k++)
 		note(run, &first, "%s", tnotes.v[k]);
-	if (j->loaded && j->d.set.web_host != NULL)
+	if (j->loaded && j->d->set.web_host != NULL)
 		note(run, &first, "mta-sts.%s needs a certificate for that name "
-		    "on the web host", j->d.name);
+		    "on the web host", j->d->name);
 	else if (j->loaded)
 		note(run, &first, "mta-sts.%s needs an A/AAAA record and a "
-		    "certificate for that name", j->d.name);
+		    "certificate for that name", j->d->name);
 	if (f == REC_JSON)
 		fputs("]}", stdout);
 	else if (f == REC_NSUPDATE && n > 0 && !delegated)
@@ -495,10 +495,7 @@ cmd_records(struct run *run, char **names, int nnames)
 		}
 		if (st > status)
 			status = st;
-		if (j->loaded) {
-			sts_domain_free(&j->d);
-			j->loaded = 0;
-		}
+		job_release(j);
 	}
 	/*
 	 * DANE (RFC 7672): the TLSA records of the MX hosts, after the

@@ -41,8 +41,8 @@ run_free(struct run *run)
 	out_free(run);
 	for (i = 0; i < run->njobs; i++) {
 		report_free(&run->jobs[i].r);
-		if (run->jobs[i].loaded)
-			sts_domain_free(&run->jobs[i].d);
+		job_release(&run->jobs[i]);
+		free(run->jobs[i].aname);
 		free(run->jobs[i].file);
 	}
 	free(run->jobs);
@@ -117,9 +117,51 @@ run_arg_domain(struct run *run, const char *arg, char *out, size_t outlen)
 	return status;
 }
 
-/* the jobs of every domain file, none selected */
+int
+job_name(struct job *j, const char *alabel)
+{
+	char *a = NULL;
+
+	if (j->r.domain != NULL && strcmp(j->r.domain, alabel) == 0)
+		return 0;
+	if (j->file == NULL || strcmp(j->file, alabel) != 0) {
+		if ((a = strdup(alabel)) == NULL)
+			return -1;
+	}
+	free(j->aname);
+	j->aname = a;
+	j->r.domain = a != NULL ? a : j->file;
+	return 0;
+}
+
+void
+job_release(struct job *j)
+{
+	if (j->d != NULL) {
+		sts_domain_free(j->d);
+		free(j->d);
+		j->d = NULL;
+	}
+	j->loaded = 0;
+	free(j->st);
+	j->st = NULL;
+}
+
+struct state *
+job_state(struct job *j)
+{
+	if (j->st == NULL)
+		j->st = calloc(1, sizeof(*j->st));
+	return j->st;
+}
+
+/*
+ * The jobs of every domain file, none selected. The file names move from
+ * files into the jobs (files is left empty); a job's domain is that same
+ * string unless its A-label differs (an IDN file name).
+ */
 static int
-jobs_of(struct run *run, const struct sts_strlist *files)
+jobs_of(struct run *run, struct sts_strlist *files)
 {
 	char err[STS_ERR_MAX], a[STS_HOST_MAX + 1];
 	size_t i;
@@ -128,14 +170,14 @@ jobs_of(struct run *run, const struct sts_strlist *files)
 	    sizeof(*run->jobs))) == NULL)
 		return run_fail(run, "out of memory");
 	for (i = 0; i < files->n; i++) {
-		if ((run->jobs[i].file = strdup(files->v[i])) == NULL)
-			return run_fail(run, "out of memory");
+		run->jobs[i].file = files->v[i];
+		files->v[i] = NULL;
 		run->njobs = i + 1;
-		if (sts_host_to_alabel(files->v[i], 0, a, sizeof(a), err,
+		if (sts_host_to_alabel(run->jobs[i].file, 0, a, sizeof(a), err,
 		    sizeof(err)) == -1)
-			(void)snprintf(a, sizeof(a), "%s", files->v[i]);
-		(void)snprintf(run->jobs[i].r.domain,
-		    sizeof(run->jobs[i].r.domain), "%s", a);
+			(void)snprintf(a, sizeof(a), "%s", run->jobs[i].file);
+		if (job_name(&run->jobs[i], a) == -1)
+			return run_fail(run, "out of memory");
 	}
 	return 0;
 }
@@ -210,8 +252,15 @@ run_load(struct run *run, struct job *j)
 	char err[STS_ERR_MAX], path[PATH_MAX], target[PATH_MAX];
 	size_t pl;
 
+	if (j->d == NULL && (j->d = calloc(1, sizeof(*j->d))) == NULL) {
+		report_add(&j->r, L_ERROR, "internal.nomem", "%s: out of memory",
+		    j->r.domain);
+		return;
+	}
 	if (sts_domain_load(&run->conf, run->store, run->conf.domains, j->file,
-	    &j->d, err, sizeof(err)) == -1) {
+	    j->d, err, sizeof(err)) == -1) {
+		free(j->d);
+		j->d = NULL;
 		/* Through an alias: name the file to fix. */
 		if (snprintf(path, sizeof(path), "%s/%s", run->conf.domains,
 		    j->file) < (int)sizeof(path) && lstat(path, &sb) == 0 &&
@@ -226,9 +275,11 @@ run_load(struct run *run, struct job *j)
 		    unprefixed(j->r.domain, err));
 		return;
 	}
-	(void)snprintf(j->r.domain, sizeof(j->r.domain), "%s", j->d.name);
 	j->loaded = 1;
-	sts_domain_advise(&j->d, advise, j);
+	if (job_name(j, j->d->name) == -1)
+		report_add(&j->r, L_ERROR, "internal.nomem", "%s: out of memory",
+		    j->r.domain);
+	sts_domain_advise(j->d, advise, j);
 }
 
 int

@@ -217,7 +217,7 @@ out_fold(struct run *run, struct job *j)
 	if (r->published)
 		run->npub++;
 	if (o->format != FMT_TEXT) {	/* formats.c writes the reports in order */
-		fmt_emit_ready(run);
+		fmt_fold(run, j);
 		return;
 	}
 	if (run->agg == NULL && (run->agg = calloc(1, sizeof(*run->agg))) == NULL) {
@@ -234,10 +234,8 @@ out_fold(struct run *run, struct job *j)
 		add_finding(run, idx, L_OK, "ok", ok, r->nf);
 	}
 	report_free(r);
-	if (run->stream && j->loaded) {
-		sts_domain_free(&j->d);
-		j->loaded = 0;
-	}
+	if (run->stream)
+		job_release(j);
 }
 
 void

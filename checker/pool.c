@@ -119,6 +119,27 @@ smtp_cached(struct run *run, struct dns *dns, const char *host, int *rc,
 	return &e->res;
 }
 
+int
+smtp_put(struct run *run, const char *host, int rc,
+    const struct smtp_result *res, const char *err)
+{
+	struct smtp_entry *e = NULL;
+	unsigned h = bucket(host);
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return -1;
+	(void)snprintf(e->host, sizeof(e->host), "%s", host);
+	(void)snprintf(e->err, sizeof(e->err), "%s", err);
+	e->res = *res;
+	e->rc = rc;
+	e->done = 1;
+	pthread_mutex_lock(&run->mu);
+	e->next = run->smtp[h];
+	run->smtp[h] = e;
+	pthread_mutex_unlock(&run->mu);
+	return 0;
+}
+
 /* one job under its deadline: domain-timeout, within run-timeout */
 static void
 run_job(struct run *run, struct dns *dns, struct job *j)

@@ -87,8 +87,8 @@ main(void)
 	FILE *f;
 
 	memset(r, 0, sizeof(r));
-	strcpy(r[0].domain, "example.com");
-	strcpy(r[1].domain, "example.org");
+	r[0].domain = "example.com";
+	r[1].domain = "example.org";
 
 	is_int(report_status(r, 2, 0), 0, "no findings: status 0");
 	is_int(report_status(r, 2, 1), 1, "run-wide warning: status 1");
