@@ -54,7 +54,8 @@ word_after(const char *msg, size_t skip, int space, char *buf, size_t len)
 /*
  * By the code, never by a guess at the message, except where the message
  * is the only place the host is: the MX host of "MX <host>: ..." (smtp.*,
- * mx.uncovered, mx.cut_short, internal.nomem), the address of
+ * mx.uncovered, mx.cut_short, internal.nomem, tlsrpt.failures, dane.*) or
+ * of "_25._tcp.<host>: ..." and "<host>: ..." (dane.*), the address of
  * "mta-sts.<domain> <address>: ..." (https.address.lags; an IPv6 address
  * holds colons, never ": ").
  */
@@ -66,8 +67,14 @@ finding_host(const struct finding *f, const char *domain, const char *resolver,
 	int n;
 
 	if ((has_prefix(f->code, "smtp.") || has_prefix(f->code, "mx.") ||
-	    has_prefix(f->code, "internal.")) && has_prefix(f->msg, "MX "))
+	    has_prefix(f->code, "internal.") || has_prefix(f->code, "dane.") ||
+	    strcmp(f->code, "tlsrpt.failures") == 0) && has_prefix(f->msg, "MX "))
 		return word_after(f->msg, 3, 1, buf, len);
+	/* DANE: "_25._tcp.<mx>: ..." or "<mx>: ..." (the mechanism) */
+	if (has_prefix(f->code, "dane.") && has_prefix(f->msg, "_25._tcp."))
+		return word_after(f->msg, 9, 1, buf, len);
+	if (strcmp(f->code, "dane.mechanism") == 0)
+		return word_after(f->msg, 0, 1, buf, len);
 	if (strcmp(f->code, "https.address.lags") == 0) {
 		n = snprintf(mta, sizeof(mta), "mta-sts.%s ", domain);
 		if (n > 0 && (size_t)n < sizeof(mta) && has_prefix(f->msg, mta))
