@@ -6,6 +6,8 @@
  *   main.c       command line, the table of sub-commands; the only exit
  *   cmd_*.c      one file per sub-command: check, probe, records, policy,
  *                list
+ *   zonebatch.c  publish = zonefile for a check run: every domain's
+ *                records written once, reloaded, verified
  *   domains.c    a run: configuration, the domains, run-wide warnings,
  *                fatal errors and the output of the reports
  *   pool.c       the -j worker threads and the per-run SMTP cache
@@ -656,6 +658,14 @@ int	 cmd_probe(struct run *, char **names, int nnames);
 int	 cmd_records(struct run *, char **names, int nnames);
 int	 cmd_policy(struct run *, char **names, int nnames);
 int	 cmd_list(struct run *, char **names, int nnames);
+/*
+ * zonebatch.c: publish = zonefile after a check run's domains: write the
+ * file (or one per zone), reload, publish.done/publish.failed per domain,
+ * then save (its state, 0 or -1) and verify (in the pool) each published
+ * one. 0, or the run's fatal status.
+ */
+int	 zonefile_batch(struct run *, int (*save)(struct run *, struct job *),
+	    job_fn *verify);
 /* cmd_records.c: "zone", "csv", "nsupdate", "json"; -1 for anything else */
 int	 rec_parse(const char *name, enum recfmt *);
 /* cmd_list.c: alabel in U-labels; as is when it has no xn-- label */
