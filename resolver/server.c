@@ -91,18 +91,6 @@ server_stop(int sig)
 	stop = 1;
 }
 
-void
-logmsg(const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "mta-sts-resolve: %s\n", buf);
-}
-
 struct loop {
 	struct server_opts	*o;
 	struct cache		*cache;
