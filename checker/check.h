@@ -335,8 +335,8 @@ int	 zone_expand(const char *tmpl, const char *zone, char *out,
 /* run.c: how long the hook or the reload command may run: 6 timeouts */
 unsigned run_timeout(const struct sts_conf *);
 /*
- * run conf->reload (sh -c) with %z = zone, bounded in time; 0 when it is
- * unset or exits 0
+ * publish_zonefile.c: run conf->reload (sh -c) with %z = zone, bounded in
+ * time; 0 when it is unset or exits 0
  */
 int	 publish_reload(const struct sts_conf *, const char *zone, char *err,
 	    size_t errlen);
