@@ -81,6 +81,8 @@ struct report {
 	int		 published;			/* the current id is in DNS */
 };
 
+/* err without a leading "name: " (the network functions name what they asked) */
+const char *bare(const char *err, const char *name);
 /* code: one of those listed in mta-sts-check(8), FINDING CODES */
 void	 report_add(struct report *, enum level, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -571,8 +573,6 @@ const struct smtp_result *smtp_cached(struct run *, struct dns *,
 void	 pool_free(struct run *);
 
 /* checks.c */
-/* err without a leading "name: " (the network functions name what they asked) */
-const char *bare(const char *err, const char *name);
 /* "a, b, c" (or "(none)") from the policy's mx patterns */
 void	 policy_summary(const struct sts_policy *, char *buf, size_t len);
 /*
