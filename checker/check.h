@@ -6,6 +6,8 @@
  *   main.c       command line, the table of sub-commands; the only exit
  *   cmd_*.c      one file per sub-command: check, probe, records, policy,
  *                list
+ *   zonebatch.c  publish = zonefile for a check run: every domain's
+ *                records written once, reloaded, verified
  *   domains.c    a run: configuration, the domains, run-wide warnings,
  *                fatal errors and the output of the reports
  *   pool.c       the -j worker threads and the per-run SMTP cache
@@ -80,6 +82,8 @@ struct report {
 	int		 published;			/* the current id is in DNS */
 };
 
+/* err without a leading "name: " (the network functions name what they asked) */
+const char *bare(const char *err, const char *name);
 /* code: one of those listed in mta-sts-check(8), FINDING CODES */
 void	 report_add(struct report *, enum level, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -334,8 +338,8 @@ int	 zone_expand(const char *tmpl, const char *zone, char *out,
 /* run.c: how long the hook or the reload command may run: 6 timeouts */
 unsigned run_timeout(const struct sts_conf *);
 /*
- * run conf->reload (sh -c) with %z = zone, bounded in time; 0 when it is
- * unset or exits 0
+ * publish_zonefile.c: run conf->reload (sh -c) with %z = zone, bounded in
+ * time; 0 when it is unset or exits 0
  */
 int	 publish_reload(const struct sts_conf *, const char *zone, char *err,
 	    size_t errlen);
@@ -599,8 +603,6 @@ int	 smtp_put(struct run *, const char *host, int rc,
 	    const struct smtp_result *, const char *err);
 
 /* checks.c */
-/* err without a leading "name: " (the network functions name what they asked) */
-const char *bare(const char *err, const char *name);
 /* "a, b, c" (or "(none)") from the policy's mx patterns */
 void	 policy_summary(const struct sts_policy *, char *buf, size_t len);
 /*
@@ -686,6 +688,14 @@ int	 cmd_probe(struct run *, char **names, int nnames);
 int	 cmd_records(struct run *, char **names, int nnames);
 int	 cmd_policy(struct run *, char **names, int nnames);
 int	 cmd_list(struct run *, char **names, int nnames);
+/*
+ * zonebatch.c: publish = zonefile after a check run's domains: write the
+ * file (or one per zone), reload, publish.done/publish.failed per domain,
+ * then save (its state, 0 or -1) and verify (in the pool) each published
+ * one. 0, or the run's fatal status.
+ */
+int	 zonefile_batch(struct run *, int (*save)(struct run *, struct job *),
+	    job_fn *verify);
 /* cmd_records.c: "zone", "csv", "nsupdate", "json"; -1 for anything else */
 int	 rec_parse(const char *name, enum recfmt *);
 /* cmd_list.c: alabel in U-labels; as is when it has no xn-- label */

@@ -28,16 +28,6 @@ day(time_t t, char *buf, size_t len)
 	return buf;
 }
 
-const char *
-bare(const char *err, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(err, name, n) == 0 && err[n] == ':' && err[n + 1] == ' ')
-		return err + n + 2;
-	return err;
-}
-
 static enum level
 mode_level(enum sts_mode m)
 {

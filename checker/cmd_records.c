@@ -338,43 +338,43 @@ emit_tlsa(struct run *run, const struct trec *t, size_t n)
 	}
 }
 
-/* one domain; 0, 2 (its state is damaged) or 3 (fatal, printed) */
-static int
-records_of(struct run *run, struct job *j, int nth, struct tlsa_acc *acc)
+/* the domain's heading: a comment, or the start of its JSON object */
+static void
+records_head(struct run *run, struct job *j, int nth)
 {
-	struct sts_strlist tnotes = { 0 };
-	size_t k;
-	char err[STS_ERR_MAX], digest[65], u[STS_HOST_MAX * 4 + 1], wait[1024];
-	char want[STS_HOST_MAX + 1];
-	const char *id = NULL;
-	struct rec r[6];
-	struct state st;
-	size_t n = 0;
-	int src = 1, status = 0, first = 1, delegated = 0, bad = 0;
-	enum recfmt f = run->o->recfmt;
+	char u[STS_HOST_MAX * 4 + 1];
 
-	n = 0;
 	list_ulabel(j->r.domain, u, sizeof(u));
-	if (f == REC_JSON) {
+	if (run->o->recfmt == REC_JSON) {
 		fputs(nth ? ",{\"domain\":" : "{\"domain\":", stdout);
 		json_str(stdout, j->r.domain);
 		fputs(",\"u_label\":", stdout);
 		json_str(stdout, u);
 		fputs(",\"records\":[", stdout);
-	} else if (f != REC_CSV) {
+	} else if (run->o->recfmt != REC_CSV) {
 		if (strcmp(u, j->r.domain) != 0)
 			printf("\n; %s (%s)\n", j->r.domain, u);
 		else
 			printf("\n; %s\n", j->r.domain);
 	}
-	if (!j->loaded)
-		goto notes;
-	src = state_read(run->conf.state, j->d->name, &st, err, sizeof(err));
-	if (src == 0)
-		id = st.published ? st.id : st.pub_id;
-	memset(r, 0, sizeof(r));
-	delegated = j->d->set.id_zone != NULL || j->d->set.tlsrpt_zone != NULL ||
-	    j->d->set.web_host != NULL;
+}
+
+/*
+ * The domain's records into r (room for 6), their number into *np;
+ * *delegated when some name is delegated to us.  -1 when one cannot
+ * be built.
+ */
+static int
+records_build(struct job *j, const char *id, struct rec *r, size_t *np,
+    int *delegated)
+{
+	char want[STS_HOST_MAX + 1];
+	size_t n = 0;
+	int bad = 0;
+
+	memset(r, 0, 6 * sizeof(*r));
+	*delegated = j->d->set.id_zone != NULL ||
+	    j->d->set.tlsrpt_zone != NULL || j->d->set.web_host != NULL;
 	/* the customer's side: CNAMEs into our names, set once */
 	if (j->d->set.id_zone != NULL)
 		bad |= owner_name("_mta-sts", j->d->name, j->d->set.id_zone, want,
@@ -401,19 +401,25 @@ records_of(struct run *run, struct job *j, int nth, struct tlsa_acc *acc)
 	r[n].zone = j->d->set.tlsrpt_zone;
 	r[n].customer = j->d->set.tlsrpt_zone == NULL;
 	if (bad || tlsrpt_default(j->d->name, &j->d->set.tlsrpt, r[n].value,
-	    sizeof(r[n].value)) == -1) {
-		status = run_fail(run, "%s: cannot build the records", j->d->name);
-		return status;
-	}
-	n++;
-	if (tlsa_of(run, j, acc, &tnotes) == -1) {
-		status = run_fail(run, "%s: out of memory", j->d->name);
-		goto out;
-	}
-	emit(run, r, n, delegated);
- notes:
-	if (f == REC_JSON)
-		fputs("],\"notes\":[", stdout);
+	    sizeof(r[n].value)) == -1)
+		return -1;
+	*np = n + 1;
+	return 0;
+}
+
+/*
+ * The domain's notes: its configuration error, its state (src as
+ * state_read gave it, with err), the id waiting, the TLSA notes, what
+ * the web host needs.  0, 2 (its state is damaged) or 3 (fatal).
+ */
+static int
+records_notes(struct run *run, struct job *j, int src, const struct state *st,
+    const char *id, const char *err, const struct sts_strlist *tnotes)
+{
+	char digest[65], wait[1024];
+	size_t k;
+	int first = 1, status = 0;
+
 	if (!j->loaded) {
 		note(run, &first, "configuration error: %s", j->r.nf ?
 		    j->r.f[0].msg : "out of memory");
@@ -428,30 +434,64 @@ records_of(struct run *run, struct job *j, int nth, struct tlsa_acc *acc)
 		note(run, &first, "%s: no id yet: run mta-sts-check first (it "
 		    "gives one once the policy is served)", j->d->name);
 	} else {
-		if (strcmp(id, st.id) != 0) {
+		if (strcmp(id, st->id) != 0) {
 			(void)snprintf(wait, sizeof(wait), "%s: id %s waits for "
 			    "the policy to be served by every address of "
 			    "mta-sts.%s (RFC 8461 section 8.1): then "
 			    "mta-sts-check publishes it (publish = none: prints "
-			    "the record to set by hand); %s", j->d->name, st.id,
+			    "the record to set by hand); %s", j->d->name, st->id,
 			    j->d->name, id[0] ? "the record keeps the id "
 			    "published" : "no id is published yet");
 			note(run, &first, "%s", wait);
 		}
 		state_digest(j->d->text, j->d->textlen, digest);
-		if (strcmp(digest, st.digest) != 0)
+		if (strcmp(digest, st->digest) != 0)
 			note(run, &first, "%s: the policy changed since the last "
 			    "run; the next run of mta-sts-check gives it a new id",
 			    j->d->name);
 	}
-	for (k = 0; k < tnotes.n; k++)
-		note(run, &first, "%s", tnotes.v[k]);
+	for (k = 0; k < tnotes->n; k++)
+		note(run, &first, "%s", tnotes->v[k]);
 	if (j->loaded && j->d->set.web_host != NULL)
 		note(run, &first, "mta-sts.%s needs a certificate for that name "
 		    "on the web host", j->d->name);
 	else if (j->loaded)
 		note(run, &first, "mta-sts.%s needs an A/AAAA record and a "
 		    "certificate for that name", j->d->name);
+	return status;
+}
+
+/* one domain; 0, 2 (its state is damaged) or 3 (fatal, printed) */
+static int
+records_of(struct run *run, struct job *j, int nth, struct tlsa_acc *acc)
+{
+	struct sts_strlist tnotes = { 0 };
+	char err[STS_ERR_MAX];
+	const char *id = NULL;
+	struct rec r[6];
+	struct state st;
+	size_t n = 0;
+	int src = 1, status = 0, delegated = 0;
+	enum recfmt f = run->o->recfmt;
+
+	records_head(run, j, nth);
+	if (j->loaded) {
+		src = state_read(run->conf.state, j->d->name, &st, err,
+		    sizeof(err));
+		if (src == 0)
+			id = st.published ? st.id : st.pub_id;
+		if (records_build(j, id, r, &n, &delegated) == -1)
+			return run_fail(run, "%s: cannot build the records",
+			    j->d->name);
+		if (tlsa_of(run, j, acc, &tnotes) == -1) {
+			status = run_fail(run, "%s: out of memory", j->d->name);
+			goto out;
+		}
+		emit(run, r, n, delegated);
+	}
+	if (f == REC_JSON)
+		fputs("],\"notes\":[", stdout);
+	status = records_notes(run, j, src, &st, id, err, &tnotes);
 	if (f == REC_JSON)
 		fputs("]}", stdout);
 	else if (f == REC_NSUPDATE && n > 0 && !delegated)

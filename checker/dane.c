@@ -233,15 +233,17 @@ dane_vs_store(struct run *run, const char *host,
 	}
 }
 
-void
-check_dane(struct run *run, const char *domain, const char *host,
+/*
+ * What the TLSA records of host say, as findings; why: the mechanism a
+ * sender applies, or why not DANE. 1 when a DANE sender applies DANE.
+ */
+static int
+dane_verdict(struct run *run, const char *domain, const char *host,
     int mx_secure, int smtp_rc, const struct smtp_result *res,
-    const struct sts_policy *pol, const struct sts_settings *set,
-    struct report *r)
+    struct report *r, char *why, size_t whylen)
 {
-	char why[STS_ERR_MAX], rd[8 + 2 * STS_SPKI_LEN + 1];
+	char rd[8 + 2 * STS_SPKI_LEN + 1];
 	char tname[STS_HOST_MAX + 16];
-	const char *sts = NULL;
 	int dane = 0;		/* a DANE sender applies DANE to host */
 
 	why[0] = '\0';
@@ -251,21 +253,21 @@ check_dane(struct run *run, const char *domain, const char *host,
 		report_add(r, L_WARN, "dane.lookup", "MX %s: the TLSA lookup at "
 		    "_25._tcp.%s was cut short (%s): DANE not checked", host,
 		    host, bare(res->tlsa_err, tname));
-		(void)snprintf(why, sizeof(why), "the TLSA lookup was cut short");
+		(void)snprintf(why, whylen, "the TLSA lookup was cut short");
 	} else if (res->tlsa_rc == -1) {
 		if (mx_secure) {
 			report_add(r, L_ERROR, "dane.lookup", "MX %s: the TLSA "
 			    "lookup at _25._tcp.%s failed (%s): DANE senders "
 			    "defer mail to it (a bogus or unanswered signed "
 			    "zone)", host, host, bare(res->tlsa_err, tname));
-			(void)snprintf(why, sizeof(why), "DANE (the TLSA "
+			(void)snprintf(why, whylen, "DANE (the TLSA "
 			    "lookup failed: DANE senders defer mail)");
 			dane = 1;
 		} else
-			(void)snprintf(why, sizeof(why), "the MX records of %s "
+			(void)snprintf(why, whylen, "the MX records of %s "
 			    "are not signed", domain);
 	} else if (res->ntlsa == 0)
-		(void)snprintf(why, sizeof(why), "no TLSA records at "
+		(void)snprintf(why, whylen, "no TLSA records at "
 		    "_25._tcp.%s", host);
 	else if (!res->tlsa_secure) {
 		report_add(r, L_WARN, "dane.insecure", "MX %s: the TLSA records "
@@ -274,18 +276,18 @@ check_dane(struct run *run, const char *domain, const char *host,
 		    "of %s (DNSSEC), or remove them", host, host,
 		    run->conf.resolver ? run->conf.resolver : "of "
 		    "/etc/resolv.conf", host);
-		(void)snprintf(why, sizeof(why), "the TLSA records at "
+		(void)snprintf(why, whylen, "the TLSA records at "
 		    "_25._tcp.%s are not signed", host);
 	} else if (!mx_secure) {
 		report_add(r, L_WARN, "dane.mx.insecure", "MX %s: signed TLSA "
 		    "records, but the MX records of %s are not signed: DANE "
 		    "does not apply to mail for %s (RFC 7672 section 2.2); "
 		    "sign the zone of %s", host, domain, domain, domain);
-		(void)snprintf(why, sizeof(why), "the MX records of %s are not "
+		(void)snprintf(why, whylen, "the MX records of %s are not "
 		    "signed", domain);
 	} else if (smtp_rc == -1 || !res->dane_checked) {
 		/* smtp.starttls says why */
-		(void)snprintf(why, sizeof(why), "DANE (signed TLSA records; "
+		(void)snprintf(why, whylen, "DANE (signed TLSA records; "
 		    "no certificate to check: DANE senders will not deliver)");
 		dane = 1;
 	} else if (res->dane.usable == 0) {
@@ -293,7 +295,7 @@ check_dane(struct run *run, const char *domain, const char *host,
 		    "TLSA records at _25._tcp.%s is usable (RFC 7672 section "
 		    "2.2): DANE senders encrypt but authenticate nothing; "
 		    "publish TLSA 3 1 1 records", host, host);
-		(void)snprintf(why, sizeof(why), "the signed TLSA records at "
+		(void)snprintf(why, whylen, "the signed TLSA records at "
 		    "_25._tcp.%s are all unusable", host);
 	} else if (res->dane.matched) {
 		report_add(r, L_INFO, "dane.ok", "MX %s: DANE valid: the signed "
@@ -301,7 +303,7 @@ check_dane(struct run *run, const char *domain, const char *host,
 		    "certificate%s", host, res->dane.usage, res->dane.selector,
 		    res->dane.mtype, host, res->dane.depth > 0 ?
 		    " chain" : "");
-		(void)snprintf(why, sizeof(why), "DANE (signed TLSA %u %u %u "
+		(void)snprintf(why, whylen, "DANE (signed TLSA %u %u %u "
 		    "matches)", res->dane.usage, res->dane.selector,
 		    res->dane.mtype);
 		dane = 1;
@@ -314,16 +316,21 @@ check_dane(struct run *run, const char *domain, const char *host,
 		    "key it presents%s%s, or serve the key the records name",
 		    host, host, res->dane.why, res->have_spki ? ": TLSA " : "",
 		    res->have_spki ? rd : "");
-		(void)snprintf(why, sizeof(why), "DANE (the signed TLSA records "
+		(void)snprintf(why, whylen, "DANE (the signed TLSA records "
 		    "match no certificate it presents: DANE senders will not "
 		    "deliver)");
 		dane = 1;
 	}
-	if (set != NULL && res->tlsa_rc == 0 && res->ntlsa > 0 &&
-	    res->tlsa_secure && mx_secure)
-		dane_vs_store(run, host, res, set, r);
-	if (set != NULL)
-		return;
+	return dane;
+}
+
+/* probe: dane.mechanism, the one a sender applies to host */
+static void
+dane_mechanism(const char *host, int dane, const char *why,
+    const struct sts_policy *pol, struct report *r)
+{
+	const char *sts = NULL;
+
 	/*
 	 * probe: which mechanism a sender applies, and why (RFC 8461 §2);
 	 * MTA-STS only with a policy behind an _mta-sts record (§3)
@@ -341,4 +348,23 @@ check_dane(struct run *run, const char *domain, const char *host,
 		report_add(r, L_INFO, "dane.mechanism", "%s: neither DANE nor "
 		    "MTA-STS (%s; no MTA-STS policy in force): opportunistic "
 		    "TLS only", host, why);
+}
+
+void
+check_dane(struct run *run, const char *domain, const char *host,
+    int mx_secure, int smtp_rc, const struct smtp_result *res,
+    const struct sts_policy *pol, const struct sts_settings *set,
+    struct report *r)
+{
+	char why[STS_ERR_MAX];
+	int dane;
+
+	dane = dane_verdict(run, domain, host, mx_secure, smtp_rc, res, r, why,
+	    sizeof(why));
+	if (set != NULL && res->tlsa_rc == 0 && res->ntlsa > 0 &&
+	    res->tlsa_secure && mx_secure)
+		dane_vs_store(run, host, res, set, r);
+	if (set != NULL)
+		return;
+	dane_mechanism(host, dane, why, pol, r);
 }

@@ -20,10 +20,6 @@
 
 #include "check.h"
 
-extern char **environ;
-
-#define OUTPUT_MAX	2048
-
 static enum publish_rc
 publish_none(const struct publish_req *q, char *note, size_t notelen,
     char *err, size_t errlen)
@@ -111,26 +107,4 @@ publish_id(const struct sts_conf *conf, struct dns *dns,
 	if (m == NULL)		/* as before the table: an unknown method is none */
 		m = &methods[0];
 	return m->publish(&q, note, notelen, err, errlen);
-}
-
-int
-publish_reload(const struct sts_conf *conf, const char *zone, char *err,
-    size_t errlen)
-{
-	char out[OUTPUT_MAX], why[STS_ERR_MAX], cmd[4096];
-	char *argv[4] = { "/bin/sh", "-c", NULL, NULL };
-
-	if (conf->reload == NULL || conf->reload[0] == '\0')
-		return 0;
-	/* %z: the zone's name, checked to need no quoting (zone_expand) */
-	if (zone_expand(conf->reload, zone_has_z(conf->reload) ? zone : NULL,
-	    cmd, sizeof(cmd), why, sizeof(why)) == -1)
-		return sts_err(err, errlen, "reload: %s", why);
-	argv[2] = cmd;
-	if (run_program(argv, environ, run_timeout(conf), out, sizeof(out),
-	    why, sizeof(why)) == -1)
-		return sts_err(err, errlen, "the reload command%s%s failed: %s",
-		    zone_has_z(conf->reload) ? " for zone " : "",
-		    zone_has_z(conf->reload) ? zone : "", why);
-	return 0;
 }

@@ -22,6 +22,10 @@
 
 #include "check.h"
 
+extern char **environ;
+
+#define OUTPUT_MAX	2048	/* what the reload command prints, kept */
+
 #define ZONEFILE_HEAD	"; MTA-STS and TLS-RPT records, written by " \
 	"mta-sts-check.\n; Do not edit: the next run rewrites this file.\n"
 /* the advice, per mode: one file for every zone, or one per zone */
@@ -326,6 +330,28 @@ zonefile_mark(const char *path, char *err, size_t errlen)
 		close(fd);
 	free(text);
 	return rc;
+}
+
+int
+publish_reload(const struct sts_conf *conf, const char *zone, char *err,
+    size_t errlen)
+{
+	char out[OUTPUT_MAX], why[STS_ERR_MAX], cmd[4096];
+	char *argv[4] = { "/bin/sh", "-c", NULL, NULL };
+
+	if (conf->reload == NULL || conf->reload[0] == '\0')
+		return 0;
+	/* %z: the zone's name, checked to need no quoting (zone_expand) */
+	if (zone_expand(conf->reload, zone_has_z(conf->reload) ? zone : NULL,
+	    cmd, sizeof(cmd), why, sizeof(why)) == -1)
+		return sts_err(err, errlen, "reload: %s", why);
+	argv[2] = cmd;
+	if (run_program(argv, environ, run_timeout(conf), out, sizeof(out),
+	    why, sizeof(why)) == -1)
+		return sts_err(err, errlen, "the reload command%s%s failed: %s",
+		    zone_has_z(conf->reload) ? " for zone " : "",
+		    zone_has_z(conf->reload) ? zone : "", why);
+	return 0;
 }
 
 enum publish_rc

@@ -240,3 +240,13 @@ report_print_json(FILE *fp, const struct report *r, size_t n, int status,
 	}
 	fputs("]}\n", fp);
 }
+
+const char *
+bare(const char *err, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(err, name, n) == 0 && err[n] == ':' && err[n + 1] == ' ')
+		return err + n + 2;
+	return err;
+}

@@ -468,6 +468,77 @@ join(FILE *fp, const struct sts_strlist *l)
 }
 
 /*
+ * The report files in dir whose day may reach from (at most FILES_MAX);
+ * none when dir does not exist. -1 with err.
+ */
+static int
+report_files(const char *dir, time_t from, struct sts_strlist *files,
+    char *err, size_t errlen)
+{
+	struct dirent *de;
+	time_t end;
+	DIR *dd;
+
+	if ((dd = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		sts_err(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(dd)) != NULL && files->n < FILES_MAX) {
+		if (!is_report_file(de->d_name) ||
+		    name_day(de->d_name, &end) == -1 || end < from)
+			continue;
+		if (sts_strlist_add(files, de->d_name) == -1) {
+			closedir(dd);
+			sts_err(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	closedir(dd);
+	return 0;
+}
+
+/* one report r into a: its organisation, its interval, domain's counts */
+static int
+agg_add(struct agg *a, const struct tlsrpt *r, const char *domain,
+    const struct sts_strlist *served)
+{
+	time_t *niv;
+	size_t j, k;
+
+	a->nreports++;
+	if (!sts_strlist_contains(&a->orgs, r->org) &&
+	    sts_strlist_add(&a->orgs, r->org) == -1)
+		return -1;
+	if ((niv = realloc(a->iv, (a->niv + 1) * 2 * sizeof(time_t))) == NULL)
+		return -1;
+	a->iv = niv;
+	a->iv[2 * a->niv] = r->start;
+	a->iv[2 * a->niv + 1] = r->end;
+	a->niv++;
+	for (j = 0; j < r->npolicies; j++) {
+		const struct tlsrpt_policy *p = &r->policies[j];
+		uint64_t all = sadd(p->ok, p->failed);
+
+		if (strcmp(p->domain, domain) != 0)
+			continue;
+		a->ok = sadd(a->ok, p->ok);
+		a->failed = sadd(a->failed, p->failed);
+		if (p->type != TLSRPT_STS)
+			a->seen_none = sadd(a->seen_none, all);
+		else if (served->n > 0 && same_policy(served, &p->lines))
+			a->seen_current = sadd(a->seen_current, all);
+		else
+			a->seen_older = sadd(a->seen_older, all);
+		for (k = 0; k < p->ndetails; k++)
+			if (add_fail(a, r->org, &p->details[k]) == -1)
+				return -1;
+	}
+	return 0;
+}
+
+/*
  * The reports of in->domain over the window into a (agg_free it), the
  * failures sorted by MX, type and IP; *cov the seconds they cover.
  * 0, or -1 with err.
@@ -479,12 +550,9 @@ collect(const char *statedir, const struct summary_in *in, struct agg *ap,
 	struct agg a;
 	struct sts_strlist served = { 0 }, files = { 0 };
 	char dir[4096], path[4096], e[STS_ERR_MAX], *buf;
-	size_t i, j, k, blen;
-	time_t from = in->now - (time_t)in->window, end;
+	size_t i, blen;
+	time_t from = in->now - (time_t)in->window;
 	struct tlsrpt r;
-	struct dirent *de;
-	DIR *dd;
-	time_t *niv;
 	int ret = -1;
 
 	memset(&a, 0, sizeof(a));
@@ -493,21 +561,8 @@ collect(const char *statedir, const struct summary_in *in, struct agg *ap,
 		goto oom;
 	(void)snprintf(dir, sizeof(dir), "%s/%s/%s", statedir, REPORTS_DIR,
 	    in->domain);
-	if ((dd = opendir(dir)) != NULL) {
-		while ((de = readdir(dd)) != NULL && files.n < FILES_MAX) {
-			if (!is_report_file(de->d_name) ||
-			    name_day(de->d_name, &end) == -1 || end < from)
-				continue;
-			if (sts_strlist_add(&files, de->d_name) == -1) {
-				closedir(dd);
-				goto oom;
-			}
-		}
-		closedir(dd);
-	} else if (errno != ENOENT) {
-		sts_err(err, errlen, "%s: %s", dir, strerror(errno));
+	if (report_files(dir, from, &files, err, errlen) == -1)
 		goto out;
-	}
 	sts_strlist_sort_uniq(&files);
 	for (i = 0; i < files.n; i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
@@ -525,34 +580,8 @@ collect(const char *statedir, const struct summary_in *in, struct agg *ap,
 			tlsrpt_free(&r);
 			continue;
 		}
-		a.nreports++;
-		if (!sts_strlist_contains(&a.orgs, r.org) &&
-		    sts_strlist_add(&a.orgs, r.org) == -1)
+		if (agg_add(&a, &r, in->domain, &served) == -1)
 			goto oom_r;
-		if ((niv = realloc(a.iv, (a.niv + 1) * 2 * sizeof(time_t))) == NULL)
-			goto oom_r;
-		a.iv = niv;
-		a.iv[2 * a.niv] = r.start;
-		a.iv[2 * a.niv + 1] = r.end;
-		a.niv++;
-		for (j = 0; j < r.npolicies; j++) {
-			const struct tlsrpt_policy *p = &r.policies[j];
-			uint64_t all = sadd(p->ok, p->failed);
-
-			if (strcmp(p->domain, in->domain) != 0)
-				continue;
-			a.ok = sadd(a.ok, p->ok);
-			a.failed = sadd(a.failed, p->failed);
-			if (p->type != TLSRPT_STS)
-				a.seen_none = sadd(a.seen_none, all);
-			else if (served.n > 0 && same_policy(&served, &p->lines))
-				a.seen_current = sadd(a.seen_current, all);
-			else
-				a.seen_older = sadd(a.seen_older, all);
-			for (k = 0; k < p->ndetails; k++)
-				if (add_fail(&a, r.org, &p->details[k]) == -1)
-					goto oom_r;
-		}
 		tlsrpt_free(&r);
 	}
 	sts_strlist_sort_uniq(&a.orgs);

@@ -73,18 +73,82 @@ spool_good(void)
 	pthread_mutex_unlock(&spool_mtx);
 }
 
+/*
+ * Create a fresh ".tmp-NAME" in the spool (NAME unique: time, pid, a
+ * sequence and random bytes); the descriptor, or -1 with *res set.
+ */
+static int
+spool_create(int dfd, const char *dir, const char *ext, char *name,
+    size_t namesz, char *tmp, size_t tmpsz, enum spool_result *res)
+{
+	unsigned char		 rnd[4] = { 0, 0, 0, 0 };
+	unsigned long		 seq;
+	int			 fd = -1, i;
+
+	*res = SPOOL_SERVER;
+	for (i = 0; fd == -1 && i < 10; i++) {
+		pthread_mutex_lock(&spool_mtx);
+		seq = ++spool_seq;
+		pthread_mutex_unlock(&spool_mtx);
+		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) == -1)
+			memset(rnd, 0, sizeof(rnd));
+		if (snprintf(name, namesz, "tlsrpt-%lld-%ld-%lu-%02x%02x"
+		    "%02x%02x%s", (long long)time(NULL), (long)getpid(), seq,
+		    rnd[0], rnd[1], rnd[2], rnd[3], ext) >= (int)namesz ||
+		    snprintf(tmp, tmpsz, ".tmp-%s", name) >= (int)tmpsz)
+			return -1;
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0640);
+		if (fd == -1 && errno != EEXIST) {
+			spool_fail(dir, "create", errno);
+			*res = SPOOL_UNAVAILABLE;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/*
+ * Copy the body into fd as it comes, never past what it said nor
+ * SPOOL_MAX nor SPOOL_BODY_SECONDS; SPOOL_STORED when all clen are in.
+ */
+static enum spool_result
+spool_copy(int fd, const char *dir, size_t clen, body_fn *rd, void *arg,
+    char *buf)
+{
+	struct timespec		 t0, now;
+	size_t			 got = 0, want;
+	ssize_t			 n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (got < clen) {
+		want = clen - got < SPOOL_CHUNK ? clen - got : SPOOL_CHUNK;
+		if ((n = rd(arg, buf, want)) == -1)
+			return errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == ETIMEDOUT ? SPOOL_SLOW : SPOOL_SHORT;
+		if (n == 0)
+			return SPOOL_SHORT;
+		got += (size_t)n;
+		if (got > clen || got > SPOOL_MAX)
+			return SPOOL_TOO_BIG;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= SPOOL_BODY_SECONDS)
+			return SPOOL_SLOW;
+		if (sts_write_all(fd, buf, (size_t)n) == -1) {
+			spool_fail(dir, "write", errno);
+			return SPOOL_UNAVAILABLE;
+		}
+	}
+	return SPOOL_STORED;
+}
+
 enum spool_result
 spool_put(int dfd, const char *dir, const char *ext, size_t clen,
     body_fn *rd, void *arg)
 {
-	struct timespec		 t0, now;
 	enum spool_result	 res = SPOOL_SERVER;
-	unsigned char		 rnd[4] = { 0, 0, 0, 0 };
-	unsigned long		 seq;
 	char			 name[128], tmp[140], *buf = NULL;
-	size_t			 got = 0, want;
-	ssize_t			 n;
-	int			 fd = -1, i;
+	int			 fd = -1;
 
 	if (dfd == -1) {
 		spool_fail(dir, "open the spool directory for", EBADF);
@@ -96,72 +160,25 @@ spool_put(int dfd, const char *dir, const char *ext, size_t clen,
 		logmsg("out of memory");
 		return SPOOL_SERVER;
 	}
-	for (i = 0; fd == -1 && i < 10; i++) {
-		pthread_mutex_lock(&spool_mtx);
-		seq = ++spool_seq;
-		pthread_mutex_unlock(&spool_mtx);
-		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) == -1)
-			memset(rnd, 0, sizeof(rnd));
-		if (snprintf(name, sizeof(name), "tlsrpt-%lld-%ld-%lu-%02x%02x"
-		    "%02x%02x%s", (long long)time(NULL), (long)getpid(), seq,
-		    rnd[0], rnd[1], rnd[2], rnd[3], ext) >= (int)sizeof(name) ||
-		    snprintf(tmp, sizeof(tmp), ".tmp-%s", name) >=
-		    (int)sizeof(tmp))
-			goto out;
-		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0640);
-		if (fd == -1 && errno != EEXIST) {
-			spool_fail(dir, "create", errno);
-			res = SPOOL_UNAVAILABLE;
-			goto out;
-		}
-	}
+	fd = spool_create(dfd, dir, ext, name, sizeof(name), tmp, sizeof(tmp),
+	    &res);
 	if (fd == -1)
 		goto out;
-	/* Read as it comes, never past what it said nor SPOOL_MAX. */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (got < clen) {
-		want = clen - got < SPOOL_CHUNK ? clen - got : SPOOL_CHUNK;
-		if ((n = rd(arg, buf, want)) == -1) {
-			res = errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == ETIMEDOUT ? SPOOL_SLOW : SPOOL_SHORT;
-			goto fail;
-		}
-		if (n == 0) {
-			res = SPOOL_SHORT;
-			goto fail;
-		}
-		got += (size_t)n;
-		if (got > clen || got > SPOOL_MAX) {
-			res = SPOOL_TOO_BIG;
-			goto fail;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - t0.tv_sec >= SPOOL_BODY_SECONDS) {
-			res = SPOOL_SLOW;
-			goto fail;
-		}
-		if (sts_write_all(fd, buf, (size_t)n) == -1) {
-			spool_fail(dir, "write", errno);
-			res = SPOOL_UNAVAILABLE;
-			goto fail;
-		}
-	}
+	if ((res = spool_copy(fd, dir, clen, rd, arg, buf)) != SPOOL_STORED)
+		goto fail;
+	res = SPOOL_UNAVAILABLE;
 	if (fsync(fd) == -1) {
 		spool_fail(dir, "sync", errno);
-		res = SPOOL_UNAVAILABLE;
 		goto fail;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
 		spool_fail(dir, "write", errno);
-		res = SPOOL_UNAVAILABLE;
 		goto fail;
 	}
 	fd = -1;
 	if (renameat(dfd, tmp, dfd, name) == -1) {
 		spool_fail(dir, "rename", errno);
-		res = SPOOL_UNAVAILABLE;
 		goto fail;
 	}
 	spool_good();

@@ -259,36 +259,35 @@ command(const char *spec, const char *cmd, const char *domain)
 	return rc;
 }
 
-int
-main(int argc, char *argv[])
-{
-	struct sts_conf conf;
-	struct server_opts so;
-	struct cache *cache = NULL;
-	struct sigaction sa;
-	const char *conffile = CONF_DEFAULT, *sock = NULL, *user = NULL,
-	    *metrics = NULL, *errstr = NULL;
-	char err[STS_ERR_MAX];
-	int fds[FDS_MAX], ch, rc = 1, inh;
-	size_t nfds = 0, i;
-	long threads = THREADS_DEFAULT;
-	char *end;
-	double t0;
+/* the command line */
+struct opts {
+	const char	*conffile, *sock, *user, *metrics;
+	long		 threads;
+	int		 argc;		/* the operands left: 0, or 2 (a command) */
+	char		**argv;
+};
 
-	memset(&conf, 0, sizeof(conf));
-	if (fds_open() == -1)
-		return 1;
+/* -1: go on; else the exit status (-h, -V, a usage error) */
+static int
+opts_parse(int argc, char *argv[], struct opts *op)
+{
+	const char *errstr = NULL;
+	char *end;
+	int ch;
+
+	op->conffile = CONF_DEFAULT;
+	op->threads = THREADS_DEFAULT;
 	while ((ch = getopt(argc, argv, "c:hm:s:t:u:V")) != -1) {
 		switch (ch) {
-		case 'c': conffile = optarg; break;
-		case 'm': metrics = optarg; break;
-		case 's': sock = optarg; break;
+		case 'c': op->conffile = optarg; break;
+		case 'm': op->metrics = optarg; break;
+		case 's': op->sock = optarg; break;
 		case 't':
-			threads = strtol(optarg, &end, 10);
-			if (*end != '\0' || threads < 1 || threads > 256)
+			op->threads = strtol(optarg, &end, 10);
+			if (*end != '\0' || op->threads < 1 || op->threads > 256)
 				errstr = "-t: expected 1 to 256 threads";
 			break;
-		case 'u': user = optarg; break;
+		case 'u': op->user = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf(PROGNAME " " STS_VERSION "\n"); return 0;
 		default: usage(stderr); return 2;
@@ -298,67 +297,106 @@ main(int argc, char *argv[])
 		logmsg("%s", errstr);
 		return 2;
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 0 && argc != 2) {
+	op->argc = argc - optind;
+	op->argv = argv + optind;
+	if (op->argc != 0 && op->argc != 2) {
 		usage(stderr);
 		return 2;
 	}
-	if (sts_conf_load(conffile, &conf, err, sizeof(err)) == -1) {
-		logmsg("%s", err);
-		return 2;
-	}
-	if (sock == NULL)
-		sock = conf.resolve_socket ? conf.resolve_socket : SOCKET_DEFAULT;
-	if (argc == 2) {
-		rc = command(sock, argv[0], argv[1]);
-		goto out;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	if (geteuid() == 0 && user == NULL) {
-		logmsg("refusing to run as root: give -u user[:group] to say whom "
-		    "to run as");
-		goto out;
-	}
+	return -1;
+}
+
+/*
+ * The daemon: its rules, its sockets (systemd's or sock), the user it
+ * becomes, the cache, then the server until a signal. The exit status.
+ */
+static int
+serve(struct sts_conf *conf, const struct opts *op, const char *sock)
+{
+	struct server_opts so;
+	struct cache *cache = NULL;
+	char err[STS_ERR_MAX];
+	int fds[FDS_MAX], rc = 1, inh;
+	size_t nfds = 0, i;
+	double t0;
+
 	memset(&so, 0, sizeof(so));
-	so.conf = &conf;
-	so.metrics = metrics;
-	so.threads = (unsigned)threads;
-	if (conf.outbound_rules != NULL &&
-	    (so.rules = rules_load(conf.outbound_rules, err, sizeof(err))) == NULL) {
+	so.conf = conf;
+	so.metrics = op->metrics;
+	so.threads = (unsigned)op->threads;
+	if (conf->outbound_rules != NULL && (so.rules =
+	    rules_load(conf->outbound_rules, err, sizeof(err))) == NULL) {
 		logmsg("%s", err);
-		goto out;
+		return 1;
 	}
 	if ((inh = sock_inherited(fds, &nfds)) == -1)
-		goto out;
+		return 1;
 	if (inh == 0) {
 		if ((fds[0] = sock_listen(sock)) == -1)
-			goto out;
+			return 1;
 		nfds = 1;
 	}
 	so.fds = fds;
 	so.nfds = nfds;
-	if (user != NULL && become(user) == -1)
-		goto out;
+	if (op->user != NULL && become(op->user) == -1)
+		return 1;
 	t0 = deadline_clock();
-	if ((cache = cache_open(conf.resolve_cache ? conf.resolve_cache :
+	if ((cache = cache_open(conf->resolve_cache ? conf->resolve_cache :
 	    CACHE_DEFAULT, time(NULL), err, sizeof(err))) == NULL) {
 		logmsg("%s", err);
-		goto out;
+		return 1;
 	}
 	logmsg("started: %zu policies loaded from %s in %.3f s; outbound = %s; "
-	    "listening on %s", cache_loaded(cache), conf.resolve_cache ?
-	    conf.resolve_cache : CACHE_DEFAULT, deadline_clock() - t0,
-	    sts_outbound_name(conf.outbound), inh ? "the sockets from systemd" :
+	    "listening on %s", cache_loaded(cache), conf->resolve_cache ?
+	    conf->resolve_cache : CACHE_DEFAULT, deadline_clock() - t0,
+	    sts_outbound_name(conf->outbound), inh ? "the sockets from systemd" :
 	    sock);
 	rc = server_run(&so, cache);
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);
 	rules_free(so.rules);
- out:
 	cache_close(cache);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sts_conf conf;
+	struct opts op;
+	struct sigaction sa;
+	const char *sock;
+	char err[STS_ERR_MAX];
+	int rc = 1;
+
+	memset(&conf, 0, sizeof(conf));
+	memset(&op, 0, sizeof(op));
+	if (fds_open() == -1)
+		return 1;
+	if ((rc = opts_parse(argc, argv, &op)) != -1)
+		return rc;
+	rc = 1;
+	if (sts_conf_load(op.conffile, &conf, err, sizeof(err)) == -1) {
+		logmsg("%s", err);
+		return 2;
+	}
+	sock = op.sock;
+	if (sock == NULL)
+		sock = conf.resolve_socket ? conf.resolve_socket : SOCKET_DEFAULT;
+	if (op.argc == 2) {
+		rc = command(sock, op.argv[0], op.argv[1]);
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	if (geteuid() == 0 && op.user == NULL) {
+		logmsg("refusing to run as root: give -u user[:group] to say whom "
+		    "to run as");
+		goto out;
+	}
+	rc = serve(&conf, &op, sock);
+ out:
 	sts_conf_free(&conf);
 	return rc;
 }

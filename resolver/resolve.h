@@ -10,6 +10,7 @@
  *   cache.c      the table of domains and its file (survives restarts)
  *   fetch.c      the worker threads: DANE, then the policy (sender.h)
  *   answer.c     what Postfix is told: modes, rules, match lists
+ *   log.c        logmsg(), a leaf
  */
 #ifndef RESOLVE_H
 #define RESOLVE_H
@@ -144,6 +145,7 @@ struct server_opts {
 int	 server_run(struct server_opts *, struct cache *);
 void	 server_stop(int);
 
+/* ---- log.c ------------------------------------------------------------------- */
 void	 logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* RESOLVE_H */

@@ -91,18 +91,6 @@ server_stop(int sig)
 	stop = 1;
 }
 
-void
-logmsg(const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "mta-sts-resolve: %s\n", buf);
-}
-
 struct loop {
 	struct server_opts	*o;
 	struct cache		*cache;
@@ -588,17 +576,129 @@ tick(struct loop *l)
 		metrics_write(l);
 }
 
+/* room for every client, signals that stop the loop, listeners non-blocking */
+static void
+server_prepare(const struct server_opts *o)
+{
+	struct sigaction sa;
+	struct rlimit rl;
+	size_t i;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < CLIENTS_MAX + 64) {
+		rl.rlim_cur = rl.rlim_max < CLIENTS_MAX + 64 ? rl.rlim_max :
+		    CLIENTS_MAX + 64;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = server_stop;	/* no SA_RESTART: poll returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	for (i = 0; i < o->nfds; i++)
+		(void)fcntl(o->fds[i], F_SETFL, fcntl(o->fds[i], F_GETFL) | O_NONBLOCK);
+}
+
+/*
+ * What to poll: the wake pipe, the listeners, then (from *basep) the
+ * clients. The number of entries.
+ */
+static size_t
+loop_fill(const struct loop *l, struct pollfd *pfd, int wake, size_t *basep)
+{
+	size_t i, np = 0;
+
+	pfd[np].fd = wake;
+	pfd[np++].events = POLLIN;
+	for (i = 0; i < l->o->nfds; i++) {
+		pfd[np].fd = l->o->fds[i];
+		pfd[np++].events = POLLIN;
+	}
+	*basep = np;
+	for (i = 0; i < l->ncl; i++) {
+		pfd[np].fd = l->cl[i]->fd;
+		pfd[np].events = (l->cl[i]->wait == NULL ? POLLIN : 0) |
+		    (l->cl[i]->outlen > l->cl[i]->outoff ? POLLOUT : 0);
+		pfd[np++].revents = 0;
+	}
+	return np;
+}
+
+/* the clients polled, pfd[base..np): write, read, answer or close */
+static void
+loop_clients(struct loop *l, const struct pollfd *pfd, size_t base, size_t np)
+{
+	size_t i;
+
+	/* from the end (closing moves the last into the hole) */
+	for (i = np - base; i-- > 0; ) {
+		struct client *c;
+		short re = pfd[base + i].revents;
+
+		if (i >= l->ncl || (c = l->cl[i])->fd != pfd[base + i].fd)
+			continue;
+		if (re & (POLLERR | POLLNVAL)) {
+			client_close(l, i);
+			continue;
+		}
+		if ((re & POLLOUT) && c->outoff < c->outlen) {
+			ssize_t w = write(c->fd, c->out + c->outoff,
+			    c->outlen - c->outoff);
+
+			if (w == -1 && errno != EAGAIN && errno != EINTR) {
+				client_close(l, i);
+				continue;
+			}
+			if (w > 0 && (c->outoff += (size_t)w) == c->outlen)
+				c->outoff = c->outlen = 0;
+		}
+		if ((re & (POLLIN | POLLHUP)) && c->wait == NULL &&
+		    client_read(l, c) == -1) {
+			client_close(l, i);
+			continue;
+		}
+		/* more requests already read, after a wait ended */
+		if (client_requests(l, c) == -1)
+			client_close(l, i);
+	}
+}
+
+/* new clients on the listeners polled, pfd[1..base), up to CLIENTS_MAX */
+static void
+loop_accept(struct loop *l, const struct pollfd *pfd, size_t base)
+{
+	size_t i;
+	int fd;
+
+	for (i = 1; i < base; i++) {
+		if (!(pfd[i].revents & POLLIN))
+			continue;
+		while ((fd = accept4(pfd[i].fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+			struct client *c;
+
+			counters[C_CONN]++;
+			if (l->ncl == CLIENTS_MAX ||
+			    (c = calloc(1, sizeof(*c))) == NULL) {
+				counters[C_REFUSED]++;
+				close(fd);
+				continue;
+			}
+			c->fd = fd;
+			c->since = l->now;
+			l->cl[l->ncl++] = c;
+		}
+	}
+}
+
 int
 server_run(struct server_opts *o, struct cache *cache)
 {
 	struct loop *l = NULL;
 	struct pollfd *pfd = NULL;
 	struct job *j;
-	struct sigaction sa;
-	struct rlimit rl;
 	char err[STS_ERR_MAX], buf[256];
-	int wake[2] = { -1, -1 }, rc = 1, fd;
-	size_t i, np, base;
+	int wake[2] = { -1, -1 }, rc = 1;
+	size_t np, base;
 	time_t last_tick = 0;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
@@ -608,11 +708,6 @@ server_run(struct server_opts *o, struct cache *cache)
 	}
 	l->o = o;
 	l->cache = cache;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < CLIENTS_MAX + 64) {
-		rl.rlim_cur = rl.rlim_max < CLIENTS_MAX + 64 ? rl.rlim_max :
-		    CLIENTS_MAX + 64;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
 	if (pipe2(wake, O_NONBLOCK | O_CLOEXEC) == -1) {
 		logmsg("pipe: %s", strerror(errno));
 		goto out;
@@ -622,28 +717,9 @@ server_run(struct server_opts *o, struct cache *cache)
 		logmsg("%s", err);
 		goto out;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = server_stop;	/* no SA_RESTART: poll returns */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	for (i = 0; i < o->nfds; i++)
-		(void)fcntl(o->fds[i], F_SETFL, fcntl(o->fds[i], F_GETFL) | O_NONBLOCK);
+	server_prepare(o);
 	while (!stop) {
-		np = 0;
-		pfd[np].fd = wake[0];
-		pfd[np++].events = POLLIN;
-		for (i = 0; i < o->nfds; i++) {
-			pfd[np].fd = o->fds[i];
-			pfd[np++].events = POLLIN;
-		}
-		base = np;
-		for (i = 0; i < l->ncl; i++) {
-			pfd[np].fd = l->cl[i]->fd;
-			pfd[np].events = (l->cl[i]->wait == NULL ? POLLIN : 0) |
-			    (l->cl[i]->outlen > l->cl[i]->outoff ? POLLOUT : 0);
-			pfd[np++].revents = 0;
-		}
+		np = loop_fill(l, pfd, wake[0], &base);
 		if (poll(pfd, np, 1000) == -1 && errno != EINTR) {
 			logmsg("poll: %s", strerror(errno));
 			goto out;
@@ -655,56 +731,8 @@ server_run(struct server_opts *o, struct cache *cache)
 			while ((j = workers_done(l->w)) != NULL)
 				apply(l, j);
 		}
-		/* clients, from the end (closing moves the last into the hole) */
-		for (i = np - base; i-- > 0; ) {
-			struct client *c;
-			short re = pfd[base + i].revents;
-
-			if (i >= l->ncl || (c = l->cl[i])->fd != pfd[base + i].fd)
-				continue;
-			if (re & (POLLERR | POLLNVAL)) {
-				client_close(l, i);
-				continue;
-			}
-			if ((re & POLLOUT) && c->outoff < c->outlen) {
-				ssize_t w = write(c->fd, c->out + c->outoff,
-				    c->outlen - c->outoff);
-
-				if (w == -1 && errno != EAGAIN && errno != EINTR) {
-					client_close(l, i);
-					continue;
-				}
-				if (w > 0 && (c->outoff += (size_t)w) == c->outlen)
-					c->outoff = c->outlen = 0;
-			}
-			if ((re & (POLLIN | POLLHUP)) && c->wait == NULL &&
-			    client_read(l, c) == -1) {
-				client_close(l, i);
-				continue;
-			}
-			/* more requests already read, after a wait ended */
-			if (client_requests(l, c) == -1)
-				client_close(l, i);
-		}
-		for (i = 1; i < base; i++) {
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			while ((fd = accept4(pfd[i].fd, NULL, NULL,
-			    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-				struct client *c;
-
-				counters[C_CONN]++;
-				if (l->ncl == CLIENTS_MAX ||
-				    (c = calloc(1, sizeof(*c))) == NULL) {
-					counters[C_REFUSED]++;
-					close(fd);
-					continue;
-				}
-				c->fd = fd;
-				c->since = l->now;
-				l->cl[l->ncl++] = c;
-			}
-		}
+		loop_clients(l, pfd, base, np);
+		loop_accept(l, pfd, base);
 		if (l->now != last_tick) {
 			last_tick = l->now;
 			tick(l);

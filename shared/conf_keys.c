@@ -459,16 +459,94 @@ out:
 	return ret;
 }
 
+/* A path or command key (k) set to v: the domain's, the run's or both. */
+static int
+apply_path(struct parser *p, enum kid k, const char *v)
+{
+	const struct key	*key = &conf_keys[k];
+	struct sts_conf		*c = p->conf;
+	int			 rc;
+
+	if ((k == ZONEFILE || k == RELOAD) && pct_check(p, key, v) == -1)
+		return -1;
+	if (k == HOOK) {
+		rc = set_str(p, &p->set->hook, v);
+		if (rc == 0 && c != NULL)
+			rc = set_str(p, &c->hook, v);
+	} else if (k == TSIGKEY) {
+		rc = set_path(p, &p->set->tsig_key, v);
+		if (rc == 0 && c != NULL)
+			rc = set_str(p, &c->tsig_key, p->set->tsig_key);
+	} else if (key->type == K_CMD)
+		rc = set_str(p, &c->reload, v);
+	else if (k == CERTS)
+		rc = set_path(p, &p->set->certs, v);
+	else
+		rc = set_path(p, k == DOMAINS ? &c->domains :
+		    k == STATE ? &c->state : k == ZONEFILE ? &c->zonefile :
+		    k == REPORTS ? &c->reports : k == TLSANEXT ?
+		    &c->tlsa_next : k == OUTBOUNDRULES ? &c->outbound_rules :
+		    k == RESOLVECACHE ? &c->resolve_cache : &c->ca_file, v);
+	if (rc == 0 && k == ZONEFILE)
+		p->set->zonefile = 1;
+	return rc;
+}
+
+/* publish set to v, one of publish_names. */
+static int
+apply_publish(struct parser *p, const char *v)
+{
+	struct sts_conf		*c = p->conf;
+	char			 b[128];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(publish_names) / sizeof(publish_names[0]);
+	    i++)
+		if (strcmp(v, publish_names[i]) == 0) {
+			p->set->publish = (enum sts_publish)i;
+			p->set->publish_set = 1;
+			if (c != NULL)
+				c->publish = (enum sts_publish)i;
+			return 0;
+		}
+	return conf_fail(p, p->line, "publish '%s' is not valid (expected %s)",
+	    conf_esc(b, sizeof(b), v), conf_keys[PUBLISH].expect);
+}
+
+/* A zone or host key (k) set to v: its A-label, without a final dot. */
+static int
+apply_zone(struct parser *p, enum kid k, const char *v)
+{
+	const struct key	*key = &conf_keys[k];
+	char			 host[STS_HOST_MAX + 3], e[STS_ERR_MAX], b[128];
+	char			 zn[STS_HOST_MAX * 4 + 2];	/* U-labels may be longer */
+	size_t			 n;
+
+	n = strlen(v);
+	if (n > 1 && v[n - 1] == '.')	/* "ids.example.net." as in a zone file */
+		n--;
+	if (n < sizeof(zn)) {
+		memcpy(zn, v, n);
+		zn[n] = '\0';
+	}
+	if (n >= sizeof(zn) || sts_host_to_alabel(zn, 0, host,
+	    sizeof(host), e, sizeof(e)) == -1)
+		return conf_fail(p, p->line, "%s '%s' is not valid "
+		    "(expected %s)", key->name, conf_esc(b, sizeof(b), v),
+		    key->expect);
+	return set_str(p, k == ZONE ? &p->set->zone : k == IDZONE ?
+	    &p->set->id_zone : k == TLSRPTZONE ? &p->set->tlsrpt_zone :
+	    &p->set->web_host, host);
+}
+
 int
 conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 {
 	const struct key	*key = &conf_keys[k];
 	struct sts_conf		*c = p->conf;
-	char			 host[STS_HOST_MAX + 3], e[STS_ERR_MAX], b[128];
-	char			 zn[STS_HOST_MAX * 4 + 2];	/* U-labels may be longer */
+	char			 e[STS_ERR_MAX], b[128];
 	const char		*v = items->n > 0 ? items->v[0] : "";
 	unsigned long		 n;
-	size_t			 i;
 	int			 rc;
 
 	if (key->type != K_MX && key->type != K_URIS && v[0] == '\0')
@@ -481,29 +559,7 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 	switch (key->type) {
 	case K_PATH:
 	case K_CMD:
-		if ((k == ZONEFILE || k == RELOAD) && pct_check(p, key, v) == -1)
-			return -1;
-		if (k == HOOK) {
-			rc = set_str(p, &p->set->hook, v);
-			if (rc == 0 && c != NULL)
-				rc = set_str(p, &c->hook, v);
-		} else if (k == TSIGKEY) {
-			rc = set_path(p, &p->set->tsig_key, v);
-			if (rc == 0 && c != NULL)
-				rc = set_str(p, &c->tsig_key, p->set->tsig_key);
-		} else if (key->type == K_CMD)
-			rc = set_str(p, &c->reload, v);
-		else if (k == CERTS)
-			rc = set_path(p, &p->set->certs, v);
-		else
-			rc = set_path(p, k == DOMAINS ? &c->domains :
-			    k == STATE ? &c->state : k == ZONEFILE ? &c->zonefile :
-			    k == REPORTS ? &c->reports : k == TLSANEXT ?
-			    &c->tlsa_next : k == OUTBOUNDRULES ? &c->outbound_rules :
-			    k == RESOLVECACHE ? &c->resolve_cache : &c->ca_file, v);
-		if (rc == 0 && k == ZONEFILE)
-			p->set->zonefile = 1;
-		return rc;
+		return apply_path(p, k, v);
 	case K_MODE:
 		if (sts_mode_parse(v, &p->set->mode) == -1)
 			return conf_fail(p, p->line, "mode '%s' is not valid "
@@ -536,17 +592,7 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 			    key->expect);
 		return set_str(p, &c->resolve_socket, v);
 	case K_PUBLISH:
-		for (i = 0; i < sizeof(publish_names) / sizeof(publish_names[0]);
-		    i++)
-			if (strcmp(v, publish_names[i]) == 0) {
-				p->set->publish = (enum sts_publish)i;
-				p->set->publish_set = 1;
-				if (c != NULL)
-					c->publish = (enum sts_publish)i;
-				return 0;
-			}
-		return conf_fail(p, p->line, "publish '%s' is not valid (expected %s)",
-		    conf_esc(b, sizeof(b), v), key->expect);
+		return apply_publish(p, v);
 	case K_HOSTPORT:
 		if (!hostport_valid(v))
 			return conf_fail(p, p->line, "%s '%s' is not valid "
@@ -558,21 +604,7 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 			return -1;
 		return c != NULL ? set_str(p, &c->dns_server, v) : 0;
 	case K_ZONE:
-		n = strlen(v);
-		if (n > 1 && v[n - 1] == '.')	/* "ids.example.net." as in a zone file */
-			n--;
-		if (n < sizeof(zn)) {
-			memcpy(zn, v, n);
-			zn[n] = '\0';
-		}
-		if (n >= sizeof(zn) || sts_host_to_alabel(zn, 0, host,
-		    sizeof(host), e, sizeof(e)) == -1)
-			return conf_fail(p, p->line, "%s '%s' is not valid "
-			    "(expected %s)", key->name, conf_esc(b, sizeof(b), v),
-			    key->expect);
-		return set_str(p, k == ZONE ? &p->set->zone : k == IDZONE ?
-		    &p->set->id_zone : k == TLSRPTZONE ? &p->set->tlsrpt_zone :
-		    &p->set->web_host, host);
+		return apply_zone(p, k, v);
 	case K_MX:
 	case K_URIS:
 		return apply_list(p, k, items);
