@@ -429,6 +429,119 @@ query_tcp(struct dns *d, const char *server, const char *name,
 }
 
 /*
+ * The query qp over UDP to each of the resolver's servers in turn, each
+ * try bounded by the resolver's timeout, for as many rounds as its retry
+ * count (dns_tune). The socket is connected, so only the server's own
+ * address can answer, and a server where nothing listens (ICMP port
+ * unreachable) fails at once instead of after the timeout. An answer that
+ * does not parse, carries another id or another question is not ours (a
+ * stray or a forgery, RFC 5452 §9.1): it is dropped and the wait goes on,
+ * and if nothing better comes the error says what came. 0 with *out (its
+ * answerfrom set, for TCP after truncation), or -1 with err.
+ */
+static int
+query_udp(struct dns *d, const char *server, const char *name,
+    const ldns_pkt *qp, ldns_pkt **out, char *err, size_t errlen)
+{
+	ldns_rdf		**ns = ldns_resolver_nameservers(d->res);
+	size_t			 nns = ldns_resolver_nameserver_count(d->res);
+	struct timeval		 tv = ldns_resolver_timeout(d->res);
+	double			 per = tv.tv_sec + tv.tv_usec / 1e6, deadline;
+	unsigned		 tries = ldns_resolver_retry(d->res), t;
+	struct sockaddr_storage	*ss = NULL;
+	uint8_t			*wire = NULL, *buf = NULL;
+	unsigned char		*dead = NULL;
+	size_t			 wlen = 0, sslen = 0, i, ndead = 0;
+	ssize_t			 n;
+	int			 fd = -1, rc = -1, lasterr = 0;
+	long			 badid = -1;
+	ldns_pkt		*p = NULL;
+
+	*out = NULL;
+	if (tries == 0)
+		tries = 1;
+	if (nns == 0 || ldns_pkt2wire(&wire, qp, &wlen) != LDNS_STATUS_OK ||
+	    (buf = malloc(65535)) == NULL || (dead = calloc(nns, 1)) == NULL) {
+		sts_err(err, errlen, "%s: the query to DNS server %s cannot be "
+		    "sent", name, server);
+		goto out;
+	}
+	for (t = 0; t < tries && ndead < nns; t++) {
+		for (i = 0; i < nns && ndead < nns; i++) {
+			if (dead[i])
+				continue;
+			free(ss);
+			if ((ss = ldns_rdf2native_sockaddr_storage(ns[i],
+			    ldns_resolver_port(d->res), &sslen)) == NULL)
+				continue;
+			if ((fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+			    SOCK_CLOEXEC, 0)) == -1 ||
+			    connect(fd, (struct sockaddr *)ss, (socklen_t)sslen) == -1 ||
+			    send(fd, wire, wlen, 0) != (ssize_t)wlen) {
+				/* no route, no address of that family: for good */
+				lasterr = errno;
+				dead[i] = 1;
+				ndead++;
+				goto next;
+			}
+			deadline = now_mono() + per;
+			while (wait_fd(fd, POLLIN, deadline) == 0) {
+				if ((n = recv(fd, buf, 65535, 0)) == -1) {
+					if (errno == EINTR || errno == EAGAIN)
+						continue;
+					/* ECONNREFUSED: nothing listens there */
+					lasterr = errno;
+					dead[i] = 1;
+					ndead++;
+					break;
+				}
+				if (ldns_wire2pkt(&p, buf, (size_t)n) != LDNS_STATUS_OK) {
+					p = NULL;
+					continue;
+				}
+				if (ldns_pkt_id(p) != ldns_pkt_id(qp)) {
+					badid = ldns_pkt_id(p);
+					ldns_pkt_free(p);
+					p = NULL;
+					continue;
+				}
+				ldns_pkt_set_answerfrom(p, ldns_rdf_clone(ns[i]));
+				*out = p;
+				rc = 0;
+				goto out;
+			}
+ next:
+			if (fd != -1)
+				close(fd);
+			fd = -1;
+		}
+	}
+	if (badid != -1)
+		sts_err(err, errlen, "%s: DNS server %s answered with message id "
+		    "%ld, not %u (the query's), and no answer with the right id "
+		    "came within %u s: a forged or misdirected answer", name,
+		    server, badid, ldns_pkt_id(qp), d->timeout);
+	else if (ndead == nns && lasterr == ECONNREFUSED)
+		sts_err(err, errlen, "%s: DNS server %s is not listening on "
+		    "port %u (connection refused)", name, server,
+		    (unsigned)ldns_resolver_port(d->res));
+	else if (ndead == nns)
+		sts_err(err, errlen, "%s: DNS server %s cannot be reached: %s",
+		    name, server, strerror(lasterr));
+	else
+		sts_err(err, errlen, "%s: DNS server %s did not answer within "
+		    "%u s", name, server, d->timeout);
+ out:
+	if (fd != -1)
+		close(fd);
+	free(ss);
+	free(wire);
+	free(buf);
+	free(dead);
+	return rc;
+}
+
+/*
  * One query. 0 with *pkt for NOERROR and NXDOMAIN; -1 with err (naming
  * `name` and the server) for everything else.
  */
@@ -442,8 +555,6 @@ dns_query(struct dns *d, const char *server, const ldns_rdf *qname,
 	ldns_pkt_rcode	 rc;
 	int		 ret = -1;
 	char		 name[STS_HOST_MAX + 2];
-	double		 t0;
-	size_t		 i;
 	uint16_t	 flags;
 
 	*pkt = NULL;
@@ -455,30 +566,21 @@ dns_query(struct dns *d, const char *server, const ldns_rdf *qname,
 		    "DNS server %s", name, deadline_what(), server);
 		return -1;
 	}
-	/* ldns marks a server that failed once as unreachable for good */
-	for (i = 0; i < ldns_resolver_nameserver_count(d->res); i++)
-		ldns_resolver_set_nameserver_rtt(d->res, i, LDNS_RESOLV_RTT_MIN);
 	/*
 	 * AD in a query asks a validating resolver to say whether it
 	 * validated the answer (RFC 6840 §5.7), without asking for the
 	 * DNSSEC records themselves (DO).
 	 */
 	flags = ldns_resolver_recursive(d->res) ? LDNS_RD | LDNS_AD : 0;
-	t0 = now_mono();
-	/* as ldns_resolver_send, but keeping the query to check the answer's id */
 	st = ldns_resolver_prepare_query_pkt(&qp, d->res, qname, type,
 	    LDNS_RR_CLASS_IN, flags);
-	if (st == LDNS_STATUS_OK)
-		st = ldns_resolver_send_pkt(&p, d->res, qp);
-	if (st != LDNS_STATUS_OK || p == NULL) {
-		if (now_mono() - t0 >= ldns_resolver_timeout(d->res).tv_sec)
-			sts_err(err, errlen, "%s: DNS server %s did not answer "
-			    "within %u s", name, server, d->timeout);
-		else
-			sts_err(err, errlen, "%s: DNS server %s: %s", name,
-			    server, ldns_get_errorstr_by_id(st));
+	if (st != LDNS_STATUS_OK) {
+		sts_err(err, errlen, "%s: the query to DNS server %s cannot be "
+		    "made: %s", name, server, ldns_get_errorstr_by_id(st));
 		goto out;
 	}
+	if (query_udp(d, server, name, qp, &p, err, errlen) == -1)
+		goto out;
 	if (ldns_pkt_id(p) == ldns_pkt_id(qp) && ldns_pkt_tc(p)) {
 		if (query_tcp(d, server, name, qp, ldns_pkt_answerfrom(p), &tp,
 		    err, errlen) == -1)
@@ -486,7 +588,7 @@ dns_query(struct dns *d, const char *server, const ldns_rdf *qname,
 		ldns_pkt_free(p);
 		p = tp;
 	}
-	/* ldns takes any answer; one with another id is not ours (spoofed?) */
+	/* over TCP too, an answer with another id is not ours (spoofed?) */
 	if (ldns_pkt_id(p) != ldns_pkt_id(qp)) {
 		sts_err(err, errlen, "%s: DNS server %s answered with message id "
 		    "%u, not %u (the query's): a forged or misdirected answer",

@@ -61,4 +61,15 @@ t_like "$out" "bad\\.example:2: .*mdoe" "and file:line named"
 t_is "$(find "$T/state" -type f ! -name lock | wc -l)" 0 \
     "and that domain is left as it was: no state written"
 
+# A resolver with nothing listening (its port answers ICMP port
+# unreachable) fails at once with a message that says so, not after the
+# timeout of every query (7 queries x 30 s here) as "did not answer".
+sed 's/^timeout = 1$/timeout = 30/' "$T/mta-sts.conf" >"$T/slow.conf"
+SECONDS=0
+run -c "$T/slow.conf" good.example
+t_is "$rc" 2 "check with a resolver that is not running: exit 2"
+t_like "$out" "_mta-sts\.good\.example: DNS server 127\.0\.0\.1:1 is not listening on port 1 \(connection refused\)" \
+    "and the message says nothing listens on its port"
+t_ok "and it ends at once (${SECONDS} s), not after a query's timeout" test "$SECONDS" -lt 30
+
 t_done
