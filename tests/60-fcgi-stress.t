@@ -3,7 +3,7 @@
 # mta-sts-fcgi under stress.
 #
 # 1. Load through lighttpd (bin-path, max-procs 2, -r 1): wrk with 256
-#    connections for at least 300,000 requests over ten domains while a
+#    connections for at least 200,000 requests over ten domains while a
 #    writer rewrites their files ten times a second (atomic renames and
 #    in-place writes, some of them invalid). No socket errors, nothing but
 #    2xx, no responder restarted, RSS of the responders flat between the
@@ -16,9 +16,9 @@
 # 3. A reload that cannot read (chmod 000 on a domain file, on the domain
 #    directory; the responder runs as nobody) never empties the table.
 #
-# STRESS_SECONDS sizes the wrk run (default 60; a loaded machine gets up to
+# STRESS_SECONDS sizes the wrk run (default 40; a loaded machine gets up to
 # twice that to reach the count); STRESS_REQUESTS is the number of requests
-# to reach (default 300000). The rate itself is measured by make bench.
+# to reach (default 200000). The rate itself is measured by make bench.
 . "$(dirname "$0")/lib/testlib.sh"
 
 BIN=$T_TOP/fcgi/mta-sts-fcgi
@@ -28,8 +28,8 @@ for c in lighttpd wrk curl python3; do
 done
 t_init 60-fcgi-stress
 
-WANT=${STRESS_REQUESTS:-300000}
-MAXSECS=${STRESS_SECONDS:-60}
+WANT=${STRESS_REQUESTS:-200000}
+MAXSECS=${STRESS_SECONDS:-40}
 UARG=
 UARR=()
 if [ "$(id -u)" = 0 ]; then
