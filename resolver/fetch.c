@@ -72,7 +72,7 @@ dane_check(struct dns *dns, const struct sts_strlist *mx, char *why,
     size_t whylen)
 {
 	struct tlsa *t = NULL;
-	size_t i, n;
+	size_t i, k, n;
 	int secure, dane = 0;
 	char err[STS_ERR_MAX];
 
@@ -84,8 +84,10 @@ dane_check(struct dns *dns, const struct sts_strlist *mx, char *why,
 			    err);
 			return -1;
 		}
-		if (n > 0 && secure)
-			dane = 1;
+		/* signed and usable: all-unusable records are as none (§2.2) */
+		for (k = 0; secure && k < n; k++)
+			if (tlsa_usable(&t[k]))
+				dane = 1;
 		dns_tlsa_free(t, n);
 		t = NULL;
 	}

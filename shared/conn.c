@@ -585,7 +585,9 @@ conn_dane(struct conn *c, const struct tlsa *t, size_t n, struct daneinfo *di,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		/* 0: unusable (RFC 7672 §2.2), -1: malformed; both ignored */
+		/* what SMTP cannot use is ignored, PKIX-TA/EE included */
+		if (!tlsa_usable(&t[i]))
+			continue;
 		if (SSL_dane_tlsa_add(s, t[i].usage, t[i].selector,
 		    t[i].mtype, t[i].data, t[i].len) > 0)
 			di->usable++;

@@ -92,6 +92,12 @@ struct tlsa {
 int	 dns_tlsa(struct dns *, const char *host, unsigned port, struct tlsa **,
 	    size_t *n, int *secure, char *err, size_t errlen);
 void	 dns_tlsa_free(struct tlsa *, size_t n);
+/*
+ * Whether an SMTP client can use the record (RFC 7672 §3.1.3, §2.2):
+ * DANE-TA(2) or DANE-EE(3), a known selector and matching type whose
+ * digest has its length. PKIX-TA(0) and PKIX-EE(1) never are.
+ */
+int	 tlsa_usable(const struct tlsa *);
 
 /* The zone that holds name (walking up SOA queries), and its primary (SOA MNAME) */
 int	 dns_zone(struct dns *, const char *name, char *zone, size_t zonelen,

@@ -24,6 +24,7 @@ UB=127.0.0.9		# unbound, validating
 MX4=127.0.0.8		# our own smtpd: mx4.example.test and mx4.unsigned.test
 MX4_PID=
 UB_PID=
+MX67=127.0.0.12		# another smtpd: mx6 and mx7.example.test (a certificate not in the store)
 
 NS_KNOT_EXTRA='policy:
   - id: dane
@@ -44,6 +45,14 @@ rdata() {
 	echo "3 1 1 ${h%% *}"
 }
 
+# the TLSA USAGE 0 1 rdata of the test CA's certificate (DANE-TA when 2,
+# PKIX-TA when 0: unusable for SMTP, RFC 7672 section 3.1.3)
+ca_rdata() {
+	local h
+	h=$(openssl x509 -in "$NS_PKI/ca.pem" -outform DER | sha256sum)
+	echo "$1 0 1 ${h%% *}"
+}
+
 # ns_pki calls it before Knot starts: mx4's certificate (in the store),
 # the one it is renewed to later (a new key), a next key; and the keys
 # in the zones
@@ -51,6 +60,7 @@ ns_pki_extra() {
 	local z
 	t_cert "$NS_PKI" mx4 mx4.example.test mx4.unsigned.test &&
 	t_cert "$NS_PKI" mx4b mx4.example.test mx4.unsigned.test &&
+	t_cert "$NS_PKI" mx67 mx6.example.test mx7.example.test &&
 	cp "$NS_PKI/mx4.pem" "$NS_CHECK/certs/mx4.pem" &&
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
 	    -out "$NS_PKI/mx4-next.key" 2>/dev/null || return 1
@@ -58,7 +68,9 @@ ns_pki_extra() {
 	    "$T/knot/zones/bogus.test.zone"; do
 		sed -i -e "s/TLSA-MX1/$(rdata "$NS_PKI/mx1.pem")/" \
 		    -e "s/TLSA-MX2/$(rdata "$NS_PKI/mx2.pem")/" \
-		    -e "s/TLSA-MX4/$(rdata "$NS_PKI/mx4.pem")/" "$z" || return 1
+		    -e "s/TLSA-MX4/$(rdata "$NS_PKI/mx4.pem")/" \
+		    -e "s/TLSA-CA/$(ca_rdata 2)/" -e "s/TLSA-PKIX-TA/$(ca_rdata 0)/" \
+		    -e "s/TLSA-PKIX-EE/1 1 1 $(rdata "$NS_PKI/mx67.pem" | cut -d' ' -f4)/" "$z" || return 1
 	done
 }
 
@@ -70,7 +82,14 @@ mx4		A	$MX4
 _25._tcp.mx1	TLSA	TLSA-MX1
 _25._tcp.mx2	TLSA	TLSA-MX2
 _25._tcp.mx4	TLSA	TLSA-MX4
-sub		MX	10 mx5.bogus.test."
+sub		MX	10 mx5.bogus.test.
+ta		MX	10 mx6.example.test.
+mx6		A	$MX67
+_25._tcp.mx6	TLSA	TLSA-CA
+ua		MX	10 mx7.example.test.
+mx7		A	$MX67
+_25._tcp.mx7	TLSA	TLSA-PKIX-TA
+_25._tcp.mx7	TLSA	TLSA-PKIX-EE"
 # signed too, but unbound's trust anchor for it is wrong: every answer bogus
 ns_zone bogus.test "dnssec-signing: on
 dnssec-policy: dane" <<EOF
@@ -218,6 +237,22 @@ ns_check --json probe sub.$D
 t_is "$(dane)" "error dane.lookup MX mx5.bogus.test: the TLSA lookup at _25._tcp.mx5.bogus.test failed (DNS server $UB answered SERVFAIL): DANE senders defer mail to it (a bogus or unanswered signed zone)
 info dane.mechanism mx5.bogus.test: DANE (the TLSA lookup failed: DANE senders defer mail)" \
     "probe: a failed TLSA lookup under signed MX records is an error: DANE senders defer" || t_diag "$CHK_OUT"
+
+ip netns exec "$NS" "$NS_SMTPD" -l "$MX67:25" -c "$NS_PKI/mx67.fullchain.pem" \
+    -k "$NS_PKI/mx67.key" >>"$T/smtp/mx67.log" 2>&1 &
+t_bg $!
+t_ok "mx6 and mx7 listen with their certificate and its chain" ns_wait_tcp "$MX67" 25 5
+# ta.example.test: its MX has one signed DANE-TA record (2 0 1), the test
+# CA that issued the certificate mx4's listener presents with its chain
+ns_check --json probe ta.$D
+t_is "$(dane)" "info dane.mechanism mx6.example.test: DANE (signed TLSA 2 0 1 matches)
+info dane.ok MX mx6.example.test: DANE valid: the signed TLSA 2 0 1 record at _25._tcp.mx6.example.test matches its certificate chain" \
+    "probe: a signed DANE-TA record of the issuing CA is valid, through the chain" || t_diag "$CHK_OUT"
+# ua.example.test: only PKIX-TA and PKIX-EE records, which SMTP does not use
+ns_check --json probe ua.$D
+t_is "$(dane)" "info dane.mechanism mx7.example.test: neither DANE nor MTA-STS (the signed TLSA records at _25._tcp.mx7.example.test are all unusable; no MTA-STS policy in force): opportunistic TLS only
+warning dane.unusable MX mx7.example.test: none of the signed TLSA records at _25._tcp.mx7.example.test is usable (RFC 7672 section 2.2): DANE senders encrypt but authenticate nothing; publish TLSA 3 1 1 records" \
+    "probe: signed TLSA records of usages 0 and 1 only are unusable: a warning, no DANE" || t_diag "$CHK_OUT"
 
 # ---- a next key without its TLSA: rollover warning ----------------------------
 

@@ -9,6 +9,8 @@
 #                    TLSA lookup fails (SERVFAIL) -> TEMP, no downgrade
 #   plain.dane.test  signed MX mx1.example.test, whose TLSA record is in
 #                    the unsigned example.test: not vouched for -> NOTFOUND
+#   pkix.dane.test   signed MX and a signed TLSA record, but PKIX-EE (1 1 1),
+#                    which SMTP cannot use (RFC 7672 section 3.1.3) -> NOTFOUND
 . "$(dirname "$0")/lib/testlib.sh"
 . "$(dirname "$0")/lib/netns.sh"
 . "$(dirname "$0")/lib/hosting.sh"
@@ -39,6 +41,8 @@ fail		MX	10 mx.lame.fail
 lame.fail	NS	ns.lame.fail
 ns.lame.fail	A	127.0.0.99
 plain		MX	10 mx1.example.test.
+pkix		MX	10 mx1.pkix
+mx1.pkix	A	127.0.0.2
 EOF
 NS_WEB_NAMES="$NS_WEB_NAMES mta-sts.ok.dane.test"
 printf 'mode = enforce\nmx = *.ok.dane.test\n' >"$NS_CHECK/domains/ok.dane.test"
@@ -52,6 +56,7 @@ tlsa=$(openssl x509 -in "$NS_PKI/mx1.pem" -pubkey -noout |
 ns_nsupdate <<EOF
 zone dane.test.
 update add _25._tcp.mx1.ok.dane.test. 60 TLSA 3 1 1 $tlsa
+update add _25._tcp.mx1.pkix.dane.test. 60 TLSA 1 1 1 $tlsa
 EOF
 ns_nsupdate <<EOF
 zone example.test.
@@ -92,6 +97,8 @@ t_like "$(ask 'mta-sts fail.dane.test')" '^TEMP DANE: the TLSA lookup for _25\._
     "the TLSA lookup fails: TEMP, never a downgrade"
 t_is "$(ask 'mta-sts plain.dane.test')" "NOTFOUND " \
     "a TLSA record the resolver does not vouch for (unsigned zone): no dane"
+t_is "$(ask 'mta-sts pkix.dane.test')" "NOTFOUND " \
+    "signed TLSA records of a usage SMTP cannot use (PKIX-EE): no dane"
 t_like "$(ask 'ctl-show ok.dane.test')" ' last=dane ' "show: the last lookup found DANE"
 t_like "$(cat "$T/resolve.log")" 'ok\.dane\.test: DANE \(TLSA records vouched for by the resolver\): dane' \
     "  and the log says so"

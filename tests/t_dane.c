@@ -5,7 +5,8 @@
  * private key), sts_certs_keys (one entry per name per file; key files
  * named after their MX host). The expected SHA-256 is computed here from
  * the EVP_PKEY itself (i2d_PUBKEY), not from the certificate. Files under
- * tests/tmp/dane.PID/, removed at the end.
+ * tests/tmp/dane.PID/, removed at the end. And tlsa_usable: which TLSA
+ * records an SMTP client may use (RFC 7672 §3.1.3).
  */
 #include <sys/stat.h>
 
@@ -21,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "mtasts.h"
+#include "sender.h"
 #include "tap.h"
 #include "certs.h"
 
@@ -243,6 +245,42 @@ main(void)
 	    "  err names it: %s", err);
 	sts_certkeys_free(&ks);
 	sts_strlist_free(&warns);
+
+	/* tlsa_usable: DANE-TA/EE with a known selector and digest only */
+	{
+		unsigned char d64[64] = { 0 };
+		static const struct {
+			unsigned char u, s, m;
+			size_t len;
+			int want;
+			const char *what;
+		} tu[] = {
+			{ 3, 1, 1, 32, 1, "3 1 1 (DANE-EE, SPKI, SHA-256)" },
+			{ 2, 0, 1, 32, 1, "2 0 1 (DANE-TA, certificate, SHA-256)" },
+			{ 3, 0, 2, 64, 1, "3 0 2 (SHA-512)" },
+			{ 2, 1, 0, 40, 1, "2 1 0 (the full key)" },
+			{ 1, 1, 1, 32, 0, "1 1 1 (PKIX-EE): unusable for SMTP" },
+			{ 0, 0, 1, 32, 0, "0 0 1 (PKIX-TA): unusable for SMTP" },
+			{ 4, 1, 1, 32, 0, "usage 4: unknown" },
+			{ 3, 2, 1, 32, 0, "selector 2: unknown" },
+			{ 3, 1, 3, 32, 0, "matching type 3: unknown" },
+			{ 3, 1, 1, 31, 0, "SHA-256 of 31 bytes" },
+			{ 3, 1, 2, 32, 0, "SHA-512 of 32 bytes" },
+			{ 3, 1, 0, 0, 0, "full data of 0 bytes" },
+		};
+		struct tlsa ta;
+		size_t j;
+
+		for (j = 0; j < sizeof(tu) / sizeof(tu[0]); j++) {
+			ta.usage = tu[j].u;
+			ta.selector = tu[j].s;
+			ta.mtype = tu[j].m;
+			ta.data = d64;
+			ta.len = tu[j].len;
+			is_int(tlsa_usable(&ta), tu[j].want, "tlsa_usable: %s",
+			    tu[j].what);
+		}
+	}
 
 	unlink(P("a.pem"));
 	unlink(P("mx2.example.test.key"));
