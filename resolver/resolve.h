@@ -10,6 +10,7 @@
  *   cache.c      the table of domains and its file (survives restarts)
  *   fetch.c      the worker threads: DANE, then the policy (sender.h)
  *   answer.c     what Postfix is told: modes, rules, match lists
+ *   ctl.c        the control requests: who may send them, the show line
  *   log.c        logmsg(), a leaf
  */
 #ifndef RESOLVE_H
@@ -104,6 +105,17 @@ int	 key_domain(const char *key, size_t len, char *out, size_t outlen);
 #define FRESH_SECS	300	/* a lookup is repeated (in the background) after this */
 #define NEG_SECS	3600	/* no policy / DANE: answered from cache this long */
 #define TEMP_SECS	60	/* a failure: answered from cache this long */
+
+/* ---- ctl.c ------------------------------------------------------------------ */
+/*
+ * May the peer on fd send a control request (req, len bytes)? 1 yes: a
+ * unix socket, root or the daemon's own user; 0 no: out holds the PERM
+ * answer, and the refusal is logged with the peer's uid and pid (or its
+ * address over TCP).
+ */
+int	 ctl_allowed(int fd, const char *req, size_t len, char *out, size_t outlen);
+/* the cached entry, as "show" prints it */
+void	 ctl_show(const struct entry *, time_t now, char *out, size_t len);
 
 /* ---- fetch.c ---------------------------------------------------------------- */
 struct job {
