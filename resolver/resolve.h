@@ -92,9 +92,15 @@ enum sts_outbound rules_mode(const struct rules *, const char *domain,
  */
 int	 match_list(const struct sts_strlist *pats, const struct sts_strlist *mx,
 	    char *out, size_t outlen);
-/* the reply for an entry known now (no network); "TEMP ..." etc. */
-void	 answer(enum sts_outbound, const struct entry *, time_t now,
+/*
+ * The reply for an entry known now (no network); "TEMP ..." etc. attrs:
+ * with Postfix 3.10's policy attributes (resolve-policy-attributes), and
+ * testing policies answered "OK may" with them instead of NOTFOUND.
+ */
+void	 answer(enum sts_outbound, int attrs, const struct entry *, time_t now,
 	    char *out, size_t outlen);
+/* what an enforce policy whose MX hosts all fail its patterns may match */
+#define NOMATCH_NAME	"mta-sts-policy-failure.invalid"
 /* may the entry answer now without waiting for a lookup? */
 int	 answer_ready(const struct entry *, time_t now);
 /* should the entry be looked up again in the background? */

@@ -221,7 +221,8 @@ respond(struct loop *l, struct client *c, const struct entry *e)
 	if (c->ctl)
 		ctl_show(e, l->now, out, sizeof(out));
 	else {
-		answer(c->mode, e, l->now, out, sizeof(out));
+		answer(c->mode, l->o->conf->resolve_policy_attributes, e,
+		    l->now, out, sizeof(out));
 		if (out[0] == 'T' && c->mode == STS_OUT_REQUIRE)
 			logmsg("%s: deferred: %s", e->domain, out + 5);
 	}

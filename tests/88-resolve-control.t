@@ -40,11 +40,13 @@ resolve-socket = $SOCK
 EOF
 chmod 644 "$T/resolve.conf"
 
-# enforce.test: an enforce policy; testing.test: a testing one
+# enforce.test: an enforce policy; testing.test: a testing one;
+# nomatch.test: an enforce policy none of whose MX hosts matches it
 now=$(date +%s)
 printf '%s\n' \
     "P	enforce.test	id7	2	86400	$((now - 10))	*.example.test:mx1.enforce.test	mx1.example.test:mx1.enforce.test" \
     "P	testing.test	id8	1	604800	$((now - 10))	mx.testing.test	mx.testing.test" \
+    "P	nomatch.test	id9	2	86400	$((now - 10))	*.nomatch.test	" \
     | "$GEN" "$T/cache/cache"
 chown nobody "$T/cache/cache"
 
@@ -94,10 +96,17 @@ t_is "$(setpriv --reuid="$OTHER" --regid="$OTHER" --clear-groups $SM "$SOCK" ask
 OK secure match=mx1.example.test:mx1.enforce.test servername=hostname" \
     "  on the same connection after a refused control request"
 
+# ---- Postfix 3.7 (resolve-policy-attributes = no, the default) ----------------
+t_is "$($SM "$SOCK" ask 'mta-sts testing.test' 'mta-sts nomatch.test')" "NOTFOUND 
+TEMP nomatch.test: no MX host matches the MTA-STS policy (mx *.nomatch.test)" \
+    "no attributes: testing is NOTFOUND, an MX outside the patterns TEMP"
+
 # ---- over TCP: never, not even from root ---------------------------------------
+# (and resolve-policy-attributes = yes: what Postfix 3.10 is told)
 t_stop "$RPID"
 TPORT=$(t_free_port)
 sed "s|^resolve-socket = .*|resolve-socket = tcp:127.0.0.1:$TPORT|" "$T/resolve.conf" >"$T/tcp.conf"
+echo "resolve-policy-attributes = yes" >>"$T/tcp.conf"
 tstart() {	# the daemon on TCP, up when it answers a lookup
 	"$RESOLVE" -c "$T/tcp.conf" -u nobody >>"$T/resolve.log" 2>&1 &
 	RPID=$!
@@ -116,8 +125,14 @@ t_is "$out" "PERM control requests are accepted on a unix socket only, from root
     "  refused: control requests only on a unix socket"
 t_like "$(cat "$T/resolve.log")" "refused ctl-drop enforce\.test from 127\.0\.0\.1 port [0-9]+ over TCP: control requests are accepted on a unix socket only" \
     "  and logged with the peer's address"
-t_is "$(rq "$T/tcp.conf" query enforce.test)" "OK secure match=mx1.example.test:mx1.enforce.test servername=hostname" \
+ATTRS="policy_type=sts policy_domain=enforce.test mx_host_pattern=*.example.test mx_host_pattern=mx1.enforce.test { policy_string = version: STSv1 } { policy_string = mode: enforce } { policy_string = mx: *.example.test } { policy_string = mx: mx1.enforce.test } { policy_string = max_age: 86400 }"
+t_is "$(rq "$T/tcp.conf" query enforce.test)" "OK secure match=mx1.example.test:mx1.enforce.test servername=hostname $ATTRS" \
     "  the policy is still there, and lookups are answered over TCP"
+t_is "$($SM "tcp:127.0.0.1:$TPORT" ask 'mta-sts enforce.test' 'mta-sts testing.test' 'mta-sts nomatch.test')" \
+    "OK secure match=mx1.example.test:mx1.enforce.test servername=hostname $ATTRS
+OK may policy_type=sts policy_domain=testing.test mx_host_pattern=mx.testing.test { policy_string = version: STSv1 } { policy_string = mode: testing } { policy_string = mx: mx.testing.test } { policy_string = max_age: 604800 }
+OK secure match=mta-sts-policy-failure.invalid servername=hostname policy_type=sts policy_domain=nomatch.test mx_host_pattern=*.nomatch.test { policy_string = version: STSv1 } { policy_string = mode: enforce } { policy_string = mx: *.nomatch.test } { policy_string = max_age: 86400 } policy_failure=validation-failure" \
+    "resolve-policy-attributes = yes: Postfix 3.10's attributes; testing passed on as may; no MX matching: policy_failure"
 t_stop "$RPID"
 
 t_done
