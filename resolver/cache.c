@@ -33,6 +33,7 @@ struct cache {
 	size_t		  records;	/* lines in the file */
 	size_t		  loaded;
 	int		  dirty;
+	int		  ro;		/* read only: nothing written, nothing cut */
 };
 
 static uint32_t
@@ -321,6 +322,8 @@ load(struct cache *c, time_t now, char *err, size_t errlen)
 		return -1;
 	}
 	if (st.st_size == 0) {
+		if (c->ro)
+			return 0;
 		if (write(c->fd, CACHE_MAGIC, strlen(CACHE_MAGIC)) !=
 		    (ssize_t)strlen(CACHE_MAGIC))
 			return sts_err(err, errlen, "%s: %s", c->path, strerror(errno));
@@ -379,9 +382,9 @@ load(struct cache *c, time_t now, char *err, size_t errlen)
 	}
 	if (good < len) {
 		logmsg("%s: %s record at byte %zu; the %zu bytes from there are "
-		    "dropped", c->path, bad ? "a corrupt" : "an incomplete", good,
-		    len - good);
-		if (ftruncate(c->fd, (off_t)good) == -1) {
+		    "%s", c->path, bad ? "a corrupt" : "an incomplete", good,
+		    len - good, c->ro ? "ignored" : "dropped");
+		if (!c->ro && ftruncate(c->fd, (off_t)good) == -1) {
 			(void)sts_err(err, errlen, "%s: %s", c->path, strerror(errno));
 			goto out;
 		}
@@ -393,8 +396,8 @@ load(struct cache *c, time_t now, char *err, size_t errlen)
 	return rc;
 }
 
-struct cache *
-cache_open(const char *path, time_t now, char *err, size_t errlen)
+static struct cache *
+open_as(const char *path, int ro, time_t now, char *err, size_t errlen)
 {
 	struct cache *c;
 
@@ -403,14 +406,16 @@ cache_open(const char *path, time_t now, char *err, size_t errlen)
 		return NULL;
 	}
 	c->fd = -1;
+	c->ro = ro;
 	if (grow(c) == -1)
 		goto nomem;
 	if (path == NULL)	/* in memory only */
 		return c;
 	if ((c->path = strdup(path)) == NULL)
 		goto nomem;
-	if ((c->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1) {
+	if ((c->fd = ro ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) :
+	    open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
 		(void)sts_err(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -424,6 +429,18 @@ cache_open(const char *path, time_t now, char *err, size_t errlen)
 	return NULL;
 }
 
+struct cache *
+cache_open(const char *path, time_t now, char *err, size_t errlen)
+{
+	return open_as(path, 0, now, err, errlen);
+}
+
+struct cache *
+cache_open_ro(const char *path, time_t now, char *err, size_t errlen)
+{
+	return open_as(path, 1, now, err, errlen);
+}
+
 void
 cache_close(struct cache *c)
 {
@@ -432,7 +449,8 @@ cache_close(struct cache *c)
 	if (c == NULL)
 		return;
 	if (c->fd != -1) {
-		(void)fdatasync(c->fd);
+		if (!c->ro)
+			(void)fdatasync(c->fd);
 		close(c->fd);
 	}
 	for (i = 0; i < c->cap; i++)

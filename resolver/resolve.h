@@ -62,6 +62,8 @@ struct entry {
 
 struct cache;
 struct cache *cache_open(const char *path, time_t now, char *err, size_t errlen);
+/* the file as it is, for reading only (show without the daemon) */
+struct cache *cache_open_ro(const char *path, time_t now, char *err, size_t errlen);
 void	 cache_close(struct cache *);
 struct entry *cache_get(struct cache *, const char *domain);
 struct entry *cache_add(struct cache *, const char *domain);	/* NULL: no memory */

@@ -110,8 +110,9 @@ resolve_start() {
 	RPID=$!
 	t_bg "$RPID"
 	local i=0
-	# up when it answers: show of an unknown domain exits 1 (NOTFOUND)
-	until rq show nonexistent.test >/dev/null 2>&1; [ $? -eq 1 ]; do
+	# up when it answers: show of an unknown domain is NOTFOUND (without
+	# the daemon, show reads the cache file and says so on stderr)
+	until [ "$(rq show nonexistent.test 2>&1)" = "NOTFOUND " ]; do
 		[ "$i" -lt 50 ] || return 1
 		kill -0 "$RPID" 2>/dev/null || return 1
 		sleep 0.1

@@ -49,6 +49,7 @@ printf '%s\n' \
     "P	nomatch.test	id9	2	86400	$((now - 10))	*.nomatch.test	" \
     | "$GEN" "$T/cache/cache"
 chown nobody "$T/cache/cache"
+chmod 600 "$T/cache/cache"	# as the daemon creates it
 
 RPID=
 start() {	# start [conf]: the daemon as nobody, up when it answers
@@ -56,7 +57,8 @@ start() {	# start [conf]: the daemon as nobody, up when it answers
 	RPID=$!
 	t_bg "$RPID"
 	local i=0
-	until rq "${1:-$T/resolve.conf}" show up.test >/dev/null 2>&1; [ $? -eq 1 ]; do
+	# (without the daemon, show reads the cache file and says so on stderr)
+	until [ "$(rq "${1:-$T/resolve.conf}" show up.test)" = "NOTFOUND " ]; do
 		[ "$i" -lt 50 ] && kill -0 "$RPID" 2>/dev/null || return 1
 		sleep 0.1
 		i=$((i + 1))
@@ -101,9 +103,37 @@ t_is "$($SM "$SOCK" ask 'mta-sts testing.test' 'mta-sts nomatch.test')" "NOTFOUN
 TEMP nomatch.test: no MX host matches the MTA-STS policy (mx *.nomatch.test)" \
     "no attributes: testing is NOTFOUND, an MX outside the patterns TEMP"
 
+# ---- without the daemon: show reads the cache file, and says so -----------------
+t_is "$(rq "$T/resolve.conf" drop testing.test)" "OK dropped" "drop testing.test (the daemon writes a D record)"
+t_stop "$RPID"
+out=$("$RESOLVE" -c "$T/resolve.conf" show enforce.test 2>"$T/err")
+t_is "$?" 0 "no daemon: show enforce.test exits 0"
+t_like "$out" "^OK domain=enforce\.test id=id7 mode=enforce max_age=86400 fetched=$((now - 10)) expires=$((now - 10 + 86400)) mx=\*\.example\.test:mx1\.enforce\.test match=mx1\.example\.test:mx1\.enforce\.test last=sts checked=$((now - 10))\$" \
+    "  the entry as the cache file has it"
+t_is "$(cat "$T/err")" "mta-sts-resolve: $SOCK: Connection refused: the daemon does not answer; this is the cache file $T/cache/cache as it was last written (policies only: no lookups, failures or DANE results)" \
+    "  saying so on stderr, and why"
+out=$("$RESOLVE" -c "$T/resolve.conf" show testing.test 2>/dev/null)
+t_is "$?:$out" "1:NOTFOUND " "  testing.test, dropped by the daemon: NOTFOUND (exit 1)"
+sz=$(stat -c %s "$T/cache/cache")
+printf 'P\ttorn.test\tid1' >>"$T/cache/cache"	# a torn tail, as after a crash
+out=$("$RESOLVE" -c "$T/resolve.conf" show Enforce.Test. 2>"$T/err")
+t_is "$?:${out%% id=*}" "0:OK domain=enforce.test" "  a key as Postfix sends it: lower case, no trailing dot"
+t_like "$(cat "$T/err")" "cache: an incomplete record at byte $sz; the 15 bytes from there are ignored" \
+    "  a torn tail is ignored"
+t_is "$(stat -c %s "$T/cache/cache")" "$((sz + 15))" "  and left to the daemon: the file is not written"
+t_is "$(setpriv --reuid="$OTHER" --regid="$OTHER" --clear-groups "$RESOLVE" -c "$T/resolve.conf" show enforce.test 2>&1)" \
+    "mta-sts-resolve: $SOCK: Connection refused: the daemon does not answer, and the cache file cannot be read: $T/cache/cache: Permission denied" \
+    "  uid $OTHER cannot read the cache file: said, exit 2"
+for c in refresh drop query; do
+	out=$("$RESOLVE" -c "$T/resolve.conf" $c enforce.test 2>&1)
+	t_is "$?:$out" "2:mta-sts-resolve: $SOCK: Connection refused: $c needs the running daemon; is mta-sts-resolve running? (show reads the cache file without it)" \
+	    "no daemon: $c says it needs the daemon (exit 2)"
+done
+t_is "$(stat -c %s "$T/cache/cache")" "$((sz + 15))" "  and the cache file is as it was (drop wrote nothing)"
+truncate -s "$sz" "$T/cache/cache"
+
 # ---- over TCP: never, not even from root ---------------------------------------
 # (and resolve-policy-attributes = yes: what Postfix 3.10 is told)
-t_stop "$RPID"
 TPORT=$(t_free_port)
 sed "s|^resolve-socket = .*|resolve-socket = tcp:127.0.0.1:$TPORT|" "$T/resolve.conf" >"$T/tcp.conf"
 echo "resolve-policy-attributes = yes" >>"$T/tcp.conf"
@@ -128,6 +158,10 @@ t_like "$(cat "$T/resolve.log")" "refused ctl-drop enforce\.test from 127\.0\.0\
 ATTRS="policy_type=sts policy_domain=enforce.test mx_host_pattern=*.example.test mx_host_pattern=mx1.enforce.test { policy_string = version: STSv1 } { policy_string = mode: enforce } { policy_string = mx: *.example.test } { policy_string = mx: mx1.enforce.test } { policy_string = max_age: 86400 }"
 t_is "$(rq "$T/tcp.conf" query enforce.test)" "OK secure match=mx1.example.test:mx1.enforce.test servername=hostname $ATTRS" \
     "  the policy is still there, and lookups are answered over TCP"
+printf '%s\n' "P	testing.test	id8	1	604800	$((now - 10))	mx.testing.test	mx.testing.test" | "$GEN" "$T/testing"
+tail -n 1 "$T/testing" >>"$T/cache/cache"	# testing.test again
+t_stop "$RPID"
+t_ok "  restarted with testing.test in the cache again" tstart
 t_is "$($SM "tcp:127.0.0.1:$TPORT" ask 'mta-sts enforce.test' 'mta-sts testing.test' 'mta-sts nomatch.test')" \
     "OK secure match=mx1.example.test:mx1.enforce.test servername=hostname $ATTRS
 OK may policy_type=sts policy_domain=testing.test mx_host_pattern=mx.testing.test { policy_string = version: STSv1 } { policy_string = mode: testing } { policy_string = mx: mx.testing.test } { policy_string = max_age: 604800 }
