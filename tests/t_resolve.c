@@ -409,6 +409,66 @@ put(struct cache *c, const char *d, time_t fetched, unsigned long max_age,
 	cache_save(c, e);
 }
 
+/*
+ * The file is read a chunk (1 MiB) at a time: a torn tail and a corrupt
+ * record far past the first chunk, read only (show without the daemon)
+ * and by the daemon.
+ */
+static void
+t_cache_chunks(const char *path, time_t now)
+{
+	struct cache *c;
+	struct stat st;
+	char err[STS_ERR_MAX], *buf, *p;
+	off_t size0;
+	int fd;
+	ssize_t n;
+
+	stat(path, &st);
+	size0 = st.st_size;
+	ok(size0 > 8 * 1024 * 1024, "a cache file of %lld bytes (many chunks)",
+	    (long long)size0);
+	fd = open(path, O_WRONLY | O_APPEND);
+	ok(write(fd, "P\ttorn.test\tid\t2\t60", 19) == 19, "a torn tail written");
+	close(fd);
+	c = cache_open_ro(path, now, err, sizeof(err));
+	ok(c != NULL && cache_loaded(c) == 100011 && cache_get(c,
+	    "domain99999.example") != NULL && cache_get(c, "torn.test") == NULL,
+	    "read only: all 100011 policies, the torn tail ignored");
+	cache_close(c);
+	stat(path, &st);
+	is_int((int)(st.st_size - size0), 19, "  and the file not written");
+	c = cache_open(path, now, err, sizeof(err));
+	ok(c != NULL && cache_loaded(c) == 100011, "the daemon: all 100011");
+	cache_close(c);
+	stat(path, &st);
+	is_int((int)(st.st_size - size0), 0, "  and the torn tail cut off");
+	/* a flipped byte in domain90000's record, some 9 MiB in */
+	buf = malloc((size_t)size0);
+	fd = open(path, O_RDWR);
+	n = read(fd, buf, (size_t)size0);
+	p = n > 0 ? memmem(buf, (size_t)n, "\tdomain90000.example\t", 21) : NULL;
+	ok(p != NULL && p - buf > 1024 * 1024, "a record past the first chunk "
+	    "(at byte %lld)", p ? (long long)(p - buf) : -1LL);
+	if (p != NULL)
+		ok(pwrite(fd, "D", 1, (off_t)(p - buf + 1)) == 1, "  damaged");
+	close(fd);
+	free(buf);
+	c = cache_open_ro(path, now, err, sizeof(err));
+	ok(c != NULL && cache_loaded(c) == 90011 && cache_get(c,
+	    "domain89999.example") != NULL && cache_get(c,
+	    "domain90000.example") == NULL, "read only: the records before the "
+	    "corrupt one (%zu)", c ? cache_loaded(c) : 0);
+	cache_close(c);
+	c = cache_open(path, now, err, sizeof(err));
+	ok(c != NULL && cache_loaded(c) == 90011, "the daemon: the same (%zu)",
+	    c ? cache_loaded(c) : 0);
+	cache_close(c);
+	stat(path, &st);
+	ok(st.st_size < size0, "  and the rest cut off (%lld of %lld bytes)",
+	    (long long)st.st_size, (long long)size0);
+}
+
 static void
 t_cache(void)
 {
@@ -516,6 +576,7 @@ t_cache(void)
 	ok(e != NULL && strcmp(e->match, "mx1.example.net:mx2.example.net") == 0,
 	    "  the last one is there");
 	cache_close(c);
+	t_cache_chunks(path, now);
 }
 
 /* the outbound keys of mta-sts.conf: values and messages */
