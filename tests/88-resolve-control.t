@@ -131,6 +131,24 @@ for c in refresh drop query; do
 done
 t_is "$(stat -c %s "$T/cache/cache")" "$((sz + 15))" "  and the cache file is as it was (drop wrote nothing)"
 truncate -s "$sz" "$T/cache/cache"
+# a daemon that takes the connection and never answers: show waits 10 s
+rm -f "$T/socket"
+"$PY" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+open(sys.argv[2], "w").close()
+time.sleep(60)
+' "$T/socket" "$T/hung.ready" &
+t_bg $!
+i=0
+while [ ! -e "$T/hung.ready" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+t0=$(date +%s)
+out=$("$RESOLVE" -c "$T/resolve.conf" show enforce.test 2>"$T/err")
+t_is "$?:${out%% id=*}" "0:OK domain=enforce.test" "a daemon that never answers: show reads the cache file"
+t_like "$(cat "$T/err")" "^mta-sts-resolve: $SOCK: no answer within 10 s: the daemon does not answer; this is the cache file " \
+    "  after 10 s ($(($(date +%s) - t0)) s), saying so"
 
 # ---- over TCP: never, not even from root ---------------------------------------
 # (and resolve-policy-attributes = yes: what Postfix 3.10 is told)
