@@ -10,7 +10,8 @@
 # measured, some 280 bytes a policy: a third more fails, such as the file's
 # 122 MiB kept in memory), and the same at the peak (the file is read a
 # chunk at a time, never whole: 385 MiB at the peak before). An ASan build
-# (make SANITIZE=1) skips the memory bounds: its shadow memory is not ours.
+# (make SANITIZE=1) skips the memory bounds (its shadow memory is not ours)
+# and is given 90 s to start (19 s measured at load 15).
 # No DNS server listens: nothing here waits on the network.
 . "$(dirname "$0")/lib/testlib.sh"
 
@@ -22,6 +23,10 @@ SM="$PY $T_TOP/tests/helpers/socketmap.py"
 N=1000000
 [ -x "$RESOLVE" ] || t_skip_all "no $RESOLVE: run make first"
 [ -x "$GEN" ] || t_skip_all "no $GEN: run make all-tests first"
+ASAN=
+ldd "$RESOLVE" 2>/dev/null | grep -q libasan && ASAN=1
+LIMIT=30
+[ -n "$ASAN" ] && LIMIT=90
 t_init resolve-million
 chmod 755 "$T"
 mkdir -p "$T/cache"
@@ -52,7 +57,7 @@ RPID=$!
 t_bg "$RPID"
 i=0
 while ! grep -q 'started:' "$T/resolve.log" && kill -0 "$RPID" 2>/dev/null &&
-    [ "$i" -lt 600 ]; do
+    [ "$i" -lt $((LIMIT * 20)) ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -61,11 +66,11 @@ t_like "$log" "started: $N policies loaded from $T/cache/cache in [0-9.]+ s" \
     "the daemon loads all $N policies"
 secs=$(printf '%s\n' "$log" | sed -n 's/.* loaded from .* in \([0-9.]*\) s;.*/\1/p')
 t_diag "start-up: $N policies loaded in ${secs:-?} s (load average $(cut -d' ' -f1 /proc/loadavg))"
-t_ok "  within 30 s (${secs:-?} s)" awk -v s="${secs:-999}" 'BEGIN { exit !(s <= 30) }'
+t_ok "  within $LIMIT s (${secs:-?} s)" awk -v s="${secs:-999}" -v l="$LIMIT" 'BEGIN { exit !(s <= l) }'
 rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$RPID/status" 2>/dev/null)
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$RPID/status" 2>/dev/null)
 t_diag "memory: VmRSS $((${rss:-0} / 1024)) MiB once loaded, VmHWM $((${hwm:-0} / 1024)) MiB at the peak"
-if ldd "$RESOLVE" 2>/dev/null | grep -q libasan; then
+if [ -n "$ASAN" ]; then
 	t_skip 2 "an ASan build: memory bounds not checked"
 else
 	t_ok "  resident once loaded: $((${rss:-0} / 1024)) MiB <= 352 MiB" \
