@@ -277,9 +277,58 @@ answer_stale(const struct entry *e, time_t now)
 #define WHY(e, buf)	sts_escape((buf), sizeof(buf), (e)->why ? (e)->why : \
 			    "no MTA-STS policy", (e)->why ? strlen((e)->why) : 17)
 
+/*
+ * Postfix 3.10's attributes for an MTA-STS answer (TLSRPT_README,
+ * "MTA-STS Support via smtp_tls_policy_maps"), appended to out: the
+ * policy's type, domain, each mx pattern, and the policy itself, one
+ * policy_string per line as RFC 8460 section 4.4 reports it. -1 when it
+ * does not fit (out is then cut back to what it was).
+ */
+static int
+attrs_add(const struct entry *e, const char *failure, char *out, size_t outlen)
+{
+	size_t o = strlen(out), start = o;
+	const char *p, *c;
+	int k;
+
+#define ADD(...) do { \
+	k = snprintf(out + o, outlen - o, __VA_ARGS__); \
+	if (k < 0 || (size_t)k >= outlen - o) \
+		goto full; \
+	o += (size_t)k; \
+} while (0)
+	ADD(" policy_type=sts policy_domain=%s", e->domain);
+	for (p = e->patterns; *p != '\0'; p = c + 1) {
+		c = strchr(p, ':');
+		ADD(" mx_host_pattern=%.*s", (int)(c ? (size_t)(c - p) : strlen(p)), p);
+		if (c == NULL)
+			break;
+	}
+	ADD(" { policy_string = version: STSv1 } { policy_string = mode: %s }",
+	    sts_mode_name((enum sts_mode)e->mode));
+	for (p = e->patterns; *p != '\0'; p = c + 1) {
+		c = strchr(p, ':');
+		ADD(" { policy_string = mx: %.*s }",
+		    (int)(c ? (size_t)(c - p) : strlen(p)), p);
+		if (c == NULL)
+			break;
+	}
+	ADD(" { policy_string = max_age: %lu }", e->max_age);
+	if (failure != NULL)
+		ADD(" policy_failure=%s", failure);
+#undef ADD
+	return 0;
+ full:
+	out[start] = '\0';
+	return -1;
+}
+
+/* an enforce policy none of whose MX hosts matches: Postfix 3.10 is told */
+#define NOMATCH	"OK secure match=" NOMATCH_NAME " servername=hostname"
+
 void
-answer(enum sts_outbound mode, const struct entry *e, time_t now, char *out,
-    size_t outlen)
+answer(enum sts_outbound mode, int attrs, const struct entry *e, time_t now,
+    char *out, size_t outlen)
 {
 	char why[1024];
 
@@ -296,15 +345,32 @@ answer(enum sts_outbound mode, const struct entry *e, time_t now, char *out,
 		return;
 	}
 	if (e->expires > now && e->patterns != NULL) {
-		if (e->mode != STS_MODE_ENFORCE)
+		if (e->mode == STS_MODE_TESTING && attrs) {
+			/* TLS when offered, never required: it never blocks */
+			(void)snprintf(out, outlen, "OK may");
+			if (attrs_add(e, NULL, out, outlen) == -1)
+				(void)snprintf(out, outlen, "NOTFOUND ");
+		} else if (e->mode != STS_MODE_ENFORCE)
 			(void)snprintf(out, outlen, "NOTFOUND ");
-		else if (e->match == NULL || e->match[0] == '\0')
-			(void)snprintf(out, outlen, "TEMP %s: no MX host matches "
-			    "the MTA-STS policy (mx %s)", e->domain, e->patterns);
-		else if ((size_t)snprintf(out, outlen, "OK secure match=%s "
+		else if (e->match == NULL || e->match[0] == '\0') {
+			/*
+			 * Postfix 3.10 defers it and reports the failure
+			 * (TLSRPT); the name under .invalid (RFC 6761)
+			 * never verifies, even where policy_failure is
+			 * not acted on
+			 */
+			if (!attrs || (size_t)snprintf(out, outlen, "%s", NOMATCH) >=
+			    outlen || attrs_add(e, "validation-failure", out,
+			    outlen) == -1)
+				(void)snprintf(out, outlen, "TEMP %s: no MX host "
+				    "matches the MTA-STS policy (mx %s)",
+				    e->domain, e->patterns);
+		} else if ((size_t)snprintf(out, outlen, "OK secure match=%s "
 		    "servername=hostname", e->match) >= outlen)
 			(void)snprintf(out, outlen, "TEMP %s: the match list is "
 			    "too long", e->domain);
+		else if (attrs)
+			(void)attrs_add(e, NULL, out, outlen);
 		return;
 	}
 	if (mode == STS_OUT_REQUIRE)

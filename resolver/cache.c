@@ -5,7 +5,8 @@
  * policies in a file that survives restarts: a header line, then one
  * record per line appended as policies are fetched or dropped, each
  * with a checksum. A torn or corrupt tail (a crash in mid-write) is cut
- * off at start-up; the rest is kept. When the file has grown to twice
+ * off at start-up (the file is read a chunk at a time, never whole); the
+ * rest is kept. When the file has grown to twice
  * the live entries it is rewritten whole: a temporary file, fsync,
  * rename. Only the event loop's thread calls these.
  */
@@ -24,6 +25,7 @@
 
 #define CACHE_MAGIC	"mta-sts-resolve cache 1\n"
 #define LINE_MAX_REC	16384
+#define LOAD_CHUNK	(1024 * 1024)	/* the file is read this much at a time */
 
 struct cache {
 	char		 *path;
@@ -33,6 +35,7 @@ struct cache {
 	size_t		  records;	/* lines in the file */
 	size_t		  loaded;
 	int		  dirty;
+	int		  ro;		/* read only: nothing written, nothing cut */
 };
 
 static uint32_t
@@ -305,83 +308,112 @@ hex32(const char *s, uint32_t *out)
 	return 0;
 }
 
-/* read the file, cut off a bad tail; 0 or -1 with err */
+/* one line [p, nl): its checksum, then the record; 0, -1 bad, -2 no memory */
+static int
+load_line(struct cache *c, char *p, char *nl, time_t now)
+{
+	char *tab;
+	uint32_t sum;
+
+	*nl = '\0';
+	if ((size_t)(nl - p) < 9 || (tab = nl - 9)[0] != '\t' ||
+	    hex32(tab + 1, &sum) == -1 || sum != fnv(p, (size_t)(tab - p)))
+		return -1;
+	*tab = '\0';
+	return load_record(c, p, now);
+}
+
+/* fill buf[*have..LOAD_CHUNK) from the file at off + *have; 0 at its end */
+static ssize_t
+load_fill(struct cache *c, char *buf, size_t *have, off_t off)
+{
+	ssize_t r, got = 0;
+
+	while (*have < LOAD_CHUNK) {
+		r = pread(c->fd, buf + *have, LOAD_CHUNK - *have, off + (off_t)*have);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		*have += (size_t)r;
+		got += r;
+	}
+	return got;
+}
+
+/*
+ * Read the file a chunk at a time (never all of it in memory), cut off a
+ * bad tail; 0 or -1 with err
+ */
 static int
 load(struct cache *c, time_t now, char *err, size_t errlen)
 {
 	struct stat st;
-	char *buf = NULL, *p, *nl, *tab;
-	size_t len = 0, good;
-	ssize_t r;
-	uint32_t sum;
-	int rc = -1, bad = 0;
+	char *buf = NULL, *p, *nl;
+	size_t have = 0, good, magic = strlen(CACHE_MAGIC), used;
+	off_t off = 0, len;
+	int rc = -1, bad = 0, eof = 0;
 
 	if (fstat(c->fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		(void)sts_err(err, errlen, "%s: not a regular file", c->path);
 		return -1;
 	}
 	if (st.st_size == 0) {
-		if (write(c->fd, CACHE_MAGIC, strlen(CACHE_MAGIC)) !=
-		    (ssize_t)strlen(CACHE_MAGIC))
+		if (c->ro)
+			return 0;
+		if (write(c->fd, CACHE_MAGIC, magic) != (ssize_t)magic)
 			return sts_err(err, errlen, "%s: %s", c->path, strerror(errno));
 		return 0;
 	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+	len = st.st_size;
+	if ((buf = malloc(LOAD_CHUNK + 1)) == NULL)
 		return sts_err(err, errlen, "%s: out of memory", c->path);
-	while (len < (size_t)st.st_size) {
-		r = pread(c->fd, buf + len, (size_t)st.st_size - len, (off_t)len);
-		if (r <= 0) {
-			if (r == -1 && errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)r;
-	}
-	buf[len] = '\0';
-	if (len < strlen(CACHE_MAGIC) || memcmp(buf, CACHE_MAGIC,
-	    strlen(CACHE_MAGIC)) != 0) {
+	(void)load_fill(c, buf, &have, 0);
+	if (have < magic || memcmp(buf, CACHE_MAGIC, magic) != 0) {
 		(void)sts_err(err, errlen, "%s: not a cache file of "
 		    "mta-sts-resolve; move it away", c->path);
 		goto out;
 	}
-	good = strlen(CACHE_MAGIC);
-	{
-		size_t lines = 0;
-
-		for (p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf))) != NULL; p++)
-			lines++;
-		while (c->cap < 2 * lines && c->cap < ((size_t)1 << 26))
-			if (grow(c) == -1)
-				break;
-	}
-	for (p = buf + good; p < buf + len; p = nl + 1) {
-		if ((nl = memchr(p, '\n', len - (size_t)(p - buf))) == NULL)
-			break;		/* torn */
-		*nl = '\0';
-		if ((size_t)(nl - p) < 9 || (tab = nl - 9)[0] != '\t' ||
-		    hex32(tab + 1, &sum) == -1 || sum != fnv(p, (size_t)(tab - p))) {
-			bad = 1;
+	/* room for the records a file this size holds (about 128 bytes each) */
+	while (c->cap < (size_t)(len / 64) && c->cap < ((size_t)1 << 26))
+		if (grow(c) == -1)
+			break;
+	good = magic;
+	p = buf + magic;
+	for (;;) {
+		while ((nl = memchr(p, '\n', have - (size_t)(p - buf))) != NULL) {
+			switch (load_line(c, p, nl, now)) {
+			case -2:
+				(void)sts_err(err, errlen, "%s: out of memory", c->path);
+				goto out;
+			case -1:
+				bad = 1;
+				goto done;
+			}
+			p = nl + 1;
+			good = (size_t)off + (size_t)(p - buf);
+			c->records++;
+		}
+		if (eof)
+			break;		/* what is left is torn */
+		used = (size_t)(p - buf);
+		if (used == 0 && have == LOAD_CHUNK) {
+			bad = 1;	/* a line longer than any record */
 			break;
 		}
-		*tab = '\0';
-		switch (load_record(c, p, now)) {
-		case -2:
-			(void)sts_err(err, errlen, "%s: out of memory", c->path);
-			goto out;
-		case -1:
-			bad = 1;
-			break;
-		}
-		if (bad)
-			break;
-		good = (size_t)(nl + 1 - buf);
-		c->records++;
+		memmove(buf, p, have - used);
+		have -= used;
+		off += (off_t)used;
+		p = buf;
+		if (load_fill(c, buf, &have, off) == 0)
+			eof = 1;
 	}
-	if (good < len) {
-		logmsg("%s: %s record at byte %zu; the %zu bytes from there are "
-		    "dropped", c->path, bad ? "a corrupt" : "an incomplete", good,
-		    len - good);
-		if (ftruncate(c->fd, (off_t)good) == -1) {
+ done:
+	if ((off_t)good < len) {
+		logmsg("%s: %s record at byte %zu; the %lld bytes from there are "
+		    "%s", c->path, bad ? "a corrupt" : "an incomplete", good,
+		    (long long)(len - (off_t)good), c->ro ? "ignored" : "dropped");
+		if (!c->ro && ftruncate(c->fd, (off_t)good) == -1) {
 			(void)sts_err(err, errlen, "%s: %s", c->path, strerror(errno));
 			goto out;
 		}
@@ -393,8 +425,8 @@ load(struct cache *c, time_t now, char *err, size_t errlen)
 	return rc;
 }
 
-struct cache *
-cache_open(const char *path, time_t now, char *err, size_t errlen)
+static struct cache *
+open_as(const char *path, int ro, time_t now, char *err, size_t errlen)
 {
 	struct cache *c;
 
@@ -403,14 +435,16 @@ cache_open(const char *path, time_t now, char *err, size_t errlen)
 		return NULL;
 	}
 	c->fd = -1;
+	c->ro = ro;
 	if (grow(c) == -1)
 		goto nomem;
 	if (path == NULL)	/* in memory only */
 		return c;
 	if ((c->path = strdup(path)) == NULL)
 		goto nomem;
-	if ((c->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1) {
+	if ((c->fd = ro ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) :
+	    open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
 		(void)sts_err(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -424,6 +458,18 @@ cache_open(const char *path, time_t now, char *err, size_t errlen)
 	return NULL;
 }
 
+struct cache *
+cache_open(const char *path, time_t now, char *err, size_t errlen)
+{
+	return open_as(path, 0, now, err, errlen);
+}
+
+struct cache *
+cache_open_ro(const char *path, time_t now, char *err, size_t errlen)
+{
+	return open_as(path, 1, now, err, errlen);
+}
+
 void
 cache_close(struct cache *c)
 {
@@ -432,7 +478,8 @@ cache_close(struct cache *c)
 	if (c == NULL)
 		return;
 	if (c->fd != -1) {
-		(void)fdatasync(c->fd);
+		if (!c->ro)
+			(void)fdatasync(c->fd);
 		close(c->fd);
 	}
 	for (i = 0; i < c->cap; i++)

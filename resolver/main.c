@@ -180,8 +180,15 @@ become(const char *spec)
 
 /* ---- the commands: one request to the running daemon ---------------------- */
 
+#define SHOW_WAIT	10	/* s: show reads the file when the daemon is silent */
+
+/*
+ * The exit status, or -1: the daemon does not answer (nothing listens, or
+ * show waited SHOW_WAIT s); why says what happened.
+ */
 static int
-command(const char *spec, const char *cmd, const char *domain)
+command(const char *spec, const char *cmd, const char *domain, char *why_down,
+    size_t why_len)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -191,7 +198,8 @@ command(const char *spec, const char *cmd, const char *domain)
 	ssize_t n;
 	int fd = -1, family, rc;
 	struct pollfd pfd;
-	time_t until = time(NULL) + 100;
+	time_t until;
+	int secs;
 
 	if (strcmp(cmd, "query") == 0)
 		name = "mta-sts";
@@ -205,6 +213,8 @@ command(const char *spec, const char *cmd, const char *domain)
 		usage(stderr);
 		return 2;
 	}
+	secs = strcmp(cmd, "show") == 0 ? SHOW_WAIT : 100;
+	until = time(NULL) + secs;
 	if (sock_addr(spec, &ss, &len, &family) == -1) {
 		logmsg("-s %s: expected unix:/path or tcp:address:port", spec);
 		return 2;
@@ -214,10 +224,14 @@ command(const char *spec, const char *cmd, const char *domain)
 		logmsg("%s: too long", domain);
 		return 2;
 	}
-	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&ss, len) == -1) {
-		logmsg("%s: %s; is mta-sts-resolve running?", spec, strerror(errno));
+	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		logmsg("%s: %s", spec, strerror(errno));
 		rc = 2;
+		goto out;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1) {
+		(void)snprintf(why_down, why_len, "%s: %s", spec, strerror(errno));
+		rc = -1;
 		goto out;
 	}
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
@@ -230,8 +244,9 @@ command(const char *spec, const char *cmd, const char *domain)
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 1000) == 0) {
 			if (time(NULL) >= until) {
-				logmsg("%s: no answer within 100 s", spec);
-				rc = 2;
+				(void)snprintf(why_down, why_len, "%s: no answer "
+				    "within %d s", spec, secs);
+				rc = -1;
 				goto out;
 			}
 			continue;
@@ -256,6 +271,45 @@ command(const char *spec, const char *cmd, const char *domain)
  out:
 	if (fd != -1)
 		close(fd);
+	return rc;
+}
+
+/*
+ * show without the daemon: the entry as the cache file has it (what a
+ * daemon started now would load), said to be that. The exit status.
+ */
+static int
+show_file(const struct sts_conf *conf, const char *domain, const char *why)
+{
+	struct cache *cache = NULL;
+	struct entry *e;
+	char err[STS_ERR_MAX], name[STS_HOST_MAX + 1], out[8192];
+	const char *path = conf->resolve_cache ? conf->resolve_cache :
+	    CACHE_DEFAULT;
+	time_t now = time(NULL);
+	int rc;
+
+	if (key_domain(domain, strlen(domain), name, sizeof(name)) == -1) {
+		printf("PERM not a domain\n");
+		return 2;
+	}
+	if ((cache = cache_open_ro(path, now, err, sizeof(err))) == NULL) {
+		logmsg("%s: the daemon does not answer, and the cache file cannot "
+		    "be read: %s", why, err);
+		return 2;
+	}
+	logmsg("%s: the daemon does not answer; this is the cache file %s as "
+	    "it was last written (policies only: no lookups, failures or DANE "
+	    "results)", why, path);
+	if ((e = cache_get(cache, name)) == NULL) {
+		printf("NOTFOUND \n");
+		rc = 1;
+	} else {
+		ctl_show(e, now, out, sizeof(out));
+		printf("%s\n", out);
+		rc = 0;
+	}
+	cache_close(cache);
 	return rc;
 }
 
@@ -384,7 +438,17 @@ main(int argc, char *argv[])
 	if (sock == NULL)
 		sock = conf.resolve_socket ? conf.resolve_socket : SOCKET_DEFAULT;
 	if (op.argc == 2) {
-		rc = command(sock, op.argv[0], op.argv[1]);
+		char why[512];
+
+		if ((rc = command(sock, op.argv[0], op.argv[1], why,
+		    sizeof(why))) == -1 && strcmp(op.argv[0], "show") == 0)
+			rc = show_file(&conf, op.argv[1], why);
+		else if (rc == -1) {
+			logmsg("%s: %s needs the running daemon; is "
+			    "mta-sts-resolve running? (show reads the cache file "
+			    "without it)", why, op.argv[0]);
+			rc = 2;
+		}
 		goto out;
 	}
 	memset(&sa, 0, sizeof(sa));

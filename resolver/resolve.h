@@ -10,6 +10,7 @@
  *   cache.c      the table of domains and its file (survives restarts)
  *   fetch.c      the worker threads: DANE, then the policy (sender.h)
  *   answer.c     what Postfix is told: modes, rules, match lists
+ *   ctl.c        the control requests: who may send them, the show line
  *   log.c        logmsg(), a leaf
  */
 #ifndef RESOLVE_H
@@ -61,6 +62,8 @@ struct entry {
 
 struct cache;
 struct cache *cache_open(const char *path, time_t now, char *err, size_t errlen);
+/* the file as it is, for reading only (show without the daemon) */
+struct cache *cache_open_ro(const char *path, time_t now, char *err, size_t errlen);
 void	 cache_close(struct cache *);
 struct entry *cache_get(struct cache *, const char *domain);
 struct entry *cache_add(struct cache *, const char *domain);	/* NULL: no memory */
@@ -91,9 +94,15 @@ enum sts_outbound rules_mode(const struct rules *, const char *domain,
  */
 int	 match_list(const struct sts_strlist *pats, const struct sts_strlist *mx,
 	    char *out, size_t outlen);
-/* the reply for an entry known now (no network); "TEMP ..." etc. */
-void	 answer(enum sts_outbound, const struct entry *, time_t now,
+/*
+ * The reply for an entry known now (no network); "TEMP ..." etc. attrs:
+ * with Postfix 3.10's policy attributes (resolve-policy-attributes), and
+ * testing policies answered "OK may" with them instead of NOTFOUND.
+ */
+void	 answer(enum sts_outbound, int attrs, const struct entry *, time_t now,
 	    char *out, size_t outlen);
+/* what an enforce policy whose MX hosts all fail its patterns may match */
+#define NOMATCH_NAME	"mta-sts-policy-failure.invalid"
 /* may the entry answer now without waiting for a lookup? */
 int	 answer_ready(const struct entry *, time_t now);
 /* should the entry be looked up again in the background? */
@@ -104,6 +113,17 @@ int	 key_domain(const char *key, size_t len, char *out, size_t outlen);
 #define FRESH_SECS	300	/* a lookup is repeated (in the background) after this */
 #define NEG_SECS	3600	/* no policy / DANE: answered from cache this long */
 #define TEMP_SECS	60	/* a failure: answered from cache this long */
+
+/* ---- ctl.c ------------------------------------------------------------------ */
+/*
+ * May the peer on fd send a control request (req, len bytes)? 1 yes: a
+ * unix socket, root or the daemon's own user; 0 no: out holds the PERM
+ * answer, and the refusal is logged with the peer's uid and pid (or its
+ * address over TCP).
+ */
+int	 ctl_allowed(int fd, const char *req, size_t len, char *out, size_t outlen);
+/* the cached entry, as "show" prints it */
+void	 ctl_show(const struct entry *, time_t now, char *out, size_t len);
 
 /* ---- fetch.c ---------------------------------------------------------------- */
 struct job {

@@ -212,25 +212,6 @@ submit(struct loop *l, struct entry *e, int refetch, int background)
 	workers_submit(l->w, j);
 }
 
-static void
-show(const struct entry *e, time_t now, char *out, size_t len)
-{
-	char why[600];
-
-	sts_escape(why, sizeof(why), e->why ? e->why : "", e->why ? strlen(e->why) : 0);
-	if (e->patterns != NULL && e->expires > now)
-		(void)snprintf(out, len, "OK domain=%s id=%s mode=%s max_age=%lu "
-		    "fetched=%lld expires=%lld mx=%s match=%s last=%s checked=%lld%s%s",
-		    e->domain, e->id, sts_mode_name((enum sts_mode)e->mode),
-		    e->max_age, (long long)e->fetched, (long long)e->expires,
-		    e->patterns, e->match ? e->match : "", result_name(e->last),
-		    (long long)e->checked, why[0] ? " why=" : "", why);
-	else
-		(void)snprintf(out, len, "OK domain=%s policy=none last=%s "
-		    "checked=%lld%s%s", e->domain, e->checked ? result_name(e->last) :
-		    "never", (long long)e->checked, why[0] ? " why=" : "", why);
-}
-
 /* answer c about e (known now) */
 static int
 respond(struct loop *l, struct client *c, const struct entry *e)
@@ -238,9 +219,10 @@ respond(struct loop *l, struct client *c, const struct entry *e)
 	char out[8192];
 
 	if (c->ctl)
-		show(e, l->now, out, sizeof(out));
+		ctl_show(e, l->now, out, sizeof(out));
 	else {
-		answer(c->mode, e, l->now, out, sizeof(out));
+		answer(c->mode, l->o->conf->resolve_policy_attributes, e,
+		    l->now, out, sizeof(out));
 		if (out[0] == 'T' && c->mode == STS_OUT_REQUIRE)
 			logmsg("%s: deferred: %s", e->domain, out + 5);
 	}
@@ -381,13 +363,16 @@ request(struct loop *l, struct client *c, const char *req, size_t len)
 	c->ctl = 0;
 	if (nlen > 4 && strncmp(req, "ctl-", 4) == 0) {
 		c->ctl = 's';
+		/* only root and the daemon's user, on a unix socket (ctl.c) */
+		if (!ctl_allowed(c->fd, req, len, out, sizeof(out)))
+			return reply(c, out) == -1 ? -1 : 1;
 		if (key_domain(key, len - nlen - 1, c->domain, sizeof(c->domain)) == -1)
 			return reply(c, "PERM not a domain") == -1 ? -1 : 1;
 		e = cache_get(l->cache, c->domain);
 		if (nlen == 8 && strncmp(req, "ctl-show", 8) == 0) {
 			if (e == NULL)
 				return reply(c, "NOTFOUND ") == -1 ? -1 : 1;
-			show(e, l->now, out, sizeof(out));
+			ctl_show(e, l->now, out, sizeof(out));
 			return reply(c, out) == -1 ? -1 : 1;
 		}
 		if (nlen == 8 && strncmp(req, "ctl-drop", 8) == 0) {

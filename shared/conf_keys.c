@@ -98,6 +98,7 @@ const struct key conf_keys[NKEYS] = {
 	[RESOLVECACHE] = { "resolve-cache", K_PATH, 0, "a file" },
 	[RESOLVESOCKET] = { "resolve-socket", K_SOCKET, 0,
 	    "unix:/path or tcp:address:port" },
+	[RESOLVEATTRS] = { "resolve-policy-attributes", K_BOOL, 0, "yes or no" },
 };
 
 static const char *const outbound_names[] = {
@@ -591,6 +592,13 @@ conf_apply(struct parser *p, enum kid k, struct sts_strlist *items)
 			    "(expected %s)", key->name, conf_esc(b, sizeof(b), v),
 			    key->expect);
 		return set_str(p, &c->resolve_socket, v);
+	case K_BOOL:
+		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+			return conf_fail(p, p->line, "%s '%s' is not valid "
+			    "(expected %s)", key->name, conf_esc(b, sizeof(b), v),
+			    key->expect);
+		c->resolve_policy_attributes = strcmp(v, "yes") == 0;
+		return 0;
 	case K_PUBLISH:
 		return apply_publish(p, v);
 	case K_HOSTPORT:

@@ -261,6 +261,7 @@ struct sts_conf {
 	char		       *outbound_rules;	/* per-destination modes, or NULL */
 	char		       *resolve_cache;	/* default /var/lib/mta-sts-resolve/cache */
 	char		       *resolve_socket;	/* unix:PATH or tcp:ADDR:PORT */
+	int			resolve_policy_attributes; /* Postfix 3.10's policy_type=sts ...: default no */
 };
 
 void	 sts_conf_defaults(struct sts_conf *);	/* built-in defaults, no file */

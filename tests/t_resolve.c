@@ -158,27 +158,27 @@ t_answer(void)
 	char out[1024];
 
 	entry_init(&e, now, STS_MODE_ENFORCE, "mx1.example.test");
-	answer(STS_OUT_OPTIONAL, &e, now, out, sizeof(out));
+	answer(STS_OUT_OPTIONAL, 0, &e, now, out, sizeof(out));
 	is_str(out, "OK secure match=mx1.example.test servername=hostname",
 	    "optional, enforce: secure with the MX names");
-	answer(STS_OUT_REQUIRE, &e, now, out, sizeof(out));
+	answer(STS_OUT_REQUIRE, 0, &e, now, out, sizeof(out));
 	is_str(out, "OK secure match=mx1.example.test servername=hostname",
 	    "require, enforce: secure");
-	answer(STS_OUT_DISABLE, &e, now, out, sizeof(out));
+	answer(STS_OUT_DISABLE, 0, &e, now, out, sizeof(out));
 	is_str(out, "NOTFOUND ", "disable: NOTFOUND even for enforce");
 	ok(answer_ready(&e, now), "a cached policy answers at once");
 	ok(!answer_stale(&e, now), "  and is not looked up again yet");
 	ok(answer_stale(&e, now + FRESH_SECS), "  but is after %d s", FRESH_SECS);
 
 	e.match = (char *)"";
-	answer(STS_OUT_OPTIONAL, &e, now, out, sizeof(out));
+	answer(STS_OUT_OPTIONAL, 0, &e, now, out, sizeof(out));
 	is_str(out, "TEMP example.test: no MX host matches the MTA-STS policy "
 	    "(mx *.example.test)", "enforce, no MX host matches: TEMP");
 
 	entry_init(&e, now, STS_MODE_TESTING, "mx1.example.test");
-	answer(STS_OUT_OPTIONAL, &e, now, out, sizeof(out));
+	answer(STS_OUT_OPTIONAL, 0, &e, now, out, sizeof(out));
 	is_str(out, "NOTFOUND ", "testing never blocks (optional)");
-	answer(STS_OUT_REQUIRE, &e, now, out, sizeof(out));
+	answer(STS_OUT_REQUIRE, 0, &e, now, out, sizeof(out));
 	is_str(out, "NOTFOUND ", "testing never blocks (require)");
 
 	/* expired: the policy is not used */
@@ -187,15 +187,15 @@ t_answer(void)
 	e.last = R_FAIL;
 	e.checked = now - 1;
 	e.why = (char *)"https://mta-sts.example.test/.well-known/mta-sts.txt: refused";
-	answer(STS_OUT_OPTIONAL, &e, now, out, sizeof(out));
+	answer(STS_OUT_OPTIONAL, 0, &e, now, out, sizeof(out));
 	is_str(out, "NOTFOUND ", "an expired policy is not applied (optional)");
-	answer(STS_OUT_REQUIRE, &e, now, out, sizeof(out));
+	answer(STS_OUT_REQUIRE, 0, &e, now, out, sizeof(out));
 	is_str(out, "TEMP example.test: outbound = require and no valid MTA-STS "
 	    "policy: https://mta-sts.example.test/.well-known/mta-sts.txt: refused",
 	    "an expired policy, require: TEMP with why");
 	/* the cached policy outlives a failed refresh until max_age ends */
 	e.expires = now + 1;
-	answer(STS_OUT_OPTIONAL, &e, now, out, sizeof(out));
+	answer(STS_OUT_OPTIONAL, 0, &e, now, out, sizeof(out));
 	is_str(out, "OK secure match=mx1.example.test servername=hostname",
 	    "a failed refresh keeps the cached policy until it expires");
 
@@ -206,28 +206,103 @@ t_answer(void)
 	e.last = R_NONE;
 	e.checked = now;
 	e.why = (char *)"_mta-sts.example.test: no record";
-	answer(STS_OUT_OPTIONAL, &e, now, out, sizeof(out));
+	answer(STS_OUT_OPTIONAL, 0, &e, now, out, sizeof(out));
 	is_str(out, "NOTFOUND ", "optional, no policy: NOTFOUND");
-	answer(STS_OUT_REQUIRE, &e, now, out, sizeof(out));
+	answer(STS_OUT_REQUIRE, 0, &e, now, out, sizeof(out));
 	is_str(out, "TEMP example.test: outbound = require and no valid MTA-STS "
 	    "policy: _mta-sts.example.test: no record", "require, no policy: TEMP");
 	ok(answer_ready(&e, now + NEG_SECS - 1), "no policy is remembered");
 	ok(!answer_ready(&e, now + NEG_SECS), "  for %d s", NEG_SECS);
 	e.last = R_TEMP;
 	ok(!answer_ready(&e, now + TEMP_SECS), "a failed lookup for %d s", TEMP_SECS);
-	answer(STS_OUT_OPTIONAL, &e, now, out, sizeof(out));
+	answer(STS_OUT_OPTIONAL, 0, &e, now, out, sizeof(out));
 	is_str(out, "NOTFOUND ", "optional, lookup failed: NOTFOUND");
 
 	/* DANE first */
 	entry_init(&e, now, STS_MODE_ENFORCE, "mx1.example.test");
 	e.last = R_DANE;
-	answer(STS_OUT_OPTIONAL, &e, now, out, sizeof(out));
+	answer(STS_OUT_OPTIONAL, 0, &e, now, out, sizeof(out));
 	is_str(out, "OK dane", "TLSA vouched for: dane, over the MTA-STS policy");
 	e.last = R_DANE_TEMP;
 	e.why = (char *)"DANE: the TLSA lookup for _25._tcp.mx1.example.test failed";
-	answer(STS_OUT_OPTIONAL, &e, now, out, sizeof(out));
+	answer(STS_OUT_OPTIONAL, 0, &e, now, out, sizeof(out));
 	is_str(out, "TEMP DANE: the TLSA lookup for _25._tcp.mx1.example.test failed",
 	    "a failed TLSA lookup: TEMP, never a downgrade to MTA-STS");
+}
+
+/* resolve-policy-attributes = yes: Postfix 3.10's attributes, exactly */
+static void
+t_answer_attrs(void)
+{
+	struct entry e;
+	time_t now = time(NULL);
+	char out[1024], small[120];
+
+	entry_init(&e, now, STS_MODE_ENFORCE, "mx1.example.test:a.example.test");
+	e.patterns = (char *)"*.example.test:mx1.example.test";
+	e.max_age = 604800;
+	answer(STS_OUT_OPTIONAL, 1, &e, now, out, sizeof(out));
+	is_str(out, "OK secure match=mx1.example.test:a.example.test "
+	    "servername=hostname policy_type=sts policy_domain=example.test "
+	    "mx_host_pattern=*.example.test mx_host_pattern=mx1.example.test "
+	    "{ policy_string = version: STSv1 } { policy_string = mode: enforce } "
+	    "{ policy_string = mx: *.example.test } "
+	    "{ policy_string = mx: mx1.example.test } "
+	    "{ policy_string = max_age: 604800 }",
+	    "attributes: enforce carries type, domain, patterns and the policy");
+	answer(STS_OUT_REQUIRE, 1, &e, now, out, sizeof(out));
+	ok(strncmp(out, "OK secure match=mx1.example.test:a.example.test "
+	    "servername=hostname policy_type=sts ", 71) == 0,
+	    "  the same under require");
+	answer(STS_OUT_DISABLE, 1, &e, now, out, sizeof(out));
+	is_str(out, "NOTFOUND ", "  disable: NOTFOUND, no attributes");
+	answer(STS_OUT_OPTIONAL, 1, &e, now, small, sizeof(small));
+	is_str(small, "OK secure match=mx1.example.test:a.example.test "
+	    "servername=hostname", "  no room for them: the answer without");
+
+	e.match = (char *)"";
+	answer(STS_OUT_OPTIONAL, 1, &e, now, out, sizeof(out));
+	is_str(out, "OK secure match=mta-sts-policy-failure.invalid "
+	    "servername=hostname policy_type=sts policy_domain=example.test "
+	    "mx_host_pattern=*.example.test mx_host_pattern=mx1.example.test "
+	    "{ policy_string = version: STSv1 } { policy_string = mode: enforce } "
+	    "{ policy_string = mx: *.example.test } "
+	    "{ policy_string = mx: mx1.example.test } "
+	    "{ policy_string = max_age: 604800 } policy_failure=validation-failure",
+	    "enforce, no MX host matches: a failure Postfix reports, on a name "
+	    "that never verifies");
+	answer(STS_OUT_OPTIONAL, 1, &e, now, small, sizeof(small));
+	is_str(small, "TEMP example.test: no MX host matches the MTA-STS policy "
+	    "(mx *.example.test:mx1.example.test)", "  no room: TEMP as before");
+
+	entry_init(&e, now, STS_MODE_TESTING, "mx1.example.test");
+	e.max_age = 86400;
+	answer(STS_OUT_OPTIONAL, 1, &e, now, out, sizeof(out));
+	is_str(out, "OK may policy_type=sts policy_domain=example.test "
+	    "mx_host_pattern=*.example.test "
+	    "{ policy_string = version: STSv1 } { policy_string = mode: testing } "
+	    "{ policy_string = mx: *.example.test } "
+	    "{ policy_string = max_age: 86400 }",
+	    "testing: passed on as may (never blocks) with the attributes");
+	answer(STS_OUT_REQUIRE, 1, &e, now, out, sizeof(out));
+	ok(strncmp(out, "OK may policy_type=sts ", 23) == 0,
+	    "  the same under require");
+	answer(STS_OUT_OPTIONAL, 1, &e, now, small, sizeof(small));
+	is_str(small, "NOTFOUND ", "  no room: NOTFOUND as without attributes");
+
+	entry_init(&e, now, STS_MODE_NONE, "mx1.example.test");
+	answer(STS_OUT_OPTIONAL, 1, &e, now, out, sizeof(out));
+	is_str(out, "NOTFOUND ", "none: NOTFOUND, no attributes");
+	entry_init(&e, now, STS_MODE_ENFORCE, "mx1.example.test");
+	e.last = R_DANE;
+	answer(STS_OUT_OPTIONAL, 1, &e, now, out, sizeof(out));
+	is_str(out, "OK dane", "DANE: no MTA-STS attributes");
+	memset(&e, 0, sizeof(e));
+	e.domain = (char *)"example.test";
+	e.last = R_NONE;
+	e.checked = now;
+	answer(STS_OUT_OPTIONAL, 1, &e, now, out, sizeof(out));
+	is_str(out, "NOTFOUND ", "no policy: NOTFOUND");
 }
 
 static void
@@ -332,6 +407,66 @@ put(struct cache *c, const char *d, time_t fetched, unsigned long max_age,
 	e->match = strdup(match);
 	e->last = R_STS;
 	cache_save(c, e);
+}
+
+/*
+ * The file is read a chunk (1 MiB) at a time: a torn tail and a corrupt
+ * record far past the first chunk, read only (show without the daemon)
+ * and by the daemon.
+ */
+static void
+t_cache_chunks(const char *path, time_t now)
+{
+	struct cache *c;
+	struct stat st;
+	char err[STS_ERR_MAX], *buf, *p;
+	off_t size0;
+	int fd;
+	ssize_t n;
+
+	stat(path, &st);
+	size0 = st.st_size;
+	ok(size0 > 8 * 1024 * 1024, "a cache file of %lld bytes (many chunks)",
+	    (long long)size0);
+	fd = open(path, O_WRONLY | O_APPEND);
+	ok(write(fd, "P\ttorn.test\tid\t2\t60", 19) == 19, "a torn tail written");
+	close(fd);
+	c = cache_open_ro(path, now, err, sizeof(err));
+	ok(c != NULL && cache_loaded(c) == 100011 && cache_get(c,
+	    "domain99999.example") != NULL && cache_get(c, "torn.test") == NULL,
+	    "read only: all 100011 policies, the torn tail ignored");
+	cache_close(c);
+	stat(path, &st);
+	is_int((int)(st.st_size - size0), 19, "  and the file not written");
+	c = cache_open(path, now, err, sizeof(err));
+	ok(c != NULL && cache_loaded(c) == 100011, "the daemon: all 100011");
+	cache_close(c);
+	stat(path, &st);
+	is_int((int)(st.st_size - size0), 0, "  and the torn tail cut off");
+	/* a flipped byte in domain90000's record, some 9 MiB in */
+	buf = malloc((size_t)size0);
+	fd = open(path, O_RDWR);
+	n = read(fd, buf, (size_t)size0);
+	p = n > 0 ? memmem(buf, (size_t)n, "\tdomain90000.example\t", 21) : NULL;
+	ok(p != NULL && p - buf > 1024 * 1024, "a record past the first chunk "
+	    "(at byte %lld)", p ? (long long)(p - buf) : -1LL);
+	if (p != NULL)
+		ok(pwrite(fd, "D", 1, (off_t)(p - buf + 1)) == 1, "  damaged");
+	close(fd);
+	free(buf);
+	c = cache_open_ro(path, now, err, sizeof(err));
+	ok(c != NULL && cache_loaded(c) == 90011 && cache_get(c,
+	    "domain89999.example") != NULL && cache_get(c,
+	    "domain90000.example") == NULL, "read only: the records before the "
+	    "corrupt one (%zu)", c ? cache_loaded(c) : 0);
+	cache_close(c);
+	c = cache_open(path, now, err, sizeof(err));
+	ok(c != NULL && cache_loaded(c) == 90011, "the daemon: the same (%zu)",
+	    c ? cache_loaded(c) : 0);
+	cache_close(c);
+	stat(path, &st);
+	ok(st.st_size < size0, "  and the rest cut off (%lld of %lld bytes)",
+	    (long long)st.st_size, (long long)size0);
 }
 
 static void
@@ -441,6 +576,7 @@ t_cache(void)
 	ok(e != NULL && strcmp(e->match, "mx1.example.net:mx2.example.net") == 0,
 	    "  the last one is there");
 	cache_close(c);
+	t_cache_chunks(path, now);
 }
 
 /* the outbound keys of mta-sts.conf: values and messages */
@@ -461,6 +597,10 @@ t_conf(void)
 		{ "resolve-socket = 127.0.0.1:8462", "%s:1: resolve-socket '127.0.0.1:8462' is not valid (expected unix:/path or tcp:address:port)" },
 		{ "resolve-cache = cache", NULL },
 		{ "outbound-rules = /etc/mta-sts/outbound", NULL },
+		{ "resolve-policy-attributes = yes", NULL },
+		{ "resolve-policy-attributes = no", NULL },
+		{ "resolve-policy-attributes = 1", "%s:1: resolve-policy-attributes '1' is not valid (expected yes or no)" },
+		{ "resolve-policy-attributes = Yes", "%s:1: resolve-policy-attributes 'Yes' is not valid (expected yes or no)" },
 	};
 	char path[256], err[STS_ERR_MAX], want[512];
 	struct sts_conf conf;
@@ -484,6 +624,12 @@ t_conf(void)
 		}
 		if (rc == 0 && i == 0)
 			is_int(conf.outbound, STS_OUT_REQUIRE, "  outbound is require");
+		if (rc == 0 && i == 11)
+			is_int(conf.resolve_policy_attributes, 1,
+			    "  resolve-policy-attributes is on");
+		if (rc == 0 && i == 12)
+			is_int(conf.resolve_policy_attributes, 0,
+			    "  resolve-policy-attributes is off");
 		if (rc == 0 && i == 9) {
 			snprintf(want, sizeof(want), "%s/cache", tmpdir);
 			is_str(conf.resolve_cache ? conf.resolve_cache : "", want,
@@ -496,6 +642,8 @@ t_conf(void)
 	fclose(f);
 	sts_conf_load(path, &conf, err, sizeof(err));
 	is_int(conf.outbound, STS_OUT_OPTIONAL, "outbound is optional by default");
+	is_int(conf.resolve_policy_attributes, 0,
+	    "resolve-policy-attributes is off by default (Postfix 3.7)");
 	sts_conf_free(&conf);
 }
 
@@ -507,6 +655,7 @@ main(void)
 	t_netstring();
 	t_match();
 	t_answer();
+	t_answer_attrs();
 	t_rules();
 	t_keys();
 	t_conf();
