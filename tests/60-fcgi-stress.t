@@ -30,6 +30,14 @@ t_init 60-fcgi-stress
 
 WANT=${STRESS_REQUESTS:-200000}
 MAXSECS=${STRESS_SECONDS:-40}
+# The ASan/UBSan build (make check SANITIZE=1) answers about ten times
+# slower, and its allocator keeps freed memory in quarantine (up to 256
+# MiB by design), so RSS says nothing there: fewer requests, no RSS check.
+ASAN=
+if ldd "$BIN" 2>/dev/null | grep -q libasan; then
+	ASAN=1
+	WANT=${STRESS_REQUESTS:-30000}
+fi
 UARG=
 UARR=()
 if [ "$(id -u)" = 0 ]; then
@@ -192,8 +200,12 @@ third=$((ns / 3))
 first=$(head -n "$third" "$T/rss" | sort -n | tail -n 1)
 last=$(tail -n "$third" "$T/rss" | sort -n | tail -n 1)
 t_diag "responders' RSS (kB, both): first third max ${first:-?}, last third max ${last:-?} ($ns samples)"
-t_ok "RSS flat: last third at most 4 MiB above the first (${first:-?} -> ${last:-?} kB)" \
-    test "$third" -ge 3 -a "${last:-999999999}" -le $(( ${first:-0} + 4096 ))
+if [ -n "$ASAN" ]; then
+	t_skip 1 "ASan build: its quarantine holds freed memory, RSS is not the program's"
+else
+	t_ok "RSS flat: last third at most 4 MiB above the first (${first:-?} -> ${last:-?} kB)" \
+	    test "$third" -ge 3 -a "${last:-999999999}" -le $(( ${first:-0} + 4096 ))
+fi
 
 # After the load: every domain serves the last valid content written.
 sleep 3.5
@@ -218,7 +230,9 @@ t_like "$(cat "$LOG")" 'keep\.example:1: .*bogus.*still serving the last good po
 # fails and the last good policy stays, which is logged too.
 t_unlike "$(grep -v -e 'keep\.example:1: ' -e 'keep\.example: valid again' -e "$T_NOSANDBOX" \
     -e 'd[0-9]\.example.*still serving the last good policy' -e 'd[0-9]\.example: valid again' "$LOG")" . \
-    "the responders logged nothing else" || t_diag "$(head -n 20 "$LOG")"
+    "the responders logged nothing else" ||
+    t_diag "$(grep -v -e 'keep\.example:1: ' -e 'keep\.example: valid again' -e "$T_NOSANDBOX" \
+	-e 'd[0-9]\.example.*still serving the last good policy' -e 'd[0-9]\.example: valid again' "$LOG" | head -n 20)"
 t_stop "$LPID"
 
 # ---- 2. slow clients, straight at the responder ----------------------------
