@@ -10,13 +10,16 @@
  * reply is there, not when the server takes its request, and one
  * wake-up collects every reply that has arrived, so the generator costs
  * the daemon under test as little CPU as it can on a machine it shares.
+ * IDLE more connections (default 0) are opened first and held open,
+ * asking nothing, as a large Postfix keeps one per smtp process.
  * Prints: requests/s, p50 and p99 latency in µs (from the write of a
  * request to the read of the whole reply), and the number of replies
  * that did not begin with EXPECT (0 when every answer was right).
  *
- *	smload SOCKET-PATH CONNS SECONDS N PREFIX SUFFIX EXPECT [THREADS]
+ *	smload SOCKET-PATH CONNS SECONDS N PREFIX SUFFIX EXPECT [THREADS [IDLE]]
  */
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -49,6 +52,23 @@ struct worker {
 	size_t		 n, cap;
 	long		 bad;
 };
+
+static int
+unix_connect(void)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		perror(path);
+		exit(1);
+	}
+	return fd;
+}
 
 static double
 now(void)
@@ -104,7 +124,6 @@ static void *
 run(void *arg)
 {
 	struct worker *w = arg;
-	struct sockaddr_un sun;
 	struct epoll_event ev, evs[64];
 	int ep, i, k, open_conns, start;
 	ssize_t r;
@@ -114,17 +133,10 @@ run(void *arg)
 		perror("smload: epoll_create1");
 		exit(1);
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	for (i = 0; i < w->nc; i++) {
 		struct conn *c = &w->c[i];
 
-		if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-		    connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-			perror(path);
-			exit(1);
-		}
+		c->fd = unix_connect();
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) == -1) {
@@ -193,11 +205,12 @@ main(int argc, char *argv[])
 	double *all, t0, elapsed;
 	size_t total = 0, i, j;
 	long bad = 0;
-	int nconns, seconds, threads = 1;
+	struct rlimit rl;
+	int nconns, seconds, threads = 1, idle = 0, *idle_fd;
 
-	if (argc != 8 && argc != 9) {
+	if (argc < 8 || argc > 10) {
 		fprintf(stderr, "usage: smload SOCKET CONNS SECONDS N PREFIX "
-		    "SUFFIX EXPECT [THREADS]\n");
+		    "SUFFIX EXPECT [THREADS [IDLE]]\n");
 		return 2;
 	}
 	path = argv[1];
@@ -208,10 +221,26 @@ main(int argc, char *argv[])
 	suffix = argv[6];
 	expect = argv[7];
 	expect_len = strlen(expect);
-	if (argc == 9)
+	if (argc >= 9)
 		threads = atoi(argv[8]);
-	if (nconns < 1 || seconds < 1 || ndomains < 1 || threads < 1)
+	if (argc == 10)
+		idle = atoi(argv[9]);
+	if (nconns < 1 || seconds < 1 || ndomains < 1 || threads < 1 || idle < 0)
 		return 2;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < (rlim_t)(nconns + idle + 64)) {
+		rl.rlim_cur = (rlim_t)(nconns + idle + 64);
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			perror("smload: setrlimit");
+			return 1;
+		}
+	}
+	if ((idle_fd = calloc((size_t)idle + 1, sizeof(*idle_fd))) == NULL)
+		return 1;
+	for (i = 0; i < (size_t)idle; i++)
+		idle_fd[i] = unix_connect();
 	if (threads > nconns)
 		threads = nconns;
 	if ((w = calloc((size_t)threads, sizeof(*w))) == NULL ||
@@ -236,6 +265,8 @@ main(int argc, char *argv[])
 		bad += w[i].bad;
 	}
 	elapsed = now() - t0;
+	for (i = 0; i < (size_t)idle; i++)
+		close(idle_fd[i]);
 	if ((all = malloc((total ? total : 1) * sizeof(*all))) == NULL)
 		return 1;
 	for (i = 0, j = 0; i < (size_t)threads; i++) {
