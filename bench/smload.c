@@ -5,11 +5,14 @@
  * Postfix's smtp processes ask: a request, then wait for its reply),
  * each request for a random one of N domains "PREFIX1.SUFFIX" ...
  * "PREFIXN.SUFFIX". The connections are spread over THREADS threads
- * (default 1), each waiting for its connections' replies with epoll, as
- * Postfix waits with poll() before it reads: a thread is woken when a
- * reply is there, not when the server takes its request, and one
- * wake-up collects every reply that has arrived, so the generator costs
- * the daemon under test as little CPU as it can on a machine it shares.
+ * (by default, or 0: one thread per connection, as Postfix has one smtp
+ * process per connection), each waiting for its connections' replies
+ * with epoll, as Postfix waits with poll() before it reads: a thread is
+ * woken when a reply is there, not also when the daemon takes its request
+ * (as a thread blocked in read() is, on a unix socket), so the generator
+ * costs the daemon under test no wake-ups beyond the replies; with fewer
+ * threads than connections one wake-up collects every reply that has
+ * arrived.
  * IDLE more connections (default 0) are opened first and held open,
  * asking nothing, as a large Postfix keeps one per smtp process.
  * Prints: requests/s, p50 and p99 latency in µs (from the write of a
@@ -206,7 +209,7 @@ main(int argc, char *argv[])
 	size_t total = 0, i, j;
 	long bad = 0;
 	struct rlimit rl;
-	int nconns, seconds, threads = 1, idle = 0, *idle_fd;
+	int nconns, seconds, threads = 0, idle = 0, *idle_fd;
 
 	if (argc < 8 || argc > 10) {
 		fprintf(stderr, "usage: smload SOCKET CONNS SECONDS N PREFIX "
@@ -225,8 +228,10 @@ main(int argc, char *argv[])
 		threads = atoi(argv[8]);
 	if (argc == 10)
 		idle = atoi(argv[9]);
-	if (nconns < 1 || seconds < 1 || ndomains < 1 || threads < 1 || idle < 0)
+	if (nconns < 1 || seconds < 1 || ndomains < 1 || threads < 0 || idle < 0)
 		return 2;
+	if (threads == 0)
+		threads = nconns;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur < (rlim_t)(nconns + idle + 64)) {
 		rl.rlim_cur = (rlim_t)(nconns + idle + 64);
