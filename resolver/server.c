@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * server.c: the event loop (poll) of mta-sts-resolve. It owns the cache:
+ * server.c: the event loop (epoll) of mta-sts-resolve. It owns the cache:
  * a request for a domain the cache can answer is answered at once, from
  * memory, and a lookup is sent to the workers in the background when the
  * entry is getting old; only a domain the cache cannot answer waits, and
@@ -8,15 +8,25 @@
  * clients are bounded: a request is at most REQ_MAX bytes (the length is
  * refused before the bytes arrive), a half-sent request is dropped after
  * PARTIAL_SECS, an idle connection after IDLE_SECS, and at most
- * CLIENTS_MAX connections are open. Counters go to a Prometheus textfile.
+ * CLIENTS_MAX connections are open; a client that does not read its
+ * replies is not read from until they are written. Counters go to a
+ * Prometheus textfile.
+ *
+ * The loop is built for cache hits: one epoll_wait serves every client
+ * that has sent something (no per-wake-up scan of the connections), a
+ * request costs one read and one write (the reply formatted on the stack,
+ * no allocation), and a client's epoll interest is changed only when it
+ * starts or stops waiting for a lookup or for room to write. A client
+ * closed while the events of one wake-up are handled is freed only after
+ * them.
  */
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +43,7 @@
 #define WAIT_SECS	90	/* Postfix gives up on a socketmap after 100 s */
 #define SWEEP_SLOTS	8192	/* cache slots looked at per second */
 #define BACKGROUND_MAX	64	/* background lookups out at once */
+#define EVENTS_MAX	256	/* epoll events taken per wake-up */
 
 struct client {
 	int		 fd;
@@ -47,6 +58,11 @@ struct client {
 	enum sts_outbound mode;
 	int		 ctl;		/* 0 lookup, 'r' refresh */
 	struct client	*next_waiter;
+	/* the event loop's */
+	size_t		 idx;		/* in loop.cl */
+	uint32_t	 armed;		/* the epoll events asked for */
+	int		 resume;	/* on loop.resume */
+	struct client	*next_resume, *next_dead;
 };
 
 enum counter {
@@ -100,10 +116,14 @@ struct loop {
 	unsigned		 background;
 	size_t			 cursor;
 	time_t			 now;
+	int			 ep;		/* epoll */
+	struct client		*resume;	/* a wait ended: go on reading */
+	struct client		*dead;		/* closed, freed after the wake-up */
 };
 
 /* ---- output --------------------------------------------------------------- */
 
+/* close l->cl[i]; the memory is freed by clients_free() (events may name it) */
 static void
 client_close(struct loop *l, size_t i)
 {
@@ -115,10 +135,62 @@ client_close(struct loop *l, size_t i)
 				*pp = c->next_waiter;
 				break;
 			}
-	close(c->fd);
+	c->wait = NULL;
+	close(c->fd);	/* and out of the epoll set */
+	c->fd = -1;
 	free(c->out);
-	free(c);
+	c->out = NULL;
+	c->outlen = c->outoff = 0;
 	l->cl[i] = l->cl[--l->ncl];
+	l->cl[i]->idx = i;
+	c->next_dead = l->dead;
+	l->dead = c;
+}
+
+static void
+clients_free(struct loop *l)
+{
+	struct client *c;
+
+	while ((c = l->dead) != NULL) {
+		l->dead = c->next_dead;
+		free(c);
+	}
+}
+
+/*
+ * What c is woken for: a request when it waits for nothing and has no
+ * reply queued, room to write when it has. -1: close it.
+ */
+static int
+client_arm(struct loop *l, struct client *c)
+{
+	struct epoll_event ev;
+	uint32_t want;
+
+	want = c->outoff < c->outlen ? EPOLLOUT : c->wait == NULL ? EPOLLIN : 0;
+	if (want == c->armed)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = want;
+	ev.data.ptr = c;
+	if (epoll_ctl(l->ep, EPOLL_CTL_MOD, c->fd, &ev) == -1) {
+		logmsg("epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	c->armed = want;
+	return 0;
+}
+
+/* c's wait ended: its next requests are taken after this wake-up's events */
+static void
+client_resume(struct loop *l, struct client *c)
+{
+	if (c->resume)
+		return;
+	c->resume = 1;
+	c->next_resume = l->resume;
+	l->resume = c;
 }
 
 /* write a reply now, or queue what the socket does not take; -1: close it */
@@ -271,7 +343,6 @@ apply(struct loop *l, struct job *j)
 	struct client *c, *next;
 	char match[4096], *s;
 	struct sts_strlist pats = { 0 };
-	size_t i;
 
 	if ((e = cache_add(l->cache, j->domain)) == NULL) {
 		logmsg("%s: out of memory for the cache", j->domain);
@@ -335,10 +406,10 @@ apply(struct loop *l, struct job *j)
 		next = c->next_waiter;
 		c->wait = NULL;
 		c->next_waiter = NULL;
-		for (i = 0; i < l->ncl && l->cl[i] != c; i++)
-			;
-		if (respond(l, c, e) == -1 && i < l->ncl)
-			client_close(l, i);
+		if (respond(l, c, e) == -1)
+			client_close(l, c->idx);
+		else
+			client_resume(l, c);
 	}
 	job_free(j);
 }
@@ -419,8 +490,9 @@ request(struct loop *l, struct client *c, const char *req, size_t len)
 
 /*
  * answer the complete requests in c->in, up to one that has to wait for
- * a lookup; -1: close it (a request that is not a netstring is counted
- * and answered "PERM malformed request" first)
+ * a lookup or a reply the socket did not take; -1: close it (a request
+ * that is not a netstring is counted and answered "PERM malformed
+ * request" first)
  */
 static int
 client_requests(struct loop *l, struct client *c)
@@ -429,7 +501,7 @@ client_requests(struct loop *l, struct client *c)
 	const char *why = NULL;
 	int rc;
 
-	while (c->wait == NULL && c->inlen > 0) {
+	while (c->wait == NULL && c->inlen > 0 && c->outoff >= c->outlen) {
 		rc = ns_parse(c->in, c->inlen, REQ_MAX, &off, &plen, &used, &why);
 		if (rc == -1) {
 			counters[C_BAD]++;
@@ -439,8 +511,8 @@ client_requests(struct loop *l, struct client *c)
 		if (rc == 0)
 			break;
 		rc = request(l, c, c->in + off, plen);
-		memmove(c->in, c->in + used, c->inlen - used);
-		c->inlen -= used;
+		if ((c->inlen -= used) > 0)
+			memmove(c->in, c->in + used, c->inlen);
 		if (rc == -1)
 			return -1;
 	}
@@ -536,6 +608,7 @@ tick(struct loop *l)
 				client_close(l, i);
 				continue;
 			}
+			client_resume(l, c);
 		}
 		if (c->wait == NULL && ((c->inlen > 0 && l->now - c->since >=
 		    PARTIAL_SECS) || l->now - c->since >= IDLE_SECS)) {
@@ -575,7 +648,7 @@ server_prepare(const struct server_opts *o)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = server_stop;	/* no SA_RESTART: poll returns */
+	sa.sa_handler = server_stop;	/* no SA_RESTART: epoll_wait returns */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -583,120 +656,146 @@ server_prepare(const struct server_opts *o)
 		(void)fcntl(o->fds[i], F_SETFL, fcntl(o->fds[i], F_GETFL) | O_NONBLOCK);
 }
 
-/*
- * What to poll: the wake pipe, the listeners, then (from *basep) the
- * clients. The number of entries.
- */
-static size_t
-loop_fill(const struct loop *l, struct pollfd *pfd, int wake, size_t *basep)
-{
-	size_t i, np = 0;
-
-	pfd[np].fd = wake;
-	pfd[np++].events = POLLIN;
-	for (i = 0; i < l->o->nfds; i++) {
-		pfd[np].fd = l->o->fds[i];
-		pfd[np++].events = POLLIN;
-	}
-	*basep = np;
-	for (i = 0; i < l->ncl; i++) {
-		pfd[np].fd = l->cl[i]->fd;
-		pfd[np].events = (l->cl[i]->wait == NULL ? POLLIN : 0) |
-		    (l->cl[i]->outlen > l->cl[i]->outoff ? POLLOUT : 0);
-		pfd[np++].revents = 0;
-	}
-	return np;
-}
-
-/* the clients polled, pfd[base..np): write, read, answer or close */
+/* one epoll event for client c: write, read, answer or close */
 static void
-loop_clients(struct loop *l, const struct pollfd *pfd, size_t base, size_t np)
+loop_client(struct loop *l, struct client *c, uint32_t re)
 {
-	size_t i;
+	ssize_t w;
 
-	/* from the end (closing moves the last into the hole) */
-	for (i = np - base; i-- > 0; ) {
-		struct client *c;
-		short re = pfd[base + i].revents;
-
-		if (i >= l->ncl || (c = l->cl[i])->fd != pfd[base + i].fd)
-			continue;
-		if (re & (POLLERR | POLLNVAL)) {
-			client_close(l, i);
-			continue;
+	if (c->fd == -1)
+		return;		/* closed by an event before this one */
+	/*
+	 * an error, or gone while it waits for a lookup or for room to
+	 * write (nobody can read the answer); gone with nothing owed to it:
+	 * read what it sent, then the end
+	 */
+	if ((re & EPOLLERR) || ((re & EPOLLHUP) && (c->wait != NULL ||
+	    c->outoff < c->outlen))) {
+		client_close(l, c->idx);
+		return;
+	}
+	if ((re & EPOLLOUT) && c->outoff < c->outlen) {
+		w = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+		if (w == -1 && errno != EAGAIN && errno != EINTR) {
+			client_close(l, c->idx);
+			return;
 		}
-		if ((re & POLLOUT) && c->outoff < c->outlen) {
-			ssize_t w = write(c->fd, c->out + c->outoff,
-			    c->outlen - c->outoff);
-
-			if (w == -1 && errno != EAGAIN && errno != EINTR) {
-				client_close(l, i);
-				continue;
+		if (w > 0 && (c->outoff += (size_t)w) == c->outlen) {
+			c->outoff = c->outlen = 0;
+			/* the requests read while the reply waited */
+			if (client_requests(l, c) == -1) {
+				client_close(l, c->idx);
+				return;
 			}
-			if (w > 0 && (c->outoff += (size_t)w) == c->outlen)
-				c->outoff = c->outlen = 0;
 		}
-		if ((re & (POLLIN | POLLHUP)) && c->wait == NULL &&
-		    client_read(l, c) == -1) {
-			client_close(l, i);
+	}
+	if ((re & (EPOLLIN | EPOLLHUP)) && c->wait == NULL &&
+	    c->outoff >= c->outlen && client_read(l, c) == -1) {
+		client_close(l, c->idx);
+		return;
+	}
+	if (client_arm(l, c) == -1)
+		client_close(l, c->idx);
+}
+
+/* the clients whose wait ended: their requests read meanwhile */
+static void
+loop_resume(struct loop *l)
+{
+	struct client *c;
+
+	while ((c = l->resume) != NULL) {
+		l->resume = c->next_resume;
+		c->resume = 0;
+		c->next_resume = NULL;
+		if (c->fd == -1)
 			continue;
-		}
-		/* more requests already read, after a wait ended */
-		if (client_requests(l, c) == -1)
-			client_close(l, i);
+		if (client_requests(l, c) == -1 || client_arm(l, c) == -1)
+			client_close(l, c->idx);
 	}
 }
 
-/* new clients on the listeners polled, pfd[1..base), up to CLIENTS_MAX */
+/* new clients on listener fd, up to CLIENTS_MAX */
 static void
-loop_accept(struct loop *l, const struct pollfd *pfd, size_t base)
+loop_accept(struct loop *l, int lfd)
 {
-	size_t i;
+	struct epoll_event ev;
 	int fd;
 
-	for (i = 1; i < base; i++) {
-		if (!(pfd[i].revents & POLLIN))
-			continue;
-		while ((fd = accept4(pfd[i].fd, NULL, NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-			struct client *c;
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+		struct client *c;
 
-			counters[C_CONN]++;
-			if (l->ncl == CLIENTS_MAX ||
-			    (c = calloc(1, sizeof(*c))) == NULL) {
-				counters[C_REFUSED]++;
-				close(fd);
-				continue;
-			}
-			c->fd = fd;
-			c->since = l->now;
-			l->cl[l->ncl++] = c;
+		counters[C_CONN]++;
+		if (l->ncl == CLIENTS_MAX || (c = calloc(1, sizeof(*c))) == NULL) {
+			counters[C_REFUSED]++;
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->since = l->now;
+		c->armed = EPOLLIN;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+			logmsg("epoll_ctl: %s", strerror(errno));
+			counters[C_REFUSED]++;
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->idx = l->ncl;
+		l->cl[l->ncl++] = c;
+	}
+}
+
+/* the wake pipe and the listeners in the epoll set: data.u64 0 and 1 + i */
+static int
+loop_listen(struct loop *l, int wake)
+{
+	struct epoll_event ev;
+	size_t i;
+
+	if ((l->ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		logmsg("epoll_create1: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i <= l->o->nfds; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.u64 = i;
+		if (epoll_ctl(l->ep, EPOLL_CTL_ADD, i == 0 ? wake :
+		    l->o->fds[i - 1], &ev) == -1) {
+			logmsg("epoll_ctl: %s", strerror(errno));
+			return -1;
 		}
 	}
+	return 0;
 }
 
 int
 server_run(struct server_opts *o, struct cache *cache)
 {
 	struct loop *l = NULL;
-	struct pollfd *pfd = NULL;
+	struct epoll_event evs[EVENTS_MAX];
 	struct job *j;
 	char err[STS_ERR_MAX], buf[256];
-	int wake[2] = { -1, -1 }, rc = 1;
-	size_t np, base;
+	int wake[2] = { -1, -1 }, rc = 1, n, k, woken;
 	time_t last_tick = 0;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL ||
-	    (pfd = calloc(CLIENTS_MAX + o->nfds + 1, sizeof(*pfd))) == NULL) {
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		logmsg("out of memory");
 		goto out;
 	}
 	l->o = o;
 	l->cache = cache;
+	l->ep = -1;
 	if (pipe2(wake, O_NONBLOCK | O_CLOEXEC) == -1) {
 		logmsg("pipe: %s", strerror(errno));
 		goto out;
 	}
+	if (loop_listen(l, wake[0]) == -1)
+		goto out;
 	if ((l->w = workers_start(o->conf, o->threads, wake[1], err,
 	    sizeof(err))) == NULL) {
 		logmsg("%s", err);
@@ -704,24 +803,35 @@ server_run(struct server_opts *o, struct cache *cache)
 	}
 	server_prepare(o);
 	while (!stop) {
-		np = loop_fill(l, pfd, wake[0], &base);
-		if (poll(pfd, np, 1000) == -1 && errno != EINTR) {
-			logmsg("poll: %s", strerror(errno));
-			goto out;
+		if ((n = epoll_wait(l->ep, evs, EVENTS_MAX, 1000)) == -1) {
+			if (errno != EINTR) {
+				logmsg("epoll_wait: %s", strerror(errno));
+				goto out;
+			}
+			n = 0;
 		}
 		l->now = time(NULL);
-		if (pfd[0].revents & POLLIN) {
+		woken = 0;
+		for (k = 0; k < n; k++) {
+			if (evs[k].data.u64 == 0)
+				woken = 1;
+			else if (evs[k].data.u64 <= o->nfds)
+				loop_accept(l, o->fds[evs[k].data.u64 - 1]);
+			else
+				loop_client(l, evs[k].data.ptr, evs[k].events);
+		}
+		if (woken) {
 			while (read(wake[0], buf, sizeof(buf)) > 0)
 				;
 			while ((j = workers_done(l->w)) != NULL)
 				apply(l, j);
 		}
-		loop_clients(l, pfd, base, np);
-		loop_accept(l, pfd, base);
 		if (l->now != last_tick) {
 			last_tick = l->now;
 			tick(l);
 		}
+		loop_resume(l);
+		clients_free(l);
 	}
 	logmsg("stopping");
 	rc = 0;
@@ -730,13 +840,15 @@ server_run(struct server_opts *o, struct cache *cache)
 	if (l != NULL) {
 		while (l->ncl > 0)
 			client_close(l, l->ncl - 1);
+		clients_free(l);
 		metrics_write(l);
+		if (l->ep != -1)
+			close(l->ep);
 	}
 	if (wake[0] != -1) {
 		close(wake[0]);
 		close(wake[1]);
 	}
-	free(pfd);
 	free(l);
 	return rc;
 }

@@ -158,6 +158,66 @@ t_is "$(cat "$T/slow2")" "open" "  an idle connection (Postfix keeps them) is no
 t_ok "the daemon is still there" alive
 t_ok "  and its process" kill -0 "$RPID"
 
+# ---- a client that never reads its replies; one that leaves while it waits --------
+# Pipelined requests for the cached policy, sent without reading a reply:
+# once its replies fill the socket the daemon stops reading it (its
+# memory stays bounded), and every reply arrives, right and in order,
+# when the client reads. The client stops sending after 1 s in which the
+# daemon took nothing (20 s at most).
+out=$("$PY" - "$T/socket" <<'EOF'
+import socket, sys, time
+req = b"19:mta-sts cached.test,"
+ok = b"OK secure match=mx1.example.test:mx1.cached.test servername=hostname"
+want = b"%d:%s," % (len(ok), ok)
+chunk = req * 2000
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.setblocking(False)
+pending, sent = memoryview(chunk), 0
+t0 = last = time.time()
+while time.time() - last < 1 and time.time() - t0 < 20:
+    try:
+        n = s.send(pending)
+    except BlockingIOError:
+        time.sleep(0.01)
+        continue
+    sent += n
+    last = time.time()
+    pending = pending[n:] if n < len(pending) else memoryview(chunk)
+full = sent // len(req)
+s.setblocking(True)
+s.settimeout(30)
+data = b""
+while len(data) < full * len(want):
+    b = s.recv(1 << 20)
+    if not b:
+        break
+    data += b
+right = data[:full * len(want)] == want * full
+print("%s %d" % ("took-under-1MB" if sent < 1000000 else "took-%d-bytes" % sent,
+    full) if right else "wrong replies after %d bytes: %r" % (sent, data[:200]))
+EOF
+)
+t_like "$out" '^took-under-1MB [0-9]+$' "a client that does not read: the daemon stops reading it once its replies wait (${out#* } requests taken)"
+t_ok "  and every one was answered, in order" test "${out#* }" -gt 1000
+# a request for a domain that is looked up (the DNS server never answers),
+# and the client gone at once: the daemon waits for the lookup idle, not
+# busy with the hung-up connection
+ticks() { awk '{ print $14 + $15 }' "/proc/$RPID/stat"; }
+"$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"17:mta-sts gone.test,")
+s.close()' "$T/socket"
+sleep 0.2
+t0=$(ticks)
+sleep 1.5
+t1=$(ticks)
+t_ok "a client gone while its lookup is out: the daemon idles meanwhile ($((t1 - t0)) ticks of CPU in 1.5 s)" \
+    test "$((t1 - t0))" -le 10
+t_ok "  and still answers" alive
+
 # ---- stop and start-up errors --------------------------------------------------------------
 t_stop "$RPID"
 t_like "$(cat "$T/resolve.log")" 'stopping' "SIGTERM: it stops"
