@@ -28,7 +28,9 @@
  *   state.c      ids remembered per domain, the run lock
  *   atomic.c     temporary file, fsync, rename: the one atomic writer
  *   publish.c    the table of publish methods; publish_rfc2136.c,
- *                publish_hook.c, publish_zonefile.c one method each
+ *                publish_hook.c, publish_zonefile.c one method each;
+ *                publish_tlsrpt.c the delegated TLS-RPT record
+ *                (tlsrpt-zone), by the domain's method
  *   records.c    record text, zone-file lines, TSIG key files
  *   run.c        running a program (hook, reload) bounded in time, in a
  *                process group of its own
