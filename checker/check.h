@@ -295,15 +295,16 @@ enum publish_rc publish_hook(const struct publish_req *, char *note,
 	    size_t notelen, char *err, size_t errlen);
 /*
  * The TLS-RPT record text (unquoted) at name (<domain>.<tlsrpt-zone>),
- * replacing the TXT RRset there: an UPDATE of the tlsrpt-zone, or the
- * program named by tlsrpt-hook (MTA_STS_RECORD_TYPE=tlsrpt). q->id unused.
+ * replacing the TXT RRset there: an UPDATE of zone (the one that holds
+ * the tlsrpt-zone's names), or the program named by tlsrpt-hook
+ * (MTA_STS_RECORD_TYPE=tlsrpt, MTA_STS_ZONE=zone). q->id unused.
  */
 enum publish_rc publish_rfc2136_tlsrpt(const struct publish_req *,
-	    const char *name, const char *text, char *note, size_t notelen,
-	    char *err, size_t errlen);
+	    const char *name, const char *zone, const char *text, char *note,
+	    size_t notelen, char *err, size_t errlen);
 enum publish_rc publish_hook_tlsrpt(const struct publish_req *,
-	    const char *name, const char *text, char *note, size_t notelen,
-	    char *err, size_t errlen);
+	    const char *name, const char *zone, const char *text, char *note,
+	    size_t notelen, char *err, size_t errlen);
 /*
  * publish_zonefile.c: write lines (zone_records of every domain) to
  * conf->zonefile (atomic_write), then run conf->reload. PUB_UNCHANGED

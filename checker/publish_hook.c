@@ -16,7 +16,8 @@
  * With tlsrpt-zone, the operator's TLS-RPT record goes out through the
  * program named by `tlsrpt-hook` (a hook opts in: one written for ids
  * only is never handed a TLS-RPT record), with MTA_STS_RECORD_TYPE=tlsrpt,
- * MTA_STS_NAME=example.com.<tlsrpt-zone>, MTA_STS_ZONE=<tlsrpt-zone>,
+ * MTA_STS_NAME=example.com.<tlsrpt-zone>, MTA_STS_ZONE=<tlsrpt-zone> (or
+ * the zone it lies in),
  * MTA_STS_RECORD=v=TLSRPTv1; rua=... and no MTA_STS_ID or MTA_STS_OLD_ID.
  * It must exit 0 within its time; what it printed is the note for -v.
  */
@@ -135,19 +136,19 @@ publish_hook(const struct publish_req *q, char *note, size_t notelen,
 
 enum publish_rc
 publish_hook_tlsrpt(const struct publish_req *q, const char *name,
-    const char *text, char *note, size_t notelen, char *err, size_t errlen)
+    const char *zone, const char *text, char *note, size_t notelen, char *err,
+    size_t errlen)
 {
 	char e_dom[STS_HOST_MAX + 32], e_name[STS_HOST_MAX + 32];
 	char e_zone[STS_HOST_MAX + 32], e_rec[1100];
 	char e_type[] = "MTA_STS_RECORD_TYPE=tlsrpt";
 	char *vars[HOOK_VARS] = { e_type, e_dom, e_rec, e_name, e_zone };
 
-	if (q->d->set.tlsrpt_zone == NULL ||
+	if (q->d->set.tlsrpt_zone == NULL || zone == NULL ||
 	    env_set(e_dom, sizeof(e_dom), "MTA_STS_DOMAIN", q->d->name) == -1 ||
 	    env_set(e_rec, sizeof(e_rec), "MTA_STS_RECORD", text) == -1 ||
 	    env_set(e_name, sizeof(e_name), "MTA_STS_NAME", name) == -1 ||
-	    env_set(e_zone, sizeof(e_zone), "MTA_STS_ZONE",
-	    q->d->set.tlsrpt_zone) == -1) {
+	    env_set(e_zone, sizeof(e_zone), "MTA_STS_ZONE", zone) == -1) {
 		(void)sts_err(err, errlen, "%s: no tlsrpt-zone, or the record "
 		    "is too long", q->d->name);
 		return PUB_FAILED;

@@ -318,13 +318,14 @@ publish_rfc2136(const struct publish_req *q, char *note, size_t notelen,
 
 enum publish_rc
 publish_rfc2136_tlsrpt(const struct publish_req *q, const char *name,
-    const char *text, char *note, size_t notelen, char *err, size_t errlen)
+    const char *zone, const char *text, char *note, size_t notelen, char *err,
+    size_t errlen)
 {
-	/* the customer's zone is never updated: only the tlsrpt-zone */
-	if (q->d->set.tlsrpt_zone == NULL) {
+	/* the customer's zone is never updated: only the tlsrpt-zone's */
+	if (q->d->set.tlsrpt_zone == NULL || zone == NULL) {
 		(void)sts_err(err, errlen, "%s: no tlsrpt-zone", q->d->name);
 		return PUB_FAILED;
 	}
-	return update_txt(q, name, text, q->d->set.tlsrpt_zone, "tlsrpt-zone",
-	    note, notelen, err, errlen);
+	return update_txt(q, name, text, zone, "tlsrpt-zone", note, notelen,
+	    err, errlen);
 }

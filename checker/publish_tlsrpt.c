@@ -16,32 +16,54 @@
  *
  * then asks the authoritative servers again. Findings: tlsrpt.zone.ok,
  * tlsrpt.publish.done, .failed, .unverified, .by_hand and .dry_run.
+ *
+ * The zone asked and updated is the one that holds the tlsrpt-zone's
+ * names, as the SOA records say: the tlsrpt-zone itself, or the zone it
+ * lies in when it is no zone of its own (rpt.ids.example.net inside
+ * ids.example.net); the tlsrpt-zone when DNS cannot tell.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
 
+static void
+holding_zone(struct dns *dns, const char *tz, char *out, size_t len)
+{
+	char primary[STS_HOST_MAX + 2], why[STS_ERR_MAX];
+	size_t n;
+
+	if (dns_zone(dns, tz, out, len, primary, sizeof(primary), why,
+	    sizeof(why)) == -1) {
+		(void)snprintf(out, len, "%s", tz);
+		return;
+	}
+	if ((n = strlen(out)) > 1 && out[n - 1] == '.')
+		out[n - 1] = '\0';
+}
+
 void
 tlsrpt_publish(struct run *run, struct dns *dns, struct job *j)
 {
 	const struct sts_domain *d = j->d;
 	enum sts_publish how = dom_publish(&run->conf, d);
-	const char *zone = d->set.tlsrpt_zone, *method = publish_name(how);
+	const char *tz = d->set.tlsrpt_zone, *method = publish_name(how);
 	struct publish_req q = { &run->conf, dns, d, "", "" };
 	char name[STS_HOST_MAX + 1], rec[1024], quoted[2048];
+	char zone[STS_HOST_MAX + 2];
 	char why[STS_ERR_MAX], err[STS_ERR_MAX], note[STS_ERR_MAX];
 	enum publish_rc rc;
 
-	if (zone == NULL || how == STS_PUBLISH_ZONEFILE)
+	if (tz == NULL || how == STS_PUBLISH_ZONEFILE)
 		return;
-	if (owner_name("_smtp._tls", d->name, zone, name, sizeof(name)) == -1 ||
+	if (owner_name("_smtp._tls", d->name, tz, name, sizeof(name)) == -1 ||
 	    tlsrpt_default(d->name, &d->set.tlsrpt, rec, sizeof(rec)) == -1 ||
 	    zone_txt(rec, quoted, sizeof(quoted)) == -1) {
 		report_add(&j->r, L_ERROR, "tlsrpt.publish.failed", "%s.%s: the "
-		    "name or the TLS-RPT record is too long", d->name, zone);
+		    "name or the TLS-RPT record is too long", d->name, tz);
 		return;
 	}
+	holding_zone(dns, tz, zone, sizeof(zone));
 	/* what the operator's zone holds, from its authoritative servers */
 	if (dns_check_auth_exact(dns, zone, name, rec, why, sizeof(why)) == 0) {
 		report_add(&j->r, L_INFO, "tlsrpt.zone.ok", "%s: %s", name, rec);
@@ -62,9 +84,9 @@ tlsrpt_publish(struct run *run, struct dns *dns, struct job *j)
 		return;
 	}
 	note[0] = err[0] = '\0';
-	rc = how == STS_PUBLISH_RFC2136 ? publish_rfc2136_tlsrpt(&q, name, rec,
-	    note, sizeof(note), err, sizeof(err)) : publish_hook_tlsrpt(&q,
-	    name, rec, note, sizeof(note), err, sizeof(err));
+	rc = how == STS_PUBLISH_RFC2136 ? publish_rfc2136_tlsrpt(&q, name, zone,
+	    rec, note, sizeof(note), err, sizeof(err)) : publish_hook_tlsrpt(&q,
+	    name, zone, rec, note, sizeof(note), err, sizeof(err));
 	if (rc != PUB_DONE) {
 		report_add(&j->r, L_ERROR, "tlsrpt.publish.failed", "%s: "
 		    "publishing \"%s\" by %s failed: %s", name, rec, method, err);

@@ -8,7 +8,9 @@
 # by the tlsrpt-hook, only when Knot does not hold exactly that record: a
 # second run sends nothing (the SOA serial stays), a changed `tlsrpt`, or
 # a stray record next to ours, is replaced. A hook without tlsrpt-hook is
-# never handed the TLS-RPT record: the record to set is reported. Senders
+# never handed the TLS-RPT record: the record to set is reported. A
+# tlsrpt-zone that is no zone of its own (tls.ids.op.test) is updated in
+# the zone that holds it. Senders
 # (unbound) find the record through the CNAME; a missing or wrong CNAME
 # gives the exact record the customer must set.
 . "$(dirname "$0")/lib/testlib.sh"
@@ -24,8 +26,11 @@ ns_zone rpt.op.test </dev/null
 hs_customer shop.test cname "_smtp._tls	CNAME	shop.test.rpt.op.test."
 hs_customer hook.test cname "_smtp._tls	CNAME	hook.test.rpt.op.test."
 hs_customer old.test cname
+# sub.test's tlsrpt-zone is no zone of its own: names inside ids.op.test
+hs_customer sub.test cname "_smtp._tls	CNAME	sub.test.tls.ids.op.test."
 # hs_customer's own _smtp._tls TXT goes where the CNAME is
-sed -i '/^_smtp\._tls\tTXT/d' "$T/knot/zones/shop.test.zone" "$T/knot/zones/hook.test.zone"
+sed -i '/^_smtp\._tls\tTXT/d' "$T/knot/zones/shop.test.zone" "$T/knot/zones/hook.test.zone" \
+    "$T/knot/zones/sub.test.zone"
 ns_checker_conf "publish = rfc2136
 tsig-key = $T/tsig.key
 id-zone = ids.op.test
@@ -46,6 +51,7 @@ hook = $T/hook
 tlsrpt-hook = $T/hook"
 ns_domain_file old.test "publish = hook
 hook = $T/hook"
+ns_domain_file sub.test "tlsrpt-zone = tls.ids.op.test"
 : >"$T/hook.log"
 t_ok "environment: Knot, lighttpd + responder, smtpd in $NS" ns_start
 t_ok "environment: unbound on 127.0.0.53 (a sender's resolver)" hs_unbound_start
@@ -82,7 +88,11 @@ t_is "$(sender_txt _smtp._tls.shop.test)" "v=TLSRPTv1; rua=mailto:postmaster@sho
     "a sender finds the record through the CNAME"
 t_like "$CHK_OUT" "shop\\.test: info: _smtp\\._tls\\.shop\\.test: CNAME to shop\\.test\\.rpt\\.op\\.test$nl" \
     "the CNAME is checked (tlsrpt.cname.ok)"
-t_unlike "$CHK_OUT" "(shop|hook)\\.test: (warning|error)" "shop.test, hook.test: no warning, no error"
+t_unlike "$CHK_OUT" "(shop|hook|sub)\\.test: (warning|error)" "shop.test, hook.test, sub.test: no warning, no error"
+t_is "$(ns_txt sub.test.tls.ids.op.test)" "v=TLSRPTv1; rua=mailto:postmaster@sub.test" \
+    "a tlsrpt-zone inside another zone: the record is at sub.test.tls.ids.op.test"
+t_like "$CHK_OUT" "sub\\.test: info: sub\\.test\\.tls\\.ids\\.op\\.test: published \"v=TLSRPTv1; rua=mailto:postmaster@sub\\.test\" by rfc2136 \\(it had: authoritative server ns1\\.example\\.test \\(127\\.0\\.0\\.1\\) has no TXT record there\\): updated zone ids\\.op\\.test at ns1\\.example\\.test \\(SOA primary\\)$nl" \
+    "... by an update of ids.op.test, the zone that holds it" || t_diag "$CHK_OUT"
 
 t_is "$(ns_txt hook.test.rpt.op.test)" "v=TLSRPTv1; rua=mailto:postmaster@hook.test" \
     "hook: the tlsrpt-hook put the record at hook.test.rpt.op.test"
@@ -107,12 +117,14 @@ t_like "$CHK_OUT" "old\\.test: warning: _smtp\\._tls\\.old\\.test: no CNAME to o
 
 s1=$(serial)
 t_ok "the first run updated rpt.op.test (serial $s0 -> $s1)" test "${s1:-0}" -gt "${s0:-0}"
-ns_check -v shop.test hook.test
+ns_check -v shop.test hook.test sub.test
 t_is "$CHK_RC" 0 "second run: exit 0" || t_diag "$CHK_OUT"
 t_is "$(serial)" "$s1" "second run: no update, rpt.op.test's serial stays $s1"
 t_is "$(calls tlsrpt)" 1 "second run: the tlsrpt-hook is not run again"
 t_like "$CHK_OUT" "shop\\.test: info: shop\\.test\\.rpt\\.op\\.test: v=TLSRPTv1; rua=mailto:postmaster@shop\\.test$nl" \
     "second run: tlsrpt.zone.ok"
+t_like "$CHK_OUT" "sub\\.test: info: sub\\.test\\.tls\\.ids\\.op\\.test: v=TLSRPTv1; rua=mailto:postmaster@sub\\.test$nl" \
+    "second run: tlsrpt.zone.ok for sub.test too (asked of ids.op.test's servers)"
 t_unlike "$CHK_OUT" "published \"v=TLSRPTv1" "second run: nothing published"
 
 # ---- a changed tlsrpt: replaced (after -n, which only says so) ---------------------
