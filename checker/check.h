@@ -28,7 +28,9 @@
  *   state.c      ids remembered per domain, the run lock
  *   atomic.c     temporary file, fsync, rename: the one atomic writer
  *   publish.c    the table of publish methods; publish_rfc2136.c,
- *                publish_hook.c, publish_zonefile.c one method each
+ *                publish_hook.c, publish_zonefile.c one method each;
+ *                publish_tlsrpt.c the delegated TLS-RPT record
+ *                (tlsrpt-zone), by the domain's method
  *   records.c    record text, zone-file lines, TSIG key files
  *   run.c        running a program (hook, reload) bounded in time, in a
  *                process group of its own
@@ -292,6 +294,18 @@ enum publish_rc publish_rfc2136(const struct publish_req *, char *note,
 enum publish_rc publish_hook(const struct publish_req *, char *note,
 	    size_t notelen, char *err, size_t errlen);
 /*
+ * The TLS-RPT record text (unquoted) at name (<domain>.<tlsrpt-zone>),
+ * replacing the TXT RRset there: an UPDATE of zone (the one that holds
+ * the tlsrpt-zone's names), or the program named by tlsrpt-hook
+ * (MTA_STS_RECORD_TYPE=tlsrpt, MTA_STS_ZONE=zone). q->id unused.
+ */
+enum publish_rc publish_rfc2136_tlsrpt(const struct publish_req *,
+	    const char *name, const char *zone, const char *text, char *note,
+	    size_t notelen, char *err, size_t errlen);
+enum publish_rc publish_hook_tlsrpt(const struct publish_req *,
+	    const char *name, const char *zone, const char *text, char *note,
+	    size_t notelen, char *err, size_t errlen);
+/*
  * publish_zonefile.c: write lines (zone_records of every domain) to
  * conf->zonefile (atomic_write), then run conf->reload. PUB_UNCHANGED
  * when the file already held exactly this (no write, no reload), PUB_DONE
@@ -408,6 +422,11 @@ int	 owner_name(const char *label, const char *domain, const char *zone,
  */
 int	 zone_records_at(const struct sts_domain *d, const char *id,
 	    struct sts_strlist *lines);
+/* only some of them: the id line (ZR_ID), the TLS-RPT line (ZR_TLSRPT) */
+#define ZR_ID		1
+#define ZR_TLSRPT	2
+int	 zone_records_part(const struct sts_domain *d, const char *id,
+	    int parts, struct sts_strlist *lines);
 /*
  * zone_old_lines, and the lines at <domain>.<id_zone>. and
  * <domain>.<tlsrpt_zone>. (either NULL: none): a domain whose file is
@@ -658,9 +677,12 @@ void	 check_dane(struct run *, const char *domain, const char *host,
 	    int mx_secure, int smtp_rc, const struct smtp_result *res,
 	    const struct sts_policy *pol, const struct sts_settings *set,
 	    struct report *);
-/* Step 6; rua NULL or empty: the default mailto:postmaster@<domain> */
+/*
+ * Step 6; rua NULL or empty: the default mailto:postmaster@<domain>;
+ * zone: the tlsrpt-zone (the record to set is the customer's CNAME), or NULL
+ */
 void	 check_tlsrpt(struct dns *, const char *domain,
-	    const struct sts_strlist *rua, struct report *);
+	    const struct sts_strlist *rua, const char *zone, struct report *);
 
 /*
  * cnames.c: what a hosted customer sets once, as a sender's resolver sees
@@ -671,9 +693,16 @@ void	 check_tlsrpt(struct dns *, const char *domain,
  */
 int	 check_id_cname(struct dns *, const struct sts_domain *,
 	    const char *id, struct report *);
-/* with tlsrpt-zone: _smtp._tls.<domain> CNAME <domain>.<tlsrpt-zone> */
+/* with tlsrpt-zone: _smtp._tls.<domain> CNAME <domain>.<tlsrpt-zone> (tlsrpt.cname.ok) */
 void	 check_tlsrpt_cname(struct dns *, const struct sts_domain *,
 	    struct report *);
+/*
+ * publish_tlsrpt.c: with tlsrpt-zone, the TLS-RPT record at
+ * <domain>.<tlsrpt-zone> made what the configuration gives, by the
+ * domain's method (not zonefile: zonebatch.c), when the zone's
+ * authoritative servers do not hold exactly it
+ */
+void	 tlsrpt_publish(struct run *, struct dns *, struct job *);
 /*
  * with web-host: mta-sts.<domain> CNAME <web-host> (web.cname.ok), or
  * web.cname.missing / web.cname.wrong: a warning while its addresses are

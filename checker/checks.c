@@ -453,7 +453,7 @@ check_mx(struct run *run, struct dns *dns, const char *domain,
 
 void
 check_tlsrpt(struct dns *dns, const char *domain, const struct sts_strlist *rua,
-    struct report *r)
+    const char *zone, struct report *r)
 {
 	char name[STS_HOST_MAX + 16], err[STS_ERR_MAX], rec[1024], q[1100];
 	struct sts_strlist recs = { 0 }, got = { 0 }, want = { 0 };
@@ -477,8 +477,15 @@ check_tlsrpt(struct dns *dns, const char *domain, const struct sts_strlist *rua,
 		lens[i] = strlen(recs.v[i]);
 	if (sts_tlsrpt_select((const char *const *)recs.v, lens, recs.n, &which,
 	    &got, err, sizeof(err)) == -1) {
-		report_add(r, L_WARN, "tlsrpt.missing", "%s: %s; publish: %s. %d IN TXT %s",
-		    name, err, name, TXT_TTL, q);
+		if (zone != NULL)	/* delegated: ours is at <domain>.<zone> */
+			report_add(r, L_WARN, "tlsrpt.missing", "%s: %s; the "
+			    "record is kept at %s.%s: the customer must set: "
+			    "%s. CNAME %s.%s.", name, err, domain, zone, name,
+			    domain, zone);
+		else
+			report_add(r, L_WARN, "tlsrpt.missing", "%s: %s; "
+			    "publish: %s. %d IN TXT %s", name, err, name,
+			    TXT_TTL, q);
 		goto out;
 	}
 	report_add(r, L_INFO, "tlsrpt.ok", "%s: %s", name, recs.v[which]);

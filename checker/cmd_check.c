@@ -382,12 +382,14 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	/* what the customer set once: their CNAMEs into our names */
 	(void)check_id_cname(dns, j->d, j->state_ok ? j->st->id : NULL, &j->r);
 	check_web_host(dns, j->d, &j->r);
+	tlsrpt_publish(run, dns, j);
 	check_tlsrpt_cname(dns, j->d, &j->r);
 	/* steps 5 and 6 */
 	check_mx(run, dns, j->d->name, &j->d->policy, &j->d->set, &j->r);
 	/* with zonefile, the record is in the file: checked once it is written */
 	if (dom_publish(&run->conf, j->d) != STS_PUBLISH_ZONEFILE)
-		check_tlsrpt(dns, j->d->name, &j->d->set.tlsrpt, &j->r);
+		check_tlsrpt(dns, j->d->name, &j->d->set.tlsrpt,
+		    j->d->set.tlsrpt_zone, &j->r);
 	tlsrpt_stored(run, j);
  out:
 	free(s);
@@ -413,7 +415,8 @@ tlsrpt_job(struct run *run, struct dns *dns, struct job *j)
 {
 	(void)run;
 	if (j->loaded && dom_publish(&run->conf, j->d) == STS_PUBLISH_ZONEFILE)
-		check_tlsrpt(dns, j->d->name, &j->d->set.tlsrpt, &j->r);
+		check_tlsrpt(dns, j->d->name, &j->d->set.tlsrpt,
+		    j->d->set.tlsrpt_zone, &j->r);
 }
 
 /* ---- the command ------------------------------------------------------- */

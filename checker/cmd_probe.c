@@ -52,7 +52,7 @@ probe_domain(struct run *run, struct dns *dns, struct job *j)
 			    pol.max_age);
 	}
 	check_mx(run, dns, r->domain, have ? &pol : NULL, NULL, r);
-	check_tlsrpt(dns, r->domain, NULL, r);
+	check_tlsrpt(dns, r->domain, NULL, NULL, r);
 	sts_policy_free(&pol);
 }
 

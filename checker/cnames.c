@@ -135,6 +135,7 @@ check_tlsrpt_cname(struct dns *dns, const struct sts_domain *d,
 	char name[STS_HOST_MAX + 16], want[STS_HOST_MAX + 1];
 	char target[STS_HOST_MAX + 1], msg[STS_ERR_MAX * 2];
 	const char *what = "where the operator keeps the TLS-RPT record";
+	int rc;
 
 	if (d->set.tlsrpt_zone == NULL)
 		return;
@@ -142,8 +143,11 @@ check_tlsrpt_cname(struct dns *dns, const struct sts_domain *d,
 	if (owner_name("_smtp._tls", d->name, d->set.tlsrpt_zone, want,
 	    sizeof(want)) == -1)
 		return;
-	if (cname_is(dns, "tlsrpt", name, want, target, sizeof(target),
-	    r) != 0)
+	if ((rc = cname_is(dns, "tlsrpt", name, want, target, sizeof(target),
+	    r)) == 1)
+		report_add(r, L_INFO, "tlsrpt.cname.ok", "%s: CNAME to %s", name,
+		    want);
+	if (rc != 0)
 		return;
 	if (target[0])
 		report_add(r, L_WARN, "tlsrpt.cname.wrong", "%s", cname_msg(msg,

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * publish_rfc2136.c: publish = rfc2136. One TSIG-signed DNS UPDATE (RFC
- * 2136, libldns) that replaces the TXT RRset at _mta-sts.<domain>, sent to
- * dns-server or else to the zone's primary (SOA MNAME), in four steps:
+ * 2136, libldns) that replaces the TXT RRset at _mta-sts.<domain> (or
+ * <domain>.<id-zone>; with tlsrpt-zone, the TLS-RPT record at
+ * <domain>.<tlsrpt-zone>), sent to dns-server or else to the zone's
+ * primary (SOA MNAME), in four steps:
  *
- *   target    the zone of the name, and the server to send the update to
+ *   target    the zone of the name (a delegated name: its id-zone or
+ *             tlsrpt-zone), and the server to send the update to
  *   resolver  an ldns resolver for that server: addresses, port, timeout,
  *             the TSIG key
  *   update    the message: delete the RRset, add ours, signed
@@ -24,7 +27,7 @@
 /* what the steps share */
 struct update {
 	char		 name[STS_HOST_MAX + 16];	/* _mta-sts.<domain> */
-	char		 txt[256];			/* the rdata, zone-file syntax */
+	char		 txt[2048];			/* the rdata, zone-file syntax */
 	char		 zone[STS_HOST_MAX + 2];
 	char		 host[STS_HOST_MAX + 2];	/* the server, to connect */
 	char		 server[STS_HOST_MAX + 16];	/* the server, for messages */
@@ -33,20 +36,20 @@ struct update {
 	struct tsig	 key;
 };
 
+/*
+ * u->name and u->txt set: the zone and the server. idz (the id-zone or
+ * the tlsrpt-zone, what names it, for messages): the zone to update
+ * whatever holds the name; NULL: the zone that holds it.
+ */
 static int
-target(const struct publish_req *q, struct update *u, char *err, size_t errlen)
+target(const struct publish_req *q, struct update *u, const char *idz,
+    const char *key, char *err, size_t errlen)
 {
-	const char *spec = DOM_SET(q->conf, q->d, dns_server), *idz = q->d->set.id_zone;
-	char primary[STS_HOST_MAX + 2], rec[STS_ID_MAX + 32], why[STS_ERR_MAX];
+	const char *spec = DOM_SET(q->conf, q->d, dns_server);
+	char primary[STS_HOST_MAX + 2], why[STS_ERR_MAX];
 	char found[STS_HOST_MAX + 2];
 
 	primary[0] = '\0';
-	if (owner_name("_mta-sts", q->d->name, idz, u->name,
-	    sizeof(u->name)) == -1 ||
-	    sts_txt_record(q->id, rec, sizeof(rec)) == -1 ||
-	    zone_txt(rec, u->txt, sizeof(u->txt)) == -1)
-		return sts_err(err, errlen, "%s: name or record too long",
-		    q->d->name);
 	if (idz != NULL) {
 		/* delegated: the zone to update is id-zone, whatever holds the name */
 		(void)snprintf(u->zone, sizeof(u->zone), "%s", idz);
@@ -54,7 +57,7 @@ target(const struct publish_req *q, struct update *u, char *err, size_t errlen)
 		    found, sizeof(found), primary, sizeof(primary), why,
 		    sizeof(why)) == -1)
 			return sts_err(err, errlen, "cannot find the primary of "
-			    "id-zone %s: %s", idz, why);
+			    "%s %s: %s", key, idz, why);
 	} else if (dns_zone(q->dns, u->name, u->zone, sizeof(u->zone), primary,
 	    sizeof(primary), why, sizeof(why)) == -1)
 		return sts_err(err, errlen, "cannot find the zone of %s: %s",
@@ -130,7 +133,7 @@ static ldns_pkt *
 update_pkt(const struct update *u, ldns_resolver *res, char *err,
     size_t errlen)
 {
-	char rrtext[STS_HOST_MAX + 320];
+	char rrtext[STS_HOST_MAX + 2100];
 	ldns_rr_list *up = NULL;
 	ldns_rr *del = NULL, *add = NULL;
 	ldns_rdf *zone = NULL, *owner = NULL;
@@ -244,23 +247,36 @@ send_update(const struct update *u, ldns_resolver *res, ldns_pkt *pkt,
 	return rc;
 }
 
-enum publish_rc
-publish_rfc2136(const struct publish_req *q, char *note, size_t notelen,
-    char *err, size_t errlen)
+/*
+ * Replace the TXT RRset at name by the one record text (unquoted); idz
+ * and key as for target(). note: what was updated where.
+ */
+static enum publish_rc
+update_txt(const struct publish_req *q, const char *name, const char *text,
+    const char *idz, const char *key, char *note, size_t notelen, char *err,
+    size_t errlen)
 {
 	struct update *u = NULL;
 	ldns_resolver *res = NULL;
 	ldns_pkt *pkt = NULL;
 	enum publish_rc rc = PUB_FAILED;
 	char *kd = NULL;
+	int n;
 
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
 		(void)sts_err(err, errlen, "out of memory");
 		goto out;
 	}
+	n = snprintf(u->name, sizeof(u->name), "%s", name);
+	if (n < 0 || (size_t)n >= sizeof(u->name) ||
+	    zone_txt(text, u->txt, sizeof(u->txt)) == -1) {
+		(void)sts_err(err, errlen, "%s: name or record too long",
+		    q->d->name);
+		goto out;
+	}
 	u->timeout = q->conf->timeout ? q->conf->timeout : 10;
 	if (tsig_load(DOM_SET(q->conf, q->d, tsig_key), &u->key, err, errlen) == -1 ||
-	    target(q, u, err, errlen) == -1 ||
+	    target(q, u, idz, key, err, errlen) == -1 ||
 	    (res = resolver(q, u, err, errlen)) == NULL ||
 	    (pkt = update_pkt(u, res, err, errlen)) == NULL ||
 	    send_update(u, res, pkt, err, errlen) == -1)
@@ -281,4 +297,35 @@ publish_rfc2136(const struct publish_req *q, char *note, size_t notelen,
 	free(u);
 	ldns_pkt_free(pkt);
 	return rc;
+}
+
+enum publish_rc
+publish_rfc2136(const struct publish_req *q, char *note, size_t notelen,
+    char *err, size_t errlen)
+{
+	char name[STS_HOST_MAX + 16], rec[STS_ID_MAX + 32];
+
+	if (owner_name("_mta-sts", q->d->name, q->d->set.id_zone, name,
+	    sizeof(name)) == -1 ||
+	    sts_txt_record(q->id, rec, sizeof(rec)) == -1) {
+		(void)sts_err(err, errlen, "%s: name or record too long",
+		    q->d->name);
+		return PUB_FAILED;
+	}
+	return update_txt(q, name, rec, q->d->set.id_zone, "id-zone", note,
+	    notelen, err, errlen);
+}
+
+enum publish_rc
+publish_rfc2136_tlsrpt(const struct publish_req *q, const char *name,
+    const char *zone, const char *text, char *note, size_t notelen, char *err,
+    size_t errlen)
+{
+	/* the customer's zone is never updated: only the tlsrpt-zone's */
+	if (q->d->set.tlsrpt_zone == NULL || zone == NULL) {
+		(void)sts_err(err, errlen, "%s: no tlsrpt-zone", q->d->name);
+		return PUB_FAILED;
+	}
+	return update_txt(q, name, text, zone, "tlsrpt-zone", note, notelen,
+	    err, errlen);
 }

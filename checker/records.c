@@ -144,9 +144,16 @@ int
 zone_records_at(const struct sts_domain *d, const char *id,
     struct sts_strlist *lines)
 {
+	return zone_records_part(d, id, ZR_ID | ZR_TLSRPT, lines);
+}
+
+int
+zone_records_part(const struct sts_domain *d, const char *id, int parts,
+    struct sts_strlist *lines)
+{
 	char rec[1024], q[2048], owner[STS_HOST_MAX + 1];
 
-	if (id != NULL && id[0] != '\0') {
+	if ((parts & ZR_ID) && id != NULL && id[0] != '\0') {
 		if (owner_name("_mta-sts", d->name, d->set.id_zone, owner,
 		    sizeof(owner)) == -1 ||
 		    sts_txt_record(id, rec, sizeof(rec)) == -1 ||
@@ -156,7 +163,8 @@ zone_records_at(const struct sts_domain *d, const char *id,
 	}
 	/* delegated ids: the customer's zone is not ours to write, unless
 	 * TLS-RPT is delegated too */
-	if (d->set.id_zone != NULL && d->set.tlsrpt_zone == NULL)
+	if (!(parts & ZR_TLSRPT) ||
+	    (d->set.id_zone != NULL && d->set.tlsrpt_zone == NULL))
 		return 0;
 	if (owner_name("_smtp._tls", d->name, d->set.tlsrpt_zone, owner,
 	    sizeof(owner)) == -1 ||

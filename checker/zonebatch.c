@@ -2,7 +2,9 @@
 /*
  * zonebatch.c: publish = zonefile for a check run. After every domain's
  * checks, the include file (or one file per zone, zonefile with %z) is
- * written once from the records of every domain (zonefile_lines), the
+ * written once from the records of every domain (zonefile_lines; with %z
+ * the id line goes into the file of the domain's zone or id-zone, the
+ * TLS-RPT line with tlsrpt-zone into the tlsrpt-zone's file), the
  * name server reloaded (once, or once per zone with %z in reload), each
  * domain told publish.done or publish.failed, and the ones published
  * verified. The state saving and the verification are the caller's
@@ -16,9 +18,12 @@
 
 #include "check.h"
 
-/* the lines of one domain in the file at path; -1 out of memory */
+/*
+ * the lines of one domain in the file at path, those of parts (ZR_ID,
+ * ZR_TLSRPT); -1 out of memory
+ */
 static int
-zonefile_lines(struct run *run, struct job *j, const char *path,
+zonefile_lines(struct run *run, struct job *j, const char *path, int parts,
     struct sts_strlist *lines)
 {
 	char err[STS_ERR_MAX];
@@ -34,6 +39,9 @@ zonefile_lines(struct run *run, struct job *j, const char *path,
 		    run->conf.dflt.id_zone, run->conf.dflt.tlsrpt_zone, lines);
 	if (dom_publish(&run->conf, j->d) != STS_PUBLISH_ZONEFILE)
 		return 0;	/* a domain file chose another way */
+	/* the TLS-RPT record alone (the tlsrpt-zone's file): no id, no state */
+	if (parts == ZR_TLSRPT)
+		return zone_records_part(j->d, NULL, ZR_TLSRPT, lines);
 	if (j->selected && j->state_ok) {
 		st = *j->st;
 		zid = (j->served || st.published) ? st.id : st.pub_id;
@@ -41,13 +49,14 @@ zonefile_lines(struct run *run, struct job *j, const char *path,
 	    sizeof(err)) == 0) {
 		zid = st.published ? st.id : st.pub_id;
 	} else {
-		if (zone_old_lines_in(path, j->d->name,
-		    j->d->set.id_zone, j->d->set.tlsrpt_zone, lines) == -1)
+		if (zone_old_lines_in(path, j->d->name, j->d->set.id_zone,
+		    (parts & ZR_TLSRPT) ? j->d->set.tlsrpt_zone : NULL,
+		    lines) == -1)
 			return -1;
 		if (lines->n > before)
 			return 0;
 	}
-	return zone_records_at(j->d, zid, lines);
+	return zone_records_part(j->d, zid, parts, lines);
 }
 
 /*
@@ -83,16 +92,25 @@ zone_index(const struct sts_strlist *zones, const char *zone)
 	return NO_ZONE;
 }
 
-/* the file's text for zf: every domain of its zone; -1 out of memory */
+/*
+ * the file's text for zf: every domain of its zone (zi), and the TLS-RPT
+ * records of those whose tlsrpt-zone it is (ti); -1 out of memory
+ */
 static int
-zonefile_build(struct run *run, const size_t *zi, size_t k, struct zfile *zf,
-    struct sts_strlist *lines)
+zonefile_build(struct run *run, const size_t *zi, const size_t *ti, size_t k,
+    struct zfile *zf, struct sts_strlist *lines)
 {
 	size_t i;
+	int parts;
 
 	for (i = 0; i < run->njobs; i++) {
-		if (zi[i] == k) {
-			if (zonefile_lines(run, &run->jobs[i], zf->path,
+		parts = 0;
+		if (zi[i] == k)	/* its TLS-RPT line too, unless it has a file */
+			parts |= ZR_ID | (ti[i] == NO_ZONE ? ZR_TLSRPT : 0);
+		if (ti[i] == k)
+			parts |= ZR_TLSRPT;
+		if (parts != 0) {
+			if (zonefile_lines(run, &run->jobs[i], zf->path, parts,
 			    lines) == -1)
 				return -1;
 		} else if (!run->jobs[i].loaded &&
@@ -144,25 +162,42 @@ zonefile_reload(struct run *run, struct zfile *zf, size_t nz)
 			zonefile_unloaded(run, &zf[k], err);
 }
 
+/* with %z: the zone whose file gets j's TLS-RPT line apart from its id, or NULL */
+static const char *
+tlsrpt_file_zone(struct run *run, const struct job *j)
+{
+	if (!j->loaded || j->d->set.tlsrpt_zone == NULL ||
+	    dom_publish(&run->conf, j->d) != STS_PUBLISH_ZONEFILE)
+		return NULL;
+	return j->d->set.tlsrpt_zone;
+}
+
 /*
  * The files to write, zf[0..*nzp), and each job's index in it, zi (NO_ZONE
- * for a domain with a configuration error): per zone, the zones of the
- * domains and those whose files exist (their domains gone: written
- * without them), sorted; or one file for all. -1 out of memory.
+ * for a domain with a configuration error), and per zone ti, the index
+ * of the file of its tlsrpt-zone (NO_ZONE: none apart): per zone, the
+ * zones of the domains, their tlsrpt-zones and those whose files exist
+ * (their domains gone: written without them), sorted; or one file for
+ * all. -1 out of memory.
  */
 static int
 zonefile_plan(struct run *run, int per_zone, struct sts_strlist *zones,
-    struct zfile **zfp, size_t **zip, size_t *nzp)
+    struct zfile **zfp, size_t **zip, size_t **tip, size_t *nzp)
 {
 	char msg[STS_ERR_MAX];
 	struct zfile *zf;
 	struct job *j;
-	size_t *zi, i, k, nz;
+	const char *tz;
+	size_t *zi, *ti, i, k, nz;
 
-	for (i = 0; per_zone && i < run->njobs; i++)
+	for (i = 0; per_zone && i < run->njobs; i++) {
 		if (run->jobs[i].loaded && sts_strlist_add(zones,
 		    publish_zone(&run->conf, run->jobs[i].d)) == -1)
 			return -1;
+		if ((tz = tlsrpt_file_zone(run, &run->jobs[i])) != NULL &&
+		    sts_strlist_add(zones, tz) == -1)
+			return -1;
+	}
 	if (per_zone && zonefile_existing(run->conf.zonefile, zones) == -1) {
 		(void)sts_err(msg, sizeof(msg), "zonefile %s: cannot list its "
 		    "directory (%s); the files of zones without domains are "
@@ -173,7 +208,9 @@ zonefile_plan(struct run *run, int per_zone, struct sts_strlist *zones,
 	*nzp = nz = per_zone ? zones->n : 1;
 	if ((*zfp = zf = calloc(nz ? nz : 1, sizeof(*zf))) == NULL ||
 	    (*zip = zi = calloc(run->njobs ? run->njobs : 1,
-	    sizeof(*zi))) == NULL)
+	    sizeof(*zi))) == NULL ||
+	    (*tip = ti = calloc(run->njobs ? run->njobs : 1,
+	    sizeof(*ti))) == NULL)
 		return -1;
 	for (k = 0; k < nz; k++) {
 		zf[k].zone = per_zone ? zones->v[k] : NULL;
@@ -186,6 +223,8 @@ zonefile_plan(struct run *run, int per_zone, struct sts_strlist *zones,
 		j = &run->jobs[i];
 		zi[i] = !j->loaded ? NO_ZONE : per_zone ? zone_index(zones,
 		    publish_zone(&run->conf, j->d)) : 0;
+		tz = per_zone ? tlsrpt_file_zone(run, j) : NULL;
+		ti[i] = tz != NULL ? zone_index(zones, tz) : NO_ZONE;
 		if (j->want_publish && zi[i] != NO_ZONE)
 			zf[zi[i]].nwant++;
 	}
@@ -195,7 +234,7 @@ zonefile_plan(struct run *run, int per_zone, struct sts_strlist *zones,
 /* each file, from the domains of its zone (not with --dry-run); -1 fatal */
 static int
 zonefile_write_all(struct run *run, struct zfile *zf, size_t nz,
-    const size_t *zi)
+    const size_t *zi, const size_t *ti)
 {
 	struct sts_strlist lines = { 0 };
 	size_t k;
@@ -203,7 +242,7 @@ zonefile_write_all(struct run *run, struct zfile *zf, size_t nz,
 	for (k = 0; k < nz; k++) {
 		if (zf[k].rc == PUB_FAILED)
 			continue;
-		if (zonefile_build(run, zi, k, &zf[k], &lines) == -1) {
+		if (zonefile_build(run, zi, ti, k, &zf[k], &lines) == -1) {
 			sts_strlist_free(&lines);
 			return run_fail(run, "%s: cannot build the records",
 			    zf[k].path);
@@ -258,7 +297,7 @@ zonefile_batch(struct run *run, int (*save)(struct run *, struct job *),
 {
 	struct sts_strlist zones = { 0 };
 	struct zfile *zf = NULL;
-	size_t *zi = NULL, i, k, nz = 0, nzone = 0;
+	size_t *zi = NULL, *ti = NULL, i, k, nz = 0, nzone = 0;
 	int per_zone = zonefile_per_zone(&run->conf), status = 0;
 
 	/* zonefile set, but no domain publishes by it: the files are not ours */
@@ -268,11 +307,11 @@ zonefile_batch(struct run *run, int (*save)(struct run *, struct job *),
 			nzone++;
 	if (nzone == 0 && run->conf.publish != STS_PUBLISH_ZONEFILE)
 		return 0;
-	if (zonefile_plan(run, per_zone, &zones, &zf, &zi, &nz) == -1) {
+	if (zonefile_plan(run, per_zone, &zones, &zf, &zi, &ti, &nz) == -1) {
 		status = run_fail(run, "out of memory");
 		goto out;
 	}
-	if ((status = zonefile_write_all(run, zf, nz, zi)) != 0)
+	if ((status = zonefile_write_all(run, zf, nz, zi, ti)) != 0)
 		goto out;
 	if (run->o->dry) {
 		for (i = 0; i < run->njobs; i++)
@@ -297,5 +336,6 @@ zonefile_batch(struct run *run, int (*save)(struct run *, struct job *),
 	sts_strlist_free(&zones);
 	free(zf);
 	free(zi);
+	free(ti);
 	return status;
 }

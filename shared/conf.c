@@ -397,6 +397,7 @@ sts_settings_free(struct sts_settings *s)
 	free(s->hook);
 	free(s->id_zone);
 	free(s->tlsrpt_zone);
+	free(s->tlsrpt_hook);
 	free(s->web_host);
 	memset(s, 0, sizeof(*s));
 }
@@ -428,6 +429,7 @@ sts_settings_copy(struct sts_settings *dst, const struct sts_settings *src)
 	    dup_opt(&dst->hook, src->hook) == -1 ||
 	    dup_opt(&dst->id_zone, src->id_zone) == -1 ||
 	    dup_opt(&dst->tlsrpt_zone, src->tlsrpt_zone) == -1 ||
+	    dup_opt(&dst->tlsrpt_hook, src->tlsrpt_hook) == -1 ||
 	    dup_opt(&dst->web_host, src->web_host) == -1) {
 		sts_settings_free(dst);
 		return -1;

@@ -90,6 +90,7 @@ const struct key conf_keys[NKEYS] = {
 	[REPORTS] =	{ "reports", K_PATH, 0, "a directory" },
 	[IDZONE] =	{ "id-zone", K_ZONE, 2, "a zone name" },
 	[TLSRPTZONE] =	{ "tlsrpt-zone", K_ZONE, 2, "a zone name" },
+	[TLSRPTHOOK] =	{ "tlsrpt-hook", K_CMD, 2, "a program" },
 	[WEBHOST] =	{ "web-host", K_ZONE, 2, "a host name" },
 	[TLSANEXT] =	{ "tlsa-next", K_PATH, 0,
 	    "a directory or a glob of PEM files (the next keys of the MX hosts)" },
@@ -474,7 +475,9 @@ apply_path(struct parser *p, enum kid k, const char *v)
 		rc = set_str(p, &p->set->hook, v);
 		if (rc == 0 && c != NULL)
 			rc = set_str(p, &c->hook, v);
-	} else if (k == TSIGKEY) {
+	} else if (k == TLSRPTHOOK)
+		rc = set_str(p, &p->set->tlsrpt_hook, v);
+	else if (k == TSIGKEY) {
 		rc = set_path(p, &p->set->tsig_key, v);
 		if (rc == 0 && c != NULL)
 			rc = set_str(p, &c->tsig_key, p->set->tsig_key);

@@ -469,10 +469,13 @@ routable(const char *addr)
 	return ok;
 }
 
-/* Ask one server (an address literal) directly, no recursion. */
+/*
+ * Ask one server (an address literal) directly, no recursion. exact: the
+ * TXT RRset must be the one record want, not merely hold a record with it.
+ */
 static int
 ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
-    const char *want, char *err, size_t errlen)
+    const char *want, int exact, char *err, size_t errlen)
 {
 	ldns_resolver		*res = NULL;
 	struct dns		 one;
@@ -502,6 +505,20 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
 	}
 	if (txt_join(list, name, &recs, err, errlen) == -1)
 		goto out;
+	if (exact) {
+		if (recs.n == 1 && strcmp(recs.v[0], want) == 0) {
+			rc = 0;
+			goto out;
+		}
+		if (recs.n == 0)
+			sts_err(err, errlen, "%s: authoritative server %s has no "
+			    "TXT record there", name, who);
+		else
+			sts_err(err, errlen, "%s: authoritative server %s has %zu "
+			    "TXT record%s there, the first \"%.200s\"", name, who,
+			    recs.n, recs.n == 1 ? "" : "s", recs.v[0]);
+		goto out;
+	}
 	for (i = 0; i < recs.n; i++)
 		if (shows(recs.v[i], want))
 			break;
@@ -519,9 +536,9 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
 	return rc;
 }
 
-int
-dns_check_auth(struct dns *d, const char *zone, const char *name,
-    const char *want, char *err, size_t errlen)
+static int
+check_auth(struct dns *d, const char *zone, const char *name,
+    const char *want, int exact, char *err, size_t errlen)
 {
 	ldns_rr_list		*ns = NULL;
 	struct sts_strlist	 addrs = { 0 };
@@ -558,8 +575,8 @@ dns_check_auth(struct dns *d, const char *zone, const char *name,
 			if (!routable(addrs.v[j]))
 				continue;
 			asked++;
-			if (ask_auth(d, nsname, addrs.v[j], name, want, err,
-			    errlen) == -1)
+			if (ask_auth(d, nsname, addrs.v[j], name, want, exact,
+			    err, errlen) == -1)
 				goto out;
 		}
 		if (asked == 0) {
@@ -573,4 +590,18 @@ dns_check_auth(struct dns *d, const char *zone, const char *name,
 	sts_strlist_free(&addrs);
 	ldns_rr_list_deep_free(ns);
 	return rc;
+}
+
+int
+dns_check_auth(struct dns *d, const char *zone, const char *name,
+    const char *want, char *err, size_t errlen)
+{
+	return check_auth(d, zone, name, want, 0, err, errlen);
+}
+
+int
+dns_check_auth_exact(struct dns *d, const char *zone, const char *name,
+    const char *want, char *err, size_t errlen)
+{
+	return check_auth(d, zone, name, want, 1, err, errlen);
 }

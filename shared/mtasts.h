@@ -231,6 +231,7 @@ struct sts_settings {
 	char		       *hook;
 	char		       *id_zone;	/* delegated ids: <domain>.<id-zone>, or NULL */
 	char		       *tlsrpt_zone;	/* delegated TLS-RPT: <domain>.<tlsrpt-zone>, or NULL */
+	char		       *tlsrpt_hook;	/* publish = hook: the program for that record, or NULL */
 	char		       *web_host;	/* what mta-sts.<domain> is a CNAME to, or NULL */
 	int			zonefile;	/* the global file names a zonefile */
 	int			skip_publishing; /* read the keys above, but set none of them */
@@ -282,7 +283,7 @@ int	 sts_duration_parse(const char *, unsigned long *);
 /*
  * Read a domain file over set (the global settings, or a copy of them):
  * only mode, max-age, mx, certs, tlsrpt and the publishing keys publish,
- * dns-server, tsig-key, hook, id-zone, tlsrpt-zone and web-host (left
+ * dns-server, tsig-key, hook, id-zone, tlsrpt-zone, tlsrpt-hook and web-host (left
  * unset, whatever they say, when set->skip_publishing); relative paths are taken
  * relative to the file's directory; at most 64 KiB. On failure set is
  * unchanged and err is "FILE:LINE: what is wrong". (Used by domain.c.)

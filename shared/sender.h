@@ -110,6 +110,9 @@ int	 dns_zone(struct dns *, const char *name, char *zone, size_t zonelen,
  */
 int	 dns_check_auth(struct dns *, const char *zone, const char *name,
 	    const char *want, char *err, size_t errlen);
+/* the same, but each must have exactly one TXT record there: want */
+int	 dns_check_auth_exact(struct dns *, const char *zone, const char *name,
+	    const char *want, char *err, size_t errlen);
 
 /* an address literal (IPv4 or IPv6 text) as a server of an ldns resolver */
 struct ldns_struct_resolver;

@@ -165,6 +165,36 @@ t_is "$(pdns_id pdns.test)" "$id2" "pdns answers with the new id $id2"
 t_is "$(sed -n 's/^published //p' "$T/pstate/pdns.test")" 1 "and the state marks it published"
 ns_check pdns.test
 t_is "$CHK_RC:$CHK_OUT" "0:" "next run: silent, nothing to do"
-
 unset CHK_CONF
+
+# ---- as tlsrpt-hook: the TLS-RPT record at <domain>.<tlsrpt-zone> ---------------------
+# (the checker's side of it, with Knot: tests/81-tlsrpt-delegated.t)
+
+# tlsrpt_hook RECORD: the hook as the checker runs it for cust.test with
+# tlsrpt-zone = pdns.test; its output, then its exit status
+tlsrpt_hook() {
+	ns_exec env -i PATH=/usr/bin:/bin PDNS_API_CONF="$PDNS_API_CONF" \
+	    MTA_STS_RECORD_TYPE=tlsrpt MTA_STS_DOMAIN=cust.test \
+	    MTA_STS_NAME=cust.test.pdns.test MTA_STS_ZONE=pdns.test \
+	    MTA_STS_RECORD="$1" "$HOOK" 2>&1
+	echo "exit $?"
+}
+pdns_txt() {
+	ns_exec kdig +timeout=2 +retry=0 +short @127.0.0.54 TXT "$1"
+}
+rec='v=TLSRPTv1; rua=mailto:tls+rpt@pdns.test,https://rpt.pdns.test/v1/'
+t_is "$(tlsrpt_hook "$rec")" "cust.test.pdns.test TXT \"$rec\" set in zone pdns.test by $API
+exit 0" "tlsrpt: the hook sets a TLS-RPT record with ':', '@', '+', ',' and '/'"
+t_is "$(pdns_txt cust.test.pdns.test)" "\"$rec\"" "tlsrpt: pdns answers with it"
+t_is "$(tlsrpt_hook 'v=TLSRPTv1; rua=mailto:b@pdns.test')" "cust.test.pdns.test TXT \"v=TLSRPTv1; rua=mailto:b@pdns.test\" set in zone pdns.test by $API
+exit 0" "tlsrpt: a changed record"
+t_is "$(pdns_txt cust.test.pdns.test)" '"v=TLSRPTv1; rua=mailto:b@pdns.test"' \
+    "tlsrpt: pdns answers with only the new one (the RRset replaced)"
+t_is "$(tlsrpt_hook 'v=STSv1; id=1')" "pdns-api: record 'v=STSv1; id=1': not a TLS-RPT record
+exit 2" "tlsrpt: an MTA-STS record as TLS-RPT: refused"
+t_is "$(tlsrpt_hook 'v=TLSRPTv1; rua=mailto:a@b.test"}]}')" "pdns-api: record 'v=TLSRPTv1; rua=mailto:a@b.test\"}]}': unexpected characters
+exit 2" "tlsrpt: a quote, which would end the JSON string: refused"
+t_is "$(pdns_txt cust.test.pdns.test)" '"v=TLSRPTv1; rua=mailto:b@pdns.test"' \
+    "tlsrpt: refused records leave pdns as it was"
+
 t_done

@@ -582,6 +582,37 @@ test_mode_hint(void)
 }
 
 /*
+ * tlsrpt-hook: in a domain file, over the global one; copied with the
+ * settings; a value it must have.
+ */
+static void
+test_tlsrpt_hook(void)
+{
+	struct sts_settings	 dflt, a, b;
+	char			 err[STS_ERR_MAX];
+	const char		*t1 = "tlsrpt-hook = /usr/local/lib/rpt-hook\n";
+	const char		*t2 = "tlsrpt-hook =\n";
+
+	memset(&dflt, 0, sizeof(dflt));
+	dflt.mode = STS_MODE_TESTING;
+	dflt.max_age = 604800;
+	if ((dflt.tlsrpt_hook = strdup("/bin/global-rpt")) == NULL ||
+	    sts_settings_copy(&a, &dflt) == -1 || sts_settings_copy(&b, &dflt) == -1)
+		abort();
+	is_str(a.tlsrpt_hook, "/bin/global-rpt", "tlsrpt-hook: copied with the settings");
+	is_int(sts_settings_parse("/tmp/d/x.example", t1, strlen(t1), &a, err,
+	    sizeof(err)), 0, "tlsrpt-hook: accepted in a domain file");
+	is_str(a.tlsrpt_hook, "/usr/local/lib/rpt-hook", "tlsrpt-hook: the domain's over the global one");
+	is_int(sts_settings_parse("/tmp/d/x.example", t2, strlen(t2), &b, err,
+	    sizeof(err)), -1, "tlsrpt-hook without a value: refused");
+	is_str(err, "/tmp/d/x.example:1: tlsrpt-hook needs a value (expected a program)",
+	    "  the message names the file, the line and what it expects");
+	sts_settings_free(&a);
+	sts_settings_free(&b);
+	sts_settings_free(&dflt);
+}
+
+/*
  * The publishing keys in a domain file (publish, dns-server, tsig-key,
  * hook, id-zone, tlsrpt-zone, web-host): over the global values, each
  * checked, the message with file:line; with skip_publishing (the
@@ -715,6 +746,7 @@ main(int argc, char *argv[])
 	test_bad();
 	test_settings_parse();
 	test_publishing_keys();
+	test_tlsrpt_hook();
 	test_mode_hint();
 	return done_testing();
 }

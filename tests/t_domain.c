@@ -259,20 +259,20 @@ test_load(const struct sts_conf *conf, struct sts_certstore *store)
 		{ "global-key.example", NULL, "/global-key.example:2: zonefile is "
 		    "only valid in the global file (a domain file may set: certs, "
 		    "mode, max-age, mx, tlsrpt, publish, dns-server, tsig-key, "
-		    "hook, zone, id-zone, tlsrpt-zone, web-host)" },
+		    "hook, zone, id-zone, tlsrpt-zone, tlsrpt-hook, web-host)" },
 		{ "unknown.example", NULL, "/unknown.example:1: unknown key "
 		    "'mdoe' (did you mean 'mode'? expected one of: certs, mode, "
 		    "max-age, mx, tlsrpt, publish, dns-server, tsig-key, hook, "
-		    "zone, id-zone, tlsrpt-zone, web-host)" },
+		    "zone, id-zone, tlsrpt-zone, tlsrpt-hook, web-host)" },
 		{ "passwd.example", NULL, "/passwd.example:1: expected 'key = "
 		    "value' (not quoted: no line of the file sets a domain key)" },
 		{ "far.example", NULL, "/far.example:1: no key this file may set "
 		    "(not quoted: no line of the file sets a domain key; expected "
 		    "one of: certs, mode, max-age, mx, tlsrpt, publish, dns-server, "
-		    "tsig-key, hook, zone, id-zone, tlsrpt-zone, web-host)" },
+		    "tsig-key, hook, zone, id-zone, tlsrpt-zone, tlsrpt-hook, web-host)" },
 		{ "typo.example", NULL, "/typo.example:2: unknown key 'listen' "
 		    "(expected one of: certs, mode, max-age, mx, tlsrpt, publish, "
-		    "dns-server, tsig-key, hook, zone, id-zone, tlsrpt-zone, web-host)" },
+		    "dns-server, tsig-key, hook, zone, id-zone, tlsrpt-zone, tlsrpt-hook, web-host)" },
 		{ "overage.example", NULL, "/overage.example:3: max-age '400d' "
 		    "is above 31557600 seconds" },
 		{ "bad-mx.example", NULL, "/bad-mx.example:1: mx: not a valid "

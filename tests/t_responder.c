@@ -368,7 +368,7 @@ test_reload(void)
 	    "an invalid file is logged once, however often it is looked at");
 	is_int(lines_with("log", "/b.example:3: unknown key 'mdoe' (did you "
 	    "mean 'mode'? expected one of: certs, mode, max-age, mx, tlsrpt, "
-	    "publish, dns-server, tsig-key, hook, zone, id-zone, tlsrpt-zone, "
+	    "publish, dns-server, tsig-key, hook, zone, id-zone, tlsrpt-zone, tlsrpt-hook, "
 	    "web-host) "
 	    "(still serving the last good policy)"), 2,
 	    "a broken file: logged when it broke, and again on a forced poll");
@@ -645,7 +645,7 @@ out:
 	close(saved);
 	is_int(lines_with("lglog", "/lgd/y.example:3: unknown key 'mdoe' "
 	    "(did you mean 'mode'? expected one of: certs, mode, max-age, mx, "
-	    "tlsrpt, publish, dns-server, tsig-key, hook, zone, id-zone, tlsrpt-zone, "
+	    "tlsrpt, publish, dns-server, tsig-key, hook, zone, id-zone, tlsrpt-zone, tlsrpt-hook, "
 	    "web-host) (serving the last good policy kept from before)"), 2,
 	    "a broken file served from its copy says so, at each start");
 	is_int(lines_with("lglog", "mta-sts-fcgi: ERROR: "), 1,
