@@ -177,6 +177,7 @@ dns_new(ldns_resolver *res, unsigned timeout, const char *label)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	d->res = res;
+	d->ufd = -1;
 	d->timeout = timeout ? timeout : 1;
 	dns_tune(res, d->timeout, 1);
 	snprintf(d->server, sizeof(d->server), "%s", label);
@@ -236,8 +237,19 @@ dns_close(struct dns *d)
 {
 	if (d == NULL)
 		return;
+	dns_udp_free(d);
 	ldns_resolver_deep_free(d->res);
 	free(d);
+}
+
+void
+dns_udp_free(struct dns *d)
+{
+	if (d->ufd != -1)
+		close(d->ufd);
+	d->ufd = -1;
+	free(d->ubuf);
+	d->ubuf = NULL;
 }
 
 /* "example.com" -> absolute dname; refuses what is not a plausible name */
@@ -436,8 +448,11 @@ query_tcp(struct dns *d, const char *server, const char *name,
  * unreachable) fails at once instead of after the timeout. An answer that
  * does not parse, carries another id or another question is not ours (a
  * stray or a forgery, RFC 5452 §9.1): it is dropped and the wait goes on,
- * and if nothing better comes the error says what came. 0 with *out (its
- * answerfrom set, for TCP after truncation), or -1 with err.
+ * and if nothing better comes the error says what came. The socket that
+ * brought an answer is kept for the next query to the same server (a late
+ * duplicate of an old answer then carries an old id and is dropped); one
+ * that did not is closed. 0 with *out (its answerfrom set, for TCP after
+ * truncation), or -1 with err.
  */
 static int
 query_udp(struct dns *d, const char *server, const char *name,
@@ -449,7 +464,7 @@ query_udp(struct dns *d, const char *server, const char *name,
 	double			 per = tv.tv_sec + tv.tv_usec / 1e6, deadline;
 	unsigned		 tries = ldns_resolver_retry(d->res), t;
 	struct sockaddr_storage	*ss = NULL;
-	uint8_t			*wire = NULL, *buf = NULL;
+	uint8_t			*wire = NULL, *buf;
 	unsigned char		*dead = NULL;
 	size_t			 wlen = 0, sslen = 0, i, ndead = 0;
 	ssize_t			 n;
@@ -460,8 +475,11 @@ query_udp(struct dns *d, const char *server, const char *name,
 	*out = NULL;
 	if (tries == 0)
 		tries = 1;
+	if (d->ubuf == NULL)
+		d->ubuf = malloc(65535);
+	buf = d->ubuf;
 	if (nns == 0 || ldns_pkt2wire(&wire, qp, &wlen) != LDNS_STATUS_OK ||
-	    (buf = malloc(65535)) == NULL || (dead = calloc(nns, 1)) == NULL) {
+	    buf == NULL || (dead = calloc(nns, 1)) == NULL) {
 		sts_err(err, errlen, "%s: the query to DNS server %s cannot be "
 		    "sent", name, server);
 		goto out;
@@ -470,14 +488,28 @@ query_udp(struct dns *d, const char *server, const char *name,
 		for (i = 0; i < nns && ndead < nns; i++) {
 			if (dead[i])
 				continue;
-			free(ss);
-			if ((ss = ldns_rdf2native_sockaddr_storage(ns[i],
-			    ldns_resolver_port(d->res), &sslen)) == NULL)
-				continue;
-			if ((fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
-			    SOCK_CLOEXEC, 0)) == -1 ||
-			    connect(fd, (struct sockaddr *)ss, (socklen_t)sslen) == -1 ||
-			    send(fd, wire, wlen, 0) != (ssize_t)wlen) {
+			if (d->ufd != -1 && d->ufd_ns == i) {
+				fd = d->ufd;	/* the last answer's */
+				d->ufd = -1;
+			} else {
+				if (d->ufd != -1)
+					close(d->ufd);
+				d->ufd = -1;
+				free(ss);
+				if ((ss = ldns_rdf2native_sockaddr_storage(ns[i],
+				    ldns_resolver_port(d->res), &sslen)) == NULL)
+					continue;
+				if ((fd = socket(ss->ss_family, SOCK_DGRAM |
+				    SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) != -1 &&
+				    connect(fd, (struct sockaddr *)ss,
+				    (socklen_t)sslen) == -1) {
+					lasterr = errno;
+					close(fd);
+					fd = -1;
+					errno = lasterr;
+				}
+			}
+			if (fd == -1 || send(fd, wire, wlen, 0) != (ssize_t)wlen) {
 				/* no route, no address of that family: for good */
 				lasterr = errno;
 				dead[i] = 1;
@@ -507,6 +539,9 @@ query_udp(struct dns *d, const char *server, const char *name,
 				}
 				ldns_pkt_set_answerfrom(p, ldns_rdf_clone(ns[i]));
 				*out = p;
+				d->ufd = fd;	/* kept for the next query */
+				d->ufd_ns = i;
+				fd = -1;
 				rc = 0;
 				goto out;
 			}
@@ -536,7 +571,6 @@ query_udp(struct dns *d, const char *server, const char *name,
 		close(fd);
 	free(ss);
 	free(wire);
-	free(buf);
 	free(dead);
 	return rc;
 }

@@ -478,7 +478,7 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
     const char *want, int exact, char *err, size_t errlen)
 {
 	ldns_resolver		*res = NULL;
-	struct dns		 one;
+	struct dns		 one = { .ufd = -1 };
 	struct sts_strlist	 recs = { 0 };
 	ldns_rr_list		*list = NULL;
 	char			 who[STS_HOST_MAX + INET6_ADDRSTRLEN + 8];
@@ -490,7 +490,6 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
 		sts_err(err, errlen, "%s: cannot use address", who);
 		goto out;
 	}
-	memset(&one, 0, sizeof(one));
 	one.res = res;
 	one.timeout = d->timeout;
 	dns_tune(res, d->timeout, 0);
@@ -530,6 +529,7 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
 	}
 	rc = 0;
  out:
+	dns_udp_free(&one);
 	sts_strlist_free(&recs);
 	ldns_rr_list_deep_free(list);
 	ldns_resolver_deep_free(res);

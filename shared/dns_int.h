@@ -20,8 +20,16 @@ struct dns {
 	unsigned	 timeout;
 	char		 server[128];	/* for messages: "127.0.0.1", "/etc/resolv.conf" */
 	int		 secure;	/* every answer of the last dns_lookup had AD set */
+	/* the UDP socket of the last answer, connected to server ufd_ns, kept
+	 * for the next query (a run asks hundreds of thousands), and the
+	 * buffer answers are read into */
+	int		 ufd;
+	size_t		 ufd_ns;
+	uint8_t		*ubuf;
 };
 
+/* the UDP socket and buffer a struct dns keeps between queries, freed */
+void	 dns_udp_free(struct dns *);
 /* two tries of half of timeout each; recursion desired or not */
 void	 dns_tune(ldns_resolver *, unsigned timeout, int recursive);
 /* "example.com" -> absolute dname; refuses what is not a plausible name */
