@@ -189,9 +189,11 @@ t_ok "at least $WANT requests completed (${n:-none} in ${secs}s)" test "${n:-0}"
     t_diag "$(cat "$T/wrk.out")"
 t_unlike "$(cat "$T/wrk.out")" 'Socket errors' "no socket errors (connect, read, write, timeout)"
 t_unlike "$(cat "$T/wrk.out")" 'Non-2xx' "no response but 2xx"
+# the writer aims at 10 a second; a loaded machine (forks for sleep, mv,
+# chmod) may give it a third of that, which still interleaves with the load
 nw=$(grep -c . "$T/writes")
 nbad=$(grep -c '^invalid' "$T/writes")
-t_ok "the writer rewrote domain files $nw times meanwhile ($nbad invalid)" test "$nw" -ge $((secs * 5)) -a "$nbad" -ge 2
+t_ok "the writer rewrote domain files $nw times meanwhile ($nbad invalid)" test "$nw" -ge $((secs * 3)) -a "$nbad" -ge 2
 t_is "$(pgrep -P "$LPID" -x mta-sts-fcgi | sort | tr '\n' ' ')" "$RPIDS" "the same two responders: none died and was restarted"
 
 # RSS: the largest sample of the last third against the largest of the first.
