@@ -217,10 +217,11 @@ state_check(const char *dir, const char *again,
 		 * replaced), or another file we write.
 		 */
 		name = de->d_name;
+		/* (a configured domain's name first: no file to open) */
 		if (!ours_by_name(name) && !(name_ok(name) &&
-		    (ours_by_content(dirfd(dp), name) || (domains->n > 0 &&
-		    bsearch(&name, domains->v, domains->n, sizeof(char *),
-		    sts_strp_cmp) != NULL)))) {
+		    ((domains->n > 0 && bsearch(&name, domains->v, domains->n,
+		    sizeof(char *), sts_strp_cmp) != NULL) ||
+		    ours_by_content(dirfd(dp), name)))) {
 			sts_err(err, errlen, "%s holds %s, which mta-sts-check "
 			    "did not write: it is not its state directory "
 			    "(another program's? postfix-mta-sts-resolver "

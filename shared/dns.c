@@ -177,6 +177,7 @@ dns_new(ldns_resolver *res, unsigned timeout, const char *label)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	d->res = res;
+	dns_udp_init(d);
 	d->timeout = timeout ? timeout : 1;
 	dns_tune(res, d->timeout, 1);
 	snprintf(d->server, sizeof(d->server), "%s", label);
@@ -236,6 +237,7 @@ dns_close(struct dns *d)
 {
 	if (d == NULL)
 		return;
+	dns_udp_close(d);
 	ldns_resolver_deep_free(d->res);
 	free(d);
 }
@@ -428,6 +430,154 @@ query_tcp(struct dns *d, const char *server, const char *name,
 	return rc;
 }
 
+/* ---- UDP ----------------------------------------------------------------- */
+
+void
+dns_udp_init(struct dns *d)
+{
+	d->udp[0] = d->udp[1] = -1;
+	d->udp_used[0] = d->udp_used[1] = 0;
+	d->ubuf = NULL;
+}
+
+static void
+udp_drop(struct dns *d, int k)
+{
+	if (d->udp[k] != -1)
+		close(d->udp[k]);
+	d->udp[k] = -1;
+	d->udp_used[k] = 0;
+}
+
+void
+dns_udp_close(struct dns *d)
+{
+	udp_drop(d, 0);
+	udp_drop(d, 1);
+	free(d->ubuf);
+	d->ubuf = NULL;
+}
+
+/*
+ * One try at one server, as ldns_udp_send does it (the first datagram that
+ * comes within the resolver's timeout is the answer, whoever sent it), but
+ * on a socket kept between queries: a run asks hundreds of thousands of
+ * questions, and a socket, two fcntl() and a close() for each cost as
+ * much CPU as the rest of the exchange. So that an old answer never
+ * passes for a new one, a socket is closed after every try that did not
+ * end with an answer to its own query, and on a socket that carried an
+ * answer before, a datagram with another message id is dropped (a late
+ * duplicate) rather than taken. 0 with the answer's wire in buf (*n), or
+ * an ldns status.
+ */
+static ldns_status
+udp_try(struct dns *d, const struct sockaddr_storage *ss, socklen_t sslen,
+    const uint8_t *q, size_t qlen, uint8_t *buf, size_t buflen, size_t *n)
+{
+	struct timeval	 tv = ldns_resolver_timeout(d->res);
+	struct pollfd	 pfd;
+	double		 deadline;
+	ssize_t		 r;
+	int		 k = ss->ss_family == AF_INET6, left;
+
+	if (d->udp[k] == -1) {
+		if ((d->udp[k] = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, IPPROTO_UDP)) == -1)
+			return LDNS_STATUS_SOCKET_ERROR;
+		d->udp_used[k] = 0;
+	}
+	if (sendto(d->udp[k], q, qlen, 0, (const struct sockaddr *)ss,
+	    sslen) != (ssize_t)qlen) {
+		udp_drop(d, k);
+		return LDNS_STATUS_SOCKET_ERROR;
+	}
+	deadline = now_mono() + tv.tv_sec + tv.tv_usec / 1e6;
+	for (;;) {
+		left = (int)((deadline - now_mono()) * 1000);
+		pfd.fd = d->udp[k];
+		pfd.events = POLLIN | POLLERR;
+		pfd.revents = 0;
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			break;
+		r = recvfrom(d->udp[k], buf, buflen, 0, NULL, NULL);
+		if (r <= 0) {
+			if (r == -1 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			break;
+		}
+		/* an id other than ours on a used socket: an old answer */
+		if (d->udp_used[k] && r >= 2 && memcmp(buf, q, 2) != 0)
+			continue;
+		*n = (size_t)r;
+		if (r >= 2 && memcmp(buf, q, 2) == 0)
+			d->udp_used[k] = 1;
+		else
+			udp_drop(d, k);	/* a stranger's: nothing more from it */
+		return LDNS_STATUS_OK;
+	}
+	udp_drop(d, k);
+	return LDNS_STATUS_NETWORK_ERR;
+}
+
+/*
+ * qp to the resolver's servers as ldns_resolver_send_pkt does it over UDP:
+ * each server in turn (but those marked unreachable), up to retry tries
+ * each; a server that does not answer is marked; the first answer is
+ * taken. 0 with *out (its answerfrom set), or an ldns status.
+ */
+static ldns_status
+udp_send(struct dns *d, const ldns_pkt *qp, ldns_pkt **out)
+{
+	struct sockaddr_storage	*ss = NULL;
+	ldns_rdf		**ns = ldns_resolver_nameservers(d->res);
+	size_t			*rtt = ldns_resolver_rtt(d->res);
+	uint8_t			*wire = NULL;
+	size_t			 wlen = 0, sslen = 0, n = 0, i;
+	ldns_status		 st = LDNS_STATUS_OK, sent;
+	int			 any = 0, tries;
+
+	*out = NULL;
+	if ((st = ldns_pkt2wire(&wire, qp, &wlen)) != LDNS_STATUS_OK)
+		return st;
+	if (d->ubuf == NULL && (d->ubuf = malloc(LDNS_MAX_PACKETLEN)) == NULL) {
+		free(wire);
+		return LDNS_STATUS_MEM_ERR;
+	}
+	for (i = 0; i < ldns_resolver_nameserver_count(d->res); i++) {
+		if (rtt[i] == LDNS_RESOLV_RTT_INF)
+			continue;
+		free(ss);
+		if ((ss = ldns_rdf2native_sockaddr_storage(ns[i],
+		    ldns_resolver_port(d->res), &sslen)) == NULL)
+			continue;
+		any = 1;
+		sent = LDNS_STATUS_ERR;
+		for (tries = ldns_resolver_retry(d->res); tries > 0; tries--)
+			if ((sent = udp_try(d, ss, (socklen_t)sslen, wire, wlen,
+			    d->ubuf, LDNS_MAX_PACKETLEN, &n)) == LDNS_STATUS_OK)
+				break;
+		if (sent != LDNS_STATUS_OK) {
+			ldns_resolver_set_nameserver_rtt(d->res, i,
+			    LDNS_RESOLV_RTT_INF);
+			st = sent;
+			continue;
+		}
+		if ((st = ldns_wire2pkt(out, d->ubuf, n)) != LDNS_STATUS_OK) {
+			*out = NULL;
+			goto out;
+		}
+		ldns_pkt_set_answerfrom(*out, ldns_rdf_clone(ns[i]));
+		ldns_pkt_set_size(*out, n);
+		break;
+	}
+	if (!any)
+		st = LDNS_STATUS_RES_NO_NS;
+ out:
+	free(ss);
+	free(wire);
+	return st;
+}
+
 /*
  * One query. 0 with *pkt for NOERROR and NXDOMAIN; -1 with err (naming
  * `name` and the server) for everything else.
@@ -469,7 +619,7 @@ dns_query(struct dns *d, const char *server, const ldns_rdf *qname,
 	st = ldns_resolver_prepare_query_pkt(&qp, d->res, qname, type,
 	    LDNS_RR_CLASS_IN, flags);
 	if (st == LDNS_STATUS_OK)
-		st = ldns_resolver_send_pkt(&p, d->res, qp);
+		st = udp_send(d, qp, &p);
 	if (st != LDNS_STATUS_OK || p == NULL) {
 		if (now_mono() - t0 >= ldns_resolver_timeout(d->res).tv_sec)
 			sts_err(err, errlen, "%s: DNS server %s did not answer "

@@ -483,11 +483,12 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
 	int			 rc = -1, aa = 0;
 
 	snprintf(who, sizeof(who), "%s (%s)", nsname, addr);
+	memset(&one, 0, sizeof(one));
+	dns_udp_init(&one);
 	if ((res = ldns_resolver_new()) == NULL || dns_push_addr(res, addr) == -1) {
 		sts_err(err, errlen, "%s: cannot use address", who);
 		goto out;
 	}
-	memset(&one, 0, sizeof(one));
 	one.res = res;
 	one.timeout = d->timeout;
 	dns_tune(res, d->timeout, 0);
@@ -516,6 +517,7 @@ ask_auth(struct dns *d, const char *nsname, const char *addr, const char *name,
 	sts_strlist_free(&recs);
 	ldns_rr_list_deep_free(list);
 	ldns_resolver_deep_free(res);
+	dns_udp_close(&one);
 	return rc;
 }
 

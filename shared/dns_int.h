@@ -20,10 +20,16 @@ struct dns {
 	unsigned	 timeout;
 	char		 server[128];	/* for messages: "127.0.0.1", "/etc/resolv.conf" */
 	int		 secure;	/* every answer of the last dns_lookup had AD set */
+	int		 udp[2];	/* the UDP sockets (IPv4, IPv6) kept between queries, -1 none */
+	int		 udp_used[2];	/* ... that have carried an answered query */
+	uint8_t		*ubuf;		/* LDNS_MAX_PACKETLEN for a datagram, or NULL */
 };
 
 /* two tries of half of timeout each; recursion desired or not */
 void	 dns_tune(ldns_resolver *, unsigned timeout, int recursive);
+/* no UDP socket yet (a struct dns made by hand), or close them */
+void	 dns_udp_init(struct dns *);
+void	 dns_udp_close(struct dns *);
 /* "example.com" -> absolute dname; refuses what is not a plausible name */
 ldns_rdf *dns_mkname(const char *name, char *err, size_t errlen);
 /* dname -> "example.com" (no trailing dot, lower-case); -1 if it does not fit */
