@@ -176,6 +176,8 @@ int	 state_lock(const char *dir, int *fd, char *err, size_t errlen);
 int	 state_check(const char *dir, const char *again,
 	    const struct sts_strlist *domains, char *err, size_t errlen);
 void	 state_unlock(int fd);
+/* with the lock: remove the temporary files a killed run left in STATE */
+void	 state_sweep(const char *dir);
 /* 0 and the state; 1 when the domain has none yet; -1 on a damaged file (err) */
 int	 state_read(const char *dir, const char *domain, struct state *, char *err, size_t errlen);
 /* temporary file, fsync, rename, fsync of the directory */

@@ -486,6 +486,8 @@ cmd_check(struct run *run, char **names, int nnames)
 		status = run_fail(run, "%s", err);
 		goto out;
 	}
+	if (!run->o->dry)
+		state_sweep(run->conf.state);
 	sts_strlist_free(&known);	/* a copy of every name: not kept for the run */
 	/* with zonefile, every domain's records go into the file: all loaded
 	 * now; otherwise each domain is loaded by the worker that checks it */
