@@ -2,7 +2,8 @@
 /*
  * dns.c: the resolver the checker asks DNS through (libldns): opened on
  * /etc/resolv.conf or a configured server, one query at a time over UDP
- * with TCP on truncation, CNAME chains followed. Every query is bounded by
+ * (on a socket kept between queries) with TCP on truncation, CNAME chains
+ * followed. Every query is bounded by
  * the resolver's timeout; nothing here prints. The questions themselves
  * (TXT, MX, the zone, the authoritative servers, addresses) are in
  * dns_ask.c.
