@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: ISC
 # 92-dns-socket.t: the resolver keeps its UDP socket between queries
 # (shared/dns.c, udp_send: a checker run asks five questions per domain,
-# and a socket, two fcntl() and a close() for each cost as much as the
-# exchange), and an old answer waiting in that socket never passes for
+# and a socket, two fcntl() and a close() for each were five system calls
+# of eight), and an old answer waiting in that socket never passes for
 # the answer to a new question. Knot serves example.test and twice.test
 # in a network namespace; tests/helpers/fakedns.py relays to it and
 # answers _mta-sts.twice.test twice, so that the copy waits in the
