@@ -465,12 +465,11 @@ dns_udp_close(struct dns *d)
  * on a socket kept between queries: a run asks hundreds of thousands of
  * questions, and ldns's socket, two fcntl() and close() made eight system
  * calls of each where three do (sendto, poll, recvfrom). So that an old
- * answer never
- * passes for a new one, a socket is closed after every try that did not
- * end with an answer to its own query, and on a socket that carried an
- * answer before, a datagram with another message id is dropped (a late
- * duplicate) rather than taken. 0 with the answer's wire in buf (*n), or
- * an ldns status.
+ * answer never passes for a new one, a socket is closed after every try
+ * that did not end with an answer to its own query, and on a socket that
+ * carried an answer before, a datagram with another message id is dropped
+ * (a late duplicate) rather than taken. 0 with the answer's wire in buf
+ * (*n), or an ldns status.
  */
 static ldns_status
 udp_try(struct dns *d, const struct sockaddr_storage *ss, socklen_t sslen,
