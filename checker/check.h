@@ -178,6 +178,8 @@ int	 state_lock(const char *dir, int *fd, char *err, size_t errlen);
 int	 state_check(const char *dir, const char *again,
 	    const struct sts_strlist *domains, char *err, size_t errlen);
 void	 state_unlock(int fd);
+/* with the lock: remove the temporary files a killed run left in STATE */
+void	 state_sweep(const char *dir);
 /* 0 and the state; 1 when the domain has none yet; -1 on a damaged file (err) */
 int	 state_read(const char *dir, const char *domain, struct state *, char *err, size_t errlen);
 /* temporary file, fsync, rename, fsync of the directory */
@@ -534,9 +536,12 @@ struct run {
 	double			 run_end;	/* deadline_clock() + run-timeout, from pool_init */
 	size_t			 next;
 	job_fn			*fn;
-	int			 locks;		/* mu and cv initialised */
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
+	int			 locks;		/* the locks below initialised */
+	pthread_mutex_t		 mu;		/* the next job; dane.c's sets */
+	pthread_mutex_t		 load_mu;	/* run_load: the certificate store, warnings */
+	pthread_mutex_t		 out_mu;	/* out_fold: the report, in order */
+	pthread_mutex_t		 smtp_mu;	/* the SMTP cache, */
+	pthread_cond_t		 cv;		/* ... and an entry done */
 	struct smtp_entry	*smtp[SMTP_BUCKETS];
 	struct dane_store	*dane;		/* dane.c: the keys of the stores */
 	/* output.c: the text report, built as the domains end */
@@ -575,7 +580,7 @@ int	 run_output(struct run *, int only_selected);
 /*
  * output.c: fold one job's report into the run's text report (counts,
  * findings grouped by code, level and message with the domain taken
- * out), then free its findings; the caller holds run->mu when workers
+ * out), then free its findings; the caller holds run->out_mu when workers
  * run. Each job once; later calls do nothing.
  */
 void	 out_fold(struct run *, struct job *);

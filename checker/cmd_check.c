@@ -342,9 +342,9 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	if (run->stream && !j->folded) {
 		/* loaded here, so that only the domains in flight are in memory;
 		 * the certificate store is shared: one loader at a time */
-		pthread_mutex_lock(&run->mu);
+		pthread_mutex_lock(&run->load_mu);
 		run_load(run, j);
-		pthread_mutex_unlock(&run->mu);
+		pthread_mutex_unlock(&run->load_mu);
 	}
 	if (!j->loaded)
 		goto out;
@@ -396,9 +396,9 @@ check_domain(struct run *run, struct dns *dns, struct job *j)
 	pool_cut_short(j);
 	if (run->stream) {
 		/* nothing comes back to this domain: its report is folded now */
-		pthread_mutex_lock(&run->mu);
+		pthread_mutex_lock(&run->out_mu);
 		out_fold(run, j);
-		pthread_mutex_unlock(&run->mu);
+		pthread_mutex_unlock(&run->out_mu);
 	}
 }
 
@@ -489,6 +489,8 @@ cmd_check(struct run *run, char **names, int nnames)
 		status = run_fail(run, "%s", err);
 		goto out;
 	}
+	if (!run->o->dry)
+		state_sweep(run->conf.state);
 	sts_strlist_free(&known);	/* a copy of every name: not kept for the run */
 	/* with zonefile, every domain's records go into the file: all loaded
 	 * now; otherwise each domain is loaded by the worker that checks it */

@@ -205,12 +205,23 @@ spool(struct run *run, struct job *j)
 	job_release(j);
 }
 
+/*
+ * Domains done ahead of the next one to write: the nearest SPOOL_AFTER
+ * stay in memory (with -j 32 a domain usually ends within a few dozen of
+ * its turn, and writing each one to the spool and reading it back, under
+ * the pool's lock, cost a quarter of the system calls of a run); those
+ * further ahead, which wait for a slow domain, go to the spool.
+ */
+#define SPOOL_AFTER	256
+
 void
 fmt_fold(struct run *run, struct job *j)
 {
+	size_t idx = (size_t)(j - run->jobs);
+
 	fmt_emit_ready(run);
-	if (run->stream && (size_t)(j - run->jobs) >= run->next_emit &&
-	    !j->spooled)
+	if (run->stream && idx >= run->next_emit && !j->spooled &&
+	    idx - run->next_emit >= SPOOL_AFTER)
 		spool(run, j);
 }
 

@@ -23,10 +23,18 @@ struct smtp_entry {
 int
 pool_init(struct run *run)
 {
-	if (pthread_mutex_init(&run->mu, NULL) != 0)
-		return -1;
-	if (pthread_cond_init(&run->cv, NULL) != 0) {
-		pthread_mutex_destroy(&run->mu);
+	pthread_mutex_t *mus[] = { &run->mu, &run->load_mu, &run->out_mu,
+	    &run->smtp_mu };
+	size_t i, n = sizeof(mus) / sizeof(mus[0]);
+
+	/* one lock per thing shared, so that loading a domain, writing a
+	 * report and asking the SMTP cache do not wait for each other */
+	for (i = 0; i < n; i++)
+		if (pthread_mutex_init(mus[i], NULL) != 0)
+			break;
+	if (i < n || pthread_cond_init(&run->cv, NULL) != 0) {
+		while (i-- > 0)
+			pthread_mutex_destroy(mus[i]);
 		return -1;
 	}
 	run->locks = 1;
@@ -51,6 +59,9 @@ pool_free(struct run *run)
 	}
 	if (run->locks) {
 		pthread_mutex_destroy(&run->mu);
+		pthread_mutex_destroy(&run->load_mu);
+		pthread_mutex_destroy(&run->out_mu);
+		pthread_mutex_destroy(&run->smtp_mu);
 		pthread_cond_destroy(&run->cv);
 		run->locks = 0;
 	}
@@ -73,24 +84,24 @@ smtp_cached(struct run *run, struct dns *dns, const char *host, int *rc,
 	unsigned h = bucket(host);
 	int tlsa_rc, secure = 0;
 
-	pthread_mutex_lock(&run->mu);
+	pthread_mutex_lock(&run->smtp_mu);
 	for (e = run->smtp[h]; e != NULL; e = e->next)
 		if (strcmp(e->host, host) == 0)
 			break;
 	if (e != NULL) {
 		while (!e->done)
-			pthread_cond_wait(&run->cv, &run->mu);
-		pthread_mutex_unlock(&run->mu);
+			pthread_cond_wait(&run->cv, &run->smtp_mu);
+		pthread_mutex_unlock(&run->smtp_mu);
 		goto out;
 	}
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		pthread_mutex_unlock(&run->mu);
+		pthread_mutex_unlock(&run->smtp_mu);
 		return NULL;
 	}
 	(void)snprintf(e->host, sizeof(e->host), "%s", host);
 	e->next = run->smtp[h];
 	run->smtp[h] = e;
-	pthread_mutex_unlock(&run->mu);
+	pthread_mutex_unlock(&run->smtp_mu);
 
 	/*
 	 * DANE first, as a sender does it: TLSA records at _25._tcp.<host>;
@@ -109,10 +120,10 @@ smtp_cached(struct run *run, struct dns *dns, const char *host, int *rc,
 	(void)snprintf(e->res.tlsa_err, sizeof(e->res.tlsa_err), "%s",
 	    tlsa_rc == -1 ? tlsa_err : "");
 
-	pthread_mutex_lock(&run->mu);
+	pthread_mutex_lock(&run->smtp_mu);
 	e->done = 1;
 	pthread_cond_broadcast(&run->cv);
-	pthread_mutex_unlock(&run->mu);
+	pthread_mutex_unlock(&run->smtp_mu);
  out:
 	*rc = e->rc;
 	*err = e->err;
@@ -133,10 +144,10 @@ smtp_put(struct run *run, const char *host, int rc,
 	e->res = *res;
 	e->rc = rc;
 	e->done = 1;
-	pthread_mutex_lock(&run->mu);
+	pthread_mutex_lock(&run->smtp_mu);
 	e->next = run->smtp[h];
 	run->smtp[h] = e;
-	pthread_mutex_unlock(&run->mu);
+	pthread_mutex_unlock(&run->smtp_mu);
 	return 0;
 }
 

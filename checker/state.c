@@ -217,10 +217,11 @@ state_check(const char *dir, const char *again,
 		 * replaced), or another file we write.
 		 */
 		name = de->d_name;
+		/* (a configured domain's name first: no file to open) */
 		if (!ours_by_name(name) && !(name_ok(name) &&
-		    (ours_by_content(dirfd(dp), name) || (domains->n > 0 &&
-		    bsearch(&name, domains->v, domains->n, sizeof(char *),
-		    sts_strp_cmp) != NULL)))) {
+		    ((domains->n > 0 && bsearch(&name, domains->v, domains->n,
+		    sizeof(char *), sts_strp_cmp) != NULL) ||
+		    ours_by_content(dirfd(dp), name)))) {
 			sts_err(err, errlen, "%s holds %s, which mta-sts-check "
 			    "did not write: it is not its state directory "
 			    "(another program's? postfix-mta-sts-resolver "
@@ -557,15 +558,18 @@ state_read(const char *dir, const char *domain, struct state *st, char *err,
 /* ---- writing ----------------------------------------------------------- */
 
 /*
- * Temporary files of this domain left by a run that was killed between
- * creating and renaming one (".<domain>.XXXXXX"): the caller holds the
- * lock, so none is being written. Best effort.
+ * The temporary files (".<name>.XXXXXX") a run killed between creating
+ * and renaming one left behind, every one of them, in one pass over the
+ * directory when a run takes the lock (so none is being written). Not
+ * once per state written: that read the whole directory for every
+ * domain, and a first run over 100,000 domains spent its time there.
+ * Best effort.
  */
-static void
-remove_stale(const char *dir, const char *domain)
+void
+state_sweep(const char *dir)
 {
 	struct dirent *de = NULL;
-	size_t n = strlen(domain);
+	const char *dot;
 	DIR *dp = NULL;
 	int dfd;
 
@@ -573,10 +577,11 @@ remove_stale(const char *dir, const char *domain)
 		return;
 	dfd = dirfd(dp);
 	while ((de = readdir(dp)) != NULL) {
-		if (de->d_name[0] == '.' && strlen(de->d_name) == n + 8 &&
-		    strncmp(de->d_name + 1, domain, n) == 0 &&
-		    de->d_name[n + 1] == '.' &&
-		    strspn(de->d_name + n + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		if (de->d_name[0] == '.' &&
+		    (dot = strrchr(de->d_name, '.')) != de->d_name &&
+		    strlen(dot) == 7 &&
+		    name_ok_prefix(de->d_name + 1, dot - de->d_name - 1) &&
+		    strspn(dot + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz0123456789") == 6)
 			(void)unlinkat(dfd, de->d_name, 0);
 	}
@@ -606,7 +611,6 @@ state_write(const char *dir, const char *domain, const struct state *st,
 	    st->published ? 1 : 0, st->prev_id, st->pub_id);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return sts_err(err, errlen, "%s: state too long", domain);
-	remove_stale(dir, domain);
 	return atomic_write(path, tmpl, buf, (size_t)n, 0600, (uid_t)-1,
 	    (gid_t)-1, err, errlen);
 }

@@ -406,6 +406,12 @@ client_ctx(const char *ca_file, char *err, size_t errlen)
 	 * acceptable and when it expires.
 	 */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	/*
+	 * Read what the socket has, not a record header and then its body:
+	 * half the read() calls of a fetch. Nothing else reads the socket
+	 * once TLS is up, and a wait happens only on SSL_ERROR_WANT_READ.
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	/* for conn_dane; no connection uses DANE unless it enables it */
 	if (SSL_CTX_dane_enable(ctx) <= 0) {
 		sts_err(err, errlen, "cannot set up DANE");

@@ -384,7 +384,10 @@ https_fetch(struct dns *dns, const char *domain, const char *addr,
 		    rp.status);
 		goto out;
 	}
-	if ((f->body = malloc(STS_POLICY_MAX + 2)) == NULL) {
+	/* as long as the response says (a policy is small), else the cap */
+	if ((f->body = malloc(rp.framing == F_LENGTH &&
+	    rp.length <= STS_POLICY_MAX ? rp.length + 2 :
+	    STS_POLICY_MAX + 2)) == NULL) {
 		sts_err(err, errlen, "out of memory");
 		goto out;
 	}

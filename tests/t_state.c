@@ -295,6 +295,47 @@ test_lock(void)
 	state_unlock(fd2);
 }
 
+/* state_sweep: the temporaries a killed run left, and nothing else */
+static void
+test_sweep(void)
+{
+	static const char *const gone[] = {
+		".a.example.Ab12Cd", ".b.example.zzzzzz", ".changes.X1y2Z3",
+	};
+	static const char *const kept[] = {
+		"a.example", "lock", "changes", ".a.example.Ab12C",
+		".a.example.Ab12Cde", ".a.example.Ab-2Cd", ".hidden", "..a.Ab12Cd",
+	};
+	char sub[400], path[600], err[STS_ERR_MAX];
+	struct stat sb;
+	size_t i;
+
+	snprintf(sub, sizeof(sub), "%s/sweep", dir);
+	if (state_mkdir(sub, err, sizeof(err)) == -1) {
+		printf("Bail out! %s\n", err);
+		exit(255);
+	}
+	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+		snprintf(path, sizeof(path), "sweep/%s", gone[i]);
+		put(path, "x", 1);
+	}
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(path, sizeof(path), "sweep/%s", kept[i]);
+		put(path, "x", 1);
+	}
+	state_sweep(sub);
+	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", sub, gone[i]);
+		ok(stat(path, &sb) == -1 && errno == ENOENT, "swept: %s", gone[i]);
+	}
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", sub, kept[i]);
+		ok(stat(path, &sb) == 0, "kept: %s", kept[i]);
+	}
+	is_int(count_entries(sub), (int)(sizeof(kept) / sizeof(kept[0])),
+	    "nothing else removed");
+}
+
 int
 main(void)
 {
@@ -311,6 +352,7 @@ main(void)
 	test_roundtrip();
 	test_damaged();
 	test_lock();
+	test_sweep();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);

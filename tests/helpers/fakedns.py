@@ -25,6 +25,8 @@ answer; everything else is relayed to the upstream server unchanged.
     cnameloop a CNAME to itself
     badrcode  rcode 7 (YXRRSET), no records
     badcount  header says 50 answers, there are none
+    twice     the upstream's real answer, sent twice (over UDP): the copy
+              waits in the client's socket for its next query
 
 It prints nothing but errors and runs until killed.
 """
@@ -39,7 +41,7 @@ import time
 
 MODES = {"tc", "tcstall", "tcdrip", "tcok", "garbage", "short", "wrongid", "loop",
          "big", "slow", "silent", "mismatch", "cnameloop", "badrcode",
-         "badcount"}
+         "badcount", "twice"}
 
 
 def addr(s):
@@ -108,7 +110,7 @@ class Proxy:
         qid, name, qtype, qend = p
         question = q[12:qend]
         mode = mode_of(name)
-        if mode is None:
+        if mode is None or mode == "twice":
             return self.relay(q)
         if mode in ("tc", "tcstall", "tcdrip", "tcok"):
             return header(qid, 0x8380, 1, 0) + question
@@ -163,9 +165,13 @@ class Proxy:
 
     def udp_one(self, sock, q, peer):
         r = self.answer(q, False)
+        p = parse_question(q)
+        again = p is not None and mode_of(p[1]) == "twice"
         if r is not None:
             try:
                 sock.sendto(r, peer)
+                if again:
+                    sock.sendto(r, peer)
             except OSError as e:
                 print("fakedns: send: %s" % e, file=sys.stderr)
 

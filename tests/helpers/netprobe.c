@@ -5,7 +5,7 @@
  * results as "key=value" lines on stdout. Linked with the checker's
  * objects (checker/libcheck.a) by a GNUmakefile rule.
  *
- *	netprobe [-s server] [-t timeout] [-C ca-file] txt NAME
+ *	netprobe [-s server] [-t timeout] [-C ca-file] txt NAME [NAME ...]
  *	netprobe ... mx DOMAIN | zone NAME | addrs HOST
  *	netprobe ... auth ZONE NAME WANT
  *	netprobe ... https DOMAIN | smtp HOST
@@ -14,6 +14,10 @@
  * stress: THREADS threads at once, each with its own resolver, each doing
  * ROUNDS times a TXT lookup, a policy fetch and an SMTP check, as
  * mta-sts-check -j does; prints how many calls worked and failed.
+ *
+ * txt with several names: each in turn through the same resolver (as a
+ * checker's worker asks), each answer after a "name=NAME" line; the exit
+ * status is 1 when any lookup failed.
  *
  * Exit 0 when the call returned 0, 1 when it returned -1 (with an
  * "error=" line), 2 on usage errors.
@@ -141,7 +145,7 @@ main(int argc, char *argv[])
 	char			 err[STS_ERR_MAX], esc[1024], zone[300], prim[300];
 	unsigned		 timeout = 5;
 	size_t			 i, n = 0;
-	int			 ch, rc = -1;
+	int			 ch, k, rc = -1;
 	long			 t;
 	char			*ep;
 
@@ -180,12 +184,22 @@ main(int argc, char *argv[])
 		printf("error=%s\n", err);
 		return 1;
 	}
-	if (strcmp(cmd, "txt") == 0 && argc == 2) {
-		if ((rc = dns_txt(d, argv[1], &l, err, sizeof(err))) == 0) {
-			printf("count=%zu\n", l.n);
-			for (i = 0; i < l.n; i++)
-				printf("txt=%s\n", sts_escape(esc, sizeof(esc),
-				    l.v[i], strlen(l.v[i])));
+	if (strcmp(cmd, "txt") == 0 && argc >= 2) {
+		rc = 0;
+		for (k = 1; k < argc; k++) {
+			if (argc > 2)
+				printf("name=%s\n", argv[k]);
+			sts_strlist_free(&l);
+			if (dns_txt(d, argv[k], &l, err, sizeof(err)) == 0) {
+				printf("count=%zu\n", l.n);
+				for (i = 0; i < l.n; i++)
+					printf("txt=%s\n", sts_escape(esc,
+					    sizeof(esc), l.v[i], strlen(l.v[i])));
+			} else if (argc > 2) {
+				printf("error=%s\n", err);
+				rc = -2;	/* printed: exit 1 */
+			} else
+				rc = -1;
 		}
 	} else if (strcmp(cmd, "mx") == 0 && argc == 2) {
 		if ((rc = dns_mx(d, argv[1], &mx, &n, err, sizeof(err))) == 0) {
