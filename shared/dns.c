@@ -445,9 +445,10 @@ query_tcp(struct dns *d, const char *server, const char *name,
  * try bounded by the resolver's timeout, for as many rounds as its retry
  * count (dns_tune). The socket is connected, so only the server's own
  * address can answer, and a server where nothing listens (ICMP port
- * unreachable) fails at once instead of after the timeout. An answer that
- * does not parse, carries another id or another question is not ours (a
- * stray or a forgery, RFC 5452 §9.1): it is dropped and the wait goes on,
+ * unreachable) fails at once instead of after the timeout. A datagram
+ * that does not parse or carries another id is not ours (a stray or a
+ * forgery, RFC 5452 §9.1): it is dropped and the wait goes on (an answer
+ * to another question is dns_query's error),
  * and if nothing better comes the error says what came. The socket that
  * brought an answer is kept for the next query to the same server (a late
  * duplicate of an old answer then carries an old id and is dropped); one
