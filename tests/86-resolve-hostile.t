@@ -11,23 +11,11 @@
 # start-up errors (root without -u, a bad rules file, a bad key) and
 # systemd socket activation.
 . "$(dirname "$0")/lib/testlib.sh"
+. "$(dirname "$0")/lib/resolve.sh"
 
-RESOLVE=${RESOLVE:-$T_TOP/resolver/mta-sts-resolve}
-# Debian's python3 (a pyenv shim in PATH may take seconds to start)
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-SM="$PY $T_TOP/tests/helpers/socketmap.py"
 [ -x "$RESOLVE" ] || t_skip_all "no $RESOLVE: run make first"
 command -v "$PY" >/dev/null || t_skip_all "python3 not installed"
 t_init resolve-hostile
-chmod 755 "$T"
-mkdir -p "$T/cache"
-USER_OPT=
-if [ "$(id -u)" = 0 ]; then
-	chown nobody "$T/cache"
-	USER_OPT="-u nobody"
-fi
-SOCK=unix:$T/socket
 
 # a DNS server that takes every query and never answers
 DNSPORT=$(t_free_port)
@@ -44,12 +32,7 @@ while True:
 ' "$DNSPORT" "$T/dns.count" &
 t_bg $!
 
-cat >"$T/resolve.conf" <<EOF
-resolver = 127.0.0.1:$DNSPORT
-timeout = 2
-resolve-cache = $T/cache/cache
-resolve-socket = $SOCK
-EOF
+rs_setup "$DNSPORT"
 
 # a cache file as a restarted daemon finds it: cached.test fetched 400 s
 # ago (so the next request also starts a refresh), max_age one day

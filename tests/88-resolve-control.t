@@ -13,32 +13,17 @@
 #   - without the daemon, show reads the cache file and says so; refresh
 #     and drop say they need the daemon.
 . "$(dirname "$0")/lib/testlib.sh"
+. "$(dirname "$0")/lib/resolve.sh"
 
-RESOLVE=${RESOLVE:-$T_TOP/resolver/mta-sts-resolve}
 GEN=$T_TOP/tests/helpers/cachegen
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-SM="$PY $T_TOP/tests/helpers/socketmap.py"
 [ -x "$RESOLVE" ] || t_skip_all "no $RESOLVE: run make first"
 [ -x "$GEN" ] || t_skip_all "no $GEN: run make all-tests first"
 [ "$(id -u)" = 0 ] || t_skip_all "needs root (peers of other uids, setpriv)"
 command -v setpriv >/dev/null || t_skip_all "setpriv not installed"
 t_init resolve-control
-chmod 755 "$T"
-mkdir -p "$T/cache"
-chown nobody "$T/cache"
 NOBODY=$(id -u nobody)
 OTHER=4242	# neither root nor the daemon's user
-SOCK=unix:$T/socket
-DNSPORT=$(t_free_port)	# nothing listens there: lookups fail at once
-
-cat >"$T/resolve.conf" <<EOF
-resolver = 127.0.0.1:$DNSPORT
-timeout = 2
-resolve-cache = $T/cache/cache
-resolve-socket = $SOCK
-EOF
-chmod 644 "$T/resolve.conf"
+rs_setup "$(t_free_port)"	# nothing listens there: lookups fail at once
 
 # enforce.test: an enforce policy; testing.test: a testing one;
 # nomatch.test: an enforce policy none of whose MX hosts matches it

@@ -14,12 +14,9 @@
 # and is given 90 s to start (19 s measured at load 15).
 # No DNS server listens: nothing here waits on the network.
 . "$(dirname "$0")/lib/testlib.sh"
+. "$(dirname "$0")/lib/resolve.sh"
 
-RESOLVE=${RESOLVE:-$T_TOP/resolver/mta-sts-resolve}
 GEN=$T_TOP/tests/helpers/cachegen
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-SM="$PY $T_TOP/tests/helpers/socketmap.py"
 N=1000000
 [ -x "$RESOLVE" ] || t_skip_all "no $RESOLVE: run make first"
 [ -x "$GEN" ] || t_skip_all "no $GEN: run make all-tests first"
@@ -28,21 +25,7 @@ ldd "$RESOLVE" 2>/dev/null | grep -q libasan && ASAN=1
 LIMIT=30
 [ -n "$ASAN" ] && LIMIT=90
 t_init resolve-million
-chmod 755 "$T"
-mkdir -p "$T/cache"
-USER_OPT=
-if [ "$(id -u)" = 0 ]; then
-	chown nobody "$T/cache"
-	USER_OPT="-u nobody"
-fi
-SOCK=unix:$T/socket
-DNSPORT=$(t_free_port)	# nothing listens there
-cat >"$T/resolve.conf" <<EOF
-resolver = 127.0.0.1:$DNSPORT
-timeout = 2
-resolve-cache = $T/cache/cache
-resolve-socket = $SOCK
-EOF
+rs_setup "$(t_free_port)"	# nothing listens on that DNS port
 
 now=$(date +%s)
 fetched=$((now - 100))
