@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "resolve.h"
+#include "cachesum.h"
 
 #define CACHE_MAGIC	"mta-sts-resolve cache 1\n"
 #define LINE_MAX_REC	16384
@@ -37,19 +38,6 @@ struct cache {
 	int		  dirty;
 	int		  ro;		/* read only: nothing written, nothing cut */
 };
-
-static uint32_t
-fnv(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
 
 static void
 entry_free(struct entry *e)
@@ -87,7 +75,7 @@ grow(struct cache *c)
 	}
 	for (i = 0; i < oldcap; i++)
 		if (old[i] != NULL) {
-			j = find(c, old[i]->domain, fnv(old[i]->domain,
+			j = find(c, old[i]->domain, cache_sum(old[i]->domain,
 			    strlen(old[i]->domain)));
 			c->slot[j] = old[i];
 		}
@@ -98,8 +86,9 @@ grow(struct cache *c)
 struct entry *
 cache_get(struct cache *c, const char *domain)
 {
-	return c->cap ? c->slot[find(c, domain, fnv(domain, strlen(domain)))] :
-	    NULL;
+	if (c->cap == 0)
+		return NULL;
+	return c->slot[find(c, domain, cache_sum(domain, strlen(domain)))];
 }
 
 struct entry *
@@ -117,7 +106,7 @@ cache_add(struct cache *c, const char *domain)
 		free(e);
 		return NULL;
 	}
-	i = find(c, domain, fnv(domain, strlen(domain)));
+	i = find(c, domain, cache_sum(domain, strlen(domain)));
 	c->slot[i] = e;
 	c->n++;
 	return e;
@@ -136,7 +125,7 @@ remove_at(struct cache *c, size_t i)
 		j = (j + 1) & (c->cap - 1);
 		if (c->slot[j] == NULL)
 			return;
-		k = fnv(c->slot[j]->domain, strlen(c->slot[j]->domain)) &
+		k = cache_sum(c->slot[j]->domain, strlen(c->slot[j]->domain)) &
 		    (c->cap - 1);
 		/* may the entry at j move to the hole at i? */
 		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
@@ -155,7 +144,7 @@ append(struct cache *c, const char *rec, size_t len)
 	ssize_t w;
 
 	n = snprintf(line, sizeof(line), "%.*s\t%08" PRIx32 "\n", (int)len, rec,
-	    fnv(rec, len));
+	    cache_sum(rec, len));
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -1;
 	if (c->fd == -1)
@@ -202,7 +191,7 @@ cache_drop(struct cache *c, const char *domain)
 
 	if (c->cap == 0)
 		return;
-	i = find(c, domain, fnv(domain, strlen(domain)));
+	i = find(c, domain, cache_sum(domain, strlen(domain)));
 	if (c->slot[i] == NULL)
 		return;
 	if (c->slot[i]->waiters != NULL || c->slot[i]->busy) {
@@ -238,7 +227,7 @@ load_record(struct cache *c, char *rec, time_t now)
 	}
 	if (nf == 2 && strcmp(f[0], "D") == 0) {
 		if (c->cap) {
-			size_t i = find(c, f[1], fnv(f[1], strlen(f[1])));
+			size_t i = find(c, f[1], cache_sum(f[1], strlen(f[1])));
 
 			if (c->slot[i] != NULL)
 				remove_at(c, i);
@@ -261,7 +250,7 @@ load_record(struct cache *c, char *rec, time_t now)
 	if ((time_t)fetched + (time_t)max_age <= now) {
 		/* expired: gone */
 		if (c->cap) {
-			size_t i = find(c, f[1], fnv(f[1], strlen(f[1])));
+			size_t i = find(c, f[1], cache_sum(f[1], strlen(f[1])));
 
 			if (c->slot[i] != NULL)
 				remove_at(c, i);
@@ -317,7 +306,7 @@ load_line(struct cache *c, char *p, char *nl, time_t now)
 
 	*nl = '\0';
 	if ((size_t)(nl - p) < 9 || (tab = nl - 9)[0] != '\t' ||
-	    hex32(tab + 1, &sum) == -1 || sum != fnv(p, (size_t)(tab - p)))
+	    hex32(tab + 1, &sum) == -1 || sum != cache_sum(p, (size_t)(tab - p)))
 		return -1;
 	*tab = '\0';
 	return load_record(c, p, now);
@@ -561,7 +550,7 @@ cache_compact(struct cache *c, int force, char *err, size_t errlen)
 			continue;
 		if ((n = format_entry(c->slot[i], buf, sizeof(buf))) == -1)
 			continue;
-		fprintf(f, "%s\t%08" PRIx32 "\n", buf, fnv(buf, (size_t)n));
+		fprintf(f, "%s\t%08" PRIx32 "\n", buf, cache_sum(buf, (size_t)n));
 	}
 	if (fflush(f) == EOF || fsync(fileno(f)) == -1) {
 		(void)sts_err(err, errlen, "%s: %s", tmp, strerror(errno));

@@ -19,24 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t
-fnv(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
+#include "../../resolver/cachesum.h"
 
 static void
 put(FILE *f, const char *rec, size_t n)
 {
 	fwrite(rec, 1, n, f);
-	fprintf(f, "\t%08" PRIx32 "\n", fnv(rec, n));
+	fprintf(f, "\t%08" PRIx32 "\n", cache_sum(rec, n));
 }
 
 int
